@@ -1,0 +1,10 @@
+using System;
+
+namespace Delayed.Core.Codec;
+
+/// <summary>Bytes popped from a queue are not a task of either shape (PROTOCOL.md 3.7).</summary>
+public sealed class MalformedTaskException : Exception
+{
+    public MalformedTaskException(string message) : base(message) { }
+    public MalformedTaskException(string message, Exception inner) : base(message, inner) { }
+}

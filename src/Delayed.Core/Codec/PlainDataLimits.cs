@@ -1,0 +1,13 @@
+namespace Delayed.Core.Codec;
+
+/// <summary>Bounds on what a task may contain, so that hostile or broken queue data cannot exhaust a worker.</summary>
+public sealed class PlainDataLimits
+{
+    /// <summary>Largest serialized task accepted, in bytes (default 4 MiB).</summary>
+    public int MaxTaskBytes { get; set; } = 4 * 1024 * 1024;
+
+    /// <summary>Deepest nesting of arrays and maps accepted (default 64).</summary>
+    public int MaxDepth { get; set; } = 64;
+
+    public static PlainDataLimits Default { get; } = new PlainDataLimits();
+}

@@ -1,0 +1,103 @@
+using System;
+using System.Buffers;
+using System.Collections.Generic;
+using System.Text;
+using MessagePack;
+
+namespace Delayed.Core.Codec;
+
+/// <summary>
+/// Reads MessagePack into plain .NET values only: null, bool, long (ulong beyond its range), double, string,
+/// byte[], object?[] and ordered Dictionary&lt;object, object?&gt; maps, and DateTime (UTC) for the timestamp
+/// extension. No type names are ever taken from the data; other extension types are refused.
+/// </summary>
+public static class PlainDataReader
+{
+    private static readonly UTF8Encoding StrictUtf8 = new UTF8Encoding(false, throwOnInvalidBytes: true);
+
+    internal static object? Read(ref MessagePackReader reader, PlainDataLimits limits, int depth = 0)
+    {
+        switch (reader.NextMessagePackType)
+        {
+            case MessagePackType.Nil:
+                reader.ReadNil();
+                return null;
+            case MessagePackType.Boolean:
+                return reader.ReadBoolean();
+            case MessagePackType.Integer:
+                return reader.NextCode == MessagePackCode.UInt64 ? ReadUnsigned(ref reader) : reader.ReadInt64();
+            case MessagePackType.Float:
+                return reader.ReadDouble();
+            case MessagePackType.String:
+                return ReadString(ref reader);
+            case MessagePackType.Binary:
+                return reader.ReadBytes()!.Value.ToArray();
+            case MessagePackType.Array:
+                return ReadArray(ref reader, limits, depth);
+            case MessagePackType.Map:
+                return ReadMap(ref reader, limits, depth);
+            case MessagePackType.Extension:
+                var header = reader.ReadExtensionFormatHeader();
+                if (header.TypeCode == ReservedMessagePackExtensionTypeCode.DateTime)
+                    return reader.ReadDateTime(header);
+                throw new PlainDataException($"Task data holds a MessagePack extension of type {header.TypeCode}; only the timestamp extension (-1) is plain data.");
+            default:
+                throw new PlainDataException($"Task data holds an invalid MessagePack code 0x{reader.NextCode:x2}.");
+        }
+    }
+
+    /// <summary>Reads a str value with strict UTF-8 (invalid bytes are an error, as in the Python implementation).</summary>
+    internal static string ReadString(ref MessagePackReader reader)
+    {
+        var sequence = reader.ReadStringSequence();
+        if (sequence is null) throw new PlainDataException("Expected a string, found nil.");
+        try
+        {
+            return sequence.Value.IsSingleSegment
+                ? StrictUtf8.GetString(sequence.Value.First.Span.ToArray())
+                : StrictUtf8.GetString(sequence.Value.ToArray());
+        }
+        catch (DecoderFallbackException e)
+        {
+            throw new PlainDataException("Task data holds a string that is not valid UTF-8.", e);
+        }
+    }
+
+    private static object ReadUnsigned(ref MessagePackReader reader)
+    {
+        var value = reader.ReadUInt64();
+        return value <= long.MaxValue ? (object)(long)value : value;
+    }
+
+    private static object?[] ReadArray(ref MessagePackReader reader, PlainDataLimits limits, int depth)
+    {
+        CheckDepth(depth, limits);
+        var count = reader.ReadArrayHeader();
+        var items = new object?[count];
+        for (var i = 0; i < count; i++) items[i] = Read(ref reader, limits, depth + 1);
+        return items;
+    }
+
+    private static Dictionary<object, object?> ReadMap(ref MessagePackReader reader, PlainDataLimits limits, int depth)
+    {
+        CheckDepth(depth, limits);
+        var count = reader.ReadMapHeader();
+        var map = new Dictionary<object, object?>(Math.Min(count, 1024));
+        for (var i = 0; i < count; i++)
+        {
+            var key = Read(ref reader, limits, depth + 1);
+            if (key is not (string or long or ulong or bool))
+                throw new PlainDataException($"Task data holds a map key of type {Describe(key)}; only string, integer and boolean keys are plain data.");
+            map[key] = Read(ref reader, limits, depth + 1);
+        }
+        return map;
+    }
+
+    private static string Describe(object? value) => value is null ? "nil" : value.GetType().Name;
+
+    private static void CheckDepth(int depth, PlainDataLimits limits)
+    {
+        if (depth >= limits.MaxDepth)
+            throw new PlainDataException($"Task data is nested more than {limits.MaxDepth} levels deep.");
+    }
+}

@@ -1,0 +1,11 @@
+namespace Delayed.Core.Codec;
+
+/// <summary>The two task encodings of the protocol (PROTOCOL.md 3.2 and 3.3).</summary>
+public enum TaskFormat
+{
+    /// <summary><c>[name, args, kwargs, retry]</c> with the trailing-default rule.</summary>
+    Python,
+
+    /// <summary><c>[name, bin(payload)]</c>, the payload a MessagePack document of its own.</summary>
+    Go,
+}

@@ -1,0 +1,47 @@
+namespace Delayed.Core.Protocol;
+
+/// <summary>The Redis keys of one queue (PROTOCOL.md 1.1 and 8).</summary>
+public sealed class QueueKeys
+{
+    public QueueKeys(string name)
+    {
+        Name = name;
+        Tasks = name;
+        Tokens = name + "_noti";
+        Processing = name + "_processing";
+        InFlight = name + "_inflight";
+        HashTag = FindHashTag(name);
+    }
+
+    public string Name { get; }
+
+    /// <summary>List of serialized tasks waiting to run.</summary>
+    public string Tasks { get; }
+
+    /// <summary>List of notification tokens, one "1" per waiting task.</summary>
+    public string Tokens { get; }
+
+    /// <summary>Hash of in-flight tasks: worker id to the exact bytes it popped.</summary>
+    public string Processing { get; }
+
+    /// <summary>
+    /// Extension hash of this implementation: worker id to the claim stamp "&lt;claim number&gt;:&lt;unix ms&gt;" of the
+    /// task it holds. It makes release exact (a worker never releases a task it did not claim) and tells
+    /// when a task started. Python and Go workers never read it; sweeps remove entries of gone workers.
+    /// </summary>
+    public string InFlight { get; }
+
+    /// <summary>The Redis Cluster hash tag of the name, e.g. "{jobs}", or "" when it has none.</summary>
+    public string HashTag { get; }
+
+    /// <summary>The protocol's own keys and this implementation's extension keys, for Clear.</summary>
+    public string[] All => new[] { Tasks, Tokens, Processing, InFlight };
+
+    private static string FindHashTag(string name)
+    {
+        var open = name.IndexOf('{');
+        if (open < 0) return "";
+        var close = name.IndexOf('}', open + 1);
+        return close > open + 1 ? name.Substring(open, close - open + 1) : "";
+    }
+}

@@ -1,0 +1,117 @@
+using System;
+using System.Threading.Tasks;
+using StackExchange.Redis;
+
+namespace Delayed.Core.Redis;
+
+/// <summary>
+/// A connection to one Redis server: a shared multiplexer for every ordinary command, and dedicated
+/// connections for blocking waits (a BLPOP on the shared multiplexer would stall every other command).
+/// The multiplexer reconnects by itself after the first successful connect.
+/// </summary>
+public sealed class DelayedConnection : IDisposable
+{
+    private readonly ConfigurationOptions _options;
+    private readonly ConnectionMultiplexer _shared;
+
+    private DelayedConnection(ConfigurationOptions options, ConnectionMultiplexer shared)
+    {
+        _options = options;
+        _shared = shared;
+    }
+
+    /// <summary>The server as users should see it: endpoints and database, never the password.</summary>
+    public string DisplayName { get; private set; } = "";
+
+    public IDatabase Database => _shared.GetDatabase();
+
+    public bool IsConnected => _shared.IsConnected;
+
+    /// <summary>Connects with a StackExchange.Redis configuration string (e.g. "localhost:6379,password=…").</summary>
+    public static async Task<DelayedConnection> ConnectAsync(string configuration)
+    {
+        var options = Parse(configuration);
+        var display = Describe(options);
+        ConnectionMultiplexer shared;
+        try
+        {
+            shared = await ConnectionMultiplexer.ConnectAsync(WithFirstConnectChecked(options)).ConfigureAwait(false);
+        }
+        catch (RedisConnectionException e)
+        {
+            throw new DelayedConnectionException(
+                $"Cannot connect to Redis at {display}: {FirstLine(e.Message)} Check that the server is running and reachable, " +
+                "and that the configuration string (host:port,password=…,ssl=…) is right.", e);
+        }
+        // After the first connect, reconnect by itself instead of failing.
+        return new DelayedConnection(options, shared) { DisplayName = display };
+    }
+
+    /// <summary>Opens a connection reserved for blocking commands whose replies may take up to <paramref name="longestBlock"/>.</summary>
+    public async Task<BlockingConnection> OpenBlockingAsync(TimeSpan longestBlock)
+    {
+        var options = _options.Clone();
+        var timeout = (int)Math.Min(int.MaxValue, (longestBlock + TimeSpan.FromSeconds(10)).TotalMilliseconds);
+        options.SyncTimeout = Math.Max(options.SyncTimeout, timeout);
+        options.AsyncTimeout = Math.Max(options.AsyncTimeout, timeout);
+        options.AbortOnConnectFail = false;
+        // No pub/sub here: one socket per blocking connection is enough.
+        options.CommandMap = CommandMap.Create(new System.Collections.Generic.HashSet<string> { "SUBSCRIBE" }, available: false);
+        var multiplexer = await ConnectionMultiplexer.ConnectAsync(options).ConfigureAwait(false);
+        return new BlockingConnection(multiplexer);
+    }
+
+    public void Dispose() => _shared.Dispose();
+
+    public override string ToString() => DisplayName;
+
+    internal static ConfigurationOptions Parse(string configuration)
+    {
+        if (string.IsNullOrWhiteSpace(configuration))
+            throw new ArgumentException("The Redis configuration is empty; give host:port, e.g. localhost:6379.", nameof(configuration));
+        ConfigurationOptions options;
+        try
+        {
+            options = ConfigurationOptions.Parse(configuration);
+        }
+        catch (ArgumentException e)
+        {
+            // The message of a parse error can quote the string, and so a password: leave it out.
+            throw new ArgumentException("The Redis configuration string is not valid: " + e.ParamName +
+                ". Use host:port followed by comma-separated options such as password=…, ssl=true, defaultDatabase=1.", nameof(configuration));
+        }
+        if (options.EndPoints.Count == 0)
+            throw new ArgumentException("The Redis configuration names no server; give host:port, e.g. localhost:6379.", nameof(configuration));
+        return options;
+    }
+
+    internal static string Describe(ConfigurationOptions options)
+    {
+        var endpoints = string.Join(",", System.Linq.Enumerable.Select(options.EndPoints, Format.ToString));
+        return options.DefaultDatabase is int db and not 0 ? $"{endpoints}/db{db}" : endpoints;
+    }
+
+    private static ConfigurationOptions WithFirstConnectChecked(ConfigurationOptions options)
+    {
+        var first = options.Clone();
+        first.AbortOnConnectFail = true;
+        return first;
+    }
+
+    private static string FirstLine(string message)
+    {
+        var end = message.IndexOfAny(new[] { '\r', '\n' });
+        var line = end < 0 ? message : message.Substring(0, end);
+        return line.EndsWith(".") ? line : line + ".";
+    }
+
+    private static class Format
+    {
+        public static string ToString(System.Net.EndPoint endpoint) => endpoint switch
+        {
+            System.Net.DnsEndPoint dns => $"{dns.Host}:{dns.Port}",
+            System.Net.IPEndPoint ip => ip.ToString(),
+            _ => endpoint.ToString() ?? "",
+        };
+    }
+}

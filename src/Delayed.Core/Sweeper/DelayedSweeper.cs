@@ -1,0 +1,65 @@
+using System;
+using System.Collections.Generic;
+using System.Threading;
+using System.Threading.Tasks;
+using Delayed.Core.Queue;
+
+namespace Delayed.Core.Sweeper;
+
+/// <summary>
+/// Sweeps queues at an interval (PROTOCOL.md section 5): sweeps first, then sleeps. Errors are reported
+/// and the loop goes on. Several sweepers may run at once; each pass is atomic.
+/// </summary>
+public sealed class DelayedSweeper
+{
+    private readonly IReadOnlyList<DelayedQueue> _queues;
+
+    public DelayedSweeper(IReadOnlyList<DelayedQueue> queues, TimeSpan? interval = null)
+    {
+        _queues = queues;
+        Interval = interval ?? TimeSpan.FromSeconds(60);
+        if (Interval <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(interval), Interval, "The sweep interval must be positive.");
+    }
+
+    public TimeSpan Interval { get; }
+
+    /// <summary>Called after each queue's pass.</summary>
+    public Action<SweepResult>? OnSwept { get; set; }
+
+    /// <summary>Called when a queue's pass fails; the sweeper goes on.</summary>
+    public Action<string, Exception>? OnError { get; set; }
+
+    /// <summary>One pass over every queue.</summary>
+    public async Task SweepOnceAsync()
+    {
+        foreach (var queue in _queues)
+        {
+            try
+            {
+                var result = await queue.SweepAsync().ConfigureAwait(false);
+                OnSwept?.Invoke(result);
+            }
+            catch (Exception e) when (OnError is not null)
+            {
+                OnError(queue.Name, e);
+            }
+        }
+    }
+
+    /// <summary>Passes until <paramref name="stop"/>.</summary>
+    public async Task RunAsync(CancellationToken stop)
+    {
+        while (!stop.IsCancellationRequested)
+        {
+            await SweepOnceAsync().ConfigureAwait(false);
+            try
+            {
+                await Task.Delay(Interval, stop).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+}

@@ -1,0 +1,40 @@
+using System;
+using Delayed.Core.Codec;
+
+namespace Delayed.Core.Worker;
+
+/// <summary>Something a worker did, for its host to log or show.</summary>
+public sealed class WorkerEvent
+{
+    public WorkerEvent(WorkerEventKind kind, string queue, string workerId, DelayedTask? task = null,
+        ReadOnlyMemory<byte> rawTask = default, Exception? error = null, TimeSpan duration = default)
+    {
+        Kind = kind;
+        Queue = queue;
+        WorkerId = workerId;
+        Task = task;
+        RawTask = task?.Raw ?? rawTask;
+        Error = error;
+        Duration = duration;
+        Timestamp = DateTime.UtcNow;
+    }
+
+    public WorkerEventKind Kind { get; }
+
+    public string Queue { get; }
+
+    public string WorkerId { get; }
+
+    /// <summary>The decoded task; null when it could not be decoded.</summary>
+    public DelayedTask? Task { get; }
+
+    /// <summary>The task's bytes as popped, also when they could not be decoded.</summary>
+    public ReadOnlyMemory<byte> RawTask { get; }
+
+    public Exception? Error { get; }
+
+    /// <summary>How long the handler ran (task outcomes), or the back-off (worker errors).</summary>
+    public TimeSpan Duration { get; }
+
+    public DateTime Timestamp { get; }
+}

@@ -1,0 +1,50 @@
+using System;
+using Delayed.Core.Codec;
+
+namespace Delayed.Core.Worker;
+
+/// <summary>How a worker runs. Defaults follow PROTOCOL.md 1.5.</summary>
+public sealed class WorkerOptions
+{
+    /// <summary>BLPOP timeout: how long an idle slot waits before it checks for a stop request (default 1 s).</summary>
+    public TimeSpan DequeueTimeout { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>TTL of the liveness key; sent as whole seconds, rounded up (default 60 s).</summary>
+    public TimeSpan KeepAliveTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>How often the liveness key is refreshed (default 15 s).</summary>
+    public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>Tasks run at once, each slot with its own worker id (default 1).</summary>
+    public int Concurrency { get; set; } = 1;
+
+    /// <summary>Stop after this many tasks; 0 for no limit.</summary>
+    public long MaxTasks { get; set; }
+
+    /// <summary>Stop as soon as no task is waiting, instead of waiting for more.</summary>
+    public bool StopWhenEmpty { get; set; }
+
+    /// <summary>Longest a task may run before its cancellation token is signalled; null for no limit.</summary>
+    public TimeSpan? TaskTimeout { get; set; }
+
+    public TimeSpan InitialBackoff { get; set; } = TimeSpan.FromSeconds(1);
+
+    public TimeSpan MaxBackoff { get; set; } = TimeSpan.FromSeconds(60);
+
+    public PlainDataLimits Limits { get; set; } = PlainDataLimits.Default;
+
+    /// <summary>Called, from worker threads, for every task outcome and worker error.</summary>
+    public Action<WorkerEvent>? OnEvent { get; set; }
+
+    internal int KeepAliveSeconds => Math.Max(1, (int)Math.Ceiling(KeepAliveTimeout.TotalSeconds));
+
+    internal void Validate()
+    {
+        if (Concurrency < 1) throw new ArgumentOutOfRangeException(nameof(Concurrency), Concurrency, "Concurrency must be at least 1.");
+        if (DequeueTimeout <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(DequeueTimeout), DequeueTimeout, "The dequeue timeout must be positive: 0 would block forever.");
+        if (KeepAliveTimeout < TimeSpan.FromSeconds(1)) throw new ArgumentOutOfRangeException(nameof(KeepAliveTimeout), KeepAliveTimeout, "The keep-alive timeout must be at least 1 second.");
+        if (KeepAliveInterval <= TimeSpan.Zero || KeepAliveInterval >= KeepAliveTimeout)
+            throw new ArgumentOutOfRangeException(nameof(KeepAliveInterval), KeepAliveInterval, "The keep-alive interval must be positive and well below the keep-alive timeout.");
+        if (MaxTasks < 0) throw new ArgumentOutOfRangeException(nameof(MaxTasks), MaxTasks, "MaxTasks cannot be negative.");
+    }
+}
