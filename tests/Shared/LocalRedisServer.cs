@@ -1,0 +1,100 @@
+using System;
+using System.Diagnostics;
+using System.IO;
+using System.Net;
+using System.Net.Sockets;
+using System.Threading;
+
+namespace Delayed.Testing;
+
+/// <summary>
+/// A throwaway redis-server on 127.0.0.1 and a free port, with no persistence, stopped on Dispose.
+/// Tests and the benchmark never rely on a server that was already running.
+/// </summary>
+public sealed class LocalRedisServer : IDisposable
+{
+    private readonly Process _process;
+
+    public LocalRedisServer()
+    {
+        Port = FreePort();
+        var executable = Environment.GetEnvironmentVariable("DELAYED_REDIS_SERVER") ?? "redis-server";
+        var start = new ProcessStartInfo(executable)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in new[] { "--port", Port.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning" })
+            start.ArgumentList.Add(argument);
+        try
+        {
+            _process = Process.Start(start) ?? throw new InvalidOperationException("redis-server did not start.");
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            throw new InvalidOperationException("redis-server was not found on PATH. Install it (Debian: apt-get install redis-server) or set DELAYED_REDIS_SERVER.", e);
+        }
+        _process.OutputDataReceived += (_, _) => { };
+        _process.ErrorDataReceived += (_, _) => { };
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+        WaitUntilListening();
+    }
+
+    public int Port { get; }
+
+    public string Configuration => $"127.0.0.1:{Port}";
+
+    public void Dispose()
+    {
+        try
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill();
+                _process.WaitForExit(5000);
+            }
+        }
+        catch (InvalidOperationException)
+        {
+        }
+        _process.Dispose();
+    }
+
+    private void WaitUntilListening()
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (_process.HasExited) throw new InvalidOperationException($"redis-server exited with code {_process.ExitCode} on start.");
+            try
+            {
+                using var client = new TcpClient();
+                client.Connect(IPAddress.Loopback, Port);
+                using var stream = client.GetStream();
+                var ping = "*1\r\n$4\r\nPING\r\n"u8.ToArray();
+                stream.Write(ping, 0, ping.Length);
+                var reply = new byte[7];
+                if (stream.Read(reply, 0, reply.Length) > 0 && reply[0] == (byte)'+') return;
+            }
+            catch (SocketException)
+            {
+            }
+            catch (IOException)
+            {
+            }
+            Thread.Sleep(50);
+        }
+        throw new TimeoutException("redis-server did not answer PING within 10 seconds.");
+    }
+
+    private static int FreePort()
+    {
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
+    }
+}

@@ -1,0 +1,126 @@
+using System.Linq;
+using System.Threading.Tasks;
+using Delayed.Core.Codec;
+using Delayed.Core.Protocol;
+using Delayed.Core.Queue;
+using StackExchange.Redis;
+using Xunit;
+
+namespace Delayed.Tests;
+
+[Collection("redis")]
+public class QueueTests
+{
+    private readonly RedisFixture _redis;
+
+    public QueueTests(RedisFixture redis) => _redis = redis;
+
+    [Fact]
+    public void Keys_AreTheProtocolNames()
+    {
+        var keys = new QueueKeys("default");
+        Assert.Equal(("default", "default_noti", "default_processing"), (keys.Tasks, keys.Tokens, keys.Processing));
+        Assert.Equal("", keys.HashTag);
+        Assert.Equal("{jobs}", new QueueKeys("{jobs}").HashTag);
+    }
+
+    [Fact]
+    public void WorkerIds_Are32HexCharactersAfterTheHashTag()
+    {
+        Assert.Matches("^[0-9a-f]{32}$", WorkerIds.New());
+        Assert.Matches("^\\{jobs\\}[0-9a-f]{32}$", WorkerIds.New("{jobs}"));
+        Assert.NotEqual(WorkerIds.New(), WorkerIds.New());
+    }
+
+    [Fact]
+    public async Task Enqueue_AppendsTheExactBytesAndOneTokenOfOne()
+    {
+        var queue = _redis.NewQueue();
+        var first = TaskEncoder.EncodePython("app.tasks:add", new object[] { 1, 2 }, null, 0);
+        var second = TaskEncoder.EncodeGo("main.Add", new object?[] { 1, 2 });
+        await queue.EnqueueAsync(first);
+        await queue.EnqueueAsync(second);
+        var tasks = await _redis.Db.ListRangeAsync(queue.Keys.Tasks);
+        Assert.Equal(new[] { first, second }, tasks.Select(t => (byte[])t!).ToArray());
+        var tokens = await _redis.Db.ListRangeAsync(queue.Keys.Tokens);
+        Assert.Equal(new[] { "1", "1" }, tokens.Select(t => (string)t!).ToArray());
+        Assert.Equal(2, await queue.GetLengthAsync());
+    }
+
+    [Fact]
+    public async Task EnqueueBatch_PushesAllTasksInOrderWithOneTokenEach()
+    {
+        var queue = _redis.NewQueue();
+        var batch = Enumerable.Range(0, 2500).Select(i => TaskEncoder.EncodePython("m:f", new object[] { i }, null, 0)).ToList();
+        await queue.EnqueueAsync(batch);
+        Assert.Equal(2500, await _redis.Db.ListLengthAsync(queue.Keys.Tasks));
+        Assert.Equal(2500, await _redis.Db.ListLengthAsync(queue.Keys.Tokens));
+        Assert.Equal(batch[1234], (byte[])(await _redis.Db.ListGetByIndexAsync(queue.Keys.Tasks, 1234))!);
+    }
+
+    [Fact]
+    public async Task Clear_DeletesOnlyTheQueueKeys()
+    {
+        var queue = _redis.NewQueue();
+        await queue.EnqueueAsync(TaskEncoder.EncodePython("m:f", null, null, 0));
+        await _redis.Db.HashSetAsync(queue.Keys.Processing, "w", "t");
+        await _redis.Db.HashSetAsync(queue.Keys.InFlight, "w", "1:1");
+        await _redis.Db.StringSetAsync("", "keep");
+        await _redis.Db.StringSetAsync("w", "1");
+        await queue.ClearAsync();
+        foreach (var key in new[] { queue.Keys.Tasks, queue.Keys.Tokens, queue.Keys.Processing, queue.Keys.InFlight })
+            Assert.False(await _redis.Db.KeyExistsAsync(key));
+        Assert.True(await _redis.Db.KeyExistsAsync(""));
+        Assert.True(await _redis.Db.KeyExistsAsync("w"));
+        await _redis.Db.KeyDeleteAsync(new RedisKey[] { "", "w" });
+    }
+
+    [Fact]
+    public void DequeueTimeout_IsSentAsAnIntegerWhenWhole()
+    {
+        Assert.Equal("1", DelayedQueue.FormatSeconds(System.TimeSpan.FromSeconds(1)));
+        Assert.Equal("0.1", DelayedQueue.FormatSeconds(System.TimeSpan.FromMilliseconds(100)));
+        Assert.Equal("2.5", DelayedQueue.FormatSeconds(System.TimeSpan.FromMilliseconds(2500)));
+        Assert.Throws<System.ArgumentOutOfRangeException>(() => DelayedQueue.FormatSeconds(System.TimeSpan.Zero));
+    }
+
+    [Fact]
+    public async Task Claim_HandsBackATaskAlreadyHeldInsteadOfOverwritingIt()
+    {
+        // A claim whose reply was lost leaves a task recorded under the id; the next claim must return it.
+        var queue = _redis.NewQueue();
+        var lost = TaskEncoder.EncodePython("m:lost", null, null, 0);
+        var next = TaskEncoder.EncodePython("m:next", null, null, 0);
+        await queue.EnqueueAsync(lost);
+        await queue.EnqueueAsync(next);
+        Assert.Equal(lost, await queue.FinishAndClaimAsync("w1", ClaimMode.TakeToken, "1:0", null, null));
+        Assert.Equal(lost, await queue.FinishAndClaimAsync("w1", ClaimMode.TakeToken, "2:0", null, null));
+        Assert.Equal(1, await queue.GetLengthAsync());
+        Assert.Equal(1, await _redis.Db.ListLengthAsync(queue.Keys.Tokens));
+    }
+
+    [Fact]
+    public async Task Finish_ReleasesOnlyTheClaimItNames()
+    {
+        var queue = _redis.NewQueue();
+        var task = TaskEncoder.EncodePython("m:f", null, null, 0);
+        await queue.EnqueueAsync(task);
+        await queue.FinishAndClaimAsync("w1", ClaimMode.TakeToken, "7:0", null, null);
+        // A stale or repeated finish (wrong stamp) neither releases nor re-enqueues.
+        await queue.FinishAndClaimAsync("w1", ClaimMode.None, "", "6:0", task);
+        Assert.Equal(task, (byte[])(await _redis.Db.HashGetAsync(queue.Keys.Processing, "w1"))!);
+        Assert.Equal(0, await queue.GetLengthAsync());
+        await queue.FinishAndClaimAsync("w1", ClaimMode.None, "", "7:0", null);
+        Assert.Equal(0, await _redis.Db.HashLengthAsync(queue.Keys.Processing));
+        Assert.Equal(0, await _redis.Db.HashLengthAsync(queue.Keys.InFlight));
+    }
+
+    [Fact]
+    public async Task Claim_WithAnEmptyListChangesNothing_D1()
+    {
+        var queue = _redis.NewQueue();
+        await _redis.Db.ListRightPushAsync(queue.Keys.Tokens, "1");
+        Assert.Null(await queue.FinishAndClaimAsync("w1", ClaimMode.TakeToken, "1:0", null, null));
+        Assert.False(await _redis.Db.KeyExistsAsync(queue.Keys.Processing));
+    }
+}

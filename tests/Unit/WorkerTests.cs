@@ -1,0 +1,307 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using Delayed.Core.Codec;
+using Delayed.Core.Queue;
+using Delayed.Core.Worker;
+using Xunit;
+
+namespace Delayed.Tests;
+
+[Collection("redis")]
+public class WorkerTests
+{
+    private readonly RedisFixture _redis;
+
+    public WorkerTests(RedisFixture redis) => _redis = redis;
+
+    private static WorkerOptions Options(EventLog? log = null, bool stopWhenEmpty = true) => new()
+    {
+        DequeueTimeout = TimeSpan.FromMilliseconds(100),
+        StopWhenEmpty = stopWhenEmpty,
+        OnEvent = log is null ? null : log.Add,
+    };
+
+    private async Task AssertNothingInFlight(DelayedQueue queue, DelayedWorker worker)
+    {
+        Assert.Equal(0, await _redis.Db.HashLengthAsync(queue.Keys.Processing));
+        Assert.Equal(0, await _redis.Db.HashLengthAsync(queue.Keys.InFlight));
+        foreach (var id in worker.WorkerIds) Assert.False(await _redis.Db.KeyExistsAsync(id), "liveness key left after stop");
+    }
+
+    [Fact]
+    public async Task RunsATaskWithItsArgumentsAndReleasesIt()
+    {
+        var queue = _redis.NewQueue();
+        await queue.EnqueueAsync(TaskEncoder.EncodePython("app.tasks:add", new object[] { 1 }, new Dictionary<string, object> { ["b"] = 2 }, 0));
+        TaskContext? seen = null;
+        var worker = new DelayedWorker(queue, new DelegateRegistry().Add("app.tasks:add", c => { seen = c; }), Options());
+        var summary = await worker.RunAsync();
+        Assert.Equal(1, summary.Succeeded);
+        Assert.Equal(new object?[] { 1L }, seen!.Task.Arguments);
+        Assert.Equal(2L, seen.Task.NamedArguments["b"]);
+        Assert.Equal(worker.WorkerIds[0], seen.WorkerId);
+        await AssertNothingInFlight(queue, worker);
+    }
+
+    [Fact]
+    public async Task HoldsTheTaskUnderItsIdWithALiveKeyWhileRunning()
+    {
+        var queue = _redis.NewQueue();
+        var bytes = TaskEncoder.EncodePython("m:check", null, null, 0);
+        await queue.EnqueueAsync(bytes);
+        byte[]? held = null;
+        string? liveness = null;
+        TimeSpan? ttl = null;
+        var registry = new DelegateRegistry().Add("m:check", async c =>
+        {
+            held = await _redis.Db.HashGetAsync(queue.Keys.Processing, c.WorkerId);
+            liveness = await _redis.Db.StringGetAsync(c.WorkerId);
+            ttl = await _redis.Db.KeyTimeToLiveAsync(c.WorkerId);
+        });
+        var options = Options();
+        options.KeepAliveTimeout = TimeSpan.FromSeconds(2.5); // whole seconds on the wire: 3 (D12)
+        options.KeepAliveInterval = TimeSpan.FromSeconds(1);
+        var log = new EventLog();
+        options.OnEvent = log.Add;
+        await new DelayedWorker(queue, registry, options).RunAsync();
+        Assert.Equal(bytes, held);
+        Assert.Equal("1", liveness);
+        Assert.InRange(ttl!.Value.TotalSeconds, 1, 3);
+        Assert.Empty(log.Of(WorkerEventKind.WorkerError));
+    }
+
+    [Fact]
+    public async Task RunsTasksWhoseBytesAreTheProtocolExamples()
+    {
+        var queue = _redis.NewQueue();
+        string[] examples =
+        {
+            "91 ae 61 70 70 2e 74 61 73 6b 73 3a 70 69 6e 67",                         // P1
+            "93 ad 61 70 70 2e 74 61 73 6b 73 3a 61 64 64 90 82 a1 61 01 a1 62 02",   // P4
+            "92 a8 6d 61 69 6e 2e 41 64 64 c4 03 92 01 02",                            // G1
+            "a9 6d 61 69 6e 2e 50 69 6e 67",                                           // G3
+            "93 ad 61 70 70 2e 74 61 73 6b 73 3a 61 64 64 92 01 02 c0",                // GP1
+        };
+        foreach (var hex in examples)
+        {
+            await _redis.Db.ListRightPushAsync(queue.Keys.Tasks, Hex.Parse(hex));
+            await _redis.Db.ListRightPushAsync(queue.Keys.Tokens, "1");
+        }
+        var ran = new ConcurrentQueue<string>();
+        var registry = new DelegateRegistry();
+        foreach (var name in new[] { "app.tasks:ping", "app.tasks:add", "main.Add", "main.Ping" }) registry.Add(name, c => ran.Enqueue(c.Task.Name));
+        var summary = await new DelayedWorker(queue, registry, Options()).RunAsync();
+        Assert.Equal(5, summary.Succeeded);
+        Assert.Equal(new[] { "app.tasks:ping", "app.tasks:add", "main.Add", "main.Ping", "app.tasks:add" }, ran.ToArray());
+    }
+
+    [Fact]
+    public async Task UnknownNamesAndMalformedBytesAreDroppedAndReleased_D9_D16()
+    {
+        var queue = _redis.NewQueue();
+        var garbage = new byte[] { 0xc1, 0x00, 0x01 };
+        await _redis.Db.ListRightPushAsync(queue.Keys.Tasks, garbage);
+        await _redis.Db.ListRightPushAsync(queue.Keys.Tokens, "1");
+        await queue.EnqueueAsync(TaskEncoder.EncodePython("os:system", new object[] { "rm -rf /" }, null, 3));
+        await queue.EnqueueAsync(TaskEncoder.EncodePython("m:known", null, null, 0));
+        var log = new EventLog();
+        var worker = new DelayedWorker(queue, new DelegateRegistry().Add("m:known", _ => { }), Options(log));
+        var summary = await worker.RunAsync();
+        Assert.Equal((2L, 1L, 0L), (summary.Dropped, summary.Succeeded, summary.Retried));
+        var dropped = log.Of(WorkerEventKind.TaskDropped);
+        Assert.Equal(garbage, dropped[0].RawTask.ToArray());
+        Assert.IsType<MalformedTaskException>(dropped[0].Error);
+        Assert.Equal("os:system", Assert.IsType<UnknownTaskException>(dropped[1].Error).TaskName);
+        Assert.Equal(0, await queue.GetLengthAsync());
+        await AssertNothingInFlight(queue, worker);
+    }
+
+    [Fact]
+    public async Task SurplusTokensAreHarmless_D1_D4()
+    {
+        var queue = _redis.NewQueue();
+        await _redis.Db.ListRightPushAsync(queue.Keys.Tokens, new StackExchange.Redis.RedisValue[] { "1", "1", "1" });
+        await queue.EnqueueAsync(TaskEncoder.EncodePython("m:f", null, null, 0));
+        var log = new EventLog();
+        var summary = await new DelayedWorker(queue, new DelegateRegistry().Add("m:f", _ => { }), Options(log)).RunAsync();
+        Assert.Equal(1, summary.Succeeded);
+        Assert.Empty(log.Of(WorkerEventKind.WorkerError));
+    }
+
+    [Fact]
+    public async Task AFailingTaskIsRetriedWhileItsBudgetLasts_AndReenqueuedBytesFollowTheRule()
+    {
+        var queue = _redis.NewQueue();
+        await queue.EnqueueAsync(TaskEncoder.EncodePython("app.tasks:flaky", new object[] { 7 }, null, 2));
+        var attempts = new List<string>();
+        var worker = new DelayedWorker(queue, new DelegateRegistry().Add("app.tasks:flaky", c =>
+        {
+            attempts.Add(Hex.Format(c.Task.Raw.Span));
+            throw new InvalidOperationException("boom");
+        }), Options());
+        var summary = await worker.RunAsync();
+        Assert.Equal((2L, 1L), (summary.Retried, summary.Failed));
+        const string path = "af 61 70 70 2e 74 61 73 6b 73 3a 66 6c 61 6b 79";
+        Assert.Equal(new[] { $"94 {path} 91 07 80 02", $"94 {path} 91 07 80 01", $"92 {path} 91 07" }, attempts);
+        Assert.Equal(0, await queue.GetLengthAsync());
+        Assert.Equal(0, await _redis.Db.ListLengthAsync(queue.Keys.Tokens));
+        await AssertNothingInFlight(queue, worker);
+    }
+
+    [Fact]
+    public async Task UnlimitedRetryReenqueuesTheSameBytes()
+    {
+        var queue = _redis.NewQueue();
+        var bytes = TaskEncoder.EncodePython("m:f", new object[] { 7 }, null, -1);
+        await queue.EnqueueAsync(bytes);
+        var attempts = 0;
+        var summary = await new DelayedWorker(queue, new DelegateRegistry().Add("m:f", c =>
+        {
+            Assert.Equal(bytes, c.Task.Raw.ToArray());
+            if (++attempts < 3) throw new Exception("again");
+        }), Options()).RunAsync();
+        Assert.Equal((2L, 1L), (summary.Retried, summary.Succeeded));
+    }
+
+    [Fact]
+    public async Task ABadCallIsNeverRetried_AndGoTasksHaveNoRetry()
+    {
+        var queue = _redis.NewQueue();
+        await queue.EnqueueAsync(TaskEncoder.EncodePython("m:bad", null, null, 5));
+        await queue.EnqueueAsync(TaskEncoder.EncodeGo("main.Fail", null));
+        var summary = await new DelayedWorker(queue, new DelegateRegistry()
+            .Add("m:bad", _ => throw new TaskBindingException("missing parameter x"))
+            .Add("main.Fail", _ => throw new Exception("fails")), Options()).RunAsync();
+        Assert.Equal((2L, 0L), (summary.Failed, summary.Retried));
+        Assert.Equal(0, await queue.GetLengthAsync());
+    }
+
+    [Fact]
+    public async Task MaxTasksStopsAfterThatManyAndLeavesTheRest()
+    {
+        var queue = _redis.NewQueue();
+        await queue.EnqueueAsync(Enumerable.Range(0, 5).Select(i => TaskEncoder.EncodePython("m:f", new object[] { i }, null, 0)).ToList());
+        var options = Options(stopWhenEmpty: false);
+        options.MaxTasks = 3;
+        var summary = await new DelayedWorker(queue, new DelegateRegistry().Add("m:f", _ => { }), options).RunAsync();
+        Assert.Equal(3, summary.Succeeded);
+        Assert.Equal(2, await queue.GetLengthAsync());
+        Assert.Equal(2, await _redis.Db.ListLengthAsync(queue.Keys.Tokens));
+    }
+
+    [Fact]
+    public async Task GracefulStopFinishesTheTaskReleasesItAndGoesOfflineForGood_D10()
+    {
+        var queue = _redis.NewQueue();
+        await queue.EnqueueAsync(TaskEncoder.EncodePython("m:slow", null, null, 0));
+        var started = new TaskCompletionSource();
+        var finish = new TaskCompletionSource();
+        var options = Options(stopWhenEmpty: false);
+        options.KeepAliveTimeout = TimeSpan.FromSeconds(5);
+        options.KeepAliveInterval = TimeSpan.FromMilliseconds(50);
+        var worker = new DelayedWorker(queue, new DelegateRegistry().Add("m:slow", async _ => { started.SetResult(); await finish.Task; }), options);
+        using var stop = new CancellationTokenSource();
+        var run = worker.RunAsync(stop.Token);
+        await started.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        stop.Cancel();
+        await Task.Delay(200);
+        Assert.False(run.IsCompleted, "the worker must finish its running task before it stops");
+        finish.SetResult();
+        var summary = await run.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(1, summary.Succeeded);
+        await Task.Delay(300); // several keep-alive intervals: a late SETEX would bring the key back
+        await AssertNothingInFlight(queue, worker);
+    }
+
+    [Fact]
+    public async Task AnIdleWorkerStopsWithinOneDequeueTimeout()
+    {
+        var queue = _redis.NewQueue();
+        var worker = new DelayedWorker(queue, new DelegateRegistry(), Options(stopWhenEmpty: false));
+        using var stop = new CancellationTokenSource();
+        var run = worker.RunAsync(stop.Token);
+        await Task.Delay(300);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        stop.Cancel();
+        await run.WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"stop took {clock.Elapsed}");
+        await AssertNothingInFlight(queue, worker);
+    }
+
+    [Fact]
+    public async Task AWaitingWorkerPicksUpANewTask()
+    {
+        var queue = _redis.NewQueue();
+        var ran = new TaskCompletionSource<string>();
+        var options = Options(stopWhenEmpty: false);
+        options.MaxTasks = 1;
+        var run = new DelayedWorker(queue, new DelegateRegistry().Add("m:f", c => ran.SetResult(c.Task.Name)), options).RunAsync();
+        await Task.Delay(300); // the worker is now blocked in BLPOP
+        await queue.EnqueueAsync(TaskEncoder.EncodePython("m:f", null, null, 0));
+        Assert.Equal("m:f", await ran.Task.WaitAsync(TimeSpan.FromSeconds(5)));
+        await run.WaitAsync(TimeSpan.FromSeconds(5));
+    }
+
+    [Fact]
+    public async Task ConcurrentSlotsRunTasksAtTheSameTimeUnderDistinctIds()
+    {
+        var queue = _redis.NewQueue();
+        await queue.EnqueueAsync(Enumerable.Range(0, 4).Select(i => TaskEncoder.EncodePython("m:meet", new object[] { i }, null, 0)).ToList());
+        using var barrier = new Barrier(4);
+        var ids = new ConcurrentBag<string>();
+        long inFlightSeen = 0;
+        var options = Options();
+        options.Concurrency = 4;
+        var worker = new DelayedWorker(queue, new DelegateRegistry().Add("m:meet", async c =>
+        {
+            ids.Add(c.WorkerId);
+            // Only four tasks running at the same time can pass this barrier.
+            if (!barrier.SignalAndWait(TimeSpan.FromSeconds(10))) throw new TimeoutException("tasks did not run concurrently");
+            Interlocked.Exchange(ref inFlightSeen, await _redis.Db.HashLengthAsync(queue.Keys.Processing));
+        }), options);
+        var summary = await worker.RunAsync();
+        Assert.Equal(4, summary.Succeeded);
+        Assert.Equal(4, ids.Distinct().Count());
+        Assert.Equal(4, worker.WorkerIds.Count);
+        Assert.True(Interlocked.Read(ref inFlightSeen) >= 1);
+        await AssertNothingInFlight(queue, worker);
+    }
+
+    [Fact]
+    public async Task ATaskTimeoutSignalsTheHandlersToken_AndCountsAsAFailure()
+    {
+        var queue = _redis.NewQueue();
+        await queue.EnqueueAsync(TaskEncoder.EncodePython("m:hang", null, null, 1));
+        var options = Options();
+        options.TaskTimeout = TimeSpan.FromMilliseconds(200);
+        var attempts = 0;
+        var summary = await new DelayedWorker(queue, new DelegateRegistry().Add("m:hang", async c =>
+        {
+            attempts++;
+            await Task.Delay(Timeout.Infinite, c.CancellationToken);
+        }), options).RunAsync();
+        Assert.Equal(2, attempts);
+        Assert.Equal((1L, 1L), (summary.Retried, summary.Failed));
+    }
+
+    [Fact]
+    public async Task Backoff_DoublesFromOneSecondUpToSixty()
+    {
+        var backoff = new Backoff(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(60));
+        var seen = new List<double>();
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+        for (var i = 0; i < 8; i++)
+        {
+            seen.Add(backoff.Next.TotalSeconds);
+            await backoff.WaitAsync(cancelled.Token);
+        }
+        Assert.Equal(new double[] { 1, 2, 4, 8, 16, 32, 60, 60 }, seen);
+        backoff.Reset();
+        Assert.Equal(1, backoff.Next.TotalSeconds);
+    }
+}
