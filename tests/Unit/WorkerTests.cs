@@ -305,3 +305,34 @@ public class WorkerTests
         Assert.Equal(1, backoff.Next.TotalSeconds);
     }
 }
+
+[Collection("redis")]
+public class WorkerStopTests
+{
+    private readonly RedisFixture _redis;
+
+    public WorkerStopTests(RedisFixture redis) => _redis = redis;
+
+    [Fact]
+    public async Task ATaskCancelledByAStopRequestGoesBackUnchanged()
+    {
+        var queue = _redis.NewQueue();
+        var bytes = Delayed.Core.Codec.TaskEncoder.EncodePython("m:long", new object[] { 1 }, null, 0);
+        await queue.EnqueueAsync(bytes);
+        var started = new TaskCompletionSource();
+        using var stop = new CancellationTokenSource();
+        var worker = new DelayedWorker(queue, new DelegateRegistry().Add("m:long", async c =>
+        {
+            started.SetResult();
+            await Task.Delay(Timeout.Infinite, c.CancellationToken);
+        }), new WorkerOptions { DequeueTimeout = TimeSpan.FromMilliseconds(100) });
+        var run = worker.RunAsync(stop.Token);
+        await started.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        stop.Cancel();
+        var summary = await run.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal((1L, 0L, 0L), (summary.Retried, summary.Failed, summary.Succeeded));
+        Assert.Equal(bytes, (byte[])(await _redis.Db.ListGetByIndexAsync(queue.Keys.Tasks, 0))!);
+        Assert.Equal(1, await _redis.Db.ListLengthAsync(queue.Keys.Tokens));
+        Assert.Equal(0, await _redis.Db.HashLengthAsync(queue.Keys.Processing));
+    }
+}

@@ -67,6 +67,43 @@ public sealed class DelayedQueue
         return new SweepResult(Name, (long)result[0], (long)result[1]);
     }
 
+    /// <summary>Every in-flight task with its worker's liveness, read in one pipelined batch.</summary>
+    public async Task<IReadOnlyList<InFlightTask>> GetInFlightAsync()
+    {
+        var entriesTask = Db.HashGetAllAsync(_processing);
+        var stampsTask = Db.HashGetAllAsync(_inFlight);
+        var entries = await entriesTask.ConfigureAwait(false);
+        var stamps = new Dictionary<string, string>();
+        foreach (var stamp in await stampsTask.ConfigureAwait(false)) stamps[(string)stamp.Name!] = (string)stamp.Value!;
+        var batch = Db.CreateBatch();
+        var ttls = new Task<TimeSpan?>[entries.Length];
+        var alive = new Task<bool>[entries.Length];
+        for (var i = 0; i < entries.Length; i++)
+        {
+            alive[i] = batch.KeyExistsAsync((string)entries[i].Name!);
+            ttls[i] = batch.KeyTimeToLiveAsync((string)entries[i].Name!);
+        }
+        batch.Execute();
+        await Task.WhenAll(Task.WhenAll(alive), Task.WhenAll(ttls)).ConfigureAwait(false);
+        var result = new List<InFlightTask>(entries.Length);
+        for (var i = 0; i < entries.Length; i++)
+        {
+            var id = (string)entries[i].Name!;
+            result.Add(new InFlightTask(id, (byte[])entries[i].Value!, alive[i].Result, ttls[i].Result,
+                stamps.TryGetValue(id, out var stamp) ? StampTime(stamp) : null));
+        }
+        return result;
+    }
+
+    /// <summary>The claim time in a stamp "&lt;claim number&gt;:&lt;unix ms&gt;".</summary>
+    internal static DateTimeOffset? StampTime(string stamp)
+    {
+        var colon = stamp.IndexOf(':');
+        return colon > 0 && long.TryParse(stamp.Substring(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var ms)
+            ? DateTimeOffset.FromUnixTimeMilliseconds(ms)
+            : null;
+    }
+
     /// <summary>Deletes the queue's keys and its extension keys; never a liveness key or any other key.</summary>
     public Task ClearAsync() => Db.KeyDeleteAsync(_scriptKeys);
 

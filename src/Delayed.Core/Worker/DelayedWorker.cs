@@ -177,6 +177,13 @@ public sealed class DelayedWorker
             Emit(new WorkerEvent(WorkerEventKind.TaskSucceeded, _queue.Name, id, task, duration: clock.Elapsed));
             return new Held(stamp, null);
         }
+        catch (Exception e) when (stop.IsCancellationRequested && e is OperationCanceledException)
+        {
+            // Interrupted by a stop request, not failed: put it back unchanged, budget untouched.
+            Interlocked.Increment(ref _retried);
+            Emit(new WorkerEvent(WorkerEventKind.TaskRetried, _queue.Name, id, task, error: e, duration: clock.Elapsed));
+            return new Held(stamp, raw);
+        }
         catch (Exception e) when (e is not TaskBindingException && task.Format == TaskFormat.Python && task.Retry != 0)
         {
             // The handler ran and failed, and the budget allows another attempt (checklist 21, 22).

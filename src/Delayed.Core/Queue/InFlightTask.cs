@@ -1,0 +1,30 @@
+using System;
+
+namespace Delayed.Core.Queue;
+
+/// <summary>One entry of the processing hash, with what Redis says about its worker.</summary>
+public sealed class InFlightTask
+{
+    public InFlightTask(string workerId, byte[] raw, bool workerAlive, TimeSpan? timeToLive, DateTimeOffset? startedAt)
+    {
+        WorkerId = workerId;
+        Raw = raw;
+        WorkerAlive = workerAlive;
+        TimeToLive = timeToLive;
+        StartedAt = startedAt;
+    }
+
+    public string WorkerId { get; }
+
+    /// <summary>The task's bytes exactly as the worker popped them.</summary>
+    public byte[] Raw { get; }
+
+    /// <summary>Whether the worker's liveness key exists.</summary>
+    public bool WorkerAlive { get; }
+
+    /// <summary>Remaining TTL of the liveness key; null when it is gone or has no expiry.</summary>
+    public TimeSpan? TimeToLive { get; }
+
+    /// <summary>When the task was claimed, for tasks held by this implementation's workers; null otherwise.</summary>
+    public DateTimeOffset? StartedAt { get; }
+}
