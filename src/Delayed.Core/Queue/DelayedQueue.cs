@@ -40,7 +40,13 @@ public sealed class DelayedQueue
     private IDatabase Db => Connection.Database;
 
     /// <summary>Appends one task and its token atomically (MULTI/EXEC; the task is never after its token).</summary>
-    public Task EnqueueAsync(byte[] task) => EnqueueAsync(new[] { task });
+    public async Task EnqueueAsync(byte[] task)
+    {
+        var transaction = Db.CreateTransaction();
+        var pushTask = transaction.ListRightPushAsync(_tasks, task ?? throw new ArgumentNullException(nameof(task)));
+        var pushToken = transaction.ListRightPushAsync(_tokens, Token);
+        await ExecuteAsync(transaction, pushTask, pushToken).ConfigureAwait(false);
+    }
 
     /// <summary>Appends many tasks with one token each, atomically, in one round trip.</summary>
     public async Task EnqueueAsync(IReadOnlyList<byte[]> tasks)
@@ -52,9 +58,15 @@ public sealed class DelayedQueue
         var transaction = Db.CreateTransaction();
         var pushTasks = transaction.ListRightPushAsync(_tasks, values);
         var pushTokens = transaction.ListRightPushAsync(_tokens, values.Length <= TokenBatch ? Slice(TokenRun, values.Length) : Repeat(Token, values.Length));
+        await ExecuteAsync(transaction, pushTasks, pushTokens).ConfigureAwait(false);
+    }
+
+    private static async Task ExecuteAsync(ITransaction transaction, Task<long> pushTasks, Task<long> pushTokens)
+    {
         if (!await transaction.ExecuteAsync().ConfigureAwait(false))
             throw new InvalidOperationException("Redis discarded the enqueue transaction.");
-        await Task.WhenAll(pushTasks, pushTokens).ConfigureAwait(false);
+        await pushTasks.ConfigureAwait(false);
+        await pushTokens.ConfigureAwait(false);
     }
 
     /// <summary>Tasks waiting to run (in-flight tasks not counted).</summary>

@@ -40,7 +40,7 @@ public sealed class DelayedConnection : IDisposable
         catch (RedisConnectionException e)
         {
             throw new DelayedConnectionException(
-                $"Cannot connect to Redis at {display}: {FirstLine(e.Message)} Check that the server is running and reachable, " +
+                $"Cannot connect to Redis at {display}. Check that the server is running and reachable, " +
                 "and that the configuration string (host:port,password=…,ssl=…) is right.", e);
         }
         // After the first connect, reconnect by itself instead of failing.
@@ -96,13 +96,6 @@ public sealed class DelayedConnection : IDisposable
         var first = options.Clone();
         first.AbortOnConnectFail = true;
         return first;
-    }
-
-    private static string FirstLine(string message)
-    {
-        var end = message.IndexOfAny(new[] { '\r', '\n' });
-        var line = end < 0 ? message : message.Substring(0, end);
-        return line.EndsWith(".") ? line : line + ".";
     }
 
     private static class Format

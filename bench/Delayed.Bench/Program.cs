@@ -1,0 +1,120 @@
+// The core benchmark: `./build.ps1 bench` (or `dotnet run -c Release --project bench/Delayed.Bench`).
+// Starts its own redis-server on loopback, measures, prints one line per figure, stops the server.
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using Delayed.Core.Codec;
+using Delayed.Core.Queue;
+using Delayed.Core.Redis;
+using Delayed.Core.Worker;
+using Delayed.Testing;
+
+using var server = new LocalRedisServer();
+using var connection = await DelayedConnection.ConnectAsync(server.Configuration);
+var queueNumber = 0;
+DelayedQueue NewQueue() => new(connection, $"bench{++queueNumber}");
+var task = TaskEncoder.EncodePython("bench:noop", new object[] { 1, "two" }, null, 0);
+
+Console.WriteLine($"Delayed core benchmark: {Environment.ProcessorCount} cores, .NET {Environment.Version}, Redis on 127.0.0.1:{server.Port}");
+Report("enqueue one by one (sequential)", await EnqueueSequential(20_000), "tasks/s");
+Report("enqueue one by one (64 concurrent callers)", await EnqueueConcurrent(100_000, 64), "tasks/s");
+Report("enqueue batched (1,000 per call)", await EnqueueBatched(500_000, 1000), "tasks/s");
+Report("drain, no-op handler, 1 slot", await Drain(50_000, 1), "tasks/s");
+Report("drain, no-op handler, 8 slots", await Drain(100_000, 8), "tasks/s");
+var (p50, p99) = await Latency(1000);
+Report("enqueue-to-start latency p50", p50, "ms");
+Report("enqueue-to-start latency p99", p99, "ms");
+
+static void Report(string what, double value, string unit) =>
+    Console.WriteLine($"{what,-45} {value,12:N2} {unit}");
+
+async Task<double> EnqueueSequential(int count)
+{
+    var queue = NewQueue();
+    var clock = Stopwatch.StartNew();
+    for (var i = 0; i < count; i++) await queue.EnqueueAsync(task);
+    return count / clock.Elapsed.TotalSeconds;
+}
+
+async Task<double> EnqueueConcurrent(int count, int callers)
+{
+    var queue = NewQueue();
+    var clock = Stopwatch.StartNew();
+    await Task.WhenAll(Enumerable.Range(0, callers).Select(async _ =>
+    {
+        for (var i = 0; i < count / callers; i++) await queue.EnqueueAsync(task);
+    }));
+    return count / clock.Elapsed.TotalSeconds;
+}
+
+async Task<double> EnqueueBatched(int count, int batchSize)
+{
+    var queue = NewQueue();
+    var batch = Enumerable.Repeat(task, batchSize).ToArray();
+    var clock = Stopwatch.StartNew();
+    for (var sent = 0; sent < count; sent += batchSize) await queue.EnqueueAsync(batch);
+    return count / clock.Elapsed.TotalSeconds;
+}
+
+async Task<double> Drain(int count, int slots)
+{
+    var queue = NewQueue();
+    var batch = Enumerable.Repeat(task, 1000).ToArray();
+    for (var sent = 0; sent < count; sent += batch.Length) await queue.EnqueueAsync(batch);
+    var options = new WorkerOptions { Concurrency = slots, StopWhenEmpty = true, DequeueTimeout = TimeSpan.FromMilliseconds(100) };
+    var clock = Stopwatch.StartNew();
+    var summary = await new DelayedWorker(queue, new NoOpRegistry(), options).RunAsync();
+    if (summary.Succeeded != count) throw new InvalidOperationException($"drained {summary.Succeeded} of {count}");
+    return count / clock.Elapsed.TotalSeconds;
+}
+
+async Task<(double P50, double P99)> Latency(int count)
+{
+    var queue = NewQueue();
+    var registry = new LatencyRegistry();
+    using var stop = new CancellationTokenSource();
+    var run = new DelayedWorker(queue, registry, new WorkerOptions { DequeueTimeout = TimeSpan.FromSeconds(1) }).RunAsync(stop.Token);
+    await Task.Delay(500);
+    var samples = new List<double>(count);
+    for (var i = 0; i < count; i++)
+    {
+        var started = registry.Arm();
+        var sent = Stopwatch.GetTimestamp();
+        await queue.EnqueueAsync(task);
+        var at = await started;
+        samples.Add((at - sent) * 1000.0 / Stopwatch.Frequency);
+        await Task.Delay(2); // let the worker go idle (back to its blocking wait) before the next task
+    }
+    stop.Cancel();
+    await run;
+    samples.Sort();
+    return (samples[samples.Count / 2], samples[(int)Math.Ceiling(samples.Count * 0.99) - 1]);
+}
+
+sealed class NoOpRegistry : ITaskHandlerRegistry, ITaskHandler
+{
+    public ITaskHandler? Resolve(string name) => this;
+    public Task InvokeAsync(TaskContext context) => Task.CompletedTask;
+}
+
+sealed class LatencyRegistry : ITaskHandlerRegistry, ITaskHandler
+{
+    private TaskCompletionSource<long> _started = new();
+
+    public Task<long> Arm()
+    {
+        _started = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
+        return _started.Task;
+    }
+
+    public ITaskHandler? Resolve(string name) => this;
+
+    public Task InvokeAsync(TaskContext context)
+    {
+        _started.TrySetResult(Stopwatch.GetTimestamp());
+        return Task.CompletedTask;
+    }
+}

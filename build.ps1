@@ -1,0 +1,196 @@
+#!/usr/bin/env pwsh
+<#
+.SYNOPSIS
+    Builds, tests, demonstrates, benchmarks and packages the Delayed module.
+.DESCRIPTION
+    Tasks:
+      Clean    removes out/ and the build outputs.
+      Build    (default) builds the solution and lays out the importable module in out/Delayed/.
+      Docs     generates the MAML help of the cmdlets from their XML doc comments (part of Build).
+      Test     builds, makes sure redis-server is available, runs the xunit and Pester suites, and ends with
+               one line 'N passed, N failed'. Exits non-zero on any failure.
+      Demo     the module at work against a local Redis it starts and stops itself.
+      Bench    the benchmark (bench/README.md).
+      Package  the module's .nupkg in out/packages/.
+.EXAMPLE
+    dotnet tool restore; dotnet pwsh ./build.ps1 test
+#>
+[CmdletBinding()]
+param(
+    [Parameter(Position = 0)]
+    [ValidateSet('Clean', 'Build', 'Docs', 'Test', 'Demo', 'Bench', 'Package')]
+    [string] $Task = 'Build',
+
+    [ValidateSet('Debug', 'Release')]
+    [string] $Configuration = 'Release'
+)
+
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version 3
+$Root = $PSScriptRoot
+$Out = Join-Path $Root 'out'
+$ModuleOut = Join-Path $Out 'Delayed'
+
+function Invoke-Native {
+    # Runs a native command and stops the build when it fails.
+    param([string] $Command, [string[]] $Arguments)
+    & $Command @Arguments
+    if ($LASTEXITCODE -ne 0) { throw "$Command $($Arguments -join ' ') failed with exit code $LASTEXITCODE." }
+}
+
+function Get-PwshCommand {
+    # A fresh pwsh like this one: the local .NET tool runs as 'dotnet pwsh.dll'.
+    $process = [Environment]::ProcessPath
+    if ([IO.Path]::GetFileNameWithoutExtension($process) -eq 'dotnet') { return @($process, (Join-Path $PSHOME 'pwsh.dll')) }
+    return @($process)
+}
+
+function Get-ModuleVersion {
+    $props = [xml](Get-Content (Join-Path $Root 'Directory.Build.props') -Raw)
+    return $props.Project.PropertyGroup.VersionPrefix | Where-Object { $_ } | Select-Object -First 1
+}
+
+function Invoke-Clean {
+    foreach ($path in @($Out) + (Get-ChildItem $Root -Recurse -Directory -Include bin, obj | Select-Object -ExpandProperty FullName)) {
+        if (Test-Path $path) { Remove-Item $path -Recurse -Force }
+    }
+}
+
+function Invoke-Build {
+    Invoke-Native dotnet @('build', (Join-Path $Root 'Delayed.PowerShell.sln'), '-c', $Configuration, '--nologo', '-v', 'quiet', '-clp:ErrorsOnly')
+    if (Test-Path $ModuleOut) { Remove-Item $ModuleOut -Recurse -Force }
+    Invoke-Native dotnet @('publish', (Join-Path $Root 'src/Delayed.PowerShell'), '-c', $Configuration, '-o', $ModuleOut, '--no-build', '--nologo', '-v', 'quiet')
+    Get-ChildItem $ModuleOut -Include *.pdb, *.deps.json -Recurse | Remove-Item
+    Copy-Item (Join-Path $Root 'src/Delayed.PowerShell/Delayed.Format.ps1xml') $ModuleOut
+    $manifest = Get-Content (Join-Path $Root 'Delayed.psd1') -Raw
+    $manifest = $manifest -replace "ModuleVersion\s*=\s*'[^']*'", "ModuleVersion        = '$(Get-ModuleVersion)'"
+    Set-Content (Join-Path $ModuleOut 'Delayed.psd1') $manifest -NoNewline
+    Invoke-Docs
+    Write-Host "Module: $ModuleOut"
+}
+
+function Invoke-Docs {
+    # In a child process, so that this one never loads (and locks) the module's assemblies.
+    $pwsh = Get-PwshCommand
+    $arguments = @($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-File', (Join-Path $Root 'tools/New-MamlHelp.ps1'), '-ModulePath', $ModuleOut)
+    Invoke-Native $pwsh[0] $arguments
+    $aboutSource = Join-Path $Root 'docs/en-US'
+    if (Test-Path $aboutSource) { Copy-Item (Join-Path $aboutSource 'about_*.help.txt') (Join-Path $ModuleOut 'en-US') }
+}
+
+function Assert-RedisServer {
+    if (Get-Command redis-server -ErrorAction SilentlyContinue) { return }
+    $isRoot = $IsLinux -and ((& id -u) -eq '0')
+    if ($isRoot -and (Get-Command apt-get -ErrorAction SilentlyContinue)) {
+        Write-Host 'redis-server is missing: installing Debian''s package.'
+        Invoke-Native apt-get @('update', '-qq')
+        Invoke-Native apt-get @('install', '-y', '-qq', 'redis-server')
+        return
+    }
+    throw 'redis-server is not on PATH. Install Redis 6 or later (Debian/Ubuntu: sudo apt-get install redis-server; macOS: brew install redis) and run this again.'
+}
+
+function Get-PesterModule {
+    $dir = Join-Path $Root 'tools'
+    Invoke-Native dotnet @('restore', (Join-Path $dir 'tools.proj'), '--nologo', '-v', 'quiet')
+    $cache = if ($env:NUGET_PACKAGES) { $env:NUGET_PACKAGES } else { Join-Path ([Environment]::GetFolderPath('UserProfile')) '.nuget/packages' }
+    $pester = Join-Path $cache 'pester/5.7.1/tools/Pester.psd1'
+    if (-not (Test-Path $pester)) { throw "Pester 5.7.1 was not restored to $pester." }
+    return $pester
+}
+
+function Invoke-UnitTests {
+    $results = Join-Path $Out 'test-results'
+    $trx = Join-Path $results 'unit.trx'
+    if (Test-Path $trx) { Remove-Item $trx }
+    & dotnet test (Join-Path $Root 'tests/Unit') -c $Configuration --no-build --nologo --logger 'trx;LogFileName=unit.trx' --logger 'console;verbosity=normal' --results-directory $results
+    if (-not (Test-Path $trx)) { return @{ Passed = 0; Failed = 1; Note = 'xunit produced no results' } }
+    $counters = ([xml](Get-Content $trx -Raw)).TestRun.ResultSummary.Counters
+    $failed = [int]$counters.failed + [int]$counters.error + [int]$counters.timeout + [int]$counters.aborted
+    if ($LASTEXITCODE -ne 0 -and $failed -eq 0) { $failed = 1 }
+    return @{ Passed = [int]$counters.passed; Failed = $failed }
+}
+
+function Invoke-PesterTests {
+    $pester = Get-PesterModule
+    $summary = Join-Path $Out 'test-results/pester.json'
+    if (Test-Path $summary) { Remove-Item $summary }
+    $script = @"
+`$ErrorActionPreference = 'Stop'
+Import-Module '$pester'
+`$config = New-PesterConfiguration
+`$config.Run.Path = '$(Join-Path $Root 'tests/Pester')'
+`$config.Run.PassThru = `$true
+`$config.Output.Verbosity = 'Detailed'
+`$config.TestResult.Enabled = `$true
+`$config.TestResult.OutputPath = '$(Join-Path $Out 'test-results/pester.xml')'
+`$result = Invoke-Pester -Configuration `$config
+@{ Passed = `$result.PassedCount; Failed = `$result.FailedCount + `$result.FailedBlocksCount + `$result.FailedContainersCount } | ConvertTo-Json | Set-Content '$summary'
+"@
+    $pwsh = Get-PwshCommand
+    $env:DELAYED_MODULE = Join-Path $ModuleOut 'Delayed.psd1'
+    $env:DELAYED_PWSH = $pwsh -join [IO.Path]::PathSeparator
+    & $pwsh[0] @($pwsh | Select-Object -Skip 1) -NoProfile -NonInteractive -Command $script
+    if (-not (Test-Path $summary)) { return @{ Passed = 0; Failed = 1; Note = 'Pester produced no results' } }
+    $counts = Get-Content $summary -Raw | ConvertFrom-Json
+    return @{ Passed = [int]$counts.Passed; Failed = [int]$counts.Failed }
+}
+
+function Invoke-Test {
+    Invoke-Build
+    Assert-RedisServer
+    $unit = Invoke-UnitTests
+    $pester = Invoke-PesterTests
+    foreach ($suite in @(@{ Name = 'xunit'; R = $unit }, @{ Name = 'Pester'; R = $pester })) {
+        $note = if ($suite.R.ContainsKey('Note')) { " ($($suite.R.Note))" } else { '' }
+        Write-Host ("{0}: {1} passed, {2} failed{3}" -f $suite.Name, $suite.R.Passed, $suite.R.Failed, $note)
+    }
+    $passed = $unit.Passed + $pester.Passed
+    $failed = $unit.Failed + $pester.Failed
+    Write-Host "$passed passed, $failed failed"
+    if ($failed -gt 0 -or $passed -eq 0) { exit 1 }
+}
+
+function Invoke-Demo {
+    Invoke-Build
+    Assert-RedisServer
+    $pwsh = Get-PwshCommand
+    $env:DELAYED_MODULE = Join-Path $ModuleOut 'Delayed.psd1'
+    & $pwsh[0] @($pwsh | Select-Object -Skip 1) -NoProfile -File (Join-Path $Root 'examples/demo.ps1')
+    if ($LASTEXITCODE -ne 0) { exit $LASTEXITCODE }
+}
+
+function Invoke-Bench {
+    Invoke-Build
+    Assert-RedisServer
+    Invoke-Native dotnet @('run', '--project', (Join-Path $Root 'bench/Delayed.Bench'), '-c', 'Release', '--no-build')
+    $pwsh = Get-PwshCommand
+    $env:DELAYED_MODULE = Join-Path $ModuleOut 'Delayed.psd1'
+    Invoke-Native $pwsh[0] (@($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-File', (Join-Path $Root 'bench/cmdlets.ps1')))
+}
+
+function Invoke-Package {
+    Invoke-Build
+    $packages = Join-Path $Out 'packages'
+    New-Item $packages -ItemType Directory -Force | Out-Null
+    Get-ChildItem $packages -Filter 'Delayed.*.nupkg' | Remove-Item
+    $repository = 'DelayedBuild'
+    if (Get-PSResourceRepository -Name $repository -ErrorAction SilentlyContinue) { Unregister-PSResourceRepository -Name $repository }
+    Register-PSResourceRepository -Name $repository -Uri $packages -Trusted
+    try {
+        Publish-PSResource -Path $ModuleOut -Repository $repository -SkipDependenciesCheck
+    } finally {
+        Unregister-PSResourceRepository -Name $repository
+    }
+    Get-ChildItem $packages -Filter 'Delayed.*.nupkg' | ForEach-Object { Write-Host "Package: $($_.FullName)" }
+}
+
+switch ($Task) {
+    'Clean' { Invoke-Clean }
+    'Build' { Invoke-Build }
+    'Docs' { Invoke-Docs }
+    'Test' { Invoke-Test }
+    'Demo' { Invoke-Demo }
+    'Bench' { Invoke-Bench }
+    'Package' { Invoke-Package }
+}

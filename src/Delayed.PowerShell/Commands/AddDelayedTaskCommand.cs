@@ -1,0 +1,129 @@
+using System;
+using System.Collections;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Linq;
+using System.Management.Automation;
+using Delayed.Core.Codec;
+using Delayed.PowerShell.Conversion;
+using Delayed.PowerShell.Hosting;
+
+namespace Delayed.PowerShell.Commands;
+
+/// <summary>Adds tasks to a queue.</summary>
+/// <remarks>
+/// A task is a name, which workers dispatch on, and plain data: positional arguments, named parameters and a
+/// retry budget. Python-shaped tasks (the default) run on this module's workers and on Python workers (name
+/// 'module:function'); Go-shaped tasks (-Format Go) carry one payload and run on this module's workers and Go
+/// workers (name 'pkg.Func'). Objects piped in bind Name, ArgumentList, Parameter and Retry by property name,
+/// and are sent to Redis in batches: each task goes with its token in one transaction, so on Ctrl+C every task
+/// is either fully enqueued or not at all (the batch still being collected is not sent).
+/// Data is converted to MessagePack: $null, booleans, numbers, strings, byte arrays, dates, enums (their name),
+/// GUIDs, arrays, hashtables and PSCustomObjects. Anything else is refused: pass its properties with Select-Object.
+/// </remarks>
+/// <example>
+/// <code>Add-DelayedTask $queue Restart-Site -ArgumentList 'web01' -Parameter @{ Force = $true } -Retry 3</code>
+/// <para>Enqueues one task; a worker runs the handler registered as Restart-Site with 'web01' and -Force, and retries it up to three times if it fails.</para>
+/// </example>
+/// <example>
+/// <code>Import-Csv servers.csv | ForEach-Object { [pscustomobject]@{ Name = 'Patch-Server'; ArgumentList = @($_.Host) } } | Add-DelayedTask $queue</code>
+/// <para>One task per line of a CSV file, sent in batches.</para>
+/// </example>
+/// <example>
+/// <code>Add-DelayedTask $queue main.SendEmail -ArgumentList 'ops@example.com' -Format Go</code>
+/// <para>A task for a Go worker whose handler takes one string.</para>
+/// </example>
+[Cmdlet(VerbsCommon.Add, "DelayedTask", SupportsShouldProcess = true)]
+[OutputType(typeof(EnqueuedTask))]
+public sealed class AddDelayedTaskCommand : DelayedCmdlet
+{
+    private const int BatchSize = 1000;
+    private static readonly TimeSpan MaxBatchAge = TimeSpan.FromMilliseconds(200);
+    private readonly List<byte[]> _batch = new();
+    private readonly List<EnqueuedTask> _sent = new();
+    private readonly Stopwatch _batchAge = new();
+    private Queue? _batchQueue;
+    private long _enqueued;
+
+    /// <summary>The queue to add to (a queue object, or a queue name on the default server).</summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [QueueTransformation]
+    public Queue Queue { get; set; } = null!;
+
+    /// <summary>The task's name: the name a handler is registered under on the workers.</summary>
+    [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public string Name { get; set; } = "";
+
+    /// <summary>Positional arguments for the handler. With -Format Go, one argument is the payload itself and several are sent as an array.</summary>
+    [Parameter(Position = 2, ValueFromPipelineByPropertyName = true)]
+    [Alias("Args")]
+    [AllowNull, AllowEmptyCollection]
+    public object?[]? ArgumentList { get; set; }
+
+    /// <summary>Named parameters for the handler, bound by name as splatting does (Python format only).</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [AllowNull]
+    public IDictionary? Parameter { get; set; }
+
+    /// <summary>How many more times a failing task is tried: 0 none (default), a negative number without limit (Python format only).</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public int Retry { get; set; }
+
+    /// <summary>Python (default) or Go: which workers besides this module's can run the task.</summary>
+    [Parameter]
+    public TaskFormat Format { get; set; } = TaskFormat.Python;
+
+    /// <summary>Writes an object for each task sent.</summary>
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        if (Format == TaskFormat.Go && (MyInvocation.BoundParameters.ContainsKey(nameof(Parameter)) || MyInvocation.BoundParameters.ContainsKey(nameof(Retry))))
+        {
+            ThrowTerminatingError(new ErrorRecord(
+                new ArgumentException("Go-shaped tasks carry neither named parameters nor a retry budget. Pass the values in -ArgumentList (a Go struct as an array of its field values), or use -Format Python."),
+                "GoFormatParameter", ErrorCategory.InvalidArgument, Name));
+        }
+        byte[] task;
+        try
+        {
+            var arguments = ArgumentList?.Select(a => PlainDataConverter.ToPlain(a)).ToArray();
+            task = Format == TaskFormat.Go
+                ? TaskEncoder.EncodeGo(Name, arguments)
+                : TaskEncoder.EncodePython(Name, arguments, Parameter is null ? null : (IDictionary?)PlainDataConverter.ToPlain(Parameter), Retry);
+        }
+        catch (Exception e) when (ToErrorRecord(e, Name) is { } record)
+        {
+            WriteError(new ErrorRecord(new ArgumentException($"Task '{Name}' was not enqueued: {e.Message}", e), record.FullyQualifiedErrorId, record.CategoryInfo.Category, Name));
+            return;
+        }
+        if (!ShouldProcess($"Queue '{Queue.Name}' on {Queue.Redis}", $"Add task '{Name}'")) return;
+
+        if (_batchQueue is not null && !ReferenceEquals(_batchQueue.Engine, Queue.Engine)) Flush();
+        _batchQueue = Queue;
+        _batch.Add(task);
+        if (PassThru) _sent.Add(new EnqueuedTask(Queue, Name, Format, task.Length));
+        if (_batch.Count == 1) _batchAge.Restart();
+        if (_batch.Count >= BatchSize || _batchAge.Elapsed > MaxBatchAge) Flush();
+    }
+
+    protected override void EndProcessing()
+    {
+        Flush();
+        if (_enqueued >= BatchSize) WriteProgress(new ProgressRecord(1, "Adding delayed tasks", "Done") { RecordType = ProgressRecordType.Completed });
+    }
+
+    private void Flush()
+    {
+        if (_batch.Count == 0 || _batchQueue is null) return;
+        Await(_batchQueue.Engine.EnqueueAsync(_batch.ToArray()), _batchQueue.Name);
+        _enqueued += _batch.Count;
+        _batch.Clear();
+        foreach (var sent in _sent) WriteObject(sent);
+        _sent.Clear();
+        if (_enqueued >= BatchSize)
+            WriteProgress(new ProgressRecord(1, "Adding delayed tasks", $"{_enqueued:N0} tasks enqueued on '{_batchQueue.Name}'"));
+    }
+}

@@ -1,0 +1,51 @@
+using System;
+using System.Management.Automation;
+using System.Threading;
+using System.Threading.Tasks;
+using Delayed.Core.Codec;
+using Delayed.Core.Redis;
+using StackExchange.Redis;
+
+namespace Delayed.PowerShell.Commands;
+
+/// <summary>What every Delayed cmdlet shares: Ctrl+C as a cancellation token, and Redis errors as clear error records.</summary>
+public abstract class DelayedCmdlet : PSCmdlet, IDisposable
+{
+    private readonly CancellationTokenSource _stopping = new();
+
+    /// <summary>Signalled by Ctrl+C (StopProcessing).</summary>
+    protected CancellationToken StopToken => _stopping.Token;
+
+    protected override void StopProcessing() => _stopping.Cancel();
+
+    public void Dispose() => _stopping.Dispose();
+
+    /// <summary>Waits for Redis on the pipeline thread, turning failures into terminating errors that say what to do.</summary>
+    protected T Await<T>(Task<T> task, object? target = null)
+    {
+        try
+        {
+            return task.GetAwaiter().GetResult();
+        }
+        catch (Exception e) when (ToErrorRecord(e, target) is { } record)
+        {
+            ThrowTerminatingError(record);
+            throw; // not reached
+        }
+    }
+
+    protected void Await(Task task, object? target = null) => Await(task.ContinueWith(t => { t.GetAwaiter().GetResult(); return true; }, TaskScheduler.Default), target);
+
+    /// <summary>An error record for the failures users can act on; null for anything else.</summary>
+    internal static ErrorRecord? ToErrorRecord(Exception e, object? target) => e switch
+    {
+        DelayedConnectionException => new ErrorRecord(e, "RedisUnreachable", ErrorCategory.ConnectionError, target),
+        RedisConnectionException or RedisTimeoutException => new ErrorRecord(
+            new InvalidOperationException("Redis did not answer: " + e.Message + " Check that the server is up; the connection recovers by itself once it is.", e),
+            "RedisUnavailable", ErrorCategory.ConnectionError, target),
+        RedisServerException => new ErrorRecord(e, "RedisError", ErrorCategory.InvalidOperation, target),
+        PlainDataException => new ErrorRecord(e, "NotPlainData", ErrorCategory.InvalidData, target),
+        ArgumentException => new ErrorRecord(e, "InvalidArgument", ErrorCategory.InvalidArgument, target),
+        _ => null,
+    };
+}

@@ -1,0 +1,52 @@
+using System;
+using System.Collections.Concurrent;
+using System.Threading.Tasks;
+
+namespace Delayed.PowerShell.Handlers;
+
+/// <summary>
+/// Runs work on the cmdlet's pipeline thread: scriptblocks may run only on their runspace's thread, and
+/// WriteObject/WriteError only from the pipeline thread. Worker threads post; the cmdlet pumps.
+/// </summary>
+internal sealed class PipelinePump
+{
+    private readonly BlockingCollection<Action> _work = new();
+
+    /// <summary>Queues <paramref name="action"/>; does nothing once the pump has finished.</summary>
+    public void Post(Action action)
+    {
+        try
+        {
+            _work.Add(action);
+        }
+        catch (InvalidOperationException)
+        {
+        }
+    }
+
+    /// <summary>Runs <paramref name="action"/> on the pipeline thread; the task completes when it has run.</summary>
+    public Task InvokeAsync(Action action)
+    {
+        var done = new TaskCompletionSource<object?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Post(() =>
+        {
+            try
+            {
+                action();
+                done.SetResult(null);
+            }
+            catch (Exception e)
+            {
+                done.SetException(e);
+            }
+        });
+        return done.Task;
+    }
+
+    /// <summary>Pumps on the calling (pipeline) thread until <paramref name="until"/> completes, then drains.</summary>
+    public void Run(Task until)
+    {
+        until.ContinueWith(_ => _work.CompleteAdding(), TaskScheduler.Default);
+        foreach (var action in _work.GetConsumingEnumerable()) action();
+    }
+}

@@ -1,0 +1,33 @@
+using System;
+using System.Collections.Concurrent;
+using System.Threading.Tasks;
+using Delayed.Core.Redis;
+
+namespace Delayed.PowerShell.Hosting;
+
+/// <summary>
+/// One connection per Redis configuration string in this process, shared by every queue object and
+/// runspace; StackExchange.Redis multiplexes it and reconnects by itself. A failed connect is not kept.
+/// </summary>
+internal static class ConnectionCache
+{
+    private static readonly ConcurrentDictionary<string, Lazy<Task<DelayedConnection>>> Connections = new(StringComparer.Ordinal);
+
+    /// <summary>The configuration used when none is given: $env:DELAYED_REDIS, else localhost:6379.</summary>
+    public static string DefaultConfiguration =>
+        Environment.GetEnvironmentVariable("DELAYED_REDIS") is { Length: > 0 } configured ? configured : "localhost:6379";
+
+    public static DelayedConnection Get(string configuration)
+    {
+        var entry = Connections.GetOrAdd(configuration, c => new Lazy<Task<DelayedConnection>>(() => DelayedConnection.ConnectAsync(c)));
+        try
+        {
+            return entry.Value.GetAwaiter().GetResult();
+        }
+        catch
+        {
+            Connections.TryRemove(configuration, out _);
+            throw;
+        }
+    }
+}

@@ -1,0 +1,20 @@
+namespace Delayed;
+
+/// <summary>A task Add-DelayedTask sent (with -PassThru).</summary>
+public sealed class EnqueuedTask
+{
+    internal EnqueuedTask(Queue queue, string name, TaskFormat format, int size)
+    {
+        Queue = queue;
+        Name = name;
+        Format = format;
+        Size = size;
+    }
+
+    public Queue Queue { get; }
+    public string Name { get; }
+    public TaskFormat Format { get; }
+
+    /// <summary>Serialized size in bytes.</summary>
+    public int Size { get; }
+}

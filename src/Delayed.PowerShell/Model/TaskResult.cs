@@ -1,0 +1,27 @@
+using System;
+
+namespace Delayed;
+
+/// <summary>One task run by Start-DelayedWorker -PassThru.</summary>
+public sealed class TaskResult
+{
+    internal TaskResult(string queue, string? name, string workerId, TaskStatus status, TimeSpan duration, string? error)
+    {
+        Queue = queue;
+        Name = name;
+        WorkerId = workerId;
+        Status = status;
+        Duration = duration;
+        Error = error;
+    }
+
+    public string Queue { get; }
+
+    /// <summary>The task's name; empty when its bytes could not be decoded.</summary>
+    public string? Name { get; }
+
+    public string WorkerId { get; }
+    public TaskStatus Status { get; }
+    public TimeSpan Duration { get; }
+    public string? Error { get; }
+}
