@@ -103,7 +103,7 @@ function Invoke-UnitTests {
     $results = Join-Path $Out 'test-results'
     $trx = Join-Path $results 'unit.trx'
     if (Test-Path $trx) { Remove-Item $trx }
-    & dotnet test (Join-Path $Root 'tests/Unit') -c $Configuration --no-build --nologo --logger 'trx;LogFileName=unit.trx' --logger 'console;verbosity=normal' --results-directory $results
+    & dotnet test (Join-Path $Root 'tests/Unit') -c $Configuration --no-build --nologo --logger 'trx;LogFileName=unit.trx' --logger 'console;verbosity=normal' --results-directory $results | Out-Host
     if (-not (Test-Path $trx)) { return @{ Passed = 0; Failed = 1; Note = 'xunit produced no results' } }
     $counters = ([xml](Get-Content $trx -Raw)).TestRun.ResultSummary.Counters
     $failed = [int]$counters.failed + [int]$counters.error + [int]$counters.timeout + [int]$counters.aborted
@@ -112,28 +112,41 @@ function Invoke-UnitTests {
 }
 
 function Invoke-PesterTests {
+    # Each test file in a fresh pwsh: no module state, handler or connection leaks from one file to the next.
     $pester = Get-PesterModule
-    $summary = Join-Path $Out 'test-results/pester.json'
-    if (Test-Path $summary) { Remove-Item $summary }
-    $script = @"
-`$ErrorActionPreference = 'Stop'
-Import-Module '$pester'
-`$config = New-PesterConfiguration
-`$config.Run.Path = '$(Join-Path $Root 'tests/Pester')'
-`$config.Run.PassThru = `$true
-`$config.Output.Verbosity = 'Detailed'
-`$config.TestResult.Enabled = `$true
-`$config.TestResult.OutputPath = '$(Join-Path $Out 'test-results/pester.xml')'
-`$result = Invoke-Pester -Configuration `$config
-@{ Passed = `$result.PassedCount; Failed = `$result.FailedCount + `$result.FailedBlocksCount + `$result.FailedContainersCount } | ConvertTo-Json | Set-Content '$summary'
-"@
+    $results = Join-Path $Out 'test-results'
+    New-Item $results -ItemType Directory -Force | Out-Null
     $pwsh = Get-PwshCommand
     $env:DELAYED_MODULE = Join-Path $ModuleOut 'Delayed.psd1'
     $env:DELAYED_PWSH = $pwsh -join [IO.Path]::PathSeparator
-    & $pwsh[0] @($pwsh | Select-Object -Skip 1) -NoProfile -NonInteractive -Command $script
-    if (-not (Test-Path $summary)) { return @{ Passed = 0; Failed = 1; Note = 'Pester produced no results' } }
-    $counts = Get-Content $summary -Raw | ConvertFrom-Json
-    return @{ Passed = [int]$counts.Passed; Failed = [int]$counts.Failed }
+    $total = @{ Passed = 0; Failed = 0 }
+    foreach ($file in Get-ChildItem (Join-Path $Root 'tests/Pester') -Filter '*.Tests.ps1' | Sort-Object Name) {
+        $summary = Join-Path $results "pester-$($file.BaseName).json"
+        if (Test-Path $summary) { Remove-Item $summary }
+        $script = @"
+`$ErrorActionPreference = 'Stop'
+Import-Module '$pester'
+`$config = New-PesterConfiguration
+`$config.Run.Path = '$($file.FullName)'
+`$config.Run.PassThru = `$true
+`$config.Output.Verbosity = 'Detailed'
+`$config.TestResult.Enabled = `$true
+`$config.TestResult.OutputPath = '$(Join-Path $results "pester-$($file.BaseName).xml")'
+`$result = Invoke-Pester -Configuration `$config
+@{ Passed = `$result.PassedCount; Failed = `$result.FailedCount + `$result.FailedBlocksCount + `$result.FailedContainersCount } | ConvertTo-Json | Set-Content '$summary'
+"@
+        Push-Location $results
+        try { & $pwsh[0] @($pwsh | Select-Object -Skip 1) -NoProfile -NonInteractive -Command $script | Out-Host } finally { Pop-Location }
+        if (Test-Path $summary) {
+            $counts = Get-Content $summary -Raw | ConvertFrom-Json
+            $total.Passed += [int]$counts.Passed
+            $total.Failed += [int]$counts.Failed
+        } else {
+            Write-Host "$($file.Name) produced no results: counted as one failure."
+            $total.Failed += 1
+        }
+    }
+    return $total
 }
 
 function Invoke-Test {

@@ -1,0 +1,62 @@
+<#
+.SYNOPSIS
+    Delayed at work: a local Redis, a few thousand tasks, a sweeper and a worker, and a look at what runs.
+.DESCRIPTION
+    Run with `dotnet pwsh ./build.ps1 demo`. Starts redis-server from PATH on a free loopback port, and stops
+    every process it started when it ends, also on Ctrl+C.
+#>
+$ErrorActionPreference = 'Stop'
+$module = if ($env:DELAYED_MODULE) { $env:DELAYED_MODULE } else { Join-Path $PSScriptRoot '../out/Delayed/Delayed.psd1' }
+Import-Module $module
+
+function Start-Child([string] $Script) {
+    # A pwsh of the same kind as this one, with the module loaded.
+    $exe = [Environment]::ProcessPath
+    $start = [Diagnostics.ProcessStartInfo]::new($exe)
+    if ([IO.Path]::GetFileNameWithoutExtension($exe) -eq 'dotnet') { $start.ArgumentList.Add((Join-Path $PSHOME 'pwsh.dll')) }
+    foreach ($a in '-NoProfile', '-NonInteractive', '-Command', "Import-Module '$module'; $Script") { $start.ArgumentList.Add($a) }
+    $start.RedirectStandardOutput = $true
+    $start.UseShellExecute = $false
+    [Diagnostics.Process]::Start($start)
+}
+
+$listener = [Net.Sockets.TcpListener]::new([Net.IPAddress]::Loopback, 0); $listener.Start(); $port = $listener.LocalEndpoint.Port; $listener.Stop()
+if (-not (Get-Command redis-server -ErrorAction SilentlyContinue)) { throw 'redis-server is not on PATH. Install it (Debian/Ubuntu: sudo apt-get install redis-server) and run the demo again.' }
+$redisProcess = Start-Process redis-server -ArgumentList '--port', $port, '--bind', '127.0.0.1', '--save', '""', '--appendonly', 'no', '--loglevel', 'warning' -PassThru -RedirectStandardOutput ([IO.Path]::GetTempFileName())
+$children = @()
+try {
+    $redis = "127.0.0.1:$port"
+    for ($i = 0; $i -lt 100; $i++) { try { $queue = New-DelayedQueue thumbnails -Redis $redis -ErrorAction Stop; break } catch { Start-Sleep -Milliseconds 100 } }
+    Write-Host "`n== A queue on the local Redis (started on port $port)" -ForegroundColor Cyan
+    $queue | Format-Table | Out-Host
+
+    Write-Host "== Enqueue 3,000 tasks from a pipeline" -ForegroundColor Cyan
+    $clock = [Diagnostics.Stopwatch]::StartNew()
+    1..3000 | ForEach-Object { [pscustomobject]@{ Name = 'Resize-Image'; ArgumentList = @("photo$_.jpg"); Parameter = @{ Width = 128 } } } | Add-DelayedTask $queue
+    Add-DelayedTask $queue 'Resize-Image' 'broken.jpg' -Parameter @{ Width = -1 } -Retry 1
+    Add-DelayedTask $queue 'Format-Disk' 'C:'   # no handler is registered for this name: it is refused
+    Write-Host ("3,002 tasks enqueued in {0:N0} ms" -f $clock.Elapsed.TotalMilliseconds)
+
+    Write-Host "`n== A sweeper (every 2 s) and a worker, each in a pwsh process of its own" -ForegroundColor Cyan
+    $children += Start-Child "Start-DelayedSweeper (New-DelayedQueue thumbnails -Redis '$redis') -Interval '00:00:02' | Out-Null"
+    $children += ($worker = Start-Child @"
+`$handlers = @{ 'Resize-Image' = { param(`$Path, `$Width) if (`$Width -lt 0) { throw "bad width `$Width for `$Path" }; Start-Sleep -Milliseconds 1 } }
+Start-DelayedWorker (New-DelayedQueue thumbnails -Redis '$redis') -Handler `$handlers -StopWhenEmpty -ErrorAction SilentlyContinue -WarningAction SilentlyContinue |
+    Format-Table Queue, Processed, Succeeded, Failed, Retried, Dropped, Duration | Out-String
+"@)
+    $summary = $worker.StandardOutput.ReadToEndAsync()
+    Start-Sleep -Milliseconds 1500
+    while (-not $worker.HasExited) {
+        Write-Host "`n== Get-DelayedProcessing: what runs right now" -ForegroundColor Cyan
+        Get-DelayedProcessing $queue | Format-Table | Out-Host
+        Start-Sleep -Seconds 2
+    }
+    Write-Host "== The worker's summary (one retry of the broken image, one refused task)" -ForegroundColor Cyan
+    Write-Host $summary.Result.Trim()
+    Write-Host "`n== A last sweep" -ForegroundColor Cyan
+    Start-DelayedSweeper $queue -Once | Format-Table | Out-Host
+} finally {
+    foreach ($child in $children) { if (-not $child.HasExited) { $child.Kill() }; $child.WaitForExit() }
+    Stop-Process -InputObject $redisProcess -ErrorAction SilentlyContinue
+    Write-Host 'Stopped the worker, the sweeper and redis-server.'
+}

@@ -1,0 +1,115 @@
+# Workers in pwsh processes of their own: killed, stopped by a signal, inspected while they run.
+BeforeAll {
+    Import-Module $env:DELAYED_MODULE
+    Import-Module "$PSScriptRoot/TestSupport.psm1"
+    $redis = Start-TestRedis
+    function Start-WorkerProcess([string] $QueueName, [string] $Handlers) {
+        Start-PwshProcess -Script @"
+`$queue = New-DelayedQueue '$QueueName' -Redis '$($redis.Configuration)' -KeepAliveTimeout '00:00:02' -DequeueTimeout '00:00:00.2'
+Start-DelayedWorker `$queue -Handler @{ $Handlers } | Out-Null
+"@
+    }
+}
+AfterAll { Stop-TestRedis $redis }
+
+Describe 'A worker process' {
+    BeforeEach { $queue = New-DelayedQueue (New-QueueName) -Redis $redis.Configuration -DequeueTimeout '00:00:00.1' }
+
+    It 'killed with SIGKILL mid-task has its task recovered by a sweep once its key expires, and run by the next worker' {
+        Add-DelayedTask $queue hang 'payload'
+        $process = Start-WorkerProcess $queue.Name "hang = { param(`$p) [Console]::Out.WriteLine('claimed'); [Console]::Out.Flush(); Start-Sleep 3600 }"
+        try {
+            Wait-Line $process 'claimed' | Out-Null
+            $inFlight = @(Get-DelayedProcessing $queue)
+            $inFlight.Count | Should -Be 1
+        } finally { $process.Kill(); $process.WaitForExit() }
+
+        # The key is still alive: a sweep leaves the task alone.
+        (Start-DelayedSweeper $queue -Once).Recovered | Should -Be 0
+        $deadline = [DateTime]::UtcNow.AddSeconds(10)
+        while ($redis.Db.KeyExists($inFlight[0].WorkerId) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
+        (Get-DelayedProcessing $queue).WorkerAlive | Should -BeFalse
+
+        $sweep = Start-DelayedSweeper $queue -Once
+        $sweep.PSObject.TypeNames[0] | Should -Be 'Delayed.SweepResult'
+        $sweep.Recovered | Should -Be 1
+        $global:ran = $null
+        $summary = Start-DelayedWorker $queue -Handler @{ hang = { param($p) $global:ran = $p } } -StopWhenEmpty
+        $summary.Succeeded | Should -Be 1
+        $global:ran | Should -Be 'payload'
+        $redis.Db.HashLength($queue.ProcessingKey) | Should -Be 0
+    }
+
+    It 'stopped with SIGTERM finishes its task, releases it, deletes its liveness key and exits 0' {
+        $marker = Join-Path ([IO.Path]::GetTempPath()) "delayed-$([Guid]::NewGuid()).txt"
+        Add-DelayedTask $queue slow $marker
+        Add-DelayedTask $queue slow "$marker.second"
+        $process = Start-WorkerProcess $queue.Name "slow = { param(`$m) [Console]::Out.WriteLine('claimed'); [Console]::Out.Flush(); Start-Sleep -Milliseconds 1500; Set-Content `$m done }"
+        try {
+            Wait-Line $process 'claimed' | Out-Null
+            $workerId = (Get-DelayedProcessing $queue).WorkerId
+            & kill -TERM $process.Id
+            $process.WaitForExit(30000) | Should -BeTrue
+            $process.ExitCode | Should -Be 0
+        } finally { if (-not $process.HasExited) { $process.Kill() } }
+        Get-Content $marker | Should -Be 'done'
+        Test-Path "$marker.second" | Should -BeFalse -Because 'a stopping worker takes no new task'
+        $redis.Db.HashLength($queue.ProcessingKey) | Should -Be 0
+        $redis.Db.KeyExists($workerId) | Should -BeFalse
+        $redis.Db.ListLength($queue.TaskKey) | Should -Be 1
+        Remove-Item $marker
+    }
+}
+
+Describe 'Get-DelayedProcessing' {
+    It 'shows a running task with its worker, liveness, name, arguments and start time' {
+        $queue = New-DelayedQueue (New-QueueName) -Redis $redis.Configuration
+        Add-DelayedTask $queue hang 'web01', 3 -Parameter @{ Force = $true } -Retry 2
+        $process = Start-WorkerProcess $queue.Name "hang = { param(`$a, `$b, `$Force) [Console]::Out.WriteLine('claimed'); [Console]::Out.Flush(); Start-Sleep 3600 }"
+        try {
+            Wait-Line $process 'claimed' | Out-Null
+            $task = Get-DelayedProcessing $queue
+            $task.PSObject.TypeNames[0] | Should -Be 'Delayed.ProcessingTask'
+            $task.Name | Should -Be 'hang'
+            $task.Format | Should -Be 'Python'
+            $task.ArgumentList | Should -Be @('web01', 3)
+            $task.Parameter.force | Should -BeTrue
+            $task.Retry | Should -Be 2
+            $task.WorkerAlive | Should -BeTrue
+            $task.TimeToLive.TotalSeconds | Should -BeGreaterThan 0
+            $task.TimeToLive.TotalSeconds | Should -BeLessOrEqual 2
+            $task.StartedAt | Should -BeLessOrEqual ([DateTime]::UtcNow)
+            $task.Running.TotalSeconds | Should -BeGreaterOrEqual 0
+            ($queue | Get-DelayedProcessing | Format-Table | Out-String) | Should -Match 'hang\s+Python'
+        } finally { $process.Kill(); $process.WaitForExit() }
+    }
+
+    It 'shows tasks held by other implementations without inventing a start time, and undecodable ones' {
+        $queue = New-DelayedQueue (New-QueueName) -Redis $redis.Configuration
+        $redis.Db.HashSet($queue.ProcessingKey, '12623', (ConvertTo-RedisValue (ConvertFrom-Hex '92 a8 6d 61 69 6e 2e 41 64 64 c4 03 92 01 02')))
+        $redis.Db.HashSet($queue.ProcessingKey, 'junk', (ConvertTo-RedisValue ([byte[]](0xc1))))
+        $redis.Db.StringSet('12623', '1') | Out-Null
+        $tasks = @(Get-DelayedProcessing $queue | Sort-Object WorkerId)
+        $tasks[0].Name | Should -Be 'main.Add'
+        $tasks[0].Format | Should -Be 'Go'
+        $tasks[0].WorkerAlive | Should -BeTrue
+        $tasks[0].StartedAt | Should -BeNullOrEmpty
+        $tasks[1].Name | Should -BeNullOrEmpty
+        $tasks[1].DecodeError | Should -Not -BeNullOrEmpty
+        $tasks[1].WorkerAlive | Should -BeFalse
+    }
+}
+
+Describe 'Start-DelayedSweeper' {
+    It 'writes one record per queue and pass' {
+        $a = New-DelayedQueue (New-QueueName) -Redis $redis.Configuration
+        $b = New-DelayedQueue (New-QueueName) -Redis $redis.Configuration
+        $redis.Db.ListRightPush($a.TaskKey, 'x') | Out-Null
+        $redis.Db.ListRightPush($b.TokenKey, '1') | Out-Null
+        $results = @($a, $b | Start-DelayedSweeper -Once)
+        $results.Count | Should -Be 2
+        $results[0].TokenAdjustment | Should -Be 1
+        $results[1].TokenAdjustment | Should -Be -1
+        ($results | Format-Table | Out-String) | Should -Match 'Recovered\s+TokenAdjustment'
+    }
+}

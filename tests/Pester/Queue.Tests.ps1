@@ -1,0 +1,49 @@
+BeforeAll {
+    Import-Module $env:DELAYED_MODULE
+    Import-Module "$PSScriptRoot/TestSupport.psm1"
+    $redis = Start-TestRedis
+}
+AfterAll { Stop-TestRedis $redis }
+
+Describe 'New-DelayedQueue' {
+    It 'returns a Delayed.Queue that names its keys and its server' {
+        $queue = New-DelayedQueue jobs -Redis $redis.Configuration
+        $queue.PSObject.TypeNames[0] | Should -Be 'Delayed.Queue'
+        $queue.Name | Should -Be 'jobs'
+        $queue.TaskKey, $queue.TokenKey, $queue.ProcessingKey | Should -Be @('jobs', 'jobs_noti', 'jobs_processing')
+        $queue.Redis | Should -Be $redis.Configuration
+        $queue.DequeueTimeout | Should -Be ([TimeSpan]::FromSeconds(1))
+        $queue.KeepAliveTimeout | Should -Be ([TimeSpan]::FromSeconds(60))
+    }
+
+    It 'never shows the password, not even when the server is unreachable' {
+        $queue = New-DelayedQueue jobs -Redis "$($redis.Configuration),password=" # no AUTH is sent for an empty password
+        (($queue | Format-List * | Out-String) + ($queue | Format-Table | Out-String) + "$queue") | Should -Not -Match 'password'
+        $failure = $null
+        try { New-DelayedQueue jobs -Redis '127.0.0.1:1,password=hunter2secret,connectTimeout=500' -ErrorAction Stop } catch { $failure = $_ }
+        $failure | Should -Not -BeNullOrEmpty
+        $failure.FullyQualifiedErrorId | Should -BeLike 'RedisUnreachable*'
+        $failure.ToString() | Should -BeLike '*127.0.0.1:1*'
+        $failure.ToString() | Should -Not -Match 'hunter2secret'
+    }
+
+    It 'uses $env:DELAYED_REDIS by default' {
+        $env:DELAYED_REDIS = $redis.Configuration
+        try { (New-DelayedQueue jobs).Redis | Should -Be $redis.Configuration } finally { Remove-Item Env:DELAYED_REDIS }
+    }
+
+    It 'shares one connection per configuration' {
+        $a = New-DelayedQueue a -Redis $redis.Configuration
+        $clients = $redis.Db.Execute('CLIENT', 'LIST').ToString() -split "`n" | Where-Object { $_ }
+        1..5 | ForEach-Object { New-DelayedQueue "b$_" -Redis $redis.Configuration } | Out-Null
+        ($redis.Db.Execute('CLIENT', 'LIST').ToString() -split "`n" | Where-Object { $_ }).Count | Should -Be $clients.Count
+    }
+
+    It 'refuses a zero dequeue timeout' {
+        { New-DelayedQueue jobs -Redis $redis.Configuration -DequeueTimeout 0 -ErrorAction Stop } | Should -Throw -ExpectedMessage '*dequeue timeout must be positive*'
+    }
+
+    It 'has a table view' {
+        (New-DelayedQueue jobs -Redis $redis.Configuration | Format-Table | Out-String) | Should -Match 'Name\s+Redis\s+TokenKey\s+ProcessingKey'
+    }
+}

@@ -1,0 +1,86 @@
+# Shared by the Pester tests: a throwaway redis-server per test file, a raw client, fresh pwsh processes.
+Set-StrictMode -Version 3
+
+# The raw client for looking at keys directly is the module's own StackExchange.Redis.
+Add-Type -Path (Join-Path (Split-Path $env:DELAYED_MODULE) 'StackExchange.Redis.dll')
+
+function Get-FreePort {
+    $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+    $listener.Start()
+    try { $listener.LocalEndpoint.Port } finally { $listener.Stop() }
+}
+
+function Start-TestRedis {
+    $port = Get-FreePort
+    $start = [System.Diagnostics.ProcessStartInfo]::new('redis-server')
+    foreach ($a in @('--port', $port, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'warning')) { $start.ArgumentList.Add([string]$a) }
+    $start.RedirectStandardOutput = $true
+    $start.UseShellExecute = $false
+    $process = [System.Diagnostics.Process]::Start($start)
+    $deadline = [DateTime]::UtcNow.AddSeconds(10)
+    while ([DateTime]::UtcNow -lt $deadline) {
+        try {
+            $client = [System.Net.Sockets.TcpClient]::new('127.0.0.1', $port)
+            $client.Dispose()
+        } catch [System.Net.Sockets.SocketException] { Start-Sleep -Milliseconds 50; continue }
+        $configuration = "127.0.0.1:$port"
+        $raw = [StackExchange.Redis.ConnectionMultiplexer]::Connect("$configuration,allowAdmin=true")
+        return [pscustomobject]@{ Port = $port; Configuration = $configuration; Process = $process; Raw = $raw; Db = $raw.GetDatabase() }
+    }
+    throw "redis-server did not start on port $port."
+}
+
+function Stop-TestRedis($Redis) {
+    if ($null -eq $Redis) { return }
+    $Redis.Raw.Dispose()
+    if (-not $Redis.Process.HasExited) { $Redis.Process.Kill(); $Redis.Process.WaitForExit(5000) | Out-Null }
+}
+
+function ConvertFrom-Hex([string] $Hex) {
+    [byte[]]($Hex -split '\s+' | Where-Object { $_ } | ForEach-Object { [Convert]::ToByte($_, 16) })
+}
+
+function ConvertTo-Hex([byte[]] $Bytes) { ($Bytes | ForEach-Object { $_.ToString('x2') }) -join ' ' }
+
+function Get-QueueBytes($Redis, [string] $Key) {
+    , @($Redis.Db.ListRange($Key) | ForEach-Object { , [byte[]]$_ })
+}
+
+function ConvertTo-RedisValue([byte[]] $Bytes) {
+    [StackExchange.Redis.RedisValue].GetMethod('op_Implicit', [type[]]@([byte[]])).Invoke($null, @(, $Bytes))
+}
+
+function Push-RawTask($Redis, [string] $Queue, [byte[]] $Bytes) {
+    $Redis.Db.ListRightPush($Queue, (ConvertTo-RedisValue $Bytes)) | Out-Null
+    $Redis.Db.ListRightPush("${Queue}_noti", '1') | Out-Null
+}
+
+function New-QueueName { 'q' + [Guid]::NewGuid().ToString('N').Substring(0, 12) }
+
+function Start-PwshProcess {
+    # A fresh pwsh running $Script with the module imported; stdout is readable line by line.
+    param([string] $Script, [hashtable] $Environment = @{})
+    $pwsh = $env:DELAYED_PWSH -split [IO.Path]::PathSeparator
+    $start = [System.Diagnostics.ProcessStartInfo]::new($pwsh[0])
+    foreach ($a in @($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-Command', "Import-Module '$env:DELAYED_MODULE'; $Script")) { $start.ArgumentList.Add($a) }
+    foreach ($key in $Environment.Keys) { $start.Environment[$key] = [string]$Environment[$key] }
+    $start.RedirectStandardOutput = $true
+    $start.RedirectStandardError = $true
+    $start.UseShellExecute = $false
+    $process = [System.Diagnostics.Process]::Start($start)
+    $process
+}
+
+function Wait-Line($Process, [string] $Prefix, [int] $Seconds = 60) {
+    $deadline = [DateTime]::UtcNow.AddSeconds($Seconds)
+    while ([DateTime]::UtcNow -lt $deadline) {
+        $read = $Process.StandardOutput.ReadLineAsync()
+        if (-not $read.Wait([TimeSpan]::FromSeconds([Math]::Max(1, ($deadline - [DateTime]::UtcNow).TotalSeconds)))) { break }
+        $line = $read.Result
+        if ($null -eq $line) { break }
+        if ($line.StartsWith($Prefix)) { return $line }
+    }
+    throw "The process did not print a line starting with '$Prefix' within $Seconds s. stderr: $($Process.StandardError.ReadToEnd())"
+}
+
+Export-ModuleMember -Function *

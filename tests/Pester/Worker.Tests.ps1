@@ -1,0 +1,186 @@
+BeforeAll {
+    Import-Module $env:DELAYED_MODULE
+    Import-Module "$PSScriptRoot/TestSupport.psm1"
+    $redis = Start-TestRedis
+    function Invoke-Worker($queue, [hashtable] $handler, [switch] $PassThru) {
+        Start-DelayedWorker $queue -Handler $handler -StopWhenEmpty -PassThru:$PassThru -ErrorVariable +workerErrors -ErrorAction SilentlyContinue -WarningAction SilentlyContinue
+    }
+}
+AfterAll { Stop-TestRedis $redis }
+
+Describe 'Start-DelayedWorker' {
+    BeforeEach {
+        $queue = New-DelayedQueue (New-QueueName) -Redis $redis.Configuration -DequeueTimeout '00:00:00.1'
+        $global:seen = [System.Collections.Generic.List[object]]::new()
+        $workerErrors = [System.Collections.ArrayList]::new()
+        Get-DelayedHandler | ForEach-Object { Unregister-DelayedHandler $_.Name }
+    }
+    AfterEach {
+        # Whatever happened, a worker that stopped holds nothing.
+        $redis.Db.HashLength($queue.ProcessingKey) | Should -Be 0
+    }
+
+    It 'binds positional arguments by position and named ones by name, as splatting does' {
+        Add-DelayedTask $queue Say 'hello', 3 -Parameter @{ Suffix = '!' }
+        $summary = Invoke-Worker $queue @{ Say = { param($Text, $Times, $Suffix) $global:seen.Add($Text * $Times + $Suffix) } }
+        $global:seen | Should -Be @('hellohellohello!')
+        $summary.PSObject.TypeNames[0] | Should -Be 'Delayed.WorkerSummary'
+        $summary.Succeeded | Should -Be 1
+        $summary.Processed | Should -Be 1
+    }
+
+    It 'hands task data to handlers as PowerShell values' {
+        # P8's values, and a map, a nested map and a timestamp.
+        Push-RawTask $redis $queue.Name (ConvertFrom-Hex '92 a3 6d 3a 66 9a a1 73 cb 3f f8 00 00 00 00 00 00 c0 c3 c4 01 00 91 01 ff cc c8 d1 ff 38 ce 00 01 11 70')
+        Add-DelayedTask $queue m:g -Parameter ([ordered]@{ Map = [ordered]@{ Zeta = 1; alpha = @{ x = 1 } }; When = [DateTime]::new(2026, 1, 2, 3, 4, 5, [DateTimeKind]::Utc); Big = [UInt64]::MaxValue })
+        Invoke-Worker $queue @{
+            'm:f' = { $global:seen.Add($args) }
+            'm:g' = { param($Map, $When, $Big) $global:seen.Add(@($Map, $When, $Big)) }
+        } | Out-Null
+        $values = $global:seen[0]
+        $values[0] | Should -BeOfType [string]
+        $values[1] | Should -BeOfType [double]
+        $values[2] | Should -BeNullOrEmpty
+        $values[3] | Should -BeOfType [bool]
+        , $values[4] | Should -BeOfType [byte[]]
+        , $values[5] | Should -BeOfType [object[]]
+        $values[6..9] | ForEach-Object { $_ | Should -BeOfType [long] }
+        $map, $when, $big = $global:seen[1]
+        $map | Should -BeOfType [System.Collections.Specialized.OrderedDictionary]
+        @($map.Keys) | Should -Be @('Zeta', 'alpha')
+        $map['zeta'] | Should -Be 1 -Because 'maps are case-insensitive'
+        $map.alpha | Should -BeOfType [System.Collections.Specialized.OrderedDictionary]
+        $when | Should -Be ([DateTime]::new(2026, 1, 2, 3, 4, 5, [DateTimeKind]::Utc))
+        $when.Kind | Should -Be 'Utc'
+        $big | Should -BeOfType [UInt64]
+    }
+
+    It 'gives a Go payload whole to a one-parameter handler and spreads an array over several' {
+        Add-DelayedTask $queue main.One 1, 2 -Format Go
+        Add-DelayedTask $queue main.Two 1, 2 -Format Go
+        Add-DelayedTask $queue main.Scalar 5 -Format Go
+        Push-RawTask $redis $queue.Name (ConvertFrom-Hex 'a9 6d 61 69 6e 2e 50 69 6e 67') # G3: bare string, no payload
+        Invoke-Worker $queue @{
+            'main.One'    = { param($Values) $global:seen.Add("one:$($Values -join '+')") }
+            'main.Two'    = { param($A, $B) $global:seen.Add("two:$A,$B") }
+            'main.Scalar' = { param($A, $B) $global:seen.Add("scalar:$A,$([bool]$B)") }
+            'main.Ping'   = { $global:seen.Add("ping:$($args.Count)") }
+        } | Out-Null
+        $global:seen | Should -Be @('one:1+2', 'two:1,2', 'scalar:5,False', 'ping:0')
+    }
+
+    It 'runs tasks whose bytes are the protocol examples' {
+        foreach ($hex in @(
+                '91 ae 61 70 70 2e 74 61 73 6b 73 3a 70 69 6e 67'                        # P1
+                '92 ad 61 70 70 2e 74 61 73 6b 73 3a 61 64 64 92 01 02'                  # P2
+                '93 ad 61 70 70 2e 74 61 73 6b 73 3a 61 64 64 92 01 02 c0'               # GP1
+                '92 a8 6d 61 69 6e 2e 41 64 64 c4 03 92 01 02')) {                       # G1
+            Push-RawTask $redis $queue.Name (ConvertFrom-Hex $hex)
+        }
+        Invoke-Worker $queue @{
+            'app.tasks:ping' = { $global:seen.Add('ping') }
+            'app.tasks:add'  = { param($a, $b) $global:seen.Add($a + $b) }
+            'main.Add'       = { param($a, $b) $global:seen.Add($a * 10 + $b) }
+        } | Out-Null
+        $global:seen | Should -Be @('ping', 3, 3, 12)
+    }
+
+    It 'refuses an unknown name with an error that names it, releases it, and goes on' {
+        Add-DelayedTask $queue 'os:system' 'rm -rf /'
+        Add-DelayedTask $queue known
+        $summary = Invoke-Worker $queue @{ known = { $global:seen.Add('ran') } }
+        $global:seen | Should -Be @('ran')
+        $summary.Dropped | Should -Be 1
+        $workerErrors.Count | Should -Be 1
+        $workerErrors[0].FullyQualifiedErrorId | Should -BeLike 'UnknownTask*'
+        $workerErrors[0].ToString() | Should -BeLike "*'os:system'*"
+        $redis.Db.ListLength($queue.TaskKey) | Should -Be 0
+    }
+
+    It 'drops bytes that are not a task, with an error, and releases them' {
+        Push-RawTask $redis $queue.Name ([byte[]](0xc1, 0x01))
+        Add-DelayedTask $queue known
+        $summary = Invoke-Worker $queue @{ known = { $global:seen.Add('ran') } }
+        $summary.Dropped | Should -Be 1
+        $summary.Succeeded | Should -Be 1
+        $workerErrors[0].FullyQualifiedErrorId | Should -BeLike 'MalformedTask*'
+    }
+
+    It 'treats arguments that cannot be bound as a bad call that is never retried' {
+        Add-DelayedTask $queue strict -Retry 3                                       # missing mandatory parameter
+        Add-DelayedTask $queue strict 1 -Parameter @{ Nope = 1 } -Retry 3             # unknown named parameter
+        Add-DelayedTask $queue typed 'not a number' -Retry 3                          # cannot convert
+        $summary = Invoke-Worker $queue @{
+            strict = { param([Parameter(Mandatory)] $Value) $global:seen.Add($Value) }
+            typed  = { param([int] $Count) $global:seen.Add($Count) }
+        }
+        $global:seen.Count | Should -Be 0
+        $summary.Failed | Should -Be 3
+        $summary.Retried | Should -Be 0
+        @($workerErrors | Where-Object { $_.FullyQualifiedErrorId -like 'TaskBindingFailed*' }).Count | Should -Be 3
+        $redis.Db.ListLength($queue.TaskKey) | Should -Be 0
+    }
+
+    It 'retries a failing handler while the retry budget lasts' {
+        Add-DelayedTask $queue flaky 7 -Retry 2
+        $summary = Invoke-Worker $queue @{ flaky = { param($n) $global:seen.Add($n); throw 'boom' } }
+        $global:seen | Should -Be @(7, 7, 7)
+        $summary.Retried | Should -Be 2
+        $summary.Failed | Should -Be 1
+        $workerErrors[-1].ToString() | Should -BeLike "*'flaky' failed*boom*"
+    }
+
+    It 'runs handlers with $ErrorActionPreference = Stop: a non-terminating error fails the task' {
+        Add-DelayedTask $queue sloppy
+        $summary = Invoke-Worker $queue @{ sloppy = { Write-Error 'not found'; $global:seen.Add('went on') } }
+        $global:seen.Count | Should -Be 0
+        $summary.Failed | Should -Be 1
+    }
+
+    It 'passes task data as data: strings are never evaluated' {
+        Add-DelayedTask $queue echo '$(Set-Content -Path evaluated.txt -Value 1)'
+        Invoke-Worker $queue @{ echo = { param($Text) $global:seen.Add($Text) } } | Out-Null
+        $global:seen | Should -Be @('$(Set-Content -Path evaluated.txt -Value 1)')
+        Test-Path evaluated.txt | Should -BeFalse
+    }
+
+    It 'dispatches to registered scriptblock and command handlers' {
+        function global:Invoke-Double { param([int] $N) $global:seen.Add($N * 2) }
+        Register-DelayedHandler -Command Invoke-Double
+        Register-DelayedHandler -Name triple -ScriptBlock { param($N) $global:seen.Add($N * 3) }
+        Add-DelayedTask $queue Invoke-Double 5
+        Add-DelayedTask $queue triple 5
+        $queue | Start-DelayedWorker -StopWhenEmpty | Out-Null
+        $global:seen | Should -Be @(10, 15)
+    }
+
+    It 'stops after -MaxTasks and leaves the rest queued with their tokens' {
+        1..5 | ForEach-Object { Add-DelayedTask $queue n $_ }
+        $summary = Start-DelayedWorker $queue -Handler @{ n = { param($i) $global:seen.Add($i) } } -MaxTasks 2
+        $global:seen | Should -Be @(1, 2)
+        $summary.Processed | Should -Be 2
+        $redis.Db.ListLength($queue.TaskKey) | Should -Be 3
+        $redis.Db.ListLength($queue.TokenKey) | Should -Be 3
+    }
+
+    It 'writes one record per task with -PassThru' {
+        Add-DelayedTask $queue ok
+        Add-DelayedTask $queue bad
+        $records = @(Invoke-Worker $queue @{ ok = {}; bad = { throw 'x' } } -PassThru | Where-Object { $_ -is [Delayed.TaskResult] })
+        $records.Count | Should -Be 2
+        $records[0].Status | Should -Be 'Succeeded'
+        $records[1].Status | Should -Be 'Failed'
+        $records[1].Error | Should -Be 'x'
+        $records[0].WorkerId | Should -Match '^[0-9a-f]{32}$'
+    }
+
+    It 'warns when it has no handler at all' {
+        $warnings = $null
+        Start-DelayedWorker $queue -StopWhenEmpty -WarningVariable warnings -WarningAction SilentlyContinue | Out-Null
+        $warnings[0] | Should -BeLike '*No handler*'
+    }
+
+    It 'refuses a -Handler value that is not a scriptblock or command name' {
+        { Start-DelayedWorker $queue -Handler @{ x = 42 } -StopWhenEmpty -ErrorAction Stop } | Should -Throw -ExpectedMessage '*scriptblocks or command names*'
+    }
+}
