@@ -37,3 +37,11 @@ Describe 'Module manifest' {
         (Import-PowerShellDataFile $env:DELAYED_MODULE).CmdletsToExport | Should -Not -Contain '*'
     }
 }
+
+Describe 'about_Delayed' {
+    It 'explains the concepts' {
+        Import-Module $env:DELAYED_MODULE
+        $text = Get-Help about_Delayed | Out-String
+        foreach ($concept in 'at least once', 'idempotent', 'SWEEPING', 'PYTHON AND GO', 'SECURITY', 'STUCK TASKS') { $text | Should -Match $concept }
+    }
+}
