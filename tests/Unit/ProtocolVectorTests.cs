@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using System.Linq;
 using System.Collections.Specialized;
 using Delayed.Core.Codec;
 using Xunit;
@@ -156,6 +157,36 @@ public class ProtocolVectorTests
         Assert.Equal(5L, TaskDecoder.Decode(Hex.Parse("92 ab 6d 61 69 6e 2e 53 71 75 61 72 65 c4 01 05")).Payload);
         var gg6 = TaskDecoder.Decode(Hex.Parse("92 a7 6d 61 69 6e 2e 46 31 c4 07 92 01 a4 74 65 73 74"));
         Assert.Equal(new object?[] { 1L, "test" }, gg6.Payload);
+    }
+
+    [Theory]
+    [InlineData("91 " + PingPath, "app.tasks:ping", "Python")]                                  // P1
+    [InlineData("92 " + AddPath + " 92 01 02", "app.tasks:add", "Python")]                      // P2
+    [InlineData("93 " + AddPath + " 90 82 a1 61 01 a1 62 02", "app.tasks:add", "Python")]       // P4
+    [InlineData("94 " + FlakyPath + " 90 80 03", "app.tasks:flaky", "Python")]                  // P5
+    [InlineData("92 " + FlakyPath + " 91 07", "app.tasks:flaky", "Python")]                     // P7'
+    [InlineData("92 a7 6d 61 69 6e 2e 46 31 c4 0b 82 a1 41 01 a1 42 a4 74 65 73 74", "main.F1", "Go")] // G6
+    [InlineData("92 a7 6d 61 69 6e 2e 46 32 c4 09 92 01 92 01 a4 74 65 73 74", "main.F2", "Go")]       // GG7
+    [InlineData("92 d9 24 67 69 74 68 75 62 2e 63 6f 6d 2f 61 63 6d 65 2f 6a 6f 62 73 2f 74 61 73 6b 73 2e 53 65 6e 64 45 6d 61 69 6c c4 06 a5 61 40 62 2e 63", "github.com/acme/jobs/tasks.SendEmail", "Go")] // GG9
+    public void Decode_EveryExampleToItsNameAndShape(string hex, string name, string format)
+    {
+        var task = TaskDecoder.Decode(Hex.Parse(hex));
+        Assert.Equal(name, task.Name);
+        Assert.Equal(format, task.Format.ToString());
+    }
+
+    [Fact]
+    public void Decode_ThenEncode_GivesTheSameBytes()
+    {
+        // What the worker decodes, the enqueuer writes again identically (Python shape, all trailing-default cases).
+        foreach (var hex in new[] { "91 " + PingPath, "92 " + AddPath + " 92 01 02", "93 " + AddPath + " 91 01 81 a1 62 02", "93 " + AddPath + " 90 82 a1 61 01 a1 62 02", "94 " + FlakyPath + " 91 07 80 ff" })
+        {
+            var task = TaskDecoder.Decode(Hex.Parse(hex));
+            var again = TaskEncoder.EncodePython(task.Name, task.Arguments.ToArray(), new Dictionary<string, object?>(task.NamedArguments), task.Retry);
+            Assert.Equal(Norm(hex), Hex.Format(again));
+        }
+        var gg6 = TaskDecoder.Decode(Hex.Parse("92 a7 6d 61 69 6e 2e 46 31 c4 07 92 01 a4 74 65 73 74"));
+        Assert.Equal("92 a7 6d 61 69 6e 2e 46 31 c4 07 92 01 a4 74 65 73 74", Hex.Format(TaskEncoder.EncodeGo(gg6.Name, new[] { gg6.Payload })));
     }
 
     [Theory]

@@ -6,6 +6,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using Delayed.Core.Codec;
 using Delayed.Core.Queue;
+using Delayed.Core.Redis;
 using Delayed.Core.Worker;
 using Xunit;
 
@@ -334,5 +335,56 @@ public class WorkerStopTests
         Assert.Equal(bytes, (byte[])(await _redis.Db.ListGetByIndexAsync(queue.Keys.Tasks, 0))!);
         Assert.Equal(1, await _redis.Db.ListLengthAsync(queue.Keys.Tokens));
         Assert.Equal(0, await _redis.Db.HashLengthAsync(queue.Keys.Processing));
+    }
+}
+
+[Collection("redis")]
+public class WorkerLivenessTests
+{
+    private readonly RedisFixture _redis;
+
+    public WorkerLivenessTests(RedisFixture redis) => _redis = redis;
+
+    [Fact]
+    public async Task AWorkerTakesNoTaskWhileItCannotRefreshItsLivenessKey_D12()
+    {
+        // A Redis user that may register (SET) but not refresh (SETEX): the keep-alive fails from the start.
+        var queue = _redis.NewQueue();
+        await _redis.Db.ExecuteAsync("ACL", "SETUSER", "nosetex", "on", ">pw", "~*", "+@all", "-setex");
+        using var limited = await DelayedConnection.ConnectAsync(_redis.Server.Configuration + ",user=nosetex,password=pw");
+        await queue.EnqueueAsync(TaskEncoder.EncodePython("m:f", null, null, 0));
+        var log = new EventLog();
+        var ran = 0;
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(1.5));
+        await new DelayedWorker(new DelayedQueue(limited, queue.Name), new DelegateRegistry().Add("m:f", _ => { ran++; }),
+            new WorkerOptions { DequeueTimeout = TimeSpan.FromMilliseconds(100), OnEvent = log.Add }).RunAsync(stop.Token);
+        Assert.Equal(0, ran);
+        Assert.Equal(1, await queue.GetLengthAsync());
+        Assert.NotEmpty(log.Of(WorkerEventKind.WorkerError));
+    }
+
+    [Fact]
+    public async Task TheTokenValueIsIgnored_D21()
+    {
+        var queue = _redis.NewQueue();
+        await _redis.Db.ListRightPushAsync(queue.Keys.Tasks, TaskEncoder.EncodePython("m:f", null, null, 0));
+        await _redis.Db.ListRightPushAsync(queue.Keys.Tokens, "not-one");
+        var summary = await new DelayedWorker(queue, new DelegateRegistry().Add("m:f", _ => { }),
+            new WorkerOptions { DequeueTimeout = TimeSpan.FromMilliseconds(100), StopWhenEmpty = true }).RunAsync();
+        Assert.Equal(1, summary.Succeeded);
+    }
+
+    [Fact]
+    public async Task RegistrationUsesSetNxAndTheIdIsTheLivenessKey_D11()
+    {
+        var queue = _redis.NewQueue("{tag}");
+        string? id = null;
+        await queue.EnqueueAsync(TaskEncoder.EncodePython("m:f", null, null, 0));
+        await new DelayedWorker(queue, new DelegateRegistry().Add("m:f", c => { id = c.WorkerId; }),
+            new WorkerOptions { StopWhenEmpty = true, DequeueTimeout = TimeSpan.FromMilliseconds(100) }).RunAsync();
+        Assert.Matches("^\\{tag\\}[0-9a-f]{32}$", id);
+        await _redis.Db.StringSetAsync("taken", "1");
+        Assert.False(await queue.RegisterAsync("taken", 60));
+        await _redis.Db.KeyDeleteAsync("taken");
     }
 }

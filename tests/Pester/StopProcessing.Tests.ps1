@@ -1,0 +1,55 @@
+# Ctrl+C reaches a cmdlet as StopProcessing; PowerShell.Stop() on its pipeline does exactly that.
+BeforeAll {
+    Import-Module $env:DELAYED_MODULE
+    Import-Module "$PSScriptRoot/TestSupport.psm1"
+    $redis = Start-TestRedis
+    function Start-InRunspace([string] $Script) {
+        $ps = [powershell]::Create()
+        $null = $ps.AddScript("Import-Module '$env:DELAYED_MODULE'; $Script")
+        [pscustomobject]@{ PowerShell = $ps; Handle = $ps.BeginInvoke() }
+    }
+}
+AfterAll { Stop-TestRedis $redis }
+
+Describe 'Ctrl+C' {
+    BeforeEach { $queue = New-DelayedQueue (New-QueueName) -Redis $redis.Configuration }
+
+    It 'stops an idle worker within about one dequeue timeout and takes its liveness key with it' {
+        $run = Start-InRunspace "Start-DelayedWorker (New-DelayedQueue '$($queue.Name)' -Redis '$($redis.Configuration)') -Handler @{ x = {} }"
+        $deadline = [DateTime]::UtcNow.AddSeconds(10)
+        do {
+            Start-Sleep -Milliseconds 50
+            $ids = @(Get-RedisKeys $redis | Where-Object { $_ -match '^[0-9a-f]{32}$' })
+        } while ($ids.Count -eq 0 -and [DateTime]::UtcNow -lt $deadline)
+        $ids.Count | Should -Be 1
+        $clock = [Diagnostics.Stopwatch]::StartNew()
+        $run.PowerShell.Stop()
+        $clock.Elapsed.TotalSeconds | Should -BeLessThan 3
+        $redis.Db.KeyExists($ids[0]) | Should -BeFalse
+        $run.PowerShell.Dispose()
+    }
+
+    It 'puts a task interrupted by the stop back on the queue, unchanged' {
+        Add-DelayedTask $queue long 'x'
+        $before = ConvertTo-Hex (Get-QueueBytes $redis $queue.TaskKey)[0]
+        $run = Start-InRunspace "Start-DelayedWorker (New-DelayedQueue '$($queue.Name)' -Redis '$($redis.Configuration)') -Handler @{ long = { param(`$x) Start-Sleep 3600 } }"
+        $deadline = [DateTime]::UtcNow.AddSeconds(10)
+        while ($redis.Db.HashLength($queue.ProcessingKey) -eq 0 -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
+        $redis.Db.HashLength($queue.ProcessingKey) | Should -Be 1
+        $run.PowerShell.Stop()
+        $redis.Db.HashLength($queue.ProcessingKey) | Should -Be 0
+        $redis.Db.ListLength($queue.TaskKey) | Should -Be 1
+        $redis.Db.ListLength($queue.TokenKey) | Should -Be 1
+        ConvertTo-Hex (Get-QueueBytes $redis $queue.TaskKey)[0] | Should -Be $before
+        $run.PowerShell.Dispose()
+    }
+
+    It 'stops a sweeper loop' {
+        $run = Start-InRunspace "Start-DelayedSweeper (New-DelayedQueue '$($queue.Name)' -Redis '$($redis.Configuration)') -Interval '00:01:00'"
+        Start-Sleep -Milliseconds 500
+        $clock = [Diagnostics.Stopwatch]::StartNew()
+        $run.PowerShell.Stop()
+        $clock.Elapsed.TotalSeconds | Should -BeLessThan 3
+        $run.PowerShell.Dispose()
+    }
+}
