@@ -5,10 +5,10 @@
 $ErrorActionPreference = 'Stop'
 Import-Module $env:DELAYED_MODULE
 
-$listener = [Net.Sockets.TcpListener]::new([Net.IPAddress]::Loopback, 0); $listener.Start(); $port = $listener.LocalEndpoint.Port; $listener.Stop()
-$redisProcess = Start-Process redis-server -ArgumentList '--port', $port, '--bind', '127.0.0.1', '--save', '""', '--appendonly', 'no', '--loglevel', 'warning' -PassThru -RedirectStandardOutput ([IO.Path]::GetTempFileName())
+Import-Module (Join-Path $PSScriptRoot '../tools/LocalRedis.psm1')
+$server = Start-LocalRedis
 try {
-    for ($i = 0; $i -lt 100; $i++) { try { $queue = New-DelayedQueue bench -Redis "127.0.0.1:$port" -ErrorAction Stop; break } catch { Start-Sleep -Milliseconds 100 } }
+    $queue = New-DelayedQueue bench -Redis $server.Configuration
     $count = 100000
     $objects = 1..$count | ForEach-Object { [pscustomobject]@{ Name = 'noop'; ArgumentList = @($_, 'two') } }
 
@@ -24,5 +24,5 @@ try {
     '{0,-45} {1,12:N2} {2}' -f 'Add-DelayedTask from a pipeline of 100,000', $enqueue, 'tasks/s'
     '{0,-45} {1,12:N2} {2}' -f 'Start-DelayedWorker, no-op scriptblock', $drain, 'tasks/s'
 } finally {
-    Stop-Process -InputObject $redisProcess -ErrorAction SilentlyContinue
+    Stop-LocalRedis $server
 }

@@ -20,14 +20,13 @@ function Start-Child([string] $Script) {
     [Diagnostics.Process]::Start($start)
 }
 
-$listener = [Net.Sockets.TcpListener]::new([Net.IPAddress]::Loopback, 0); $listener.Start(); $port = $listener.LocalEndpoint.Port; $listener.Stop()
-if (-not (Get-Command redis-server -ErrorAction SilentlyContinue)) { throw 'redis-server is not on PATH. Install it (Debian/Ubuntu: sudo apt-get install redis-server) and run the demo again.' }
-$redisProcess = Start-Process redis-server -ArgumentList '--port', $port, '--bind', '127.0.0.1', '--save', '""', '--appendonly', 'no', '--loglevel', 'warning' -PassThru -RedirectStandardOutput ([IO.Path]::GetTempFileName())
+Import-Module (Join-Path $PSScriptRoot '../tools/LocalRedis.psm1')
+$server = Start-LocalRedis
 $children = @()
 try {
-    $redis = "127.0.0.1:$port"
-    for ($i = 0; $i -lt 100; $i++) { try { $queue = New-DelayedQueue thumbnails -Redis $redis -ErrorAction Stop; break } catch { Start-Sleep -Milliseconds 100 } }
-    Write-Host "`n== A queue on the local Redis (started on port $port)" -ForegroundColor Cyan
+    $redis = $server.Configuration
+    $queue = New-DelayedQueue thumbnails -Redis $redis
+    Write-Host "`n== A queue on the local Redis (started on port $($server.Port))" -ForegroundColor Cyan
     $queue | Format-Table | Out-Host
 
     Write-Host "== Enqueue 3,000 tasks from a pipeline" -ForegroundColor Cyan
@@ -57,6 +56,6 @@ Start-DelayedWorker (New-DelayedQueue thumbnails -Redis '$redis') -Handler `$han
     Start-DelayedSweeper $queue -Once | Format-Table | Out-Host
 } finally {
     foreach ($child in $children) { if (-not $child.HasExited) { $child.Kill() }; $child.WaitForExit() }
-    Stop-Process -InputObject $redisProcess -ErrorAction SilentlyContinue
+    Stop-LocalRedis $server
     Write-Host 'Stopped the worker, the sweeper and redis-server.'
 }

@@ -4,36 +4,18 @@ Set-StrictMode -Version 3
 # The raw client for looking at keys directly is the module's own StackExchange.Redis.
 Add-Type -Path (Join-Path (Split-Path $env:DELAYED_MODULE) 'StackExchange.Redis.dll')
 
-function Get-FreePort {
-    $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
-    $listener.Start()
-    try { $listener.LocalEndpoint.Port } finally { $listener.Stop() }
-}
+Import-Module (Join-Path $PSScriptRoot '../../tools/LocalRedis.psm1')
 
 function Start-TestRedis {
-    $port = Get-FreePort
-    $start = [System.Diagnostics.ProcessStartInfo]::new('redis-server')
-    foreach ($a in @('--port', $port, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'warning')) { $start.ArgumentList.Add([string]$a) }
-    $start.RedirectStandardOutput = $true
-    $start.UseShellExecute = $false
-    $process = [System.Diagnostics.Process]::Start($start)
-    $deadline = [DateTime]::UtcNow.AddSeconds(10)
-    while ([DateTime]::UtcNow -lt $deadline) {
-        try {
-            $client = [System.Net.Sockets.TcpClient]::new('127.0.0.1', $port)
-            $client.Dispose()
-        } catch [System.Net.Sockets.SocketException] { Start-Sleep -Milliseconds 50; continue }
-        $configuration = "127.0.0.1:$port"
-        $raw = [StackExchange.Redis.ConnectionMultiplexer]::Connect("$configuration,allowAdmin=true")
-        return [pscustomobject]@{ Port = $port; Configuration = $configuration; Process = $process; Raw = $raw; Db = $raw.GetDatabase() }
-    }
-    throw "redis-server did not start on port $port."
+    $server = Start-LocalRedis
+    $raw = [StackExchange.Redis.ConnectionMultiplexer]::Connect("$($server.Configuration),allowAdmin=true")
+    [pscustomobject]@{ Port = $server.Port; Configuration = $server.Configuration; Server = $server; Raw = $raw; Db = $raw.GetDatabase() }
 }
 
 function Stop-TestRedis($Redis) {
     if ($null -eq $Redis) { return }
     $Redis.Raw.Dispose()
-    if (-not $Redis.Process.HasExited) { $Redis.Process.Kill(); $Redis.Process.WaitForExit(5000) | Out-Null }
+    Stop-LocalRedis $Redis.Server
 }
 
 function ConvertFrom-Hex([string] $Hex) {
