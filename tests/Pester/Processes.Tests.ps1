@@ -40,7 +40,7 @@ Describe 'A worker process' {
         $redis.Db.HashLength($queue.ProcessingKey) | Should -Be 0
     }
 
-    It 'stopped with SIGTERM finishes its task, releases it, deletes its liveness key and exits 0' {
+    It 'stopped with SIG<_> finishes its task, releases it, deletes its liveness key and exits 0' -ForEach 'TERM', 'HUP' {
         $marker = Join-Path ([IO.Path]::GetTempPath()) "delayed-$([Guid]::NewGuid()).txt"
         Add-DelayedTask $queue slow $marker
         Add-DelayedTask $queue slow "$marker.second"
@@ -48,7 +48,7 @@ Describe 'A worker process' {
         try {
             Wait-Line $process 'claimed' | Out-Null
             $workerId = (Get-DelayedProcessing $queue).WorkerId
-            & kill -TERM $process.Id
+            & kill "-$_" $process.Id
             $process.WaitForExit(30000) | Should -BeTrue
             $process.ExitCode | Should -Be 0
         } finally { if (-not $process.HasExited) { $process.Kill() } }

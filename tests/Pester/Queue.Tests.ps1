@@ -39,6 +39,27 @@ Describe 'New-DelayedQueue' {
         ($redis.Db.Execute('CLIENT', 'LIST').ToString() -split "`n" | Where-Object { $_ }).Count | Should -Be $clients.Count
     }
 
+    It 'reconnects by itself after the server restarts' {
+        $own = Start-LocalRedis
+        try {
+            $queue = New-DelayedQueue restart -Redis $own.Configuration
+            Add-DelayedTask $queue m:f
+            Stop-LocalRedis $own
+            $start = [System.Diagnostics.ProcessStartInfo]::new('redis-server')
+            foreach ($a in @('--port', $own.Port, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no')) { $start.ArgumentList.Add([string]$a) }
+            $start.RedirectStandardOutput = $true
+            $own.Process = [System.Diagnostics.Process]::Start($start)
+            $deadline = [DateTime]::UtcNow.AddSeconds(20)
+            $sent = $false
+            while (-not $sent -and [DateTime]::UtcNow -lt $deadline) {
+                try { Add-DelayedTask $queue m:f -ErrorAction Stop; $sent = $true } catch { Start-Sleep -Milliseconds 200 }
+            }
+            $sent | Should -BeTrue
+            $probe = [StackExchange.Redis.ConnectionMultiplexer]::Connect($own.Configuration)
+            try { $probe.GetDatabase().ListLength('restart') | Should -Be 1 } finally { $probe.Dispose() }
+        } finally { Stop-LocalRedis $own }
+    }
+
     It 'refuses a zero dequeue timeout' {
         { New-DelayedQueue jobs -Redis $redis.Configuration -DequeueTimeout 0 -ErrorAction Stop } | Should -Throw -ExpectedMessage '*dequeue timeout must be positive*'
     }
