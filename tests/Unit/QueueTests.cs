@@ -67,8 +67,10 @@ public class QueueTests
         await _redis.Db.HashSetAsync(queue.Keys.InFlight, "w", "1:1");
         await _redis.Db.StringSetAsync("", "keep");
         await _redis.Db.StringSetAsync("w", "1");
+        await _redis.Db.HashSetAsync(queue.Keys.Workers, "w", "x");
+        await _redis.Db.HashSetAsync(queue.Keys.Control, "w", "stop");
         await queue.ClearAsync();
-        foreach (var key in new[] { queue.Keys.Tasks, queue.Keys.Tokens, queue.Keys.Processing, queue.Keys.InFlight })
+        foreach (var key in queue.Keys.All)
             Assert.False(await _redis.Db.KeyExistsAsync(key));
         Assert.True(await _redis.Db.KeyExistsAsync(""));
         Assert.True(await _redis.Db.KeyExistsAsync("w"));
@@ -93,8 +95,8 @@ public class QueueTests
         var next = TaskEncoder.EncodePython("m:next", null, null, 0);
         await queue.EnqueueAsync(lost);
         await queue.EnqueueAsync(next);
-        Assert.Equal(lost, await queue.FinishAndClaimAsync("w1", ClaimMode.TakeToken, "1:0", null, null));
-        Assert.Equal(lost, await queue.FinishAndClaimAsync("w1", ClaimMode.TakeToken, "2:0", null, null));
+        Assert.Equal(lost, (await queue.FinishAndClaimAsync("w1", ClaimMode.TakeToken, "1:0", null, null)).Task);
+        Assert.Equal(lost, (await queue.FinishAndClaimAsync("w1", ClaimMode.TakeToken, "2:0", null, null)).Task);
         Assert.Equal(1, await queue.GetLengthAsync());
         Assert.Equal(1, await _redis.Db.ListLengthAsync(queue.Keys.Tokens));
     }
@@ -120,7 +122,7 @@ public class QueueTests
     {
         var queue = _redis.NewQueue();
         await _redis.Db.ListRightPushAsync(queue.Keys.Tokens, "1");
-        Assert.Null(await queue.FinishAndClaimAsync("w1", ClaimMode.TakeToken, "1:0", null, null));
+        Assert.Null((await queue.FinishAndClaimAsync("w1", ClaimMode.TakeToken, "1:0", null, null)).Task);
         Assert.False(await _redis.Db.KeyExistsAsync(queue.Keys.Processing));
     }
 }

@@ -384,7 +384,7 @@ public class WorkerLivenessTests
             new WorkerOptions { StopWhenEmpty = true, DequeueTimeout = TimeSpan.FromMilliseconds(100) }).RunAsync();
         Assert.Matches("^\\{tag\\}[0-9a-f]{32}$", id);
         await _redis.Db.StringSetAsync("taken", "1");
-        Assert.False(await queue.RegisterAsync("taken", 60));
+        Assert.False(await queue.RegisterAsync("taken", 60, WorkerDescription.OfThisProcess(60)));
         await _redis.Db.KeyDeleteAsync("taken");
     }
 }

@@ -10,6 +10,8 @@ public sealed class QueueKeys
         Tokens = name + "_noti";
         Processing = name + "_processing";
         InFlight = name + "_inflight";
+        Workers = name + "_workers";
+        Control = name + "_control";
         HashTag = FindHashTag(name);
     }
 
@@ -31,11 +33,24 @@ public sealed class QueueKeys
     /// </summary>
     public string InFlight { get; }
 
+    /// <summary>
+    /// Extension hash: worker id to a MessagePack map describing that worker of this implementation (host,
+    /// process id, start time, keep-alive TTL). Written by the registration script, removed when the worker
+    /// goes offline, and removed by a sweep once the worker's liveness key is gone.
+    /// </summary>
+    public string Workers { get; }
+
+    /// <summary>
+    /// Extension hash: worker id to "stop" for workers asked to stop (Stop-DelayedWorker). Read by the claim
+    /// script, removed when the worker goes offline, and by a sweep once the worker's liveness key is gone.
+    /// </summary>
+    public string Control { get; }
+
     /// <summary>The Redis Cluster hash tag of the name, e.g. "{jobs}", or "" when it has none.</summary>
     public string HashTag { get; }
 
     /// <summary>The protocol's own keys and this implementation's extension keys, for Clear.</summary>
-    public string[] All => new[] { Tasks, Tokens, Processing, InFlight };
+    public string[] All => new[] { Tasks, Tokens, Processing, InFlight, Workers, Control };
 
     private static string FindHashTag(string name)
     {

@@ -16,7 +16,7 @@ public sealed class DelayedQueue
 
     private static readonly RedisValue Token = "1";
     private static readonly RedisValue[] TokenRun = Repeat(Token, TokenBatch);
-    private readonly RedisKey _tasks, _tokens, _processing, _inFlight;
+    private readonly RedisKey _tasks, _tokens, _processing, _inFlight, _workers, _control;
     private readonly RedisKey[] _scriptKeys;
 
     public DelayedQueue(DelayedConnection connection, string name)
@@ -28,7 +28,9 @@ public sealed class DelayedQueue
         _tokens = Keys.Tokens;
         _processing = Keys.Processing;
         _inFlight = Keys.InFlight;
-        _scriptKeys = new[] { _tasks, _tokens, _processing, _inFlight };
+        _workers = Keys.Workers;
+        _control = Keys.Control;
+        _scriptKeys = new[] { _tasks, _tokens, _processing, _inFlight, _workers, _control };
     }
 
     public string Name => Keys.Name;
@@ -79,32 +81,134 @@ public sealed class DelayedQueue
         return new SweepResult(Name, (long)result[0], (long)result[1]);
     }
 
-    /// <summary>Every in-flight task with its worker's liveness, read in one pipelined batch.</summary>
+    /// <summary>Every in-flight task with its worker's liveness and registration, read in two round trips.</summary>
     public async Task<IReadOnlyList<InFlightTask>> GetInFlightAsync()
     {
-        var entriesTask = Db.HashGetAllAsync(_processing);
-        var stampsTask = Db.HashGetAllAsync(_inFlight);
-        var entries = await entriesTask.ConfigureAwait(false);
-        var stamps = new Dictionary<string, string>();
-        foreach (var stamp in await stampsTask.ConfigureAwait(false)) stamps[(string)stamp.Name!] = (string)stamp.Value!;
         var batch = Db.CreateBatch();
-        var ttls = new Task<TimeSpan?>[entries.Length];
-        var alive = new Task<bool>[entries.Length];
-        for (var i = 0; i < entries.Length; i++)
-        {
-            alive[i] = batch.KeyExistsAsync((string)entries[i].Name!);
-            ttls[i] = batch.KeyTimeToLiveAsync((string)entries[i].Name!);
-        }
+        var entriesTask = batch.HashGetAllAsync(_processing);
+        var stampsTask = batch.HashGetAllAsync(_inFlight);
+        var workersTask = batch.HashGetAllAsync(_workers);
+        var controlTask = batch.HashKeysAsync(_control);
         batch.Execute();
-        await Task.WhenAll(Task.WhenAll(alive), Task.WhenAll(ttls)).ConfigureAwait(false);
+        var entries = await entriesTask.ConfigureAwait(false);
+        var stamps = ToDictionary(await stampsTask.ConfigureAwait(false));
+        var descriptions = ToDictionary(await workersTask.ConfigureAwait(false));
+        var stopping = new HashSet<string>(Array.ConvertAll(await controlTask.ConfigureAwait(false), k => (string)k!));
+        var liveness = await LivenessAsync(Array.ConvertAll(entries, e => (string)e.Name!)).ConfigureAwait(false);
         var result = new List<InFlightTask>(entries.Length);
         for (var i = 0; i < entries.Length; i++)
         {
             var id = (string)entries[i].Name!;
-            result.Add(new InFlightTask(id, (byte[])entries[i].Value!, alive[i].Result, ttls[i].Result,
-                stamps.TryGetValue(id, out var stamp) ? StampTime(stamp) : null));
+            var (alive, ttl) = liveness[i];
+            var description = descriptions.TryGetValue(id, out var value) ? WorkerDescription.TryParse(value) : null;
+            var worker = description is null ? null : new WorkerState(id, description, alive, ttl, stopping.Contains(id));
+            result.Add(new InFlightTask(id, (byte[])entries[i].Value!, alive, ttl,
+                stamps.TryGetValue(id, out var stamp) ? StampTime((string)stamp!) : null, worker));
         }
         return result;
+    }
+
+    /// <summary>The workers of this implementation registered on the queue, alive or not yet swept.</summary>
+    public async Task<IReadOnlyList<WorkerState>> GetWorkersAsync()
+    {
+        var batch = Db.CreateBatch();
+        var workersTask = batch.HashGetAllAsync(_workers);
+        var controlTask = batch.HashKeysAsync(_control);
+        batch.Execute();
+        var entries = await workersTask.ConfigureAwait(false);
+        var stopping = new HashSet<string>(Array.ConvertAll(await controlTask.ConfigureAwait(false), k => (string)k!));
+        var liveness = await LivenessAsync(Array.ConvertAll(entries, e => (string)e.Name!)).ConfigureAwait(false);
+        var result = new List<WorkerState>(entries.Length);
+        for (var i = 0; i < entries.Length; i++)
+        {
+            var id = (string)entries[i].Name!;
+            if (WorkerDescription.TryParse(entries[i].Value) is { } description)
+                result.Add(new WorkerState(id, description, liveness[i].Alive, liveness[i].TimeToLive, stopping.Contains(id)));
+        }
+        return result;
+    }
+
+    /// <summary>Length, tokens, in-flight tasks and how many of their workers are alive.</summary>
+    public async Task<QueueStatus> GetStatusAsync()
+    {
+        var batch = Db.CreateBatch();
+        var length = batch.ListLengthAsync(_tasks);
+        var tokens = batch.ListLengthAsync(_tokens);
+        var holders = batch.HashKeysAsync(_processing);
+        var workers = batch.HashLengthAsync(_workers);
+        batch.Execute();
+        var ids = Array.ConvertAll(await holders.ConfigureAwait(false), k => (string)k!);
+        var liveness = await LivenessAsync(ids).ConfigureAwait(false);
+        long alive = 0;
+        foreach (var (isAlive, _) in liveness) if (isAlive) alive++;
+        return new QueueStatus(await length.ConfigureAwait(false), await tokens.ConfigureAwait(false), ids.Length, alive, await workers.ConfigureAwait(false));
+    }
+
+    /// <summary>Up to <paramref name="count"/> waiting tasks from position <paramref name="skip"/>, without taking them (one LRANGE).</summary>
+    public async Task<IReadOnlyList<QueuedTask>> PeekAsync(long skip, long count)
+    {
+        if (skip < 0) throw new ArgumentOutOfRangeException(nameof(skip), skip, "Skip cannot be negative.");
+        if (count <= 0) return Array.Empty<QueuedTask>();
+        var values = await Db.ListRangeAsync(_tasks, skip, skip + count - 1).ConfigureAwait(false);
+        var result = new QueuedTask[values.Length];
+        for (var i = 0; i < values.Length; i++) result[i] = new QueuedTask(skip + i, (byte[])values[i]!);
+        return result;
+    }
+
+    /// <summary>Puts an in-flight task back (head or tail) with its token, only if the worker still holds exactly <paramref name="task"/>.</summary>
+    public async Task<AdminOutcome> RestoreAsync(string workerId, byte[] task, bool tail, bool force) =>
+        Outcome((string?)await Db.ScriptEvaluateAsync(LuaScripts.Restore, _scriptKeys,
+            new RedisValue[] { workerId, task, tail ? "tail" : "head", force ? "1" : "0" }).ConfigureAwait(false));
+
+    /// <summary>Deletes an in-flight task, only if the worker still holds exactly <paramref name="task"/>.</summary>
+    public async Task<AdminOutcome> RemoveInFlightAsync(string workerId, byte[] task, bool force) =>
+        Outcome((string?)await Db.ScriptEvaluateAsync(LuaScripts.RemoveInFlight, _scriptKeys,
+            new RedisValue[] { workerId, task, force ? "1" : "0" }).ConfigureAwait(false));
+
+    /// <summary>Deletes a queued task with exactly these bytes (preferably the one at <paramref name="position"/>) and one token.</summary>
+    public async Task<AdminOutcome> RemoveQueuedAsync(long position, byte[] task)
+    {
+        var marker = "__delayed_removed_" + Guid.NewGuid().ToString("N");
+        var removed = (long)await Db.ScriptEvaluateAsync(LuaScripts.RemoveQueued, _scriptKeys,
+            new RedisValue[] { position, task, marker }).ConfigureAwait(false);
+        return removed == 1 ? AdminOutcome.Done : AdminOutcome.NotFound;
+    }
+
+    /// <summary>Asks a worker of this implementation to stop after its current task.</summary>
+    public async Task<AdminOutcome> RequestStopAsync(string workerId) =>
+        Outcome((string?)await Db.ScriptEvaluateAsync(LuaScripts.RequestStop, _scriptKeys, new RedisValue[] { workerId }).ConfigureAwait(false));
+
+    private static AdminOutcome Outcome(string? reply) => reply switch
+    {
+        "restored" or "removed" or "requested" => AdminOutcome.Done,
+        "not-held" => AdminOutcome.NotHeld,
+        "alive" => AdminOutcome.WorkerAlive,
+        "gone" => AdminOutcome.WorkerGone,
+        _ => AdminOutcome.NotFound,
+    };
+
+    /// <summary>EXISTS and TTL of each liveness key, in one pipelined batch.</summary>
+    private async Task<(bool Alive, TimeSpan? TimeToLive)[]> LivenessAsync(string[] ids)
+    {
+        var batch = Db.CreateBatch();
+        var alive = new Task<bool>[ids.Length];
+        var ttls = new Task<TimeSpan?>[ids.Length];
+        for (var i = 0; i < ids.Length; i++)
+        {
+            alive[i] = batch.KeyExistsAsync(ids[i]);
+            ttls[i] = batch.KeyTimeToLiveAsync(ids[i]);
+        }
+        batch.Execute();
+        var result = new (bool, TimeSpan?)[ids.Length];
+        for (var i = 0; i < ids.Length; i++) result[i] = (await alive[i].ConfigureAwait(false), await ttls[i].ConfigureAwait(false));
+        return result;
+    }
+
+    private static Dictionary<string, RedisValue> ToDictionary(HashEntry[] entries)
+    {
+        var map = new Dictionary<string, RedisValue>(entries.Length);
+        foreach (var entry in entries) map[(string)entry.Name!] = entry.Value;
+        return map;
     }
 
     /// <summary>The claim time in a stamp "&lt;claim number&gt;:&lt;unix ms&gt;".</summary>
@@ -119,13 +223,15 @@ public sealed class DelayedQueue
     /// <summary>Deletes the queue's keys and its extension keys; never a liveness key or any other key.</summary>
     public Task ClearAsync() => Db.KeyDeleteAsync(_scriptKeys);
 
-    internal Task<bool> RegisterAsync(string workerId, int ttlSeconds) =>
-        Db.StringSetAsync(workerId, Token, TimeSpan.FromSeconds(ttlSeconds), When.NotExists);
+    internal async Task<bool> RegisterAsync(string workerId, int ttlSeconds, WorkerDescription description) =>
+        (long)await Db.ScriptEvaluateAsync(LuaScripts.Register, new RedisKey[] { workerId, _workers },
+            new RedisValue[] { ttlSeconds, description.Serialize() }).ConfigureAwait(false) == 1;
 
     internal Task KeepAliveAsync(string workerId, int ttlSeconds) =>
         Db.ExecuteAsync("SETEX", workerId, ttlSeconds, Token);
 
-    internal Task GoOfflineAsync(string workerId) => Db.KeyDeleteAsync(workerId);
+    internal Task GoOfflineAsync(string workerId) =>
+        Db.ScriptEvaluateAsync(LuaScripts.GoOffline, new RedisKey[] { workerId, _workers, _control });
 
     /// <summary>BLPOP on a dedicated connection; true when a token was taken.</summary>
     internal async Task<bool> WaitForTokenAsync(BlockingConnection blocking, TimeSpan timeout)
@@ -137,15 +243,16 @@ public sealed class DelayedQueue
     /// <summary>Puts back a token taken by a waiter that will not claim after all.</summary>
     internal Task ReturnTokenAsync() => Db.ListLeftPushAsync(_tokens, Token);
 
-    /// <summary>Runs <see cref="LuaScripts.FinishAndClaim"/>; returns the claimed task, or null.</summary>
-    internal async Task<byte[]?> FinishAndClaimAsync(string workerId, ClaimMode mode, string claimStamp, string? finishStamp, byte[]? requeue)
+    /// <summary>Runs <see cref="LuaScripts.FinishAndClaim"/>: the claimed task, nothing, or a stop request.</summary>
+    internal async Task<ClaimReply> FinishAndClaimAsync(string workerId, ClaimMode mode, string claimStamp, string? finishStamp, byte[]? requeue)
     {
         var modeText = mode switch { ClaimMode.TakeToken => "token", ClaimMode.TokenTaken => "taken", _ => "none" };
         var reply = await Db.ScriptEvaluateAsync(LuaScripts.FinishAndClaim, _scriptKeys, new RedisValue[]
         {
             workerId, modeText, claimStamp, finishStamp ?? "", requeue ?? Array.Empty<byte>(),
         }).ConfigureAwait(false);
-        return reply.IsNull ? null : (byte[]?)reply;
+        if (reply.IsNull) return ClaimReply.Nothing;
+        return reply.Resp2Type == ResultType.Array ? ClaimReply.Stop : ClaimReply.Of((byte[])reply!);
     }
 
     /// <summary>A BLPOP timeout as Redis takes it: an integer when whole, else decimal seconds (Redis 6+).</summary>

@@ -5,8 +5,9 @@ namespace Delayed.Core.Queue;
 /// <summary>One entry of the processing hash, with what Redis says about its worker.</summary>
 public sealed class InFlightTask
 {
-    public InFlightTask(string workerId, byte[] raw, bool workerAlive, TimeSpan? timeToLive, DateTimeOffset? startedAt)
+    public InFlightTask(string workerId, byte[] raw, bool workerAlive, TimeSpan? timeToLive, DateTimeOffset? startedAt, WorkerState? worker = null)
     {
+        Worker = worker;
         WorkerId = workerId;
         Raw = raw;
         WorkerAlive = workerAlive;
@@ -24,6 +25,9 @@ public sealed class InFlightTask
 
     /// <summary>Remaining TTL of the liveness key; null when it is gone or has no expiry.</summary>
     public TimeSpan? TimeToLive { get; }
+
+    /// <summary>The worker's registration, for workers of this implementation; null for Python and Go workers.</summary>
+    public WorkerState? Worker { get; }
 
     /// <summary>When the task was claimed, for tasks held by this implementation's workers; null otherwise.</summary>
     public DateTimeOffset? StartedAt { get; }

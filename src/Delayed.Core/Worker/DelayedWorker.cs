@@ -24,6 +24,7 @@ public sealed class DelayedWorker
     private readonly DelayedQueue _queue;
     private readonly ITaskHandlerRegistry _registry;
     private readonly WorkerOptions _options;
+    private readonly CancellationTokenSource _stopping = new();
     private KeepAliveLoop? _keepAlive;
     private long _reserved, _succeeded, _failed, _retried, _dropped;
 
@@ -38,9 +39,18 @@ public sealed class DelayedWorker
     /// <summary>The ids of the slots, one per concurrent task; filled in once the worker has registered.</summary>
     public IReadOnlyList<string> WorkerIds { get; private set; } = Array.Empty<string>();
 
-    /// <summary>Runs until <paramref name="stop"/> is signalled (then stops gracefully), MaxTasks is reached, or, with StopWhenEmpty, the queue is empty.</summary>
-    public async Task<WorkerSummary> RunAsync(CancellationToken stop = default)
+    /// <summary>Asks the worker to stop gracefully: no new task, running ones finish. Safe from any thread.</summary>
+    public void RequestStop() => _stopping.Cancel();
+
+    /// <summary>
+    /// Runs until <paramref name="stopRequest"/> is signalled or <see cref="RequestStop"/> is called (then stops
+    /// gracefully), an admin asks it to stop (Stop-DelayedWorker), MaxTasks is reached, or, with
+    /// StopWhenEmpty, the queue is empty.
+    /// </summary>
+    public async Task<WorkerSummary> RunAsync(CancellationToken stopRequest = default)
     {
+        using var registration = stopRequest.Register(RequestStop);
+        var stop = _stopping.Token;
         var clock = Stopwatch.StartNew();
         var ids = new List<string>();
         var blocking = new List<BlockingConnection>();
@@ -49,7 +59,8 @@ public sealed class DelayedWorker
         try
         {
             // The liveness key is written before the first dequeue (PROTOCOL.md 4.1).
-            for (var i = 0; i < _options.Concurrency; i++) ids.Add(await RegisterAsync().ConfigureAwait(false));
+            var description = WorkerDescription.OfThisProcess(_options.KeepAliveSeconds);
+            for (var i = 0; i < _options.Concurrency; i++) ids.Add(await RegisterAsync(description).ConfigureAwait(false));
             WorkerIds = ids;
             _keepAlive = new KeepAliveLoop(_queue, ids, _options, e => Emit(new WorkerEvent(WorkerEventKind.WorkerError, _queue.Name, ids[0], error: e)));
             keepAliveTask = Task.Run(() => _keepAlive.RunAsync(keepAliveStop.Token));
@@ -70,13 +81,13 @@ public sealed class DelayedWorker
         };
     }
 
-    private async Task<string> RegisterAsync()
+    private async Task<string> RegisterAsync(WorkerDescription description)
     {
         // 128 random bits: a conflict is next to impossible, but SET NX makes sure (D11).
         for (var attempt = 0; attempt < 8; attempt++)
         {
             var id = Protocol.WorkerIds.New(_queue.Keys.HashTag);
-            if (await _queue.RegisterAsync(id, _options.KeepAliveSeconds).ConfigureAwait(false)) return id;
+            if (await _queue.RegisterAsync(id, _options.KeepAliveSeconds, description).ConfigureAwait(false)) return id;
         }
         throw new InvalidOperationException("Could not register a worker id: every random id drawn was taken.");
     }
@@ -111,8 +122,16 @@ public sealed class DelayedWorker
             byte[]? claimed;
             try
             {
-                claimed = await _queue.FinishAndClaimAsync(id, ClaimMode.TakeToken, stamp, held?.Stamp, held?.Requeue).ConfigureAwait(false);
+                var reply = await _queue.FinishAndClaimAsync(id, ClaimMode.TakeToken, stamp, held?.Stamp, held?.Requeue).ConfigureAwait(false);
                 held = null;
+                if (reply.StopRequested)
+                {
+                    // Stop-DelayedWorker: the whole worker stops after its running tasks.
+                    Unreserve();
+                    RequestStop();
+                    break;
+                }
+                claimed = reply.Task;
                 if (claimed is null)
                 {
                     if (_options.StopWhenEmpty)
@@ -123,7 +142,7 @@ public sealed class DelayedWorker
                     if (await _queue.WaitForTokenAsync(blocking, _options.DequeueTimeout).ConfigureAwait(false))
                     {
                         if (stop.IsCancellationRequested) await _queue.ReturnTokenAsync().ConfigureAwait(false);
-                        else claimed = await _queue.FinishAndClaimAsync(id, ClaimMode.TokenTaken, stamp, null, null).ConfigureAwait(false);
+                        else claimed = (await _queue.FinishAndClaimAsync(id, ClaimMode.TokenTaken, stamp, null, null).ConfigureAwait(false)).Task;
                     }
                 }
                 backoff.Reset();

@@ -1,0 +1,29 @@
+namespace Delayed.Core.Queue;
+
+/// <summary>Counts that tell whether a queue is healthy.</summary>
+public sealed class QueueStatus
+{
+    public QueueStatus(long length, long tokens, long inFlight, long inFlightWorkersAlive, long registeredWorkers)
+    {
+        Length = length;
+        Tokens = tokens;
+        InFlight = inFlight;
+        InFlightWorkersAlive = inFlightWorkersAlive;
+        RegisteredWorkers = registeredWorkers;
+    }
+
+    /// <summary>Tasks waiting.</summary>
+    public long Length { get; }
+
+    /// <summary>Notification tokens; at rest equal to <see cref="Length"/>.</summary>
+    public long Tokens { get; }
+
+    /// <summary>Tasks held by workers.</summary>
+    public long InFlight { get; }
+
+    /// <summary>Of the in-flight tasks, those whose worker is alive.</summary>
+    public long InFlightWorkersAlive { get; }
+
+    /// <summary>Workers of this implementation registered on the queue.</summary>
+    public long RegisteredWorkers { get; }
+}

@@ -1,0 +1,71 @@
+using System;
+using System.Collections.Generic;
+using Delayed.Core.Codec;
+using MessagePack;
+
+namespace Delayed.Core.Queue;
+
+/// <summary>What a worker of this implementation records about itself at registration (extension key N_workers).</summary>
+public sealed class WorkerDescription
+{
+    public WorkerDescription(string host, int processId, DateTimeOffset startedAt, int keepAliveSeconds)
+    {
+        Host = host;
+        ProcessId = processId;
+        StartedAt = startedAt;
+        KeepAliveSeconds = keepAliveSeconds;
+    }
+
+    public string Host { get; }
+    public int ProcessId { get; }
+    public DateTimeOffset StartedAt { get; }
+
+    /// <summary>The TTL the worker gives its liveness key; with the remaining TTL it tells when it last refreshed.</summary>
+    public int KeepAliveSeconds { get; }
+
+    /// <summary>For a worker of this process.</summary>
+    public static WorkerDescription OfThisProcess(int keepAliveSeconds)
+    {
+        using var process = System.Diagnostics.Process.GetCurrentProcess();
+        return new WorkerDescription(Environment.MachineName, process.Id, DateTimeOffset.UtcNow, keepAliveSeconds);
+    }
+
+    /// <summary>A MessagePack map: plain data that any tool can read.</summary>
+    internal byte[] Serialize()
+    {
+        var buffer = new ByteBufferWriter(64);
+        var writer = new MessagePackWriter(buffer);
+        writer.WriteMapHeader(4);
+        writer.Write("host");
+        writer.Write(Host);
+        writer.Write("pid");
+        writer.Write(ProcessId);
+        writer.Write("started");
+        writer.Write(StartedAt.ToUnixTimeMilliseconds());
+        writer.Write("ttl");
+        writer.Write(KeepAliveSeconds);
+        writer.Flush();
+        return buffer.ToArray();
+    }
+
+    /// <summary>Null when the bytes are not a description this implementation wrote.</summary>
+    internal static WorkerDescription? TryParse(byte[]? bytes)
+    {
+        if (bytes is null) return null;
+        try
+        {
+            var reader = new MessagePackReader(bytes);
+            if (PlainDataReader.Read(ref reader, PlainDataLimits.Default) is not Dictionary<object, object?> map) return null;
+            return map.TryGetValue("host", out var host) && host is string hostName
+                && map.TryGetValue("pid", out var pid) && pid is long processId
+                && map.TryGetValue("started", out var started) && started is long startedMs
+                && map.TryGetValue("ttl", out var ttl) && ttl is long ttlSeconds
+                ? new WorkerDescription(hostName, (int)processId, DateTimeOffset.FromUnixTimeMilliseconds(startedMs), (int)ttlSeconds)
+                : null;
+        }
+        catch (Exception e) when (e is MessagePackSerializationException or PlainDataException or System.IO.EndOfStreamException)
+        {
+            return null;
+        }
+    }
+}
