@@ -19,6 +19,13 @@
         'Start-DelayedWorker'
         'Start-DelayedSweeper'
         'Get-DelayedProcessing'
+        'Get-DelayedQueue'
+        'Get-DelayedTask'
+        'Get-DelayedWorker'
+        'Restore-DelayedTask'
+        'Remove-DelayedTask'
+        'Clear-DelayedQueue'
+        'Stop-DelayedWorker'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()
@@ -26,7 +33,7 @@
     PrivateData          = @{
         PSData = @{
             Tags         = @('PSEdition_Desktop', 'PSEdition_Core', 'Windows', 'Linux', 'MacOS', 'Redis', 'Queue', 'Jobs')
-            ReleaseNotes = 'First release: queues, tasks, workers with scriptblock and command handlers, sweeper, in-flight inspection.'
+            ReleaseNotes = 'First release: queues, tasks, workers with scriptblock and command handlers, sweeper; inspection and repair of stuck tasks (queue state, peek, restore, remove, clear, remote stop).'
         }
     }
 }

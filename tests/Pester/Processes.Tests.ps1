@@ -80,6 +80,10 @@ Describe 'Get-DelayedProcessing' {
             $task.TimeToLive.TotalSeconds | Should -BeLessOrEqual 2
             $task.StartedAt | Should -BeLessOrEqual ([DateTime]::UtcNow)
             $task.Running.TotalSeconds | Should -BeGreaterOrEqual 0
+            $task.WorkerHost | Should -Be ([Environment]::MachineName)
+            $task.WorkerProcessId | Should -Be $process.Id
+            $task.WorkerStartedAt | Should -BeLessOrEqual $task.StartedAt
+            $task.SinceLastRefresh.TotalSeconds | Should -BeLessOrEqual 2
             ($queue | Get-DelayedProcessing | Format-Table | Out-String) | Should -Match 'hang\s+Python'
         } finally { $process.Kill(); $process.WaitForExit() }
     }
@@ -94,6 +98,8 @@ Describe 'Get-DelayedProcessing' {
         $tasks[0].Format | Should -Be 'Go'
         $tasks[0].WorkerAlive | Should -BeTrue
         $tasks[0].StartedAt | Should -BeNullOrEmpty
+        $tasks[0].WorkerHost | Should -BeNullOrEmpty -Because 'nothing is invented for other implementations'
+        $tasks[0].SinceLastRefresh | Should -BeNullOrEmpty
         $tasks[1].Name | Should -BeNullOrEmpty
         $tasks[1].DecodeError | Should -Not -BeNullOrEmpty
         $tasks[1].WorkerAlive | Should -BeFalse

@@ -40,7 +40,7 @@ function Push-RawTask($Redis, [string] $Queue, [byte[]] $Bytes) {
 function Get-RedisKeys($Redis, [string] $Pattern = '*') {
     $reply = $Redis.Db.Execute('KEYS', $Pattern)
     $toStrings = [StackExchange.Redis.RedisResult].GetMethods() | Where-Object { $_.Name -eq 'op_Explicit' -and $_.ReturnType -eq [string[]] }
-    , [string[]]$toStrings.Invoke($null, @($reply))
+    [string[]]$toStrings.Invoke($null, @($reply))
 }
 
 function New-QueueName { 'q' + [Guid]::NewGuid().ToString('N').Substring(0, 12) }

@@ -144,6 +144,14 @@ public sealed class DelayedQueue
         return new QueueStatus(await length.ConfigureAwait(false), await tokens.ConfigureAwait(false), ids.Length, alive, await workers.ConfigureAwait(false));
     }
 
+    /// <summary>The bytes a worker holds now, or null.</summary>
+    public async Task<byte[]?> GetHeldAsync(string workerId) =>
+        (byte[]?)await Db.HashGetAsync(_processing, workerId).ConfigureAwait(false);
+
+    /// <summary>The bytes at a position of the task list now, or null.</summary>
+    public async Task<byte[]?> GetQueuedAsync(long position) =>
+        (byte[]?)await Db.ListGetByIndexAsync(_tasks, position).ConfigureAwait(false);
+
     /// <summary>Up to <paramref name="count"/> waiting tasks from position <paramref name="skip"/>, without taking them (one LRANGE).</summary>
     public async Task<IReadOnlyList<QueuedTask>> PeekAsync(long skip, long count)
     {
@@ -219,6 +227,9 @@ public sealed class DelayedQueue
             ? DateTimeOffset.FromUnixTimeMilliseconds(ms)
             : null;
     }
+
+    /// <summary>Whether any key of the queue exists.</summary>
+    public async Task<bool> ExistsAsync() => await Db.KeyExistsAsync(_scriptKeys).ConfigureAwait(false) > 0;
 
     /// <summary>Deletes the queue's keys and its extension keys; never a liveness key or any other key.</summary>
     public Task ClearAsync() => Db.KeyDeleteAsync(_scriptKeys);

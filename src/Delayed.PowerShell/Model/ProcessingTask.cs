@@ -1,26 +1,24 @@
 using System;
 using System.Collections.Specialized;
+using Delayed.PowerShell.Conversion;
 
 namespace Delayed;
 
 /// <summary>A task a worker holds right now, as Get-DelayedProcessing shows it.</summary>
 public sealed class ProcessingTask
 {
-    internal ProcessingTask(Queue queue, string workerId, bool workerAlive, TimeSpan? timeToLive, DateTime? startedAt,
-        string? name, TaskFormat? format, object?[] argumentList, OrderedDictionary parameter, long retry, int size, string? decodeError)
+    private readonly TaskView _view;
+
+    internal ProcessingTask(Queue queue, string workerId, byte[] bytes, bool workerAlive, TimeSpan? timeToLive, DateTime? startedAt, WorkerInfo? worker)
     {
         Queue = queue;
         WorkerId = workerId;
+        Bytes = bytes;
         WorkerAlive = workerAlive;
         TimeToLive = timeToLive;
         StartedAt = startedAt;
-        Name = name;
-        Format = format;
-        ArgumentList = argumentList;
-        Parameter = parameter;
-        Retry = retry;
-        Size = size;
-        DecodeError = decodeError;
+        Worker = worker;
+        _view = TaskView.Of(bytes);
     }
 
     public Queue Queue { get; }
@@ -32,19 +30,32 @@ public sealed class ProcessingTask
     /// <summary>Remaining TTL of the worker's liveness key.</summary>
     public TimeSpan? TimeToLive { get; }
 
-    /// <summary>When the task was claimed (workers of this module only; empty for Python and Go workers).</summary>
+    /// <summary>When the task was claimed (UTC; workers of this module only, empty for Python and Go workers).</summary>
     public DateTime? StartedAt { get; }
 
     /// <summary>How long the task has run (workers of this module only).</summary>
-    public TimeSpan? Running => StartedAt is { } started ? DateTime.UtcNow - started.ToUniversalTime() : null;
+    public TimeSpan? Running => StartedAt is { } started ? DateTime.UtcNow - started : null;
 
-    public string? Name { get; }
-    public TaskFormat? Format { get; }
-    public object?[] ArgumentList { get; }
-    public OrderedDictionary Parameter { get; }
-    public long Retry { get; }
-    public int Size { get; }
+    /// <summary>The worker's registration (workers of this module only).</summary>
+    public WorkerInfo? Worker { get; }
+
+    public string? WorkerHost => Worker?.Host;
+    public int? WorkerProcessId => Worker?.ProcessId;
+    public DateTime? WorkerStartedAt => Worker?.StartedAt;
+
+    /// <summary>How long ago the worker last refreshed its liveness key (workers of this module only).</summary>
+    public TimeSpan? SinceLastRefresh => Worker?.SinceLastRefresh;
+
+    public string? Name => _view.Name;
+    public TaskFormat? Format => _view.Format;
+    public object?[] ArgumentList => _view.ArgumentList;
+    public OrderedDictionary Parameter => _view.Parameter;
+    public long Retry => _view.Retry;
+    public int Size => Bytes.Length;
+
+    /// <summary>The task's exact bytes: Restore-DelayedTask and Remove-DelayedTask act only if the worker still holds them.</summary>
+    public byte[] Bytes { get; }
 
     /// <summary>Why the task's bytes could not be decoded, if they could not.</summary>
-    public string? DecodeError { get; }
+    public string? DecodeError => _view.DecodeError;
 }

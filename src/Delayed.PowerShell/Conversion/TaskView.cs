@@ -1,0 +1,49 @@
+using System;
+using System.Collections.Specialized;
+using System.Linq;
+using Delayed.Core.Codec;
+
+namespace Delayed.PowerShell.Conversion;
+
+/// <summary>A task's bytes as the inspection cmdlets show them: decoded to PowerShell values, or why not.</summary>
+internal sealed class TaskView
+{
+    private TaskView(string? name, TaskFormat? format, object?[] argumentList, OrderedDictionary parameter, long retry, string? decodeError)
+    {
+        Name = name;
+        Format = format;
+        ArgumentList = argumentList;
+        Parameter = parameter;
+        Retry = retry;
+        DecodeError = decodeError;
+    }
+
+    public string? Name { get; }
+    public TaskFormat? Format { get; }
+
+    /// <summary>Positional arguments; for a Go-shaped task, its payload as the only element.</summary>
+    public object?[] ArgumentList { get; }
+
+    public OrderedDictionary Parameter { get; }
+    public long Retry { get; }
+    public string? DecodeError { get; }
+
+    public static TaskView Of(byte[] raw)
+    {
+        try
+        {
+            var task = TaskDecoder.Decode(raw);
+            if (task.Format == Core.Codec.TaskFormat.Go)
+            {
+                var payload = task.HasPayload ? new[] { PlainDataConverter.FromPlain(task.Payload) } : Array.Empty<object?>();
+                return new TaskView(task.Name, TaskFormat.Go, payload, new OrderedDictionary(), 0, null);
+            }
+            return new TaskView(task.Name, TaskFormat.Python, task.Arguments.Select(PlainDataConverter.FromPlain).ToArray(),
+                PlainDataConverter.MapToOrdered(task.NamedArguments), task.Retry, null);
+        }
+        catch (MalformedTaskException e)
+        {
+            return new TaskView(null, null, Array.Empty<object?>(), new OrderedDictionary(), 0, e.Message);
+        }
+    }
+}

@@ -1,0 +1,41 @@
+using Delayed.Core.Queue;
+
+namespace Delayed;
+
+/// <summary>The state of a queue, as Get-DelayedQueue shows it.</summary>
+public sealed class QueueInfo
+{
+    internal QueueInfo(Queue queue, QueueStatus status)
+    {
+        Queue = queue;
+        Length = status.Length;
+        Tokens = status.Tokens;
+        InFlight = status.InFlight;
+        InFlightWorkersAlive = status.InFlightWorkersAlive;
+        Workers = status.RegisteredWorkers;
+    }
+
+    public Queue Queue { get; }
+    public string Name => Queue.Name;
+
+    /// <summary>Tasks waiting.</summary>
+    public long Length { get; }
+
+    /// <summary>Notification tokens; at rest one per waiting task.</summary>
+    public long Tokens { get; }
+
+    /// <summary>Tokens minus tasks: negative means tasks wait for a sweep to add their tokens; positive, surplus tokens (harmless; a sweep trims them).</summary>
+    public long Drift => Tokens - Length;
+
+    /// <summary>Tasks workers hold now.</summary>
+    public long InFlight { get; }
+
+    /// <summary>In-flight tasks whose worker is alive.</summary>
+    public long InFlightWorkersAlive { get; }
+
+    /// <summary>In-flight tasks whose worker is gone: the next sweep puts them back.</summary>
+    public long InFlightWorkersGone => InFlight - InFlightWorkersAlive;
+
+    /// <summary>Workers of this module registered on the queue.</summary>
+    public long Workers { get; }
+}

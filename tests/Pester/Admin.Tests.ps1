@@ -1,0 +1,240 @@
+# Inspecting and fixing stuck tasks: Get-DelayedQueue, Get-DelayedTask, Get-DelayedWorker, Get-DelayedProcessing
+# filters, Restore-DelayedTask, Remove-DelayedTask, Clear-DelayedQueue, Stop-DelayedWorker.
+BeforeAll {
+    Import-Module $env:DELAYED_MODULE
+    Import-Module "$PSScriptRoot/TestSupport.psm1"
+    $redis = Start-TestRedis
+
+    function Set-Held($queue, [string] $workerId, [byte[]] $bytes, [switch] $Alive, [TimeSpan] $RunningFor = [TimeSpan]::Zero) {
+        # A task held as one of our workers holds it: processing entry, claim stamp, optional liveness key.
+        $redis.Db.HashSet($queue.ProcessingKey, $workerId, (ConvertTo-RedisValue $bytes))
+        $started = [DateTimeOffset]::UtcNow.Subtract($RunningFor).ToUnixTimeMilliseconds()
+        $redis.Db.HashSet("$($queue.Name)_inflight", $workerId, "1:$started")
+        if ($Alive) { $redis.Db.StringSet($workerId, '1', [TimeSpan]::FromMinutes(5)) | Out-Null }
+    }
+    function Get-Commandstat([string] $command) {
+        $info = $redis.Db.Execute('INFO', 'commandstats').ToString()
+        if ($info -match "cmdstat_${command}:calls=(\d+)") { [long]$Matches[1] } else { 0L }
+    }
+    function Start-WorkerProcess([string] $QueueName, [string] $Handlers, [string] $Extra = '') {
+        Start-PwshProcess -Script @"
+`$queue = New-DelayedQueue '$QueueName' -Redis '$($redis.Configuration)' -DequeueTimeout '00:00:00.2'
+[Console]::Out.WriteLine('starting'); [Console]::Out.Flush()
+Start-DelayedWorker `$queue -Handler @{ $Handlers } $Extra | Out-Null
+"@
+    }
+    $task1 = ConvertFrom-Hex '92 a3 6d 3a 66 91 01'
+    $task2 = ConvertFrom-Hex '92 a3 6d 3a 66 91 02'
+}
+AfterAll { Stop-TestRedis $redis }
+
+Describe 'Get-DelayedQueue' {
+    It 'counts waiting tasks, tokens, drift, in-flight tasks and their live and gone workers' {
+        $queue = New-DelayedQueue (New-QueueName) -Redis $redis.Configuration
+        1..3 | ForEach-Object { Add-DelayedTask $queue m:f $_ }
+        $redis.Db.ListLeftPop($queue.TokenKey) | Out-Null
+        Set-Held $queue "$($queue.Name)-live" $task1 -Alive
+        Set-Held $queue "$($queue.Name)-dead" $task2
+        $info = Get-DelayedQueue $queue
+        $info.PSObject.TypeNames[0] | Should -Be 'Delayed.QueueInfo'
+        $info.Length, $info.Tokens, $info.Drift | Should -Be @(3, 2, -1)
+        $info.InFlight, $info.InFlightWorkersAlive, $info.InFlightWorkersGone | Should -Be @(2, 1, 1)
+        ($info | Format-Table | Out-String) | Should -Match 'Drift'
+    }
+}
+
+Describe 'Get-DelayedTask' {
+    BeforeAll {
+        $queue = New-DelayedQueue (New-QueueName) -Redis $redis.Configuration
+        1..25 | ForEach-Object { [pscustomobject]@{ Name = 'm:f'; ArgumentList = @($_); Retry = $_ % 3 } } | Add-DelayedTask $queue
+    }
+
+    It 'peeks at tasks from the head with their position and decoded content, taking nothing' {
+        $tasks = @(Get-DelayedTask $queue -First 3 -Skip 10)
+        $tasks.Position | Should -Be @(10, 11, 12)
+        $tasks[0].PSObject.TypeNames[0] | Should -Be 'Delayed.QueuedTask'
+        $tasks[0].Name | Should -Be 'm:f'
+        $tasks[0].ArgumentList | Should -Be @(11)
+        $tasks[0].Retry | Should -Be 2
+        $tasks[0].Size | Should -Be $tasks[0].Bytes.Length
+        $redis.Db.ListLength($queue.TaskKey) | Should -Be 25
+        @(Get-DelayedTask $queue).Count | Should -Be 25
+        @(Get-DelayedTask $queue -Skip 24).Position | Should -Be @(24)
+    }
+
+    It 'answers -First 10 on a queue of 1,000,000 tasks with one range read, not a scan' {
+        $big = New-DelayedQueue (New-QueueName) -Redis $redis.Configuration
+        $chunk = [StackExchange.Redis.RedisValue[]]::new(10000)
+        for ($i = 0; $i -lt $chunk.Length; $i++) { $chunk[$i] = ConvertTo-RedisValue $task1 }
+        for ($i = 0; $i -lt 100; $i++) { $redis.Db.ListRightPush($big.TaskKey, $chunk) | Out-Null }
+        $redis.Db.ListLength($big.TaskKey) | Should -Be 1000000
+        $before = Get-Commandstat lrange
+        $first = @(Get-DelayedTask $big -First 10)
+        (Get-Commandstat lrange) - $before | Should -Be 1
+        $first.Count | Should -Be 10
+        $before = Get-Commandstat lrange
+        @(Get-DelayedTask $big | Select-Object -First 3).Count | Should -Be 3
+        (Get-Commandstat lrange) - $before | Should -Be 1 -Because 'a pipeline that stops early stops the reading'
+        $redis.Db.KeyDelete($big.TaskKey) | Out-Null
+    }
+}
+
+Describe 'Get-DelayedProcessing filters' {
+    It 'filters by worker id, by age, and finds stuck tasks' {
+        $queue = New-DelayedQueue (New-QueueName) -Redis $redis.Configuration
+        Set-Held $queue 'gone' $task1 -RunningFor ([TimeSpan]::FromMinutes(1))
+        Set-Held $queue "$($queue.Name)-old" $task2 -Alive -RunningFor ([TimeSpan]::FromHours(2))
+        Set-Held $queue "$($queue.Name)-new" $task2 -Alive
+        @(Get-DelayedProcessing $queue).Count | Should -Be 3
+        (Get-DelayedProcessing $queue -WorkerId gone).WorkerId | Should -Be 'gone'
+        (Get-DelayedProcessing $queue -OlderThan (New-TimeSpan -Minutes 30)).WorkerId | Should -Be "$($queue.Name)-old"
+        @(Get-DelayedProcessing $queue -Stuck).WorkerId | Sort-Object | Should -Be (@("$($queue.Name)-old", 'gone') | Sort-Object)
+        @(Get-DelayedProcessing $queue -Stuck -OlderThan (New-TimeSpan -Hours 3)).WorkerId | Should -Be @('gone')
+    }
+}
+
+Describe 'Restore-DelayedTask' {
+    BeforeEach { $queue = New-DelayedQueue (New-QueueName) -Redis $redis.Configuration }
+
+    It 'puts a dead worker''s task back at the head with its token, once' {
+        Add-DelayedTask $queue m:f 9
+        Set-Held $queue 'dead1' $task1
+        Get-DelayedProcessing $queue | Restore-DelayedTask
+        ConvertTo-Hex (Get-QueueBytes $redis $queue.TaskKey)[0] | Should -Be (ConvertTo-Hex $task1)
+        $redis.Db.ListLength($queue.TokenKey) | Should -Be 2
+        $redis.Db.HashLength($queue.ProcessingKey) | Should -Be 0
+        $failure = $null
+        Restore-DelayedTask $queue -WorkerId dead1 -Bytes $task1 -ErrorVariable failure -ErrorAction SilentlyContinue
+        $failure[0].FullyQualifiedErrorId | Should -BeLike 'TaskNotHeld*'
+        $redis.Db.ListLength($queue.TaskKey) | Should -Be 2 -Because 'a second restore of the same task does nothing'
+    }
+
+    It 'restores to the tail with -Tail' {
+        Add-DelayedTask $queue m:f 9
+        Set-Held $queue 'dead2' $task1
+        Get-DelayedProcessing $queue | Restore-DelayedTask -Tail
+        ConvertTo-Hex (Get-QueueBytes $redis $queue.TaskKey)[-1] | Should -Be (ConvertTo-Hex $task1)
+    }
+
+    It 'refuses a live worker''s task unless -Force, and does nothing with -WhatIf' {
+        Set-Held $queue "$($queue.Name)-live" $task1 -Alive
+        $failure = $null
+        Get-DelayedProcessing $queue | Restore-DelayedTask -ErrorVariable failure -ErrorAction SilentlyContinue
+        $failure[0].FullyQualifiedErrorId | Should -BeLike 'WorkerAlive*'
+        $failure[0].ToString() | Should -BeLike '*-Force*'
+        Get-DelayedProcessing $queue | Restore-DelayedTask -Force -WhatIf
+        $redis.Db.ListLength($queue.TaskKey) | Should -Be 0
+        Get-DelayedProcessing $queue | Restore-DelayedTask -Force -PassThru | Select-Object -ExpandProperty WorkerId | Should -Be "$($queue.Name)-live"
+        $redis.Db.ListLength($queue.TaskKey) | Should -Be 1
+    }
+
+    It 'never races a worker''s release: the task ends up queued once, or released, never both' {
+        Add-DelayedTask $queue slow
+        $process = Start-WorkerProcess $queue.Name "slow = { [Console]::Out.WriteLine('claimed'); [Console]::Out.Flush(); Start-Sleep -Milliseconds 300 }" '-MaxTasks 1'
+        try {
+            Wait-Line $process 'claimed' | Out-Null
+            $held = Get-DelayedProcessing $queue
+            $deadline = [DateTime]::UtcNow.AddMilliseconds(600)
+            $restored = 0
+            # Keep trying to restore the very bytes the worker holds while it finishes and releases them.
+            while ([DateTime]::UtcNow -lt $deadline) {
+                $held | Restore-DelayedTask -Force -ErrorAction SilentlyContinue -PassThru | ForEach-Object { $restored++ }
+                Start-Sleep -Milliseconds 20
+            }
+            $process.WaitForExit(30000) | Should -BeTrue
+        } finally { if (-not $process.HasExited) { $process.Kill() } }
+        $restored | Should -BeLessOrEqual 1
+        $redis.Db.ListLength($queue.TaskKey) | Should -Be $restored
+        $redis.Db.ListLength($queue.TokenKey) | Should -Be $restored
+        $redis.Db.HashLength($queue.ProcessingKey) | Should -Be 0
+    }
+}
+
+Describe 'Remove-DelayedTask' {
+    BeforeEach { $queue = New-DelayedQueue (New-QueueName) -Redis $redis.Configuration }
+
+    It 'deletes queued tasks from Get-DelayedTask, each with one token' {
+        1..4 | ForEach-Object { Add-DelayedTask $queue "t$($_ % 2)" $_ }
+        Get-DelayedTask $queue | Where-Object Name -eq 't1' | Remove-DelayedTask -WhatIf
+        $redis.Db.ListLength($queue.TaskKey) | Should -Be 4
+        Get-DelayedTask $queue | Where-Object Name -eq 't1' | Remove-DelayedTask -Confirm:$false
+        @(Get-DelayedTask $queue).ArgumentList | Should -Be @(2, 4)
+        $redis.Db.ListLength($queue.TokenKey) | Should -Be 2
+    }
+
+    It 'reports a queued task that is gone' {
+        Add-DelayedTask $queue m:f 1
+        $task = Get-DelayedTask $queue
+        $redis.Db.ListLeftPop($queue.TaskKey) | Out-Null
+        $failure = $null
+        $task | Remove-DelayedTask -Confirm:$false -ErrorVariable failure -ErrorAction SilentlyContinue
+        $failure[0].FullyQualifiedErrorId | Should -BeLike 'TaskNotFound*'
+    }
+
+    It 'deletes an in-flight task of a dead worker, and a live one''s only with -Force' {
+        Set-Held $queue 'dead3' $task1
+        Set-Held $queue "$($queue.Name)-live" $task2 -Alive
+        Get-DelayedProcessing $queue -WorkerId dead3 | Remove-DelayedTask -Confirm:$false
+        $failure = $null
+        Get-DelayedProcessing $queue | Remove-DelayedTask -Confirm:$false -ErrorVariable failure -ErrorAction SilentlyContinue
+        $failure[0].FullyQualifiedErrorId | Should -BeLike 'WorkerAlive*'
+        Get-DelayedProcessing $queue | Remove-DelayedTask -Force -Confirm:$false
+        $redis.Db.HashLength($queue.ProcessingKey) | Should -Be 0
+        $redis.Db.ListLength($queue.TaskKey) | Should -Be 0
+    }
+}
+
+Describe 'Clear-DelayedQueue' {
+    It 'deletes the queue''s keys and extension keys, and nothing else' {
+        $queue = New-DelayedQueue (New-QueueName) -Redis $redis.Configuration
+        Add-DelayedTask $queue m:f
+        Set-Held $queue "$($queue.Name)-live" $task1 -Alive
+        $redis.Db.HashSet("$($queue.Name)_workers", "$($queue.Name)-live", 'x') | Out-Null
+        $redis.Db.HashSet("$($queue.Name)_control", "$($queue.Name)-live", 'stop') | Out-Null
+        $redis.Db.StringSet("$($queue.Name)_other", 'keep') | Out-Null
+        Clear-DelayedQueue $queue -WhatIf
+        $redis.Db.KeyExists($queue.TaskKey) | Should -BeTrue
+        $queue | Clear-DelayedQueue -Confirm:$false
+        Get-RedisKeys $redis "$($queue.Name)*" | Sort-Object | Should -Be (@("$($queue.Name)-live", "$($queue.Name)_other") | Sort-Object)
+    }
+
+    It 'reports a queue that does not exist' {
+        $failure = $null
+        Clear-DelayedQueue (New-DelayedQueue (New-QueueName) -Redis $redis.Configuration) -Confirm:$false -ErrorVariable failure -ErrorAction SilentlyContinue
+        $failure[0].FullyQualifiedErrorId | Should -BeLike 'QueueNotFound*'
+    }
+}
+
+Describe 'Stop-DelayedWorker and Get-DelayedWorker' {
+    It 'stops a worker running in another pwsh process, gracefully' {
+        $queue = New-DelayedQueue (New-QueueName) -Redis $redis.Configuration
+        $process = Start-WorkerProcess $queue.Name 'x = {}'
+        try {
+            Wait-Line $process 'starting' | Out-Null
+            $deadline = [DateTime]::UtcNow.AddSeconds(20)
+            while (-not (Get-DelayedWorker $queue) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
+            $worker = Get-DelayedWorker $queue
+            $worker.PSObject.TypeNames[0] | Should -Be 'Delayed.WorkerInfo'
+            $worker.ProcessId | Should -Be $process.Id
+            $worker.Host | Should -Be ([Environment]::MachineName)
+            $worker.Alive | Should -BeTrue
+            $worker.SinceLastRefresh.TotalSeconds | Should -BeLessThan 16
+            $worker | Stop-DelayedWorker -WhatIf
+            Start-Sleep -Milliseconds 500
+            $process.HasExited | Should -BeFalse
+            $worker | Stop-DelayedWorker
+            $process.WaitForExit(10000) | Should -BeTrue
+            $process.ExitCode | Should -Be 0
+        } finally { if (-not $process.HasExited) { $process.Kill() } }
+        Get-DelayedWorker $queue | Should -BeNullOrEmpty
+        $redis.Db.KeyExists($worker.WorkerId) | Should -BeFalse
+    }
+
+    It 'reports a worker id that is not a worker of this module' {
+        $queue = New-DelayedQueue (New-QueueName) -Redis $redis.Configuration
+        $failure = $null
+        Stop-DelayedWorker $queue -WorkerId 12623 -ErrorVariable failure -ErrorAction SilentlyContinue
+        $failure[0].FullyQualifiedErrorId | Should -BeLike 'WorkerNotFound*'
+        $failure[0].ToString() | Should -BeLike '*Python and Go workers*'
+    }
+}
