@@ -1,0 +1,112 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Reflection;
+using System.Runtime.ExceptionServices;
+using System.Threading;
+using System.Threading.Tasks;
+using Delayed.Core.Codec;
+using Delayed.Core.Worker;
+
+namespace Delayed.Core.Handlers;
+
+/// <summary>
+/// Runs tasks with a public static .NET method. Arguments are bound afresh for every task (D17): a
+/// Python-shaped task's positional arguments by position and its keyword arguments by parameter name
+/// (case-insensitive); a Go-shaped task's payload whole to a single parameter, or spread over several.
+/// Missing optional parameters take their defaults; a CancellationToken parameter receives the worker's
+/// stop and timeout token; Task and ValueTask results are awaited.
+/// </summary>
+public sealed class MethodTaskHandler : ITaskHandler
+{
+    private readonly ParameterInfo[] _parameters;
+    private readonly ParameterInfo[] _dataParameters;
+
+    internal MethodTaskHandler(string name, MethodInfo method)
+    {
+        Name = name;
+        Method = method;
+        _parameters = method.GetParameters();
+        _dataParameters = _parameters.Where(p => p.ParameterType != typeof(CancellationToken)).ToArray();
+    }
+
+    public string Name { get; }
+
+    public MethodInfo Method { get; }
+
+    /// <summary>"Namespace.Type.Method(Int32 a, String b)".</summary>
+    public string Signature =>
+        $"{Method.DeclaringType!.FullName}.{Method.Name}({string.Join(", ", _parameters.Select(p => $"{ValueConverter.TypeName(p.ParameterType)} {p.Name}"))})";
+
+    public async Task InvokeAsync(TaskContext context)
+    {
+        var arguments = Bind(context);
+        object? result;
+        try
+        {
+            result = Method.Invoke(null, arguments);
+        }
+        catch (TargetInvocationException e) when (e.InnerException is not null)
+        {
+            ExceptionDispatchInfo.Capture(e.InnerException).Throw();
+            throw; // not reached
+        }
+        switch (result)
+        {
+            case Task task:
+                await task.ConfigureAwait(false);
+                break;
+            case ValueTask valueTask:
+                await valueTask.ConfigureAwait(false);
+                break;
+            case not null when result.GetType() is { IsGenericType: true } type && type.GetGenericTypeDefinition() == typeof(ValueTask<>):
+                await ((Task)type.GetMethod(nameof(ValueTask<int>.AsTask))!.Invoke(result, null)!).ConfigureAwait(false);
+                break;
+        }
+    }
+
+    private object?[] Bind(TaskContext context)
+    {
+        var task = context.Task;
+        var values = new object?[_parameters.Length];
+        var given = new bool[_parameters.Length];
+        void Set(ParameterInfo parameter, object? value)
+        {
+            values[parameter.Position] = ValueConverter.Convert(value, parameter.ParameterType, $"Task '{task.Name}': parameter '{parameter.Name}' of {Method.DeclaringType!.Name}.{Method.Name}");
+            given[parameter.Position] = true;
+        }
+
+        IReadOnlyList<object?> positional;
+        if (task.Format == TaskFormat.Go)
+        {
+            positional = !task.HasPayload ? Array.Empty<object?>()
+                : _dataParameters.Length != 1 && task.Payload is object?[] items ? items
+                : new[] { task.Payload };
+        }
+        else
+        {
+            positional = task.Arguments;
+        }
+        if (positional.Count > _dataParameters.Length)
+            throw new TaskBindingException($"Task '{task.Name}' gives {positional.Count} positional argument(s), but {Signature} takes {_dataParameters.Length}.");
+        for (var i = 0; i < positional.Count; i++) Set(_dataParameters[i], positional[i]);
+
+        foreach (var pair in task.NamedArguments)
+        {
+            var parameter = _dataParameters.FirstOrDefault(p => string.Equals(p.Name, pair.Key, StringComparison.OrdinalIgnoreCase))
+                ?? throw new TaskBindingException($"Task '{task.Name}' names a parameter '{pair.Key}' that {Signature} does not have.");
+            if (given[parameter.Position]) throw new TaskBindingException($"Task '{task.Name}' gives parameter '{parameter.Name}' both by position and by name.");
+            Set(parameter, pair.Value);
+        }
+
+        foreach (var parameter in _parameters)
+        {
+            if (given[parameter.Position]) continue;
+            if (parameter.ParameterType == typeof(CancellationToken)) values[parameter.Position] = context.CancellationToken;
+            else if (parameter.HasDefaultValue) values[parameter.Position] = parameter.DefaultValue is DBNull ? null : parameter.DefaultValue;
+            else if (parameter.IsOptional) values[parameter.Position] = Type.Missing;
+            else throw new TaskBindingException($"Task '{task.Name}' gives no value for parameter '{parameter.Name}' of {Signature}.");
+        }
+        return values;
+    }
+}
