@@ -66,6 +66,9 @@ function Invoke-Build {
     $manifest = $manifest -replace "ModuleVersion\s*=\s*'[^']*'", "ModuleVersion        = '$(Get-ModuleVersion)'"
     Set-Content (Join-Path $ModuleOut 'Delayed.psd1') $manifest -NoNewline
     Invoke-Docs
+    $examples = Join-Path $Out 'examples'
+    New-Item $examples -ItemType Directory -Force | Out-Null
+    Copy-Item (Join-Path $Root "examples/Delayed.Examples/bin/$Configuration/netstandard2.0/Delayed.Examples.dll") $examples
     Write-Host "Module: $ModuleOut"
 }
 

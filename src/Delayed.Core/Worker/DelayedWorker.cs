@@ -200,7 +200,7 @@ public sealed class DelayedWorker
         {
             // Interrupted by a stop request, not failed: put it back unchanged, budget untouched.
             Interlocked.Increment(ref _retried);
-            Emit(new WorkerEvent(WorkerEventKind.TaskRetried, _queue.Name, id, task, error: e, duration: clock.Elapsed));
+            Emit(new WorkerEvent(WorkerEventKind.TaskInterrupted, _queue.Name, id, task, error: e, duration: clock.Elapsed));
             return new Held(stamp, raw);
         }
         catch (Exception e) when (e is not TaskBindingException && task.Format == TaskFormat.Python && task.Retry != 0)

@@ -19,6 +19,10 @@ namespace Delayed.PowerShell.Commands;
 /// <code>Register-DelayedHandler -Command Send-MailMessage</code>
 /// <para>Tasks named Send-MailMessage call that cmdlet.</para>
 /// </example>
+/// <example>
+/// <code>Register-DelayedHandler -AssemblyPath ./bin/Ops.Handlers.dll -PassThru</code>
+/// <para>Registers every method of the assembly marked [DelayedHandler], under the name its attribute gives (default Namespace.Type.Method).</para>
+/// </example>
 [Cmdlet(VerbsLifecycle.Register, "DelayedHandler", DefaultParameterSetName = "ScriptBlock", SupportsShouldProcess = true)]
 [OutputType(typeof(HandlerInfo))]
 public sealed class RegisterDelayedHandlerCommand : DelayedCmdlet
@@ -38,12 +42,23 @@ public sealed class RegisterDelayedHandlerCommand : DelayedCmdlet
     [ValidateNotNullOrEmpty]
     public string Command { get; set; } = "";
 
-    /// <summary>Writes the registered handler.</summary>
+    /// <summary>A .NET assembly whose methods marked [DelayedHandler] become handlers.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = "Assembly", ValueFromPipelineByPropertyName = true)]
+    [Alias("PSPath")]
+    [ValidateNotNullOrEmpty]
+    public string AssemblyPath { get; set; } = "";
+
+    /// <summary>Writes the registered handler(s).</summary>
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
     protected override void ProcessRecord()
     {
+        if (ParameterSetName == "Assembly")
+        {
+            RegisterAssembly();
+            return;
+        }
         HandlerInfo handler;
         if (ParameterSetName == "Command")
         {
@@ -62,7 +77,31 @@ public sealed class RegisterDelayedHandlerCommand : DelayedCmdlet
         {
             handler = new HandlerInfo(Name!, ScriptBlock, null);
         }
-        if (!ShouldProcess(handler.Name, "Register task handler")) return;
+        if (ShouldProcess(handler.Name, "Register task handler")) Register(handler);
+    }
+
+    private void RegisterAssembly()
+    {
+        System.Collections.Generic.IReadOnlyList<HandlerInfo> handlers;
+        try
+        {
+            handlers = AssemblyHandlerLoader.Load(SessionState.Path.GetUnresolvedProviderPathFromPSPath(AssemblyPath));
+        }
+        catch (Exception e) when (e is ArgumentException or System.IO.IOException or BadImageFormatException)
+        {
+            WriteError(new ErrorRecord(e, "InvalidHandlerAssembly", ErrorCategory.InvalidArgument, AssemblyPath));
+            return;
+        }
+        if (handlers.Count == 0)
+            WriteWarning($"'{AssemblyPath}' has no public static method marked [DelayedHandler]: nothing was registered.");
+        foreach (var handler in handlers)
+        {
+            if (ShouldProcess(handler.Name, $"Register task handler {handler.Definition}")) Register(handler);
+        }
+    }
+
+    private void Register(HandlerInfo handler)
+    {
         SessionHandlers.Current[handler.Name] = handler;
         if (PassThru) WriteObject(handler);
     }

@@ -2,6 +2,8 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using System.Management.Automation;
+using System.Threading;
+using System.Threading.Tasks;
 using Delayed.Core.Sweeper;
 using Delayed.PowerShell.Handlers;
 using Delayed.PowerShell.Hosting;
@@ -24,8 +26,12 @@ namespace Delayed.PowerShell.Commands;
 /// <code>Start-DelayedSweeper jobs, reports -Interval (New-TimeSpan -Seconds 30)</code>
 /// <para>Sweeps two queues every 30 seconds until Ctrl+C.</para>
 /// </example>
+/// <example>
+/// <code>$sweeper = Start-DelayedSweeper $queue -AsJob; Receive-Job $sweeper; Stop-Job $sweeper</code>
+/// <para>Sweeps in the background of this session.</para>
+/// </example>
 [Cmdlet(VerbsLifecycle.Start, "DelayedSweeper")]
-[OutputType(typeof(SweepResult))]
+[OutputType(typeof(SweepResult), typeof(Job))]
 public sealed class StartDelayedSweeperCommand : DelayedCmdlet
 {
     private readonly List<Queue> _queues = new();
@@ -43,46 +49,44 @@ public sealed class StartDelayedSweeperCommand : DelayedCmdlet
     [Parameter]
     public SwitchParameter Once { get; set; }
 
+    /// <summary>Runs the sweeper as a background job of this session and returns the job.</summary>
+    [Parameter]
+    public SwitchParameter AsJob { get; set; }
+
     protected override void ProcessRecord() => _queues.AddRange(Queue);
 
     protected override void EndProcessing()
     {
         if (Interval <= TimeSpan.Zero)
             ThrowTerminatingError(new ErrorRecord(new ArgumentOutOfRangeException(nameof(Interval), Interval, "The interval must be positive."), "InvalidInterval", ErrorCategory.InvalidArgument, Interval));
-        var pump = new PipelinePump();
-        var sweeper = new DelayedSweeper(_queues.Select(q => q.Engine).ToList(), Interval)
+        var queues = _queues.Select(q => q.Engine).ToList();
+        var once = Once.IsPresent;
+        Task RunAsync(IWorkerOutput output, CancellationToken stop)
         {
-            OnSwept = r => pump.Post(() => Write(new SweepResult(r.Queue, r.Recovered, r.TokenAdjustment))),
-            OnError = (queue, e) => pump.Post(() => WriteFailure(queue, e)),
-        };
+            var sweeper = new DelayedSweeper(queues, Interval)
+            {
+                OnSwept = r => output.Object(new SweepResult(r.Queue, r.Recovered, r.TokenAdjustment)),
+                OnError = (queue, e) => output.Error(new ErrorRecord(
+                    new InvalidOperationException($"Sweeping queue '{queue}' failed: {e.Message} The next pass tries again.", e),
+                    "SweepFailed", ErrorCategory.ConnectionError, queue)),
+            };
+            return once ? sweeper.SweepOnceAsync() : sweeper.RunAsync(stop);
+        }
+
+        if (AsJob)
+        {
+            var job = new DelayedJob(MyInvocation.Line, "DelayedSweeper:" + string.Join(",", _queues.Select(q => q.Name)), RunAsync);
+            JobRepository.Add(job);
+            job.Start();
+            WriteObject(job);
+            return;
+        }
+        var pump = new PipelinePump();
         using (StopSignals.Register(StopProcessing))
         {
-            var run = Once ? sweeper.SweepOnceAsync() : sweeper.RunAsync(StopToken);
+            var run = RunAsync(new PipelineOutput(this, pump), StopToken);
             pump.Run(run);
             Await(run);
-        }
-    }
-
-    private void Write(SweepResult result)
-    {
-        try
-        {
-            WriteObject(result);
-        }
-        catch (PipelineStoppedException)
-        {
-        }
-    }
-
-    private void WriteFailure(string queue, Exception e)
-    {
-        try
-        {
-            WriteError(new ErrorRecord(new InvalidOperationException($"Sweeping queue '{queue}' failed: {e.Message} The next pass tries again.", e),
-                "SweepFailed", ErrorCategory.ConnectionError, queue));
-        }
-        catch (PipelineStoppedException)
-        {
         }
     }
 }

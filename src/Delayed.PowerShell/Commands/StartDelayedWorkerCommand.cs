@@ -2,37 +2,53 @@ using System;
 using System.Collections;
 using System.Linq;
 using System.Management.Automation;
+using System.Threading;
+using System.Threading.Tasks;
 using Delayed.Core.Worker;
 using Delayed.PowerShell.Handlers;
 using Delayed.PowerShell.Hosting;
 
 namespace Delayed.PowerShell.Commands;
 
-/// <summary>Runs a worker in the foreground: takes tasks from a queue and runs their handlers.</summary>
+/// <summary>Runs a worker: takes tasks from a queue and runs their handlers, in the foreground or as a job.</summary>
 /// <remarks>
-/// Each task is dispatched by its exact name to a scriptblock of -Handler or to a handler registered with
-/// Register-DelayedHandler. Any other name is refused with an error, and the task is released. Handlers run on
-/// this pipeline's thread with $ErrorActionPreference = 'Stop'. A Python-shaped task's positional arguments bind
-/// by position and its named map by parameter name, as splatting does; a Go-shaped task's payload goes whole to a
-/// handler that declares one parameter, and an array payload is spread over several. A task whose arguments cannot
-/// be bound is a bad call and is never retried; a failure inside the handler is retried while the task's retry
-/// budget lasts. Failures are written as non-terminating errors that name the task; the worker goes on.
+/// Each task is dispatched by its exact name to a scriptblock or command of -Handler, to a .NET handler of
+/// -AssemblyPath, or to a handler registered with Register-DelayedHandler. Any other name is refused with an error,
+/// and the task is released. Handlers run with $ErrorActionPreference = 'Stop'. A Python-shaped task's positional
+/// arguments bind by position and its named map by parameter name, as splatting does; a Go-shaped task's payload
+/// goes whole to a handler that declares one parameter, and an array payload is spread over several. A task whose
+/// arguments cannot be bound is a bad call and is never retried; a failure inside the handler is retried while the
+/// task's retry budget lasts. Failures are written as non-terminating errors that name the task; the worker goes on.
 ///
-/// The worker stops gracefully, finishing and releasing its current task, on Ctrl+C, on SIGTERM or SIGHUP (when it
-/// runs under pwsh -c or a service manager), after -MaxTasks tasks, or with -StopWhenEmpty as soon as the queue is
-/// empty. It then writes a summary. Delivery is at least once: a task whose worker dies is run again after the
-/// sweeper recovers it, so handlers should be idempotent.
+/// By default scriptblock and command handlers run on this pipeline's thread, in this session: they see its
+/// variables and functions. With -Concurrency, -ImportModule, -InitializationScript, -TaskTimeout or -AsJob they run
+/// instead in a runspace per worker slot, where each scriptblock is re-created from its text: such handlers cannot
+/// see the caller's variables, only what -ImportModule and -InitializationScript provide. .NET handlers run on the
+/// thread pool. Each concurrent slot has a worker id of its own.
+///
+/// The worker stops gracefully, finishing and releasing its running tasks, on Ctrl+C, on SIGTERM or SIGHUP (when it
+/// runs under pwsh -c or a service manager), on Stop-DelayedWorker, after -MaxTasks tasks, or with -StopWhenEmpty as
+/// soon as the queue is empty. It then writes a summary. Delivery is at least once: a task whose worker dies is run
+/// again after the sweeper recovers it, so handlers should be idempotent.
 /// </remarks>
 /// <example>
 /// <code>Start-DelayedWorker $queue -Handler @{ 'Restart-Site' = { param($Server) Restart-WebAppPool $Server } }</code>
 /// <para>Runs tasks named Restart-Site until Ctrl+C.</para>
 /// </example>
 /// <example>
-/// <code>pwsh -c 'Import-Module Delayed; . ./handlers.ps1; Start-DelayedWorker jobs -StopWhenEmpty'</code>
-/// <para>From a scheduled job: drain the jobs queue with the handlers that handlers.ps1 registers, then exit.</para>
+/// <code>Start-DelayedWorker $queue -AssemblyPath ./bin/Ops.Handlers.dll -Concurrency 8 -TaskTimeout (New-TimeSpan -Minutes 5)</code>
+/// <para>Runs eight tasks at once with the .NET handlers of an assembly, stopping any task that runs longer than five minutes.</para>
+/// </example>
+/// <example>
+/// <code>$job = Start-DelayedWorker $queue -Concurrency 4 -ImportModule ./Ops.psm1 -Handler @{ patch = 'Invoke-Patch' } -AsJob</code>
+/// <para>Runs four handlers at once in the background; Receive-Job $job shows the per-task records, Stop-Job $job stops it gracefully.</para>
+/// </example>
+/// <example>
+/// <code>pwsh -c 'Import-Module Delayed; . ./handlers.ps1; Start-DelayedWorker jobs -StopWhenEmpty -LogFormat Json'</code>
+/// <para>From a scheduled job or a service: drain the jobs queue, logging one JSON line per event, then exit.</para>
 /// </example>
 [Cmdlet(VerbsLifecycle.Start, "DelayedWorker")]
-[OutputType(typeof(WorkerSummary), typeof(TaskResult))]
+[OutputType(typeof(WorkerSummary), typeof(TaskResult), typeof(Job), typeof(string))]
 public sealed class StartDelayedWorkerCommand : DelayedCmdlet
 {
     /// <summary>The queue to take tasks from (a queue object, or a queue name on the default server).</summary>
@@ -43,6 +59,29 @@ public sealed class StartDelayedWorkerCommand : DelayedCmdlet
     /// <summary>Task names mapped to scriptblocks (or command names) that handle them, in addition to the registered handlers.</summary>
     [Parameter]
     public IDictionary? Handler { get; set; }
+
+    /// <summary>.NET assemblies whose methods marked [DelayedHandler] handle tasks (see Register-DelayedHandler -AssemblyPath).</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string[]? AssemblyPath { get; set; }
+
+    /// <summary>How many tasks to run at once (default 1). Each slot has its own worker id and, for scriptblocks, its own runspace.</summary>
+    [Parameter]
+    [ValidateRange(1, 256)]
+    public int Concurrency { get; set; } = 1;
+
+    /// <summary>Modules to import into the handlers' runspaces (names or paths).</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string[]? ImportModule { get; set; }
+
+    /// <summary>A script run once in each handler runspace before its first task, e.g. to define helper functions or read settings.</summary>
+    [Parameter]
+    public ScriptBlock? InitializationScript { get; set; }
+
+    /// <summary>The longest a task may run. A scriptblock is then stopped and a .NET handler's token cancelled; the task counts as failed and is retried while its budget lasts.</summary>
+    [Parameter]
+    public TimeSpan? TaskTimeout { get; set; }
 
     /// <summary>Stops as soon as no task is waiting, instead of waiting for more. For scheduled jobs.</summary>
     [Parameter]
@@ -57,98 +96,90 @@ public sealed class StartDelayedWorkerCommand : DelayedCmdlet
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
+    /// <summary>Runs the worker as a background job of this session and returns the job; its output holds the per-task records.</summary>
+    [Parameter]
+    public SwitchParameter AsJob { get; set; }
+
+    /// <summary>Default writes PowerShell's streams; Json writes one JSON line per event (for journald or a log shipper).</summary>
+    [Parameter]
+    public LogFormat LogFormat { get; set; } = LogFormat.Default;
+
     protected override void ProcessRecord()
     {
+        if (TaskTimeout is { } limit && limit <= TimeSpan.Zero)
+            ThrowTerminatingError(new ErrorRecord(new ArgumentOutOfRangeException(nameof(TaskTimeout), limit, "The task timeout must be positive."), "InvalidTaskTimeout", ErrorCategory.InvalidArgument, limit));
+        var inRunspaces = AsJob || Concurrency > 1 || ImportModule is not null || InitializationScript is not null || TaskTimeout is not null;
         var pump = new PipelinePump();
+        HandlerRunspaces? runspaces = null;
         WorkerHandlerRegistry registry;
         try
         {
-            registry = WorkerHandlerRegistry.Build(Handler, SessionHandlers.Current.Values.ToList(), pump, InvokeCommand);
+            var handlers = SessionHandlers.Current.Values.ToList();
+            foreach (var path in AssemblyPath ?? Array.Empty<string>())
+                handlers.AddRange(AssemblyHandlerLoader.Load(SessionState.Path.GetUnresolvedProviderPathFromPSPath(path)));
+            if (inRunspaces)
+            {
+                runspaces = new HandlerRunspaces(ImportModule ?? Array.Empty<string>(), InitializationScript?.ToString());
+                registry = WorkerHandlerRegistry.InRunspaces(Handler, handlers, runspaces, InvokeCommand);
+                if (handlers.Any(h => h.Method is null) || Handler is { Count: > 0 }) runspaces.Prepare();
+            }
+            else
+            {
+                registry = WorkerHandlerRegistry.OnPipeline(Handler, handlers, pump, InvokeCommand);
+            }
         }
-        catch (ArgumentException e)
+        catch (Exception e) when (e is ArgumentException or System.IO.IOException or BadImageFormatException or RuntimeException or InvalidOperationException)
         {
+            runspaces?.Dispose();
             ThrowTerminatingError(new ErrorRecord(e, "InvalidHandler", ErrorCategory.InvalidArgument, Handler));
             return;
         }
         if (registry.Count == 0)
-            WriteWarning("No handler is registered: every task will be refused and released. Pass -Handler or use Register-DelayedHandler first.");
+            WriteWarning("No handler is registered: every task will be refused and released. Pass -Handler or -AssemblyPath, or use Register-DelayedHandler first.");
 
         var options = new WorkerOptions
         {
             DequeueTimeout = Queue.DequeueTimeout,
             KeepAliveTimeout = Queue.KeepAliveTimeout,
             KeepAliveInterval = TimeSpan.FromTicks(Math.Min(TimeSpan.FromSeconds(15).Ticks, Queue.KeepAliveTimeout.Ticks / 4)),
+            Concurrency = Concurrency,
             MaxTasks = MaxTasks,
             StopWhenEmpty = StopWhenEmpty,
-            OnEvent = e => pump.Post(() => Report(e)),
+            TaskTimeout = TaskTimeout,
         };
         var worker = new DelayedWorker(Queue.Engine, registry, options);
-        WriteVerbose($"Worker on queue '{Queue.Name}' at {Queue.Redis} with {registry.Count} handler(s).");
-        using (StopSignals.Register(StopRequested))
-        {
-            var run = worker.RunAsync(StopToken);
-            pump.Run(run);
-            var summary = Await(run, Queue.Name);
-            WriteObject(new WorkerSummary(Queue.Name, worker.WorkerIds.ToArray(), summary.Succeeded, summary.Failed, summary.Retried, summary.Dropped, summary.Duration));
-        }
-    }
+        var queueName = Queue.Name;
 
-    private void StopRequested() => StopProcessing();
-
-    /// <summary>Runs on the pipeline thread. After Ctrl+C the pipeline refuses output; the worker still finishes.</summary>
-    private void Report(WorkerEvent e)
-    {
-        try
+        async Task RunAsync(WorkerEventReporter reporter, CancellationToken stop)
         {
-            var name = e.Task?.Name;
-            switch (e.Kind)
+            options.OnEvent = reporter.Report;
+            try
             {
-                case WorkerEventKind.TaskStarted:
-                    WriteVerbose($"Started task '{name}' on worker {e.WorkerId}.");
-                    return;
-                case WorkerEventKind.TaskSucceeded:
-                    WriteVerbose($"Task '{name}' succeeded in {e.Duration.TotalMilliseconds:0.#} ms.");
-                    break;
-                case WorkerEventKind.TaskRetried:
-                    WriteWarning(e.Error is OperationCanceledException
-                        ? $"Task '{name}' was interrupted by the stop and put back on the queue."
-                        : $"Task '{name}' failed and was re-enqueued (retry budget left: {RetryLeft(e)}): {e.Error?.Message}");
-                    break;
-                case WorkerEventKind.TaskFailed:
-                case WorkerEventKind.TaskDropped:
-                    WriteError(TaskError(e));
-                    break;
-                case WorkerEventKind.WorkerError:
-                    WriteWarning($"Redis error on worker {e.WorkerId}: {e.Error?.Message} Retrying in {e.Duration.TotalSeconds:0.#} s.");
-                    return;
+                var summary = await worker.RunAsync(stop).ConfigureAwait(false);
+                reporter.Summary(new WorkerSummary(queueName, worker.WorkerIds.ToArray(), summary.Succeeded, summary.Failed, summary.Retried, summary.Dropped, summary.Duration));
             }
-            if (PassThru) WriteObject(new TaskResult(e.Queue, name, e.WorkerId, Status(e.Kind), e.Duration, e.Error?.Message));
+            finally
+            {
+                runspaces?.Dispose();
+            }
         }
-        catch (PipelineStoppedException)
+
+        if (AsJob)
         {
+            var job = new DelayedJob(MyInvocation.Line, $"DelayedWorker:{queueName}",
+                (output, stop) => RunAsync(new WorkerEventReporter(output, passThru: true, LogFormat), stop));
+            JobRepository.Add(job);
+            job.Start();
+            WriteObject(job);
+            return;
         }
-    }
 
-    private static string RetryLeft(WorkerEvent e) => e.Task!.Retry < 0 ? "unlimited" : (e.Task.Retry - 1).ToString();
-
-    private static TaskStatus Status(WorkerEventKind kind) => kind switch
-    {
-        WorkerEventKind.TaskSucceeded => TaskStatus.Succeeded,
-        WorkerEventKind.TaskRetried => TaskStatus.Retried,
-        WorkerEventKind.TaskDropped => TaskStatus.Dropped,
-        _ => TaskStatus.Failed,
-    };
-
-    private static ErrorRecord TaskError(WorkerEvent e)
-    {
-        var name = e.Task?.Name;
-        var (message, id, category) = e.Error switch
+        WriteVerbose($"Worker on queue '{queueName}' at {Queue.Redis} with {registry.Count} handler(s), {Concurrency} at a time.");
+        using (StopSignals.Register(StopProcessing))
         {
-            UnknownTaskException unknown => (unknown.Message, "UnknownTask", ErrorCategory.ObjectNotFound),
-            Core.Codec.MalformedTaskException malformed => ($"A task that cannot be decoded was dropped ({e.RawTask.Length} bytes): {malformed.Message}", "MalformedTask", ErrorCategory.InvalidData),
-            TaskBindingException binding => ($"Task '{name}' is a bad call and was not run: {binding.Message}", "TaskBindingFailed", ErrorCategory.InvalidArgument),
-            _ => ($"Task '{name}' failed: {e.Error?.Message}", "TaskFailed", ErrorCategory.OperationStopped),
-        };
-        return new ErrorRecord(new InvalidOperationException(message, e.Error), id, category, name);
+            var run = RunAsync(new WorkerEventReporter(new PipelineOutput(this, pump), PassThru, LogFormat), StopToken);
+            pump.Run(run);
+            Await(run, queueName);
+        }
     }
 }

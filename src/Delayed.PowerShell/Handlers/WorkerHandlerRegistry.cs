@@ -6,7 +6,7 @@ using Delayed.Core.Worker;
 
 namespace Delayed.PowerShell.Handlers;
 
-/// <summary>What one worker run may dispatch to: its -Handler table and the session's registered handlers.</summary>
+/// <summary>What one worker run may dispatch to: the session's registered handlers, then its -Handler table.</summary>
 internal sealed class WorkerHandlerRegistry : ITaskHandlerRegistry
 {
     private readonly Dictionary<string, ITaskHandler> _handlers = new(StringComparer.Ordinal);
@@ -15,32 +15,58 @@ internal sealed class WorkerHandlerRegistry : ITaskHandlerRegistry
 
     public int Count => _handlers.Count;
 
+    /// <summary>Handlers that run on the cmdlet's pipeline thread, in the caller's runspace.</summary>
+    public static WorkerHandlerRegistry OnPipeline(IDictionary? table, IEnumerable<HandlerInfo> registered, PipelinePump pump, CommandInvocationIntrinsics commands)
+    {
+        var wrapper = PipelineTaskHandler.CreateWrapper();
+        return Build(table, registered, commands,
+            (name, block) => PipelineTaskHandler.ForScriptBlock(name, block, pump, wrapper),
+            (name, command) => PipelineTaskHandler.ForCommand(name, command, pump, wrapper));
+    }
+
+    /// <summary>Handlers that run in a runspace per worker slot, re-created there from their definitions.</summary>
+    public static WorkerHandlerRegistry InRunspaces(IDictionary? table, IEnumerable<HandlerInfo> registered, HandlerRunspaces runspaces, CommandInvocationIntrinsics commands)
+    {
+        var count = 0;
+        return Build(table, registered, commands,
+            (name, block) =>
+            {
+                var function = "__DelayedHandler" + ++count;
+                runspaces.DefineFunction(function, block.ToString());
+                return new RunspaceTaskHandler(name, function, HandlerSignature.Of(block), runspaces);
+            },
+            (name, command) =>
+            {
+                if (command.Module is { } module) runspaces.ImportModule(string.IsNullOrEmpty(module.Path) ? module.Name : module.Path);
+                else if (command is FunctionInfo function) runspaces.DefineFunction(function.Name, function.Definition);
+                return new RunspaceTaskHandler(name, command.Name, HandlerSignature.Of(command), runspaces);
+            });
+    }
+
     /// <summary>Resolves every handler now, on the pipeline thread, so that a missing command fails the start, not a task.</summary>
-    public static WorkerHandlerRegistry Build(IDictionary? table, IEnumerable<HandlerInfo> registered, PipelinePump pump, CommandInvocationIntrinsics commands)
+    private static WorkerHandlerRegistry Build(IDictionary? table, IEnumerable<HandlerInfo> registered, CommandInvocationIntrinsics commands,
+        Func<string, ScriptBlock, ITaskHandler> forScriptBlock, Func<string, CommandInfo, ITaskHandler> forCommand)
     {
         var registry = new WorkerHandlerRegistry();
-        var wrapper = ScriptTaskHandler.CreateWrapper();
         foreach (var handler in registered)
         {
-            registry._handlers[handler.Name] = handler.ScriptBlock is { } block
-                ? ScriptTaskHandler.ForScriptBlock(handler.Name, block, pump, wrapper)
-                : ScriptTaskHandler.ForCommand(handler.Name, ResolveCommand(handler.Name, handler.Command!, commands), pump, wrapper);
+            registry._handlers[handler.Name] = handler.Method is { } method ? method
+                : handler.ScriptBlock is { } block ? forScriptBlock(handler.Name, block)
+                : forCommand(handler.Name, ResolveCommand(handler.Name, handler.Command!, commands));
         }
-        if (table is not null)
+        if (table is null) return registry;
+        foreach (DictionaryEntry entry in table)
         {
-            foreach (DictionaryEntry entry in table)
+            var name = (entry.Key is PSObject key ? key.BaseObject : entry.Key) as string;
+            var value = entry.Value is PSObject wrapped ? wrapped.BaseObject : entry.Value;
+            if (string.IsNullOrEmpty(name))
+                throw new ArgumentException($"-Handler keys are task names (strings); '{entry.Key}' is not.");
+            registry._handlers[name!] = value switch
             {
-                var name = (entry.Key is PSObject key ? key.BaseObject : entry.Key) as string;
-                var value = entry.Value is PSObject wrapped ? wrapped.BaseObject : entry.Value;
-                if (string.IsNullOrEmpty(name))
-                    throw new ArgumentException($"-Handler keys are task names (strings); '{entry.Key}' is not.");
-                registry._handlers[name!] = value switch
-                {
-                    ScriptBlock block => ScriptTaskHandler.ForScriptBlock(name!, block, pump, wrapper),
-                    string command => ScriptTaskHandler.ForCommand(name!, ResolveCommand(name!, command, commands), pump, wrapper),
-                    _ => throw new ArgumentException($"-Handler maps task names to scriptblocks or command names; the value for '{name}' is a {value?.GetType().Name ?? "null"}."),
-                };
-            }
+                ScriptBlock block => forScriptBlock(name!, block),
+                string command => forCommand(name!, ResolveCommand(name!, command, commands)),
+                _ => throw new ArgumentException($"-Handler maps task names to scriptblocks or command names; the value for '{name}' is a {value?.GetType().Name ?? "null"}."),
+            };
         }
         return registry;
     }

@@ -1,0 +1,64 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Linq;
+using System.Management.Automation;
+using System.Management.Automation.Runspaces;
+
+namespace Delayed.PowerShell.Handlers;
+
+/// <summary>
+/// One runspace per worker slot, all made from one initial state: the modules of -ImportModule, the
+/// handlers defined as functions (scriptblocks are re-created from their text, so they cannot see the
+/// caller's variables), and -InitializationScript run once in each. A slot always uses its own runspace.
+/// </summary>
+internal sealed class HandlerRunspaces : IDisposable
+{
+    private readonly InitialSessionState _state;
+    private readonly string? _initializationScript;
+    private readonly ConcurrentDictionary<string, Lazy<Runspace>> _bySlot = new(StringComparer.Ordinal);
+    private readonly ConcurrentBag<Runspace> _prepared = new();
+
+    public HandlerRunspaces(IEnumerable<string> modules, string? initializationScript)
+    {
+        _state = InitialSessionState.CreateDefault2();
+        var list = modules.Where(m => !string.IsNullOrEmpty(m)).Distinct(StringComparer.OrdinalIgnoreCase).ToArray();
+        if (list.Length > 0) _state.ImportPSModule(list);
+        _initializationScript = initializationScript;
+    }
+
+    /// <summary>Defines a function in every runspace (before the first is opened).</summary>
+    public void DefineFunction(string name, string definition) => _state.Commands.Add(new SessionStateFunctionEntry(name, definition));
+
+    /// <summary>Adds a module to import in every runspace (before the first is opened).</summary>
+    public void ImportModule(string module) => _state.ImportPSModule(new[] { module });
+
+    /// <summary>Opens one runspace now, so that a broken module or initialization script fails the start, not a task.</summary>
+    public void Prepare() => _prepared.Add(Open());
+
+    /// <summary>The runspace of a worker slot (a slot is named by its worker id).</summary>
+    public Runspace For(string slot) =>
+        _bySlot.GetOrAdd(slot, _ => new Lazy<Runspace>(() => _prepared.TryTake(out var ready) ? ready : Open())).Value;
+
+    public void Dispose()
+    {
+        foreach (var runspace in _bySlot.Values.Where(r => r.IsValueCreated)) runspace.Value.Dispose();
+        while (_prepared.TryTake(out var unused)) unused.Dispose();
+    }
+
+    private Runspace Open()
+    {
+        var runspace = RunspaceFactory.CreateRunspace(_state);
+        runspace.ThreadOptions = PSThreadOptions.ReuseThread;
+        runspace.Open();
+        if (_initializationScript is not null)
+        {
+            using var powerShell = System.Management.Automation.PowerShell.Create();
+            powerShell.Runspace = runspace;
+            powerShell.AddScript(_initializationScript).Invoke();
+            if (powerShell.HadErrors && powerShell.Streams.Error.Count > 0)
+                throw new InvalidOperationException("The initialization script failed: " + powerShell.Streams.Error[0], powerShell.Streams.Error[0].Exception);
+        }
+        return runspace;
+    }
+}

@@ -1,0 +1,52 @@
+using System;
+using System.Management.Automation;
+using System.Threading.Tasks;
+using Delayed.Core.Worker;
+
+namespace Delayed.PowerShell.Handlers;
+
+/// <summary>
+/// Runs a scriptblock or command handler on the cmdlet's pipeline thread, in the caller's runspace: the
+/// foreground worker's way, where handlers see the caller's variables and functions.
+/// </summary>
+internal sealed class PipelineTaskHandler : PowerShellTaskHandler
+{
+    private readonly object _target;
+    private readonly PipelinePump _pump;
+    private readonly ScriptBlock _wrapper;
+
+    private PipelineTaskHandler(string name, object target, HandlerSignature signature, PipelinePump pump, ScriptBlock wrapper)
+        : base(name, signature)
+    {
+        _target = target;
+        _pump = pump;
+        _wrapper = wrapper;
+    }
+
+    /// <summary>The wrapper that every handler of one worker run shares; create it on the pipeline thread.</summary>
+    public static ScriptBlock CreateWrapper() => ScriptBlock.Create(WrapperText);
+
+    public static PipelineTaskHandler ForScriptBlock(string name, ScriptBlock scriptBlock, PipelinePump pump, ScriptBlock wrapper) =>
+        new(name, scriptBlock, HandlerSignature.Of(scriptBlock), pump, wrapper);
+
+    public static PipelineTaskHandler ForCommand(string name, CommandInfo command, PipelinePump pump, ScriptBlock wrapper) =>
+        new(name, command, HandlerSignature.Of(command), pump, wrapper);
+
+    public override Task InvokeAsync(TaskContext context) => _pump.InvokeAsync(() => Invoke(context));
+
+    private void Invoke(TaskContext context)
+    {
+        context.CancellationToken.ThrowIfCancellationRequested();
+        var (positional, named) = BindArguments(context.Task);
+        try
+        {
+            _wrapper.Invoke(_target, positional, named);
+        }
+        catch (Exception e)
+        {
+            var translated = Translate(e, context);
+            if (ReferenceEquals(translated, e)) throw;
+            throw translated;
+        }
+    }
+}

@@ -1,0 +1,81 @@
+using System;
+using System.Collections;
+using System.Linq;
+using System.Management.Automation;
+using System.Threading.Tasks;
+using Delayed.Core.Codec;
+using Delayed.Core.Worker;
+using Delayed.PowerShell.Conversion;
+
+namespace Delayed.PowerShell.Handlers;
+
+/// <summary>
+/// What scriptblock and command handlers share, wherever they run: arguments bound as splatting does, checked
+/// against the handler's declared parameters first, under $ErrorActionPreference = 'Stop'.
+/// </summary>
+internal abstract class PowerShellTaskHandler : ITaskHandler
+{
+    // Splatting gives positional and named binding exactly as PowerShell users know it.
+    protected const string CallMarker = "& $__delayedHandler @__delayedArguments @__delayedNamed";
+    protected const string WrapperText =
+        "param($__delayedHandler, $__delayedArguments, $__delayedNamed)\n$ErrorActionPreference = 'Stop'\n" + CallMarker;
+
+    protected PowerShellTaskHandler(string name, HandlerSignature signature)
+    {
+        Name = name;
+        Signature = signature;
+    }
+
+    public string Name { get; }
+
+    protected HandlerSignature Signature { get; }
+
+    public abstract Task InvokeAsync(TaskContext context);
+
+    /// <summary>The task's arguments as PowerShell values, checked against the handler's parameters.</summary>
+    protected (object?[] Positional, Hashtable Named) BindArguments(DelayedTask task)
+    {
+        var named = new Hashtable(StringComparer.OrdinalIgnoreCase);
+        object?[] positional;
+        if (task.Format == Core.Codec.TaskFormat.Python)
+        {
+            foreach (var pair in task.NamedArguments) named[pair.Key] = PlainDataConverter.FromPlain(pair.Value);
+            positional = task.Arguments.Select(PlainDataConverter.FromPlain).ToArray();
+        }
+        else if (!task.HasPayload)
+        {
+            positional = Array.Empty<object?>();
+        }
+        else
+        {
+            // One declared parameter takes the payload whole; otherwise an array payload is spread.
+            var payload = PlainDataConverter.FromPlain(task.Payload);
+            positional = Signature.Parameters.Count != 1 && payload is object?[] items ? items : new[] { payload };
+        }
+        Signature.Check(task.Name, positional.Length, named.Keys.Cast<string>().ToList());
+        return (positional, named);
+    }
+
+    /// <summary>Maps what PowerShell threw to the worker's outcomes: a bad call, an interruption, or a failure.</summary>
+    protected Exception Translate(Exception e, TaskContext context)
+    {
+        if (IsBindingFailure(e))
+            return new TaskBindingException($"Task '{context.Task.Name}' cannot be bound to handler '{Name}': {e.Message}", e);
+        if (e is PipelineStoppedException && context.CancellationToken.IsCancellationRequested)
+            return new OperationCanceledException("The task was stopped: the worker is stopping, or the task ran past its timeout.", e, context.CancellationToken);
+        return e;
+    }
+
+    /// <summary>A binding error of the handler call itself, not one raised by a command inside the handler.</summary>
+    private static bool IsBindingFailure(Exception e)
+    {
+        for (var current = e; current is not null; current = current.InnerException)
+        {
+            if (current is ParameterBindingException binding)
+                return binding.ErrorRecord?.InvocationInfo?.Line?.Contains(CallMarker) == true;
+            if (current is RuntimeException { ErrorRecord.Exception: ParameterBindingException inner } && !ReferenceEquals(inner, current))
+                return inner.ErrorRecord?.InvocationInfo?.Line?.Contains(CallMarker) == true;
+        }
+        return false;
+    }
+}

@@ -1,0 +1,12 @@
+using System.Management.Automation;
+
+namespace Delayed.PowerShell.Hosting;
+
+/// <summary>Where a worker or sweeper writes: a cmdlet's pipeline, or a job's streams. Callable from any thread.</summary>
+internal interface IWorkerOutput
+{
+    void Object(object value);
+    void Error(ErrorRecord record);
+    void Warning(string message);
+    void Verbose(string message);
+}

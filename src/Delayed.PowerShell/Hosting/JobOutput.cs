@@ -1,0 +1,16 @@
+using System.Management.Automation;
+
+namespace Delayed.PowerShell.Hosting;
+
+/// <summary>Writes to a job's streams, which Receive-Job reads.</summary>
+internal sealed class JobOutput : IWorkerOutput
+{
+    private readonly Job _job;
+
+    public JobOutput(Job job) => _job = job;
+
+    public void Object(object value) => _job.Output.Add(PSObject.AsPSObject(value));
+    public void Error(ErrorRecord record) => _job.Error.Add(record);
+    public void Warning(string message) => _job.Warning.Add(new WarningRecord(message));
+    public void Verbose(string message) => _job.Verbose.Add(new VerboseRecord(message));
+}

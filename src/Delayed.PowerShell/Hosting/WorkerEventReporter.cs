@@ -1,0 +1,115 @@
+using System;
+using System.Collections.Generic;
+using System.Management.Automation;
+using Delayed.Core.Worker;
+
+namespace Delayed.PowerShell.Hosting;
+
+/// <summary>
+/// Turns worker events into what users see: verbose and warning messages, error records that name the task,
+/// per-task records (-PassThru) and the summary; or, with -LogFormat Json, one JSON line per event.
+/// </summary>
+internal sealed class WorkerEventReporter
+{
+    private readonly IWorkerOutput _output;
+    private readonly bool _passThru;
+    private readonly LogFormat _format;
+
+    public WorkerEventReporter(IWorkerOutput output, bool passThru, LogFormat format)
+    {
+        _output = output;
+        _passThru = passThru;
+        _format = format;
+    }
+
+    public void Report(WorkerEvent e)
+    {
+        if (_format == LogFormat.Json)
+        {
+            _output.Object(JsonLine.Of(Fields(e)));
+            return;
+        }
+        var name = e.Task?.Name;
+        switch (e.Kind)
+        {
+            case WorkerEventKind.TaskStarted:
+                _output.Verbose($"Started task '{name}' on worker {e.WorkerId}.");
+                return;
+            case WorkerEventKind.TaskSucceeded:
+                _output.Verbose($"Task '{name}' succeeded in {e.Duration.TotalMilliseconds:0.#} ms.");
+                break;
+            case WorkerEventKind.TaskRetried:
+                _output.Warning($"Task '{name}' failed and was re-enqueued (retry budget left: {RetryLeft(e)}): {e.Error?.Message}");
+                break;
+            case WorkerEventKind.TaskInterrupted:
+                _output.Warning($"Task '{name}' was interrupted by the stop and put back on the queue unchanged.");
+                break;
+            case WorkerEventKind.TaskFailed:
+            case WorkerEventKind.TaskDropped:
+                _output.Error(TaskError(e));
+                break;
+            case WorkerEventKind.WorkerError:
+                _output.Warning($"Redis error on worker {e.WorkerId}: {e.Error?.Message} Retrying in {e.Duration.TotalSeconds:0.#} s.");
+                return;
+        }
+        if (_passThru) _output.Object(new TaskResult(e.Queue, name, e.WorkerId, Status(e.Kind), e.Duration, e.Error?.Message));
+    }
+
+    public void Summary(WorkerSummary summary)
+    {
+        if (_format != LogFormat.Json)
+        {
+            _output.Object(summary);
+            return;
+        }
+        _output.Object(JsonLine.Of(new Dictionary<string, object?>
+        {
+            ["time"] = DateTime.UtcNow, ["level"] = "info", ["event"] = "WorkerStopped", ["queue"] = summary.Queue,
+            ["processed"] = summary.Processed, ["succeeded"] = summary.Succeeded, ["failed"] = summary.Failed,
+            ["retried"] = summary.Retried, ["dropped"] = summary.Dropped, ["durationMs"] = summary.Duration.TotalMilliseconds,
+        }));
+    }
+
+    private static IEnumerable<KeyValuePair<string, object?>> Fields(WorkerEvent e) => new Dictionary<string, object?>
+    {
+        ["time"] = e.Timestamp,
+        ["level"] = e.Kind switch
+        {
+            WorkerEventKind.TaskFailed or WorkerEventKind.TaskDropped => "error",
+            WorkerEventKind.TaskRetried or WorkerEventKind.TaskInterrupted or WorkerEventKind.WorkerError => "warning",
+            _ => "info",
+        },
+        ["event"] = e.Kind.ToString(),
+        ["queue"] = e.Queue,
+        ["worker"] = e.WorkerId,
+        ["task"] = e.Task?.Name,
+        ["format"] = e.Task?.Format.ToString(),
+        ["durationMs"] = e.Kind == WorkerEventKind.TaskStarted ? null : e.Duration.TotalMilliseconds,
+        ["error"] = e.Error?.Message,
+        ["bytes"] = e.Task is null && !e.RawTask.IsEmpty ? (object)e.RawTask.Length : null,
+    };
+
+    private static string RetryLeft(WorkerEvent e) => e.Task!.Retry < 0 ? "unlimited" : (e.Task.Retry - 1).ToString();
+
+    private static TaskStatus Status(WorkerEventKind kind) => kind switch
+    {
+        WorkerEventKind.TaskSucceeded => TaskStatus.Succeeded,
+        WorkerEventKind.TaskRetried or WorkerEventKind.TaskInterrupted => TaskStatus.Retried,
+        WorkerEventKind.TaskDropped => TaskStatus.Dropped,
+        _ => TaskStatus.Failed,
+    };
+
+    private static ErrorRecord TaskError(WorkerEvent e)
+    {
+        var name = e.Task?.Name;
+        var (message, id, category) = e.Error switch
+        {
+            UnknownTaskException unknown => (unknown.Message, "UnknownTask", ErrorCategory.ObjectNotFound),
+            Core.Codec.MalformedTaskException malformed => ($"A task that cannot be decoded was dropped ({e.RawTask.Length} bytes): {malformed.Message}", "MalformedTask", ErrorCategory.InvalidData),
+            TaskBindingException binding => ($"Task '{name}' is a bad call and was not run: {binding.Message}", "TaskBindingFailed", ErrorCategory.InvalidArgument),
+            OperationCanceledException => ($"Task '{name}' ran past its timeout and was stopped.", "TaskTimedOut", ErrorCategory.OperationTimeout),
+            _ => ($"Task '{name}' failed: {e.Error?.Message}", "TaskFailed", ErrorCategory.OperationStopped),
+        };
+        return new ErrorRecord(new InvalidOperationException(message, e.Error), id, category, name);
+    }
+}
