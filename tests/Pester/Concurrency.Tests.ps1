@@ -1,0 +1,130 @@
+BeforeAll {
+    Import-Module $env:DELAYED_MODULE
+    Import-Module "$PSScriptRoot/TestSupport.psm1"
+    $redis = Start-TestRedis
+    $examples = Join-Path (Split-Path (Split-Path $env:DELAYED_MODULE)) 'examples/Delayed.Examples.dll'
+}
+AfterAll { Stop-TestRedis $redis }
+
+Describe 'Start-DelayedWorker -Concurrency' {
+    BeforeEach { $queue = New-DelayedQueue (New-QueueName) -Redis $redis.Configuration -DequeueTimeout '00:00:00.1' }
+
+    It 'runs N tasks at the same time: a barrier that only N simultaneous tasks can pass' {
+        $barrier = [System.Threading.Barrier]::new(4)
+        [AppDomain]::CurrentDomain.SetData('delayed-test-barrier', $barrier)
+        1..4 | ForEach-Object { Add-DelayedTask $queue meet $_ }
+        $summary = Start-DelayedWorker $queue -Concurrency 4 -StopWhenEmpty -PassThru -Handler @{
+            meet = { param($i) if (-not [AppDomain]::CurrentDomain.GetData('delayed-test-barrier').SignalAndWait(15000)) { throw 'not concurrent' } }
+        } | Where-Object { $_ -is [Delayed.WorkerSummary] }
+        $summary.Succeeded | Should -Be 4
+        $summary.WorkerIds.Count | Should -Be 4
+        @($summary.WorkerIds | Select-Object -Unique).Count | Should -Be 4
+    }
+
+    It 'runs handlers in runspaces that see -ImportModule and -InitializationScript, not the caller''s variables' {
+        $module = Join-Path $TestDrive 'OpsHelpers.psm1'
+        Set-Content $module 'function Get-Greeting { param($Name) "hello $Name" }'
+        $callerOnly = 'visible only to the caller'
+        $out = Join-Path $TestDrive 'greetings.txt'
+        Add-DelayedTask $queue greet 'ops', $out
+        Start-DelayedWorker $queue -Concurrency 2 -StopWhenEmpty -ImportModule $module -InitializationScript { $script:suffix = '!' } -Handler @{
+            greet = { param($Name, $Path) Add-Content $Path ("$(Get-Greeting $Name)$suffix [$callerOnly]") }
+        } | Out-Null
+        Get-Content $out | Should -Be 'hello ops! []'
+    }
+
+    It 'defines registered command handlers in each runspace' {
+        function global:Invoke-TestDouble { param([int] $N, $Path) Add-Content $Path ($N * 2) }
+        Register-DelayedHandler -Command Invoke-TestDouble
+        $out = Join-Path $TestDrive 'double.txt'
+        Add-DelayedTask $queue Invoke-TestDouble 21, $out
+        (Start-DelayedWorker $queue -Concurrency 2 -StopWhenEmpty).Succeeded | Should -Be 1
+        Get-Content $out | Should -Be '42'
+        Unregister-DelayedHandler Invoke-TestDouble
+    }
+}
+
+Describe 'Start-DelayedWorker -TaskTimeout' {
+    BeforeEach { $queue = New-DelayedQueue (New-QueueName) -Redis $redis.Configuration -DequeueTimeout '00:00:00.1' }
+
+    It 'stops a hung scriptblock, counts it as failed and retries it while its budget lasts' {
+        Add-DelayedTask $queue hang -Retry 1
+        $failures = $null
+        $clock = [Diagnostics.Stopwatch]::StartNew()
+        $summary = Start-DelayedWorker $queue -TaskTimeout '00:00:00.5' -StopWhenEmpty -Handler @{ hang = { Start-Sleep -Seconds 3600 } } -ErrorVariable failures -ErrorAction SilentlyContinue -WarningAction SilentlyContinue
+        $clock.Elapsed.TotalSeconds | Should -BeLessThan 30
+        $summary.Retried, $summary.Failed | Should -Be @(1, 1)
+        $failures[0].FullyQualifiedErrorId | Should -BeLike 'TaskTimedOut*'
+    }
+
+    It 'cancels a hung .NET handler through its token' {
+        $marker = Join-Path $TestDrive 'hang.txt'
+        Add-DelayedTask $queue example:hang $marker
+        $summary = Start-DelayedWorker $queue -AssemblyPath $examples -TaskTimeout '00:00:00.5' -StopWhenEmpty -ErrorAction SilentlyContinue
+        $summary.Failed | Should -Be 1
+        Get-Content $marker | Should -Be @('started', 'cancelled')
+    }
+}
+
+Describe 'Start-DelayedWorker -LogFormat Json' {
+    It 'writes one JSON line per event' {
+        $queue = New-DelayedQueue (New-QueueName) -Redis $redis.Configuration -DequeueTimeout '00:00:00.1'
+        Add-DelayedTask $queue ok
+        Add-DelayedTask $queue 'no-handler'
+        $lines = @(Start-DelayedWorker $queue -StopWhenEmpty -LogFormat Json -Handler @{ ok = {} })
+        $lines | ForEach-Object { $_ | Should -BeOfType [string] }
+        $events = $lines | ForEach-Object { $_ | ConvertFrom-Json }
+        $events.event | Should -Be @('TaskStarted', 'TaskSucceeded', 'TaskDropped', 'WorkerStopped')
+        $events[2].level | Should -Be 'error'
+        $events[2].error | Should -BeLike "*'no-handler'*"
+        $events[1].task | Should -Be 'ok'
+        $events[-1].processed | Should -Be 2
+    }
+}
+
+Describe '-AsJob' {
+    It 'runs a worker as a job: Get-Job, Receive-Job, Stop-Job (graceful), Remove-Job' {
+        $queue = New-DelayedQueue (New-QueueName) -Redis $redis.Configuration -DequeueTimeout '00:00:00.1'
+        $job = Start-DelayedWorker $queue -Handler @{ work = { param($n) } } -AsJob
+        try {
+            $job | Should -BeOfType [System.Management.Automation.Job]
+            (Get-Job -Id $job.Id).State | Should -Be 'Running'
+            1..3 | ForEach-Object { Add-DelayedTask $queue work $_ }
+            $records = @()
+            $deadline = [DateTime]::UtcNow.AddSeconds(20)
+            while ($records.Count -lt 3 -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100; $records += @(Receive-Job $job) }
+            $records.Count | Should -Be 3
+            $records | ForEach-Object { $_.Status | Should -Be 'Succeeded' }
+            @(Get-DelayedWorker $queue).Count | Should -Be 1
+            Stop-Job $job
+            $job.State | Should -Be 'Stopped'
+            (Receive-Job $job) | Where-Object { $_ -is [Delayed.WorkerSummary] } | Select-Object -ExpandProperty Processed | Should -Be 3
+            Get-DelayedWorker $queue | Should -BeNullOrEmpty
+        } finally { Remove-Job $job -Force }
+        Get-Job -Id $job.Id -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+    }
+
+    It 'runs a sweeper as a job' {
+        $queue = New-DelayedQueue (New-QueueName) -Redis $redis.Configuration
+        $redis.Db.ListRightPush($queue.TaskKey, 'x') | Out-Null
+        $job = Start-DelayedSweeper $queue -Interval '00:00:00.2' -AsJob
+        try {
+            $deadline = [DateTime]::UtcNow.AddSeconds(10)
+            $results = @()
+            while ($results.Count -lt 2 -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100; $results += @(Receive-Job $job) }
+            $results[0].TokenAdjustment | Should -Be 1
+            $results[1].TokenAdjustment | Should -Be 0
+            Stop-Job $job
+            $job.State | Should -Be 'Stopped'
+        } finally { Remove-Job $job -Force }
+    }
+
+    It 'completes by itself when the worker stops on its own (-MaxTasks)' {
+        $queue = New-DelayedQueue (New-QueueName) -Redis $redis.Configuration
+        $job = Start-DelayedWorker $queue -Handler @{ x = {} } -AsJob -MaxTasks 1
+        Add-DelayedTask $queue x
+        Wait-Job $job -Timeout 20 | Out-Null
+        $job.State | Should -Be 'Completed'
+        Remove-Job $job
+    }
+}
