@@ -61,6 +61,11 @@ function Invoke-Build {
     if (Test-Path $ModuleOut) { Remove-Item $ModuleOut -Recurse -Force }
     Invoke-Native dotnet @('publish', (Join-Path $Root 'src/Delayed.PowerShell'), '-c', $Configuration, '-o', $ModuleOut, '--no-build', '--nologo', '-v', 'quiet')
     Get-ChildItem $ModuleOut -Include *.pdb, *.deps.json -Recurse | Remove-Item
+    # The engine and its dependencies go to lib/, loaded in isolation (see src/Delayed.PowerShell/Hosting/ModuleInitializer.cs).
+    $lib = New-Item (Join-Path $ModuleOut 'lib') -ItemType Directory -Force
+    $moduleRoot = @('Delayed.PowerShell.dll', 'Delayed.Abstractions.dll')
+    Get-ChildItem $ModuleOut -Filter '*.dll' -File | Where-Object Name -notin $moduleRoot | Move-Item -Destination $lib
+    Copy-Item (Join-Path $Root "src/Delayed.LoadContext/bin/$Configuration/net8.0/Delayed.LoadContext.dll") $ModuleOut
     Copy-Item (Join-Path $Root 'src/Delayed.PowerShell/Delayed.Format.ps1xml') $ModuleOut
     $manifest = Get-Content (Join-Path $Root 'Delayed.psd1') -Raw
     $manifest = $manifest -replace "ModuleVersion\s*=\s*'[^']*'", "ModuleVersion        = '$(Get-ModuleVersion)'"

@@ -2,7 +2,7 @@
 Set-StrictMode -Version 3
 
 # The raw client for looking at keys directly is the module's own StackExchange.Redis.
-Add-Type -Path (Join-Path (Split-Path $env:DELAYED_MODULE) 'StackExchange.Redis.dll')
+Add-Type -Path (Join-Path (Split-Path $env:DELAYED_MODULE) 'lib/StackExchange.Redis.dll')
 
 Import-Module (Join-Path $PSScriptRoot '../../tools/LocalRedis.psm1')
 

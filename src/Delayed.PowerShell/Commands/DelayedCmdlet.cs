@@ -2,9 +2,7 @@ using System;
 using System.Management.Automation;
 using System.Threading;
 using System.Threading.Tasks;
-using Delayed.Core.Codec;
 using Delayed.Core.Redis;
-using StackExchange.Redis;
 
 namespace Delayed.PowerShell.Commands;
 
@@ -37,15 +35,15 @@ public abstract class DelayedCmdlet : PSCmdlet, IDisposable
     protected void Await(Task task, object? target = null) => Await(task.ContinueWith(t => { t.GetAwaiter().GetResult(); return true; }, TaskScheduler.Default), target);
 
     /// <summary>An error record for the failures users can act on; null for anything else.</summary>
-    internal static ErrorRecord? ToErrorRecord(Exception e, object? target) => e switch
+    internal static ErrorRecord? ToErrorRecord(Exception e, object? target) => Failures.Classify(e) switch
     {
-        DelayedConnectionException => new ErrorRecord(e, "RedisUnreachable", ErrorCategory.ConnectionError, target),
-        RedisConnectionException or RedisTimeoutException => new ErrorRecord(
+        FailureKind.Unreachable => new ErrorRecord(e, "RedisUnreachable", ErrorCategory.ConnectionError, target),
+        FailureKind.Unavailable => new ErrorRecord(
             new InvalidOperationException("Redis did not answer: " + e.Message + " Check that the server is up; the connection recovers by itself once it is.", e),
             "RedisUnavailable", ErrorCategory.ConnectionError, target),
-        RedisServerException => new ErrorRecord(e, "RedisError", ErrorCategory.InvalidOperation, target),
-        PlainDataException => new ErrorRecord(e, "NotPlainData", ErrorCategory.InvalidData, target),
-        ArgumentException => new ErrorRecord(e, "InvalidArgument", ErrorCategory.InvalidArgument, target),
+        FailureKind.ServerError => new ErrorRecord(e, "RedisError", ErrorCategory.InvalidOperation, target),
+        FailureKind.InvalidData => new ErrorRecord(e, "NotPlainData", ErrorCategory.InvalidData, target),
+        FailureKind.InvalidArgument => new ErrorRecord(e, "InvalidArgument", ErrorCategory.InvalidArgument, target),
         _ => null,
     };
 }

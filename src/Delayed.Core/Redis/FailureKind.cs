@@ -1,0 +1,41 @@
+using System;
+using Delayed.Core.Codec;
+using StackExchange.Redis;
+
+namespace Delayed.Core.Redis;
+
+/// <summary>What kind of failure an exception of the engine is, so hosts can report it without knowing Redis client types.</summary>
+public enum FailureKind
+{
+    /// <summary>Not one of the kinds below.</summary>
+    Other,
+
+    /// <summary>The server could not be reached at the first connect.</summary>
+    Unreachable,
+
+    /// <summary>The connection failed or a command timed out; the client reconnects by itself.</summary>
+    Unavailable,
+
+    /// <summary>The server refused a command.</summary>
+    ServerError,
+
+    /// <summary>A value is not plain task data, or a task is malformed.</summary>
+    InvalidData,
+
+    /// <summary>An argument was refused.</summary>
+    InvalidArgument,
+}
+
+/// <summary>Classifies engine exceptions into <see cref="FailureKind"/>.</summary>
+public static class Failures
+{
+    public static FailureKind Classify(Exception e) => e switch
+    {
+        DelayedConnectionException => FailureKind.Unreachable,
+        RedisConnectionException or RedisTimeoutException => FailureKind.Unavailable,
+        RedisServerException => FailureKind.ServerError,
+        PlainDataException or MalformedTaskException => FailureKind.InvalidData,
+        ArgumentException => FailureKind.InvalidArgument,
+        _ => FailureKind.Other,
+    };
+}

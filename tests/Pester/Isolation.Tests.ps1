@@ -1,0 +1,50 @@
+# Another module's version of a dependency and ours live side by side. This file does not import Delayed
+# itself: each case runs in a fresh pwsh, where the other version must be loaded first.
+BeforeAll {
+    Import-Module "$PSScriptRoot/TestSupport.psm1"
+    $redis = Start-TestRedis
+    $cache = if ($env:NUGET_PACKAGES) { $env:NUGET_PACKAGES } else { Join-Path ([Environment]::GetFolderPath('UserProfile')) '.nuget/packages' }
+    $otherRedisClient = Join-Path $cache 'stackexchange.redis/1.2.6/lib/netstandard1.5/StackExchange.Redis.dll'
+}
+AfterAll { Stop-TestRedis $redis }
+
+Describe 'Dependency isolation' {
+    It 'keeps working, and keeps the other version working, when another StackExchange.Redis is loaded first' {
+        Test-Path $otherRedisClient | Should -BeTrue -Because 'tools/tools.proj restores StackExchange.Redis 1.2.6 for this test'
+        $process = Start-PwshProcess -Script @"
+Add-Type -Path '$otherRedisClient'
+`$other = [StackExchange.Redis.ConnectionMultiplexer]::Connect('$($redis.Configuration)')
+`$other.GetDatabase().StringSet('other-before', '1') | Out-Null
+`$queue = New-DelayedQueue isolation -Redis '$($redis.Configuration)' -DequeueTimeout '00:00:00.1'
+Add-DelayedTask `$queue t 1
+'succeeded=' + (Start-DelayedWorker `$queue -StopWhenEmpty -Handler @{ t = { param(`$n) } }).Succeeded
+'other-after=' + `$other.GetDatabase().StringSet('other-after', '1')
+foreach (`$assembly in [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { `$_.GetName().Name -eq 'StackExchange.Redis' }) {
+    'loaded=' + `$assembly.GetName().Version + '@' + [System.Runtime.Loader.AssemblyLoadContext]::GetLoadContext(`$assembly).Name
+}
+"@
+        $output = $process.StandardOutput.ReadToEnd()
+        $process.WaitForExit()
+        $lines = $output -split "`r?`n" | Where-Object { $_ -match '=' }
+        $lines | Should -Contain 'succeeded=1'
+        $lines | Should -Contain 'other-after=True'
+        $lines | Should -Contain 'loaded=1.2.6.0@Default'
+        $lines | Should -Contain 'loaded=2.0.0.0@Delayed'
+        $redis.Db.KeyExists('other-before') | Should -BeTrue
+    }
+
+    It 'keeps the engine out of the default load context' {
+        $process = Start-PwshProcess -Script @"
+New-DelayedQueue x -Redis '$($redis.Configuration)' | Out-Null
+foreach (`$assembly in [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { `$_.GetName().Name -in 'Delayed.Core', 'MessagePack', 'StackExchange.Redis', 'Delayed.PowerShell' }) {
+    'loaded=' + `$assembly.GetName().Name + '@' + [System.Runtime.Loader.AssemblyLoadContext]::GetLoadContext(`$assembly).Name
+}
+"@
+        $output = $process.StandardOutput.ReadToEnd()
+        $process.WaitForExit()
+        $lines = $output -split "`r?`n" | Where-Object { $_ -like 'loaded=*' } | Sort-Object
+        $lines | Should -Contain 'loaded=Delayed.Core@Delayed'
+        $lines | Should -Contain 'loaded=StackExchange.Redis@Delayed'
+        $lines | Should -Contain 'loaded=Delayed.PowerShell@Default'
+    }
+}
