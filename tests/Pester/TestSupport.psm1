@@ -47,10 +47,11 @@ function New-QueueName { 'q' + [Guid]::NewGuid().ToString('N').Substring(0, 12) 
 
 function Start-PwshProcess {
     # A fresh pwsh running $Script with the module imported; stdout is readable line by line.
-    param([string] $Script, [hashtable] $Environment = @{})
+    param([string] $Script, [hashtable] $Environment = @{}, [switch] $WithoutModule)
     $pwsh = $env:DELAYED_PWSH -split [IO.Path]::PathSeparator
     $start = [System.Diagnostics.ProcessStartInfo]::new($pwsh[0])
-    foreach ($a in @($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-Command', "Import-Module '$env:DELAYED_MODULE'; $Script")) { $start.ArgumentList.Add($a) }
+    $import = if ($WithoutModule) { '' } else { "Import-Module '$env:DELAYED_MODULE'; " }
+    foreach ($a in @($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-Command', "$import$Script")) { $start.ArgumentList.Add($a) }
     foreach ($key in $Environment.Keys) { $start.Environment[$key] = [string]$Environment[$key] }
     $start.RedirectStandardOutput = $true
     $start.RedirectStandardError = $true
