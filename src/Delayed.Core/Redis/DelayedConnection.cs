@@ -61,6 +61,43 @@ public sealed class DelayedConnection : IDisposable
         return new BlockingConnection(multiplexer);
     }
 
+    /// <summary>
+    /// Names of queues on this server that have a token list, an in-flight hash or registered workers, found by
+    /// a bounded SCAN (at most <paramref name="maxKeys"/> keys looked at): for tab completion, never a full scan.
+    /// </summary>
+    public async Task<System.Collections.Generic.IReadOnlyCollection<string>> FindQueueNamesAsync(string prefix, int maxKeys = 5000)
+    {
+        var names = new System.Collections.Generic.SortedSet<string>(StringComparer.Ordinal);
+        var pattern = EscapePattern(prefix) + "*_*";
+        long cursor = 0;
+        var scanned = 0;
+        do
+        {
+            var reply = (RedisResult[])(await Database.ExecuteAsync("SCAN", cursor, "MATCH", pattern, "COUNT", 1000).ConfigureAwait(false))!;
+            cursor = long.Parse((string)reply[0]!, System.Globalization.CultureInfo.InvariantCulture);
+            foreach (var key in (RedisResult[])reply[1]!)
+            {
+                var name = (string)key!;
+                foreach (var suffix in new[] { "_noti", "_processing", "_workers" })
+                    if (name.EndsWith(suffix, StringComparison.Ordinal)) names.Add(name.Substring(0, name.Length - suffix.Length));
+            }
+            scanned += 1000;
+        }
+        while (cursor != 0 && scanned < maxKeys);
+        return names;
+    }
+
+    private static string EscapePattern(string text)
+    {
+        var escaped = new System.Text.StringBuilder(text.Length);
+        foreach (var c in text)
+        {
+            if (c is '*' or '?' or '[' or ']' or '\\') escaped.Append('\\');
+            escaped.Append(c);
+        }
+        return escaped.ToString();
+    }
+
     public void Dispose() => _shared.Dispose();
 
     public override string ToString() => DisplayName;

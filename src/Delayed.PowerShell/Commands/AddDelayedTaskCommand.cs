@@ -48,11 +48,13 @@ public sealed class AddDelayedTaskCommand : DelayedCmdlet
     /// <summary>The queue to add to (a queue object, or a queue name on the default server).</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [QueueTransformation]
+    [ArgumentCompleter(typeof(Completion.QueueNameCompleter))]
     public Queue Queue { get; set; } = null!;
 
     /// <summary>The task's name: the name a handler is registered under on the workers.</summary>
     [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.HandlerNameCompleter))]
     public string Name { get; set; } = "";
 
     /// <summary>Positional arguments for the handler. With -Format Go, one argument is the payload itself and several are sent as an array.</summary>

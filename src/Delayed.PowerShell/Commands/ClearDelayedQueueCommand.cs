@@ -24,6 +24,7 @@ public sealed class ClearDelayedQueueCommand : DelayedCmdlet
     /// <summary>The queue to delete (a queue object, or a queue name on the default server).</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [QueueTransformation]
+    [ArgumentCompleter(typeof(Completion.QueueNameCompleter))]
     public Queue Queue { get; set; } = null!;
 
     protected override void ProcessRecord()

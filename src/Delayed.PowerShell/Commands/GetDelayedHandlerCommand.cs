@@ -21,6 +21,7 @@ public sealed class GetDelayedHandlerCommand : DelayedCmdlet
     /// <summary>Task names to show; wildcards allowed. Default: all.</summary>
     [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [SupportsWildcards]
+    [ArgumentCompleter(typeof(Completion.HandlerNameCompleter))]
     public string[]? Name { get; set; }
 
     protected override void ProcessRecord()

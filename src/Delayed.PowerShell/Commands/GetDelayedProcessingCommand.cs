@@ -36,6 +36,7 @@ public sealed class GetDelayedProcessingCommand : DelayedCmdlet
     /// <summary>The queue to look at (a queue object, or a queue name on the default server).</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [QueueTransformation]
+    [ArgumentCompleter(typeof(Completion.QueueNameCompleter))]
     public Queue Queue { get; set; } = null!;
 
     /// <summary>Only the tasks of these workers.</summary>

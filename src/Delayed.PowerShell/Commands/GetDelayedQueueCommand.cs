@@ -25,6 +25,7 @@ public sealed class GetDelayedQueueCommand : DelayedCmdlet
     /// <summary>The queue to look at (a queue object, or a queue name on the default server).</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [QueueTransformation]
+    [ArgumentCompleter(typeof(Completion.QueueNameCompleter))]
     public Queue Queue { get; set; } = null!;
 
     protected override void ProcessRecord() => WriteObject(new QueueInfo(Queue, Await(Queue.Engine.GetStatusAsync(), Queue.Name)));

@@ -28,6 +28,7 @@ public sealed class GetDelayedTaskCommand : DelayedCmdlet
     /// <summary>The queue to read (a queue object, or a queue name on the default server).</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [QueueTransformation]
+    [ArgumentCompleter(typeof(Completion.QueueNameCompleter))]
     public Queue Queue { get; set; } = null!;
 
     /// <summary>How many tasks to show at most. Default: all.</summary>

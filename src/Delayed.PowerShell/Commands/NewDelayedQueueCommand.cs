@@ -27,6 +27,7 @@ public sealed class NewDelayedQueueCommand : DelayedCmdlet
     /// <summary>The queue's name; its keys are the name, the name + "_noti" and the name + "_processing".</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.QueueNameCompleter))]
     public string Name { get; set; } = "";
 
     /// <summary>A StackExchange.Redis configuration string such as 'host:6379,password=…,ssl=true,defaultDatabase=1'. Default: $env:DELAYED_REDIS, else localhost:6379.</summary>

@@ -31,6 +31,7 @@ public sealed class RegisterDelayedHandlerCommand : DelayedCmdlet
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = "ScriptBlock", ValueFromPipelineByPropertyName = true)]
     [Parameter(Position = 0, ParameterSetName = "Command", ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.HandlerNameCompleter))]
     public string? Name { get; set; }
 
     /// <summary>The scriptblock to run; its parameters receive the task's arguments.</summary>

@@ -27,6 +27,7 @@ public sealed class RemoveDelayedTaskCommand : DelayedCmdlet
     /// <summary>The task's queue.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [QueueTransformation]
+    [ArgumentCompleter(typeof(Completion.QueueNameCompleter))]
     public Queue Queue { get; set; } = null!;
 
     /// <summary>The position of a queued task (from Get-DelayedTask; 0 is the head).</summary>

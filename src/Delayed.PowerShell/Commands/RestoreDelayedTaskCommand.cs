@@ -27,6 +27,7 @@ public sealed class RestoreDelayedTaskCommand : DelayedCmdlet
     /// <summary>The task's queue.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [QueueTransformation]
+    [ArgumentCompleter(typeof(Completion.QueueNameCompleter))]
     public Queue Queue { get; set; } = null!;
 
     /// <summary>The worker that holds the task.</summary>

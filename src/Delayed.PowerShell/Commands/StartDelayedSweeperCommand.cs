@@ -39,6 +39,7 @@ public sealed class StartDelayedSweeperCommand : DelayedCmdlet
     /// <summary>The queues to sweep (queue objects, or names on the default server).</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [QueueTransformation]
+    [ArgumentCompleter(typeof(Completion.QueueNameCompleter))]
     public Queue[] Queue { get; set; } = Array.Empty<Queue>();
 
     /// <summary>Time between passes. Default 60 seconds.</summary>

@@ -54,6 +54,7 @@ public sealed class StartDelayedWorkerCommand : DelayedCmdlet
     /// <summary>The queue to take tasks from (a queue object, or a queue name on the default server).</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [QueueTransformation]
+    [ArgumentCompleter(typeof(Completion.QueueNameCompleter))]
     public Queue Queue { get; set; } = null!;
 
     /// <summary>Task names mapped to scriptblocks (or command names) that handle them, in addition to the registered handlers.</summary>

@@ -26,6 +26,7 @@ public sealed class StopDelayedWorkerCommand : DelayedCmdlet
     /// <summary>The queue the workers serve.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [QueueTransformation]
+    [ArgumentCompleter(typeof(Completion.QueueNameCompleter))]
     public Queue Queue { get; set; } = null!;
 
     /// <summary>The ids of the workers to stop.</summary>

@@ -20,6 +20,7 @@ public sealed class UnregisterDelayedHandlerCommand : DelayedCmdlet
     /// <summary>Task names whose handlers to remove; wildcards allowed.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [SupportsWildcards]
+    [ArgumentCompleter(typeof(Completion.HandlerNameCompleter))]
     public string[] Name { get; set; } = System.Array.Empty<string>();
 
     protected override void ProcessRecord()

@@ -17,6 +17,12 @@ internal static class ConnectionCache
     public static string DefaultConfiguration =>
         Environment.GetEnvironmentVariable("DELAYED_REDIS") is { Length: > 0 } configured ? configured : "localhost:6379";
 
+    /// <summary>The connection for a configuration if one is already open: tab completion never waits on a connect.</summary>
+    public static DelayedConnection? TryGetOpen(string configuration) =>
+        Connections.TryGetValue(configuration, out var entry) && entry.IsValueCreated && entry.Value.Status == System.Threading.Tasks.TaskStatus.RanToCompletion
+            ? entry.Value.Result
+            : null;
+
     public static DelayedConnection Get(string configuration)
     {
         var entry = Connections.GetOrAdd(configuration, c => new Lazy<Task<DelayedConnection>>(() => DelayedConnection.ConnectAsync(c)));

@@ -1,4 +1,6 @@
 using System;
+using System.Collections.Generic;
+using System.Linq;
 using Delayed.Core.Queue;
 
 namespace Delayed.PowerShell.Hosting;
@@ -9,12 +11,19 @@ internal static class QueueFactory
     public static readonly TimeSpan DefaultDequeueTimeout = TimeSpan.FromSeconds(1);
     public static readonly TimeSpan DefaultKeepAliveTimeout = TimeSpan.FromSeconds(60);
 
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(string Redis, string Name), bool> Known = new();
+
+    /// <summary>The queue names this process has used on a server, for tab completion.</summary>
+    public static IEnumerable<string> KnownNames(string redis) => Known.Keys.Where(k => k.Redis == redis).Select(k => k.Name);
+
     public static Queue Create(string name, string redis, TimeSpan? dequeueTimeout, TimeSpan? keepAliveTimeout)
     {
         var dequeue = dequeueTimeout ?? DefaultDequeueTimeout;
         var keepAlive = keepAliveTimeout ?? DefaultKeepAliveTimeout;
         if (dequeue <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(dequeueTimeout), dequeue, "The dequeue timeout must be positive: it bounds how long an idle worker takes to notice a stop.");
         if (keepAlive < TimeSpan.FromSeconds(2)) throw new ArgumentOutOfRangeException(nameof(keepAliveTimeout), keepAlive, "The keep-alive timeout must be at least 2 seconds.");
-        return new Queue(new DelayedQueue(ConnectionCache.Get(redis), name), dequeue, keepAlive);
+        var queue = new Queue(new DelayedQueue(ConnectionCache.Get(redis), name), dequeue, keepAlive);
+        Known[(redis, name)] = true;
+        return queue;
     }
 }

@@ -1,0 +1,17 @@
+using System.Management.Automation;
+
+namespace Delayed.PowerShell.Completion;
+
+/// <summary>Completion results quoted the way PowerShell needs them.</summary>
+internal static class CompletionText
+{
+    public static CompletionResult Result(string value, string tooltip)
+    {
+        var needsQuotes = value.Length == 0 || value.IndexOfAny(new[] { ' ', '\'', '"', '$', '`', '{', '}', '(', ')', ';', ',', '@', '#', '&', '|', '<', '>' }) >= 0;
+        var text = needsQuotes ? "'" + value.Replace("'", "''") + "'" : value;
+        return new CompletionResult(text, value, CompletionResultType.ParameterValue, tooltip);
+    }
+
+    /// <summary>What the user typed so far, without the quotes they may have opened.</summary>
+    public static string Prefix(string wordToComplete) => wordToComplete.Trim('\'', '"');
+}
