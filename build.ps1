@@ -45,9 +45,9 @@ function Get-PwshCommand {
     return @($process)
 }
 
-function Get-ModuleVersion {
+function Get-BuildProperty([string] $Name) {
     $props = [xml](Get-Content (Join-Path $Root 'Directory.Build.props') -Raw)
-    return $props.Project.PropertyGroup.VersionPrefix | Where-Object { $_ } | Select-Object -First 1
+    return $props.Project.PropertyGroup.$Name | Where-Object { $_ } | Select-Object -First 1
 }
 
 function Invoke-Clean {
@@ -66,9 +66,12 @@ function Invoke-Build {
     $moduleRoot = @('Delayed.PowerShell.dll', 'Delayed.Abstractions.dll')
     Get-ChildItem $ModuleOut -Filter '*.dll' -File | Where-Object Name -notin $moduleRoot | Move-Item -Destination $lib
     Copy-Item (Join-Path $Root "src/Delayed.LoadContext/bin/$Configuration/net8.0/Delayed.LoadContext.dll") $ModuleOut
-    Copy-Item (Join-Path $Root 'src/Delayed.PowerShell/Delayed.Format.ps1xml') $ModuleOut
+    Copy-Item (Join-Path $Root 'src/Delayed.PowerShell/Delayed.Format.ps1xml'), (Join-Path $Root 'LICENSE') $ModuleOut
     $manifest = Get-Content (Join-Path $Root 'Delayed.psd1') -Raw
-    $manifest = $manifest -replace "ModuleVersion\s*=\s*'[^']*'", "ModuleVersion        = '$(Get-ModuleVersion)'"
+    $manifest = $manifest -replace "ModuleVersion\s*=\s*'[^']*'", "ModuleVersion        = '$(Get-BuildProperty VersionPrefix)'"
+    if ($projectUrl = Get-BuildProperty PackageProjectUrl) {
+        $manifest = $manifest -replace "(\s*)Tags(\s*)=", "`$1ProjectUri   = '$projectUrl'`$1LicenseUri   = '$projectUrl/blob/main/LICENSE'`$1Tags`$2="
+    }
     Set-Content (Join-Path $ModuleOut 'Delayed.psd1') $manifest -NoNewline
     Invoke-Docs
     $examples = Join-Path $Out 'examples'

@@ -30,11 +30,37 @@ Describe 'Help of <Name>' -ForEach $commands {
 }
 
 Describe 'Module manifest' {
-    It 'exports every cmdlet explicitly and passes Test-ModuleManifest' {
+    BeforeAll {
         $manifest = Test-ModuleManifest $env:DELAYED_MODULE
-        $manifest.ExportedCmdlets.Keys | Should -Contain 'Start-DelayedWorker'
-        $manifest.ExportedCmdlets.Keys | Should -Not -Contain '*'
-        (Import-PowerShellDataFile $env:DELAYED_MODULE).CmdletsToExport | Should -Not -Contain '*'
+        $data = Import-PowerShellDataFile $env:DELAYED_MODULE
+    }
+
+    It 'passes Test-ModuleManifest and names the module' {
+        $manifest.Name | Should -Be 'Delayed'
+        $manifest.Version | Should -Be ([version]'0.1.0')
+        $manifest.Guid | Should -Not -Be ([guid]::Empty)
+        $manifest.Author | Should -Not -BeNullOrEmpty
+        $manifest.Description | Should -Match 'Redis task queue'
+    }
+
+    It 'targets Windows PowerShell 5.1 and PowerShell 7' {
+        $manifest.CompatiblePSEditions | Should -Be @('Desktop', 'Core')
+        $manifest.PowerShellVersion | Should -Be ([version]'5.1')
+    }
+
+    It 'exports every cmdlet explicitly, and nothing else' {
+        $data.CmdletsToExport | Should -Not -Contain '*'
+        $data.CmdletsToExport | Sort-Object | Should -Be ((Get-Command -Module Delayed -CommandType Cmdlet).Name | Sort-Object)
+        $data.FunctionsToExport.Count | Should -Be 0
+        $data.VariablesToExport.Count | Should -Be 0
+        $data.AliasesToExport.Count | Should -Be 0
+        $data.FormatsToProcess | Should -Be @('Delayed.Format.ps1xml')
+    }
+
+    It 'carries the gallery metadata' {
+        $data.PrivateData.PSData.Tags | Sort-Object | Should -Be (@('PSEdition_Desktop', 'PSEdition_Core', 'Windows', 'Linux', 'MacOS', 'Redis', 'Queue', 'Jobs') | Sort-Object)
+        $data.PrivateData.PSData.ReleaseNotes | Should -Not -BeNullOrEmpty
+        Test-Path (Join-Path (Split-Path $env:DELAYED_MODULE) 'LICENSE') | Should -BeTrue
     }
 }
 

@@ -25,6 +25,8 @@ public sealed class ModuleInitializer : IModuleAssemblyInitializer
             FrameworkResolver.Register(moduleDirectory, lib);
             return;
         }
+        if (Environment.Version.Major < 8)
+            throw new PlatformNotSupportedException($"Delayed needs PowerShell 7.4 or later (on .NET 8 or later), or Windows PowerShell 5.1; this is PowerShell on .NET {Environment.Version}. Update PowerShell: https://aka.ms/powershell");
         var loader = Assembly.LoadFrom(Path.Combine(moduleDirectory, "Delayed.LoadContext.dll"));
         loader.GetType("Delayed.LoadContext.ModuleLoadContext", throwOnError: true)!
             .GetMethod("Register", BindingFlags.Public | BindingFlags.Static)!
