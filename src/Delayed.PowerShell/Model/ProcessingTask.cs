@@ -1,27 +1,20 @@
 using System;
-using System.Collections.Specialized;
-using Delayed.PowerShell.Conversion;
 
 namespace Delayed;
 
 /// <summary>A task a worker holds right now, as Get-DelayedProcessing shows it.</summary>
-public sealed class ProcessingTask
+public sealed class ProcessingTask : TaskSnapshot
 {
-    private readonly TaskView _view;
-
     internal ProcessingTask(Queue queue, string workerId, byte[] bytes, bool workerAlive, TimeSpan? timeToLive, DateTime? startedAt, WorkerInfo? worker)
+        : base(queue, bytes)
     {
-        Queue = queue;
         WorkerId = workerId;
-        Bytes = bytes;
         WorkerAlive = workerAlive;
         TimeToLive = timeToLive;
         StartedAt = startedAt;
         Worker = worker;
-        _view = TaskView.Of(bytes);
     }
 
-    public Queue Queue { get; }
     public string WorkerId { get; }
 
     /// <summary>Whether the worker's liveness key exists; a task of a dead worker is recovered by the next sweep.</summary>
@@ -45,17 +38,4 @@ public sealed class ProcessingTask
 
     /// <summary>How long ago the worker last refreshed its liveness key (workers of this module only).</summary>
     public TimeSpan? SinceLastRefresh => Worker?.SinceLastRefresh;
-
-    public string? Name => _view.Name;
-    public TaskFormat? Format => _view.Format;
-    public object?[] ArgumentList => _view.ArgumentList;
-    public OrderedDictionary Parameter => _view.Parameter;
-    public long Retry => _view.Retry;
-    public int Size => Bytes.Length;
-
-    /// <summary>The task's exact bytes: Restore-DelayedTask and Remove-DelayedTask act only if the worker still holds them.</summary>
-    public byte[] Bytes { get; }
-
-    /// <summary>Why the task's bytes could not be decoded, if they could not.</summary>
-    public string? DecodeError => _view.DecodeError;
 }
