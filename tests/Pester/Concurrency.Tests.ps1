@@ -33,6 +33,22 @@ Describe 'Start-DelayedWorker -Concurrency' {
         Get-Content $out | Should -Be 'hello ops! []'
     }
 
+    It 'treats arguments that cannot be bound as a bad call, and a binding error inside a handler as a failure' {
+        Add-DelayedTask $queue strict -Retry 3                                    # missing mandatory parameter
+        Add-DelayedTask $queue strict 1 -Parameter @{ Nope = 1 } -Retry 3          # unknown named parameter
+        Add-DelayedTask $queue typed 'not a number' -Retry 3                       # cannot convert
+        Add-DelayedTask $queue inner -Retry 1                                      # the handler itself calls a command wrongly
+        $failures = $null
+        $summary = Start-DelayedWorker $queue -Concurrency 2 -StopWhenEmpty -ErrorVariable failures -ErrorAction SilentlyContinue -WarningAction SilentlyContinue -Handler @{
+            strict = { param([Parameter(Mandatory)] $Value) }
+            typed  = { param([int] $Count) }
+            inner  = { Get-Item -NoSuchParameter 1 }
+        }
+        @($failures | Where-Object { $_.FullyQualifiedErrorId -like 'TaskBindingFailed*' }).Count | Should -Be 3
+        $summary.Retried | Should -Be 1 -Because 'only the handler that ran and failed is retried'
+        $summary.Failed | Should -Be 4
+    }
+
     It 'defines registered command handlers in each runspace' {
         function global:Invoke-TestDouble { param([int] $N, $Path) Add-Content $Path ($N * 2) }
         Register-DelayedHandler -Command Invoke-TestDouble

@@ -121,6 +121,13 @@ Describe 'Start-DelayedWorker' {
         $redis.Db.ListLength($queue.TaskKey) | Should -Be 0
     }
 
+    It 'treats a binding error inside the handler as a failure of the handler, which is retried' {
+        Add-DelayedTask $queue inner -Retry 1
+        $summary = Invoke-Worker $queue @{ inner = { $global:seen.Add('ran'); Get-Item -NoSuchParameter 1 } }
+        $global:seen | Should -Be @('ran', 'ran')
+        $summary.Retried, $summary.Failed | Should -Be @(1, 1)
+    }
+
     It 'retries a failing handler while the retry budget lasts' {
         Add-DelayedTask $queue flaky 7 -Retry 2
         $summary = Invoke-Worker $queue @{ flaky = { param($n) $global:seen.Add($n); throw 'boom' } }

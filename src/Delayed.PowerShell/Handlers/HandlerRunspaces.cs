@@ -22,6 +22,8 @@ internal sealed class HandlerRunspaces : IDisposable
     public HandlerRunspaces(IEnumerable<string> modules, string? initializationScript)
     {
         _state = InitialSessionState.CreateDefault2();
+        // These runspaces are the worker's own: any error in a handler fails its task.
+        _state.Variables.Add(new SessionStateVariableEntry("ErrorActionPreference", ActionPreference.Stop, "Handlers run with errors as terminating."));
         var list = modules.Where(m => !string.IsNullOrEmpty(m)).Distinct(StringComparer.OrdinalIgnoreCase).ToArray();
         if (list.Length > 0) _state.ImportPSModule(list);
         _initializationScript = initializationScript;

@@ -57,9 +57,12 @@ internal abstract class PowerShellTaskHandler : ITaskHandler
     }
 
     /// <summary>Maps what PowerShell threw to the worker's outcomes: a bad call, an interruption, or a failure.</summary>
-    protected Exception Translate(Exception e, TaskContext context)
+    /// <param name="e">What the invocation threw.</param>
+    /// <param name="context">The task.</param>
+    /// <param name="command">The handler's command name when it was called directly, or null when called through the wrapper.</param>
+    protected Exception Translate(Exception e, TaskContext context, string? command = null)
     {
-        if (IsBindingFailure(e))
+        if (IsBindingFailure(e, command))
             return new TaskBindingException($"Task '{context.Task.Name}' cannot be bound to handler '{Name}': {e.Message}", e);
         if (e is PipelineStoppedException && context.CancellationToken.IsCancellationRequested)
             return new OperationCanceledException("The task was stopped: the worker is stopping, or the task ran past its timeout.", e, context.CancellationToken);
@@ -67,14 +70,17 @@ internal abstract class PowerShellTaskHandler : ITaskHandler
     }
 
     /// <summary>A binding error of the handler call itself, not one raised by a command inside the handler.</summary>
-    private static bool IsBindingFailure(Exception e)
+    private static bool IsBindingFailure(Exception e, string? command)
     {
         for (var current = e; current is not null; current = current.InnerException)
         {
-            if (current is ParameterBindingException binding)
-                return binding.ErrorRecord?.InvocationInfo?.Line?.Contains(CallMarker) == true;
-            if (current is RuntimeException { ErrorRecord.Exception: ParameterBindingException inner } && !ReferenceEquals(inner, current))
-                return inner.ErrorRecord?.InvocationInfo?.Line?.Contains(CallMarker) == true;
+            var binding = current as ParameterBindingException
+                ?? (current as RuntimeException)?.ErrorRecord?.Exception as ParameterBindingException;
+            if (binding is null) continue;
+            var invocation = binding.ErrorRecord?.InvocationInfo;
+            return command is null
+                ? invocation?.Line?.Contains(CallMarker) == true
+                : string.Equals(invocation?.MyCommand?.Name, command, StringComparison.OrdinalIgnoreCase) && invocation?.ScriptLineNumber == 0;
         }
         return false;
     }

@@ -1,4 +1,5 @@
 using System;
+using System.Collections;
 using System.Management.Automation;
 using System.Threading.Tasks;
 using Delayed.Core.Worker;
@@ -6,8 +7,10 @@ using Delayed.Core.Worker;
 namespace Delayed.PowerShell.Handlers;
 
 /// <summary>
-/// Runs a scriptblock or command handler in the runspace of the worker slot that took the task, as a
-/// PowerShell instance of its own: the worker's stop and timeout token stops that instance.
+/// Runs a scriptblock or command handler in the runspace of the worker slot that took the task: the handler
+/// is called as a command of that runspace (where $ErrorActionPreference is 'Stop'), positional arguments as
+/// arguments and named ones as parameters, without a wrapper script. The worker's stop and timeout token
+/// stops the invocation.
 /// </summary>
 internal sealed class RunspaceTaskHandler : PowerShellTaskHandler
 {
@@ -28,7 +31,9 @@ internal sealed class RunspaceTaskHandler : PowerShellTaskHandler
         var (positional, named) = BindArguments(context.Task);
         using var powerShell = System.Management.Automation.PowerShell.Create();
         powerShell.Runspace = _runspaces.For(context.WorkerId);
-        powerShell.AddScript(WrapperText).AddArgument(_command).AddArgument(positional).AddArgument(named);
+        powerShell.AddCommand(_command);
+        foreach (var argument in positional) powerShell.AddArgument(argument);
+        foreach (DictionaryEntry parameter in named) powerShell.AddParameter((string)parameter.Key, parameter.Value);
         using var stop = context.CancellationToken.Register(() => powerShell.BeginStop(null, null));
         try
         {
@@ -36,7 +41,7 @@ internal sealed class RunspaceTaskHandler : PowerShellTaskHandler
         }
         catch (Exception e)
         {
-            var translated = Translate(e, context);
+            var translated = Translate(e, context, _command);
             if (ReferenceEquals(translated, e)) throw;
             throw translated;
         }
