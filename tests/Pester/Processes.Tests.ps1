@@ -3,10 +3,10 @@ BeforeAll {
     Import-Module $env:DELAYED_MODULE
     Import-Module "$PSScriptRoot/TestSupport.psm1"
     $redis = Start-TestRedis
-    function Start-WorkerProcess([string] $QueueName, [string] $Handlers) {
+    function Start-WorkerProcess([string] $QueueName, [string] $Handlers, [string] $Extra = '') {
         Start-PwshProcess -Script @"
 `$queue = New-DelayedQueue '$QueueName' -Redis '$($redis.Configuration)' -KeepAliveTimeout '00:00:02' -DequeueTimeout '00:00:00.2'
-Start-DelayedWorker `$queue -Handler @{ $Handlers } | Out-Null
+Start-DelayedWorker `$queue -Handler @{ $Handlers } $Extra | Out-Null
 "@
     }
 }
@@ -40,24 +40,27 @@ Describe 'A worker process' {
         $redis.Db.HashLength($queue.ProcessingKey) | Should -Be 0
     }
 
-    It 'stopped with SIG<_> finishes its task, releases it, deletes its liveness key and exits 0' -ForEach 'TERM', 'HUP' {
-        $marker = Join-Path ([IO.Path]::GetTempPath()) "delayed-$([Guid]::NewGuid()).txt"
-        Add-DelayedTask $queue slow $marker
-        Add-DelayedTask $queue slow "$marker.second"
-        $process = Start-WorkerProcess $queue.Name "slow = { param(`$m) [Console]::Out.WriteLine('claimed'); [Console]::Out.Flush(); Start-Sleep -Milliseconds 1500; Set-Content `$m done }"
+    It 'stopped with SIG<Signal> <Mode> finishes its tasks, releases them, deletes its liveness keys and exits 0' -ForEach @(
+        @{ Signal = 'TERM'; Mode = 'in the foreground'; Slots = 1 }
+        @{ Signal = 'HUP'; Mode = 'in the foreground'; Slots = 1 }
+        @{ Signal = 'TERM'; Mode = 'with runspaces (-Concurrency 2)'; Slots = 2 }
+    ) {
+        $markers = 0..$Slots | ForEach-Object { Join-Path ([IO.Path]::GetTempPath()) "delayed-$([Guid]::NewGuid()).txt" }
+        $markers | ForEach-Object { Add-DelayedTask $queue slow $_ }
+        $extra = if ($Slots -gt 1) { "-Concurrency $Slots" } else { '' }
+        $process = Start-WorkerProcess $queue.Name "slow = { param(`$m) [Console]::Out.WriteLine('claimed'); [Console]::Out.Flush(); Start-Sleep -Milliseconds 1500; Set-Content `$m done }" $extra
         try {
-            Wait-Line $process 'claimed' | Out-Null
-            $workerId = (Get-DelayedProcessing $queue).WorkerId
-            & kill "-$_" $process.Id
+            1..$Slots | ForEach-Object { Wait-Line $process 'claimed' | Out-Null }
+            $workerIds = (Get-DelayedProcessing $queue).WorkerId
+            & kill "-$Signal" $process.Id
             $process.WaitForExit(30000) | Should -BeTrue
             $process.ExitCode | Should -Be 0
         } finally { if (-not $process.HasExited) { $process.Kill() } }
-        Get-Content $marker | Should -Be 'done'
-        Test-Path "$marker.second" | Should -BeFalse -Because 'a stopping worker takes no new task'
+        @($markers | Where-Object { Test-Path $_ }).Count | Should -Be $Slots -Because 'the running tasks finish'
+        $redis.Db.ListLength($queue.TaskKey) | Should -Be 1 -Because 'a stopping worker takes no new task'
         $redis.Db.HashLength($queue.ProcessingKey) | Should -Be 0
-        $redis.Db.KeyExists($workerId) | Should -BeFalse
-        $redis.Db.ListLength($queue.TaskKey) | Should -Be 1
-        Remove-Item $marker
+        foreach ($id in $workerIds) { $redis.Db.KeyExists($id) | Should -BeFalse }
+        $markers | Where-Object { Test-Path $_ } | Remove-Item
     }
 }
 

@@ -191,7 +191,7 @@ public sealed class DelayedWorker
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(stop, timeout.Token);
         try
         {
-            await handler.InvokeAsync(new TaskContext(task, _queue.Name, id, cancel.Token)).ConfigureAwait(false);
+            await handler.InvokeAsync(new TaskContext(task, _queue.Name, id, cancel.Token, timeout.Token)).ConfigureAwait(false);
             Interlocked.Increment(ref _succeeded);
             Emit(new WorkerEvent(WorkerEventKind.TaskSucceeded, _queue.Name, id, task, duration: clock.Elapsed));
             return new Held(stamp, null);

@@ -6,12 +6,13 @@ namespace Delayed.Core.Worker;
 /// <summary>One task as a handler sees it.</summary>
 public sealed class TaskContext
 {
-    public TaskContext(DelayedTask task, string queue, string workerId, CancellationToken cancellationToken)
+    public TaskContext(DelayedTask task, string queue, string workerId, CancellationToken cancellationToken, CancellationToken timeoutToken = default)
     {
         Task = task;
         Queue = queue;
         WorkerId = workerId;
         CancellationToken = cancellationToken;
+        TimeoutToken = timeoutToken;
     }
 
     public DelayedTask Task { get; }
@@ -20,6 +21,12 @@ public sealed class TaskContext
 
     public string WorkerId { get; }
 
-    /// <summary>Signalled when the worker is asked to stop or the task runs past its timeout.</summary>
+    /// <summary>Signalled when the worker is asked to stop or the task runs past its timeout: a handler may end early on it.</summary>
     public CancellationToken CancellationToken { get; }
+
+    /// <summary>
+    /// Signalled only when the task runs past its timeout. A host that can abort a handler by force (a
+    /// PowerShell instance) does so on this token alone, so that a graceful stop lets running tasks finish.
+    /// </summary>
+    public CancellationToken TimeoutToken { get; }
 }

@@ -36,7 +36,6 @@ internal sealed class PipelineTaskHandler : PowerShellTaskHandler
 
     private void Invoke(TaskContext context)
     {
-        context.CancellationToken.ThrowIfCancellationRequested();
         var (positional, named) = BindArguments(context.Task);
         try
         {

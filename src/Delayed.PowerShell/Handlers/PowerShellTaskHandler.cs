@@ -65,7 +65,9 @@ internal abstract class PowerShellTaskHandler : ITaskHandler
         if (IsBindingFailure(e, command))
             return new TaskBindingException($"Task '{context.Task.Name}' cannot be bound to handler '{Name}': {e.Message}", e);
         if (e is PipelineStoppedException && context.CancellationToken.IsCancellationRequested)
-            return new OperationCanceledException("The task was stopped: the worker is stopping, or the task ran past its timeout.", e, context.CancellationToken);
+            return new OperationCanceledException(context.TimeoutToken.IsCancellationRequested
+                ? "The task ran past its timeout and was stopped."
+                : "The task was stopped with the pipeline that ran it (Ctrl+C).", e, context.CancellationToken);
         return e;
     }
 

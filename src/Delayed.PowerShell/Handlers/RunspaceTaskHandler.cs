@@ -9,8 +9,8 @@ namespace Delayed.PowerShell.Handlers;
 /// <summary>
 /// Runs a scriptblock or command handler in the runspace of the worker slot that took the task: the handler
 /// is called as a command of that runspace (where $ErrorActionPreference is 'Stop'), positional arguments as
-/// arguments and named ones as parameters, without a wrapper script. The worker's stop and timeout token
-/// stops the invocation.
+/// arguments and named ones as parameters, without a wrapper script. A task timeout stops the invocation; a
+/// stop request lets it finish.
 /// </summary>
 internal sealed class RunspaceTaskHandler : PowerShellTaskHandler
 {
@@ -27,14 +27,14 @@ internal sealed class RunspaceTaskHandler : PowerShellTaskHandler
 
     public override async Task InvokeAsync(TaskContext context)
     {
-        context.CancellationToken.ThrowIfCancellationRequested();
         var (positional, named) = BindArguments(context.Task);
         using var powerShell = System.Management.Automation.PowerShell.Create();
         powerShell.Runspace = _runspaces.For(context.WorkerId);
         powerShell.AddCommand(_command);
         foreach (var argument in positional) powerShell.AddArgument(argument);
         foreach (DictionaryEntry parameter in named) powerShell.AddParameter((string)parameter.Key, parameter.Value);
-        using var stop = context.CancellationToken.Register(() => powerShell.BeginStop(null, null));
+        // Only a timeout stops the instance: on a stop request a running task finishes, and is released.
+        using var timeout = context.TimeoutToken.Register(() => powerShell.BeginStop(null, null));
         try
         {
             await Task.Factory.FromAsync(powerShell.BeginInvoke(), powerShell.EndInvoke).ConfigureAwait(false);
