@@ -26,10 +26,13 @@ namespace Delayed.PowerShell.Commands;
 /// see the caller's variables, only what -ImportModule and -InitializationScript provide. .NET handlers run on the
 /// thread pool. Each concurrent slot has a worker id of its own.
 ///
-/// The worker stops gracefully, finishing and releasing its running tasks, on Ctrl+C, on SIGTERM or SIGHUP (when it
-/// runs under pwsh -c or a service manager), on Stop-DelayedWorker, after -MaxTasks tasks, or with -StopWhenEmpty as
-/// soon as the queue is empty. It then writes a summary. Delivery is at least once: a task whose worker dies is run
-/// again after the sweeper recovers it, so handlers should be idempotent.
+/// The worker stops gracefully, taking no new task and finishing and releasing its running ones, on SIGTERM or
+/// SIGHUP (when it runs under pwsh -c or a service manager), on Stop-DelayedWorker or Stop-Job, after -MaxTasks
+/// tasks, or with -StopWhenEmpty as soon as the queue is empty; then it deletes its liveness keys and writes a
+/// summary. On Ctrl+C it stops the same way, except that PowerShell interrupts a scriptblock running on this
+/// pipeline: that task is put back on the queue unchanged. A .NET handler may end early on its CancellationToken;
+/// its task is then put back too. Delivery is at least once: a task whose worker dies is run again after the
+/// sweeper recovers it, so handlers should be idempotent.
 /// </remarks>
 /// <example>
 /// <code>Start-DelayedWorker $queue -Handler @{ 'Restart-Site' = { param($Server) Restart-WebAppPool $Server } }</code>
