@@ -63,6 +63,8 @@ public sealed class DelayedWorker
             for (var i = 0; i < _options.Concurrency; i++) ids.Add(await RegisterAsync(description).ConfigureAwait(false));
             WorkerIds = ids;
             _keepAlive = new KeepAliveLoop(_queue, ids, _options, e => Emit(new WorkerEvent(WorkerEventKind.WorkerError, _queue.Name, ids[0], error: e)));
+            // The first refresh before any slot starts: a worker that cannot refresh its key takes no task (D12).
+            await _keepAlive.RefreshAsync().ConfigureAwait(false);
             keepAliveTask = Task.Run(() => _keepAlive.RunAsync(keepAliveStop.Token));
             foreach (var _ in ids) blocking.Add(await _queue.Connection.OpenBlockingAsync(_options.DequeueTimeout).ConfigureAwait(false));
             await Task.WhenAll(ids.Select((id, slot) => Task.Run(() => RunSlotAsync(id, blocking[slot], stop)))).ConfigureAwait(false);

@@ -30,23 +30,30 @@ internal sealed class KeepAliveLoop
 
     public bool Healthy => _healthy;
 
-    /// <summary>Runs until <paramref name="stop"/>; returns only then, so the caller can go offline after it.</summary>
+    /// <summary>One refresh of every id; <see cref="Healthy"/> tells how it went.</summary>
+    public async Task RefreshAsync()
+    {
+        try
+        {
+            await Task.WhenAll(_ids.Select(id => _queue.KeepAliveAsync(id, _options.KeepAliveSeconds))).ConfigureAwait(false);
+            _healthy = true;
+        }
+        catch (Exception e)
+        {
+            _healthy = false;
+            _onError(e);
+        }
+    }
+
+    /// <summary>
+    /// Refreshes every interval (every second while failing) until <paramref name="stop"/>; returns only then,
+    /// so the caller can go offline after it. The caller makes the first refresh.
+    /// </summary>
     public async Task RunAsync(CancellationToken stop)
     {
         while (!stop.IsCancellationRequested)
         {
-            var delay = _options.KeepAliveInterval;
-            try
-            {
-                await Task.WhenAll(_ids.Select(id => _queue.KeepAliveAsync(id, _options.KeepAliveSeconds))).ConfigureAwait(false);
-                _healthy = true;
-            }
-            catch (Exception e)
-            {
-                _healthy = false;
-                _onError(e);
-                if (delay > RetryDelay) delay = RetryDelay;
-            }
+            var delay = _healthy || _options.KeepAliveInterval < RetryDelay ? _options.KeepAliveInterval : RetryDelay;
             try
             {
                 await Task.Delay(delay, stop).ConfigureAwait(false);
@@ -55,6 +62,7 @@ internal sealed class KeepAliveLoop
             {
                 return;
             }
+            await RefreshAsync().ConfigureAwait(false);
         }
     }
 }
