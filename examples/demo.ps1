@@ -46,7 +46,9 @@ Start-DelayedWorker (New-DelayedQueue thumbnails -Redis '$redis') -Handler `$han
     $summary = $worker.StandardOutput.ReadToEndAsync()
     Start-Sleep -Milliseconds 1500
     while (-not $worker.HasExited) {
-        Write-Host "`n== Get-DelayedProcessing: what runs right now" -ForegroundColor Cyan
+        Write-Host "`n== Get-DelayedQueue, Get-DelayedWorker, Get-DelayedProcessing: the queue, its workers, what runs right now" -ForegroundColor Cyan
+        Get-DelayedQueue $queue | Format-Table | Out-Host
+        Get-DelayedWorker $queue | Format-Table | Out-Host
         Get-DelayedProcessing $queue | Format-Table | Out-Host
         Start-Sleep -Seconds 2
     }
