@@ -17,7 +17,12 @@ $module = Import-Module (Join-Path $ModulePath 'Delayed.psd1') -PassThru
 $docs = [xml](Get-Content (Join-Path $ModulePath 'Delayed.PowerShell.xml') -Raw)
 $members = @{}
 foreach ($member in $docs.doc.members.member) { $members[$member.name] = $member }
-$common = [Collections.Generic.HashSet[string]]::new([string[]]([Management.Automation.Cmdlet]::CommonParameters + [Management.Automation.Cmdlet]::OptionalCommonParameters))
+# -WhatIf and -Confirm are listed like the cmdlet's own parameters, with the usual descriptions; the rest are <CommonParameters>.
+$common = [Collections.Generic.HashSet[string]]::new([string[]]([Management.Automation.Cmdlet]::CommonParameters + @('UseTransaction')))
+$standard = @{
+    WhatIf  = 'Shows what would happen if the cmdlet runs. The cmdlet is not run.'
+    Confirm = 'Prompts you for confirmation before running the cmdlet.'
+}
 $problems = [Collections.Generic.List[string]]::new()
 
 function Get-Text([Xml.XmlNode] $node) {
@@ -97,13 +102,14 @@ foreach ($command in Get-Command -Module $module.Name -CommandType Cmdlet | Sort
     [void]$builder.Append('<command:parameters>')
     foreach ($p in $parameters) {
         $property = $type.GetProperty($p.Name)
-        $text = @(Get-Paragraphs (Get-Text $members["P:$($property.DeclaringType.FullName).$($p.Name)"]?.SelectSingleNode('summary')))
+        $text = @(if ($standard.ContainsKey($p.Name)) { $standard[$p.Name] }
+            else { Get-Paragraphs (Get-Text $members["P:$($property.DeclaringType.FullName).$($p.Name)"]?.SelectSingleNode('summary')) })
         if ($text.Count -eq 0) { $problems.Add("$($command.Name) -$($p.Name): no <summary>") }
         $sets = @($p.ParameterSets.Values)
         $mandatory = @($sets | Where-Object IsMandatory).Count -gt 0
         $positions = @($sets | Where-Object { $_.Position -ge 0 } | ForEach-Object Position)
         $position = if ($positions.Count) { $positions[0] } else { 'named' }
-        $globbing = [bool]($property.GetCustomAttributes([Management.Automation.SupportsWildcardsAttribute], $true))
+        $globbing = $null -ne $property -and [bool]($property.GetCustomAttributes([Management.Automation.SupportsWildcardsAttribute], $true))
         [void]$builder.Append("<command:parameter required=`"$($mandatory.ToString().ToLower())`" globbing=`"$($globbing.ToString().ToLower())`" pipelineInput=`"$(Get-PipelineInput $p)`" position=`"$position`" aliases=`"$(Esc (($p.Aliases -join ', ') -replace '^$', 'none'))`">")
         [void]$builder.Append("<maml:name>$($p.Name)</maml:name><maml:description>$(Para $text)</maml:description>")
         [void]$builder.Append("<command:parameterValue required=`"true`">$(Esc (Get-TypeName $p.ParameterType))</command:parameterValue>")
