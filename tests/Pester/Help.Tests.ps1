@@ -7,7 +7,7 @@ Describe 'Help of <Name>' -ForEach $commands {
     BeforeAll {
         Import-Module $env:DELAYED_MODULE
         $help = Get-Help $Name -Full
-        $common = [Management.Automation.Cmdlet]::CommonParameters + [Management.Automation.Cmdlet]::OptionalCommonParameters
+        $common = [Management.Automation.Cmdlet]::CommonParameters + @('UseTransaction')
         $parameters = (Get-Command $Name).Parameters.Keys | Where-Object { $_ -notin $common }
     }
 
