@@ -181,6 +181,13 @@ Describe 'Start-DelayedWorker' {
         $records[0].WorkerId | Should -Match '^[0-9a-f]{32}$'
     }
 
+    It 'tells each task''s start and success with -Verbose' {
+        Add-DelayedTask $queue ok
+        $messages = Start-DelayedWorker $queue -Handler @{ ok = {} } -StopWhenEmpty -Verbose 4>&1 | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }
+        ($messages.Message -join "`n") | Should -Match "Started task 'ok'"
+        ($messages.Message -join "`n") | Should -Match "Task 'ok' succeeded"
+    }
+
     It 'warns when it has no handler at all' {
         $warnings = $null
         Start-DelayedWorker $queue -StopWhenEmpty -WarningVariable warnings -WarningAction SilentlyContinue | Out-Null

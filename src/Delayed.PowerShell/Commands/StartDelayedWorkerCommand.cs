@@ -181,7 +181,10 @@ public sealed class StartDelayedWorkerCommand : DelayedCmdlet
         WriteVerbose($"Worker on queue '{queueName}' at {Queue.Redis} with {registry.Count} handler(s), {Concurrency} at a time.");
         using (StopSignals.Register(StopProcessing))
         {
-            var run = RunAsync(new WorkerEventReporter(new PipelineOutput(this, pump), PassThru, LogFormat), StopToken);
+            var verbose = MyInvocation.BoundParameters.TryGetValue("Verbose", out var flag)
+                ? ((SwitchParameter)flag).IsPresent
+                : !Equals(GetVariableValue("VerbosePreference"), ActionPreference.SilentlyContinue);
+            var run = RunAsync(new WorkerEventReporter(new PipelineOutput(this, pump), PassThru, LogFormat, verbose), StopToken);
             pump.Run(run);
             Await(run, queueName);
         }

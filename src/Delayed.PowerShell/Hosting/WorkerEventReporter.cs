@@ -14,16 +14,25 @@ internal sealed class WorkerEventReporter
     private readonly IWorkerOutput _output;
     private readonly bool _passThru;
     private readonly LogFormat _format;
+    private readonly bool _verbose;
 
-    public WorkerEventReporter(IWorkerOutput output, bool passThru, LogFormat format)
+    /// <param name="output">Where to write.</param>
+    /// <param name="passThru">Whether to write one record per task.</param>
+    /// <param name="format">Streams or JSON lines.</param>
+    /// <param name="verbose">Whether verbose messages would be shown; when not, events that only produce them cost nothing.</param>
+    public WorkerEventReporter(IWorkerOutput output, bool passThru, LogFormat format, bool verbose = true)
     {
         _output = output;
         _passThru = passThru;
         _format = format;
+        _verbose = verbose;
     }
 
     public void Report(WorkerEvent e)
     {
+        // Started and succeeded tasks are only verbose messages (and -PassThru records): skip them when unseen.
+        if (_format == LogFormat.Default && !_verbose && (e.Kind == WorkerEventKind.TaskStarted || (e.Kind == WorkerEventKind.TaskSucceeded && !_passThru)))
+            return;
         if (_format == LogFormat.Json)
         {
             _output.Object(JsonLine.Of(Fields(e)));
