@@ -100,6 +100,33 @@ Describe 'Add-DelayedTask' {
         $redis.Db.ListLength($queue.TaskKey) | Should -Be 2
     }
 
+    It 'never leaves a task without its token when the pipeline is stopped (Ctrl+C)' {
+        $ps = [powershell]::Create()
+        $null = $ps.AddScript("Import-Module '$env:DELAYED_MODULE'; `$q = New-DelayedQueue '$($queue.Name)' -Redis '$($redis.Configuration)'; 1..1000000 | ForEach-Object { [pscustomobject]@{ Name = 'm:f'; ArgumentList = @(`$_) } } | Add-DelayedTask `$q")
+        $handle = $ps.BeginInvoke()
+        $deadline = [DateTime]::UtcNow.AddSeconds(20)
+        while ($redis.Db.ListLength($queue.TaskKey) -lt 5000 -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 20 }
+        $ps.Stop()
+        $ps.Dispose()
+        $tasks = $redis.Db.ListLength($queue.TaskKey)
+        $tasks | Should -BeGreaterThan 0
+        $tasks | Should -BeLessThan 1000000
+        $redis.Db.ListLength($queue.TokenKey) | Should -Be $tasks
+    }
+
+    It 'converts DateTimeOffset and decimal, and refuses non-string keys and self-references with a clear error' {
+        Add-DelayedTask $queue m:f -ArgumentList @([DateTimeOffset]::new(2026, 11, 28, 13, 0, 0, [TimeSpan]::FromHours(1)), 2.5d)
+        Get-OnlyTaskHex $queue | Should -Be '92 a3 6d 3a 66 92 d6 ff 6b 0a c2 40 cb 40 04 00 00 00 00 00 00'
+        $errors = $null
+        Add-DelayedTask $queue m:f -Parameter @{ 1 = 'x' } -ErrorVariable errors -ErrorAction SilentlyContinue
+        $errors[0].ToString() | Should -BeLike '*key of type*Int32*string keys*'
+        $loop = [pscustomobject]@{ Name = 'loop' }
+        $loop | Add-Member -NotePropertyName Self -NotePropertyValue $loop
+        Add-DelayedTask $queue m:f -ArgumentList (, $loop) -ErrorVariable errors -ErrorAction SilentlyContinue
+        $errors[0].ToString() | Should -BeLike '*nested more than*refers to itself*'
+        $redis.Db.ListLength($queue.TaskKey) | Should -Be 1
+    }
+
     It 'refuses -Parameter and -Retry with -Format Go' {
         { Add-DelayedTask $queue main.F 1 -Format Go -Retry 1 -ErrorAction Stop } | Should -Throw -ExpectedMessage '*Go-shaped*'
         { Add-DelayedTask $queue main.F 1 -Format Go -Parameter @{ a = 1 } -ErrorAction Stop } | Should -Throw -ExpectedMessage '*Go-shaped*'
