@@ -38,12 +38,7 @@ function Invoke-Native {
     if ($LASTEXITCODE -ne 0) { throw "$Command $($Arguments -join ' ') failed with exit code $LASTEXITCODE." }
 }
 
-function Get-PwshCommand {
-    # A fresh pwsh like this one: the local .NET tool runs as 'dotnet pwsh.dll'.
-    $process = [Environment]::ProcessPath
-    if ([IO.Path]::GetFileNameWithoutExtension($process) -eq 'dotnet') { return @($process, (Join-Path $PSHOME 'pwsh.dll')) }
-    return @($process)
-}
+Import-Module (Join-Path $PSScriptRoot 'tools/Pwsh.psm1')
 
 function Get-BuildProperty([string] $Name) {
     $props = [xml](Get-Content (Join-Path $Root 'Directory.Build.props') -Raw)
@@ -82,7 +77,7 @@ function Invoke-Build {
 
 function Invoke-Docs {
     # In a child process, so that this one never loads (and locks) the module's assemblies.
-    $pwsh = Get-PwshCommand
+    $pwsh = @(Get-PwshCommand)
     $arguments = @($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-File', (Join-Path $Root 'tools/New-MamlHelp.ps1'), '-ModulePath', $ModuleOut)
     Invoke-Native $pwsh[0] $arguments
     $aboutSource = Join-Path $Root 'docs/en-US'
@@ -127,9 +122,8 @@ function Invoke-PesterTests {
     $pester = Get-PesterModule
     $results = Join-Path $Out 'test-results'
     New-Item $results -ItemType Directory -Force | Out-Null
-    $pwsh = Get-PwshCommand
+    $pwsh = @(Get-PwshCommand)
     $env:DELAYED_MODULE = Join-Path $ModuleOut 'Delayed.psd1'
-    $env:DELAYED_PWSH = $pwsh -join [IO.Path]::PathSeparator
     $total = @{ Passed = 0; Failed = 0 }
     foreach ($file in Get-ChildItem (Join-Path $Root 'tests/Pester') -Filter '*.Tests.ps1' | Sort-Object Name) {
         $summary = Join-Path $results "pester-$($file.BaseName).json"
@@ -178,7 +172,7 @@ function Invoke-Test {
 function Invoke-Demo {
     Invoke-Build
     Assert-RedisServer
-    $pwsh = Get-PwshCommand
+    $pwsh = @(Get-PwshCommand)
     $env:DELAYED_MODULE = Join-Path $ModuleOut 'Delayed.psd1'
     & $pwsh[0] @($pwsh | Select-Object -Skip 1) -NoProfile -File (Join-Path $Root 'examples/demo.ps1')
     if ($LASTEXITCODE -ne 0) { exit $LASTEXITCODE }
@@ -188,7 +182,7 @@ function Invoke-Bench {
     Invoke-Build
     Assert-RedisServer
     Invoke-Native dotnet @('run', '--project', (Join-Path $Root 'bench/Delayed.Bench'), '-c', 'Release', '--no-build')
-    $pwsh = Get-PwshCommand
+    $pwsh = @(Get-PwshCommand)
     $env:DELAYED_MODULE = Join-Path $ModuleOut 'Delayed.psd1'
     Invoke-Native $pwsh[0] (@($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-File', (Join-Path $Root 'bench/cmdlets.ps1')))
 }

@@ -9,16 +9,8 @@ $ErrorActionPreference = 'Stop'
 $module = if ($env:DELAYED_MODULE) { $env:DELAYED_MODULE } else { Join-Path $PSScriptRoot '../out/Delayed/Delayed.psd1' }
 Import-Module $module
 
-function Start-Child([string] $Script) {
-    # A pwsh of the same kind as this one, with the module loaded.
-    $exe = [Environment]::ProcessPath
-    $start = [Diagnostics.ProcessStartInfo]::new($exe)
-    if ([IO.Path]::GetFileNameWithoutExtension($exe) -eq 'dotnet') { $start.ArgumentList.Add((Join-Path $PSHOME 'pwsh.dll')) }
-    foreach ($a in '-NoProfile', '-NonInteractive', '-Command', "Import-Module '$module'; $Script") { $start.ArgumentList.Add($a) }
-    $start.RedirectStandardOutput = $true
-    $start.UseShellExecute = $false
-    [Diagnostics.Process]::Start($start)
-}
+Import-Module (Join-Path $PSScriptRoot '../tools/Pwsh.psm1')
+function Start-Child([string] $Script) { Start-PwshProcess -Script "Import-Module '$module'; $Script" }
 
 Import-Module (Join-Path $PSScriptRoot '../tools/LocalRedis.psm1')
 $server = Start-LocalRedis

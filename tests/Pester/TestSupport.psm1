@@ -5,6 +5,7 @@ Set-StrictMode -Version 3
 Add-Type -Path (Join-Path (Split-Path $env:DELAYED_MODULE) 'lib/StackExchange.Redis.dll')
 
 Import-Module (Join-Path $PSScriptRoot '../../tools/LocalRedis.psm1')
+Import-Module (Join-Path $PSScriptRoot '../../tools/Pwsh.psm1')
 
 function Start-TestRedis {
     $server = Start-LocalRedis
@@ -46,18 +47,10 @@ function Get-RedisKeys($Redis, [string] $Pattern = '*') {
 function New-QueueName { 'q' + [Guid]::NewGuid().ToString('N').Substring(0, 12) }
 
 function Start-PwshProcess {
-    # A fresh pwsh running $Script with the module imported; stdout is readable line by line.
+    # A fresh pwsh running $Script with the module imported (unless -WithoutModule).
     param([string] $Script, [hashtable] $Environment = @{}, [switch] $WithoutModule)
-    $pwsh = $env:DELAYED_PWSH -split [IO.Path]::PathSeparator
-    $start = [System.Diagnostics.ProcessStartInfo]::new($pwsh[0])
     $import = if ($WithoutModule) { '' } else { "Import-Module '$env:DELAYED_MODULE'; " }
-    foreach ($a in @($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-Command', "$import$Script")) { $start.ArgumentList.Add($a) }
-    foreach ($key in $Environment.Keys) { $start.Environment[$key] = [string]$Environment[$key] }
-    $start.RedirectStandardOutput = $true
-    $start.RedirectStandardError = $true
-    $start.UseShellExecute = $false
-    $process = [System.Diagnostics.Process]::Start($start)
-    $process
+    Pwsh\Start-PwshProcess -Script "$import$Script" -Environment $Environment
 }
 
 function Wait-Line($Process, [string] $Prefix, [int] $Seconds = 60) {

@@ -17,8 +17,6 @@ internal sealed class ByteBufferWriter : IBufferWriter<byte>
 
     public byte[] ToArray() => WrittenSpan.ToArray();
 
-    public void Clear() => _written = 0;
-
     public void Advance(int count) => _written += count;
 
     public Memory<byte> GetMemory(int sizeHint = 0)

@@ -49,7 +49,10 @@ public sealed class QueueKeys
     /// <summary>The Redis Cluster hash tag of the name, e.g. "{jobs}", or "" when it has none.</summary>
     public string HashTag { get; }
 
-    /// <summary>The protocol's own keys and this implementation's extension keys, for Clear.</summary>
+    /// <summary>
+    /// The protocol's own keys and this implementation's extension keys, in the order of the queue scripts'
+    /// KEYS (LuaScripts): tasks, tokens, processing, inflight, workers, control.
+    /// </summary>
     public string[] All => new[] { Tasks, Tokens, Processing, InFlight, Workers, Control };
 
     private static string FindHashTag(string name)

@@ -15,7 +15,6 @@ public sealed class DelayedQueue
     internal const int TokenBatch = 1000;
 
     private static readonly RedisValue Token = "1";
-    private static readonly RedisValue[] TokenRun = Repeat(Token, TokenBatch);
     private readonly RedisKey _tasks, _tokens, _processing, _inFlight, _workers, _control;
     private readonly RedisKey[] _scriptKeys;
 
@@ -30,7 +29,7 @@ public sealed class DelayedQueue
         _inFlight = Keys.InFlight;
         _workers = Keys.Workers;
         _control = Keys.Control;
-        _scriptKeys = new[] { _tasks, _tokens, _processing, _inFlight, _workers, _control };
+        _scriptKeys = Array.ConvertAll(Keys.All, k => (RedisKey)k);
     }
 
     public string Name => Keys.Name;
@@ -59,7 +58,7 @@ public sealed class DelayedQueue
             values[i] = tasks[i] ?? throw new ArgumentException("A task to enqueue is null.", nameof(tasks));
         var transaction = Db.CreateTransaction();
         var pushTasks = transaction.ListRightPushAsync(_tasks, values);
-        var pushTokens = transaction.ListRightPushAsync(_tokens, values.Length <= TokenBatch ? Slice(TokenRun, values.Length) : Repeat(Token, values.Length));
+        var pushTokens = transaction.ListRightPushAsync(_tokens, Repeat(Token, values.Length));
         await ExecuteAsync(transaction, pushTasks, pushTokens).ConfigureAwait(false);
     }
 
@@ -281,13 +280,5 @@ public sealed class DelayedQueue
         var values = new RedisValue[count];
         for (var i = 0; i < count; i++) values[i] = value;
         return values;
-    }
-
-    private static RedisValue[] Slice(RedisValue[] values, int count)
-    {
-        if (count == values.Length) return values;
-        var slice = new RedisValue[count];
-        Array.Copy(values, slice, count);
-        return slice;
     }
 }

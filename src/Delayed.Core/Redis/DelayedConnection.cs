@@ -25,8 +25,6 @@ public sealed class DelayedConnection : IDisposable
 
     public IDatabase Database => _shared.GetDatabase();
 
-    public bool IsConnected => _shared.IsConnected;
-
     /// <summary>Connects with a StackExchange.Redis configuration string (e.g. "localhost:6379,password=…").</summary>
     public static async Task<DelayedConnection> ConnectAsync(string configuration)
     {

@@ -21,9 +21,15 @@ public abstract class DelayedCmdlet : PSCmdlet, IDisposable
     /// <summary>Waits for Redis on the pipeline thread, turning failures into terminating errors that say what to do.</summary>
     protected T Await<T>(Task<T> task, object? target = null)
     {
+        Await((Task)task, target);
+        return task.Result;
+    }
+
+    protected void Await(Task task, object? target = null)
+    {
         try
         {
-            return task.GetAwaiter().GetResult();
+            task.GetAwaiter().GetResult();
         }
         catch (Exception e) when (ToErrorRecord(e, target) is { } record)
         {
@@ -31,8 +37,6 @@ public abstract class DelayedCmdlet : PSCmdlet, IDisposable
             throw; // not reached
         }
     }
-
-    protected void Await(Task task, object? target = null) => Await(task.ContinueWith(t => { t.GetAwaiter().GetResult(); return true; }, TaskScheduler.Default), target);
 
     /// <summary>An error record for the failures users can act on; null for anything else.</summary>
     internal static ErrorRecord? ToErrorRecord(Exception e, object? target) => Failures.Classify(e) switch
