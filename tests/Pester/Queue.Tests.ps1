@@ -17,14 +17,24 @@ Describe 'New-DelayedQueue' {
     }
 
     It 'never shows the password, not even when the server is unreachable' {
-        $queue = New-DelayedQueue jobs -Redis "$($redis.Configuration),password=" # no AUTH is sent for an empty password
-        (($queue | Format-List * | Out-String) + ($queue | Format-Table | Out-String) + "$queue") | Should -Not -Match 'password'
+        $secured = Start-LocalRedis
+        try {
+            $admin = [StackExchange.Redis.ConnectionMultiplexer]::Connect("$($secured.Configuration),allowAdmin=true")
+            $admin.GetDatabase().Execute('CONFIG', 'SET', 'requirepass', 'hunter2secret') | Out-Null
+            $admin.Dispose()
+            $queue = New-DelayedQueue jobs -Redis "$($secured.Configuration),password=hunter2secret"
+            Add-DelayedTask $queue m:f # the password works
+            $shown = ($queue | Format-List * -Force | Out-String) + ($queue | Format-Table | Out-String) + "$queue" +
+                ($queue | ConvertTo-Json -Depth 4) + (Get-DelayedQueue $queue | Format-List * | Out-String)
+            $shown | Should -Match ([regex]::Escape($secured.Configuration))
+            $shown | Should -Not -Match 'hunter2secret'
+        } finally { Stop-LocalRedis $secured }
         $failure = $null
         try { New-DelayedQueue jobs -Redis '127.0.0.1:1,password=hunter2secret,connectTimeout=500' -ErrorAction Stop } catch { $failure = $_ }
         $failure | Should -Not -BeNullOrEmpty
         $failure.FullyQualifiedErrorId | Should -BeLike 'RedisUnreachable*'
         $failure.ToString() | Should -BeLike '*127.0.0.1:1*'
-        $failure.ToString() | Should -Not -Match 'hunter2secret'
+        ($failure | Format-List * -Force | Out-String) + $failure.Exception.ToString() | Should -Not -Match 'hunter2secret'
     }
 
     It 'uses $env:DELAYED_REDIS by default' {

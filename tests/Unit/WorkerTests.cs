@@ -262,13 +262,16 @@ public class WorkerTests
             ids.Add(c.WorkerId);
             // Only four tasks running at the same time can pass this barrier.
             if (!barrier.SignalAndWait(TimeSpan.FromSeconds(10))) throw new TimeoutException("tasks did not run concurrently");
-            Interlocked.Exchange(ref inFlightSeen, await _redis.Db.HashLengthAsync(queue.Keys.Processing));
+            // Every task reads after the barrier and none is released before its own read, so the first read sees all four.
+            var held = await _redis.Db.HashLengthAsync(queue.Keys.Processing);
+            long seen;
+            while (held > (seen = Interlocked.Read(ref inFlightSeen)) && Interlocked.CompareExchange(ref inFlightSeen, held, seen) != seen) { }
         }), options);
         var summary = await worker.RunAsync();
         Assert.Equal(4, summary.Succeeded);
         Assert.Equal(4, ids.Distinct().Count());
         Assert.Equal(4, worker.WorkerIds.Count);
-        Assert.True(Interlocked.Read(ref inFlightSeen) >= 1);
+        Assert.Equal(4, Interlocked.Read(ref inFlightSeen)); // four tasks held under four ids at once
         await AssertNothingInFlight(queue, worker);
     }
 
