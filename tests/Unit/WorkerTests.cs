@@ -276,6 +276,60 @@ public class WorkerTests
     }
 
     [Fact]
+    public async Task BlockingHandlersHoldTheirSlotsOwnThreads_AndRedisStaysResponsive()
+    {
+        const int slots = 16; // far more than the cores: blocked pool threads would starve the Redis client
+        var queue = _redis.NewQueue();
+        await queue.EnqueueAsync(Enumerable.Range(0, slots).Select(i => TaskEncoder.EncodePython("m:block", new object[] { i }, null, 0)).ToList());
+        using var arrived = new CountdownEvent(slots);
+        using var release = new ManualResetEventSlim();
+        var onPoolThread = 0;
+        var log = new EventLog();
+        var options = Options(log);
+        options.Concurrency = slots;
+        var worker = new DelayedWorker(queue, new DelegateRegistry().Add("m:block", _ =>
+        {
+            if (Thread.CurrentThread.IsThreadPoolThread) Interlocked.Increment(ref onPoolThread);
+            arrived.Signal();
+            release.Wait(TimeSpan.FromSeconds(30)); // a synchronous handler that blocks, as ordinary .NET code does
+        }), options);
+        var run = worker.RunAsync();
+        try
+        {
+            Assert.True(await Task.Run(() => arrived.Wait(TimeSpan.FromSeconds(20))), "the blocking handlers did not all start");
+            // Every slot is blocked in its handler, and the shared connection still answers at once.
+            Assert.Equal(slots, await _redis.Db.HashLengthAsync(queue.Keys.Processing));
+            Assert.Equal(0, await queue.GetLengthAsync().WaitAsync(TimeSpan.FromSeconds(2)));
+        }
+        finally
+        {
+            release.Set();
+        }
+        var summary = await run.WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.Equal(slots, summary.Succeeded);
+        Assert.Equal(0, onPoolThread);
+        Assert.Empty(log.Of(WorkerEventKind.WorkerError));
+        await AssertNothingInFlight(queue, worker);
+    }
+
+    [Fact]
+    public async Task EachHandlerCallSeesTheWorkersExecutionContext_NotWhatAnEarlierTaskLeftInIt()
+    {
+        var queue = _redis.NewQueue();
+        await queue.EnqueueAsync(new[] { TaskEncoder.EncodePython("m:context", new object[] { 1 }, null, 0), TaskEncoder.EncodePython("m:context", new object[] { 2 }, null, 0) });
+        var ambient = new AsyncLocal<string>();
+        var seen = new List<string?>();
+        ambient.Value = "set by the caller";
+        var summary = await new DelayedWorker(queue, new DelegateRegistry().Add("m:context", c =>
+        {
+            seen.Add(ambient.Value);
+            ambient.Value = $"left by task {c.Task.Arguments[0]}"; // one slot runs both tasks, one after the other
+        }), Options()).RunAsync();
+        Assert.Equal(2, summary.Succeeded);
+        Assert.Equal(new[] { "set by the caller", "set by the caller" }, seen);
+    }
+
+    [Fact]
     public async Task ATaskTimeoutSignalsTheHandlersToken_AndCountsAsAFailure()
     {
         var queue = _redis.NewQueue();

@@ -117,6 +117,7 @@ public sealed class DelayedConnection : IDisposable
         }
         if (options.EndPoints.Count == 0)
             throw new ArgumentException("The Redis configuration names no server; give host:port, e.g. localhost:6379.", nameof(configuration));
+        options.SocketManager = SocketManager.ThreadPool;
         return options;
     }
 

@@ -54,6 +54,7 @@ public sealed class DelayedWorker
         var clock = Stopwatch.StartNew();
         var ids = new List<string>();
         var blocking = new List<BlockingConnection>();
+        var handlerThreads = new List<HandlerThread>();
         using var keepAliveStop = new CancellationTokenSource();
         Task? keepAliveTask = null;
         try
@@ -67,7 +68,8 @@ public sealed class DelayedWorker
             await _keepAlive.RefreshAsync().ConfigureAwait(false);
             keepAliveTask = Task.Run(() => _keepAlive.RunAsync(keepAliveStop.Token));
             foreach (var _ in ids) blocking.Add(await _queue.Connection.OpenBlockingAsync(_options.DequeueTimeout).ConfigureAwait(false));
-            await Task.WhenAll(ids.Select((id, slot) => Task.Run(() => RunSlotAsync(id, blocking[slot], stop)))).ConfigureAwait(false);
+            for (var slot = 0; slot < ids.Count; slot++) handlerThreads.Add(new HandlerThread($"Delayed worker slot {slot + 1}"));
+            await Task.WhenAll(ids.Select((id, slot) => Task.Run(() => RunSlotAsync(id, blocking[slot], handlerThreads[slot], stop)))).ConfigureAwait(false);
         }
         finally
         {
@@ -76,6 +78,7 @@ public sealed class DelayedWorker
             // Only after the keep-alive loop has ended, so no SETEX can follow the DEL (D10).
             foreach (var id in ids) await GoOfflineAsync(id).ConfigureAwait(false);
             foreach (var connection in blocking) connection.Dispose();
+            foreach (var thread in handlerThreads) thread.Dispose();
         }
         return new WorkerSummary
         {
@@ -107,7 +110,7 @@ public sealed class DelayedWorker
         }
     }
 
-    private async Task RunSlotAsync(string id, BlockingConnection blocking, CancellationToken stop)
+    private async Task RunSlotAsync(string id, BlockingConnection blocking, HandlerThread handlerThread, CancellationToken stop)
     {
         var backoff = new Backoff(_options.InitialBackoff, _options.MaxBackoff);
         Held? held = null;
@@ -161,12 +164,12 @@ public sealed class DelayedWorker
                 Unreserve(); // a timeout, or a surplus token (D1): not an error, no back-off
                 continue;
             }
-            held = await ExecuteAsync(id, claimed, stamp, stop).ConfigureAwait(false);
+            held = await ExecuteAsync(id, claimed, stamp, handlerThread, stop).ConfigureAwait(false);
         }
         if (held is not null) await FinishLastAsync(id, held).ConfigureAwait(false);
     }
 
-    private async Task<Held> ExecuteAsync(string id, byte[] raw, string stamp, CancellationToken stop)
+    private async Task<Held> ExecuteAsync(string id, byte[] raw, string stamp, HandlerThread handlerThread, CancellationToken stop)
     {
         DelayedTask task;
         try
@@ -193,7 +196,10 @@ public sealed class DelayedWorker
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(stop, timeout.Token);
         try
         {
-            await handler.InvokeAsync(new TaskContext(task, _queue.Name, id, cancel.Token, timeout.Token)).ConfigureAwait(false);
+            var context = new TaskContext(task, _queue.Name, id, cancel.Token, timeout.Token);
+            await (handler is ISelfDispatchingTaskHandler
+                ? handler.InvokeAsync(context)
+                : handlerThread.RunAsync(() => handler.InvokeAsync(context))).ConfigureAwait(false);
             Interlocked.Increment(ref _succeeded);
             Emit(new WorkerEvent(WorkerEventKind.TaskSucceeded, _queue.Name, id, task, duration: clock.Elapsed));
             return new Held(stamp, null);

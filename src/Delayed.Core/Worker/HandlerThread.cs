@@ -1,0 +1,77 @@
+using System;
+using System.Collections.Concurrent;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace Delayed.Core.Worker;
+
+/// <summary>
+/// One slot's own thread for starting handler calls. A handler's synchronous part (all of a synchronous .NET
+/// method) runs here, so a handler that blocks holds this thread and never a thread-pool thread: the Redis
+/// client reads its replies and the keep-alive loop runs on the thread pool, and with a few cores a pool
+/// starved by blocked handlers would delay both by seconds (Redis timeouts, liveness keys at risk).
+/// </summary>
+internal sealed class HandlerThread : IDisposable
+{
+    private readonly BlockingCollection<Call> _calls = new();
+    private readonly Thread _thread;
+
+    public HandlerThread(string name)
+    {
+        // A background thread: a handler that never returns must not keep the process alive after the worker.
+        _thread = new Thread(Run) { IsBackground = true, Name = name };
+        _thread.Start();
+    }
+
+    /// <summary>Starts <paramref name="start"/> on this thread; completes when the task it returns completes.</summary>
+    public Task RunAsync(Func<Task> start)
+    {
+        var call = new Call(start, ExecutionContext.Capture());
+        _calls.Add(call);
+        return call.Started.Task.Unwrap();
+    }
+
+    /// <summary>Lets the thread end once the call it runs (if any) has returned.</summary>
+    public void Dispose() => _calls.CompleteAdding();
+
+    private void Run()
+    {
+        foreach (var call in _calls.GetConsumingEnumerable()) call.Start();
+        _calls.Dispose();
+    }
+
+    private sealed class Call
+    {
+        private static readonly ContextCallback StartInContext = state => ((Call)state!).StartHere();
+        private readonly Func<Task> _start;
+        private readonly ExecutionContext? _context;
+
+        public Call(Func<Task> start, ExecutionContext? context)
+        {
+            _start = start;
+            _context = context;
+        }
+
+        // Continuations run on the pool, not on this thread, which is needed for the next call.
+        public TaskCompletionSource<Task> Started { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public void Start()
+        {
+            // The caller's execution context (AsyncLocal values, culture flow) goes with the call.
+            if (_context is null) StartHere();
+            else ExecutionContext.Run(_context, StartInContext, this);
+        }
+
+        private void StartHere()
+        {
+            try
+            {
+                Started.SetResult(_start() ?? Task.CompletedTask);
+            }
+            catch (Exception e)
+            {
+                Started.SetResult(Task.FromException(e));
+            }
+        }
+    }
+}
