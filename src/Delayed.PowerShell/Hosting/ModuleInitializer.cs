@@ -48,11 +48,13 @@ public sealed class ModuleInitializer : IModuleAssemblyInitializer
 
         private static Assembly? Resolve(object? sender, ResolveEventArgs args)
         {
-            var name = new AssemblyName(args.Name).Name;
+            var requested = new AssemblyName(args.Name);
             foreach (var directory in new[] { _lib!, _moduleDirectory! })
             {
-                var path = Path.Combine(directory, name + ".dll");
-                if (File.Exists(path)) return Assembly.LoadFrom(path);
+                var path = Path.Combine(directory, requested.Name + ".dll");
+                // Never hand an older version than asked for: another module's request is not ours to break.
+                if (File.Exists(path) && (requested.Version is null || AssemblyName.GetAssemblyName(path).Version >= requested.Version))
+                    return Assembly.LoadFrom(path);
             }
             return null;
         }
