@@ -62,6 +62,13 @@ Describe 'Get-DelayedTask' {
         @(Get-DelayedTask $queue -Skip 24).Position | Should -Be @(24)
     }
 
+    It 'shows every argument in its table: positional ones, then parameters; lists and maps as JSON' {
+        $other = New-DelayedQueue (New-QueueName) -Redis $redis.Configuration
+        Add-DelayedTask $other 'Sync-Folder' @('a', 'b'), 7 -Parameter ([ordered]@{ Deep = $true; When = $null; Map = @{ x = 1 } })
+        $table = Get-DelayedTask $other | Format-Table | Out-String -Width 200
+        $table | Should -Match ([regex]::Escape('["a","b"], 7, Deep=True, When=$null, Map={"x":1}'))
+    }
+
     It 'answers -First 10 on a queue of 1,000,000 tasks with one range read, not a scan' {
         $big = New-DelayedQueue (New-QueueName) -Redis $redis.Configuration
         $chunk = [StackExchange.Redis.RedisValue[]]::new(10000)
@@ -219,6 +226,10 @@ Describe 'Stop-DelayedWorker and Get-DelayedWorker' {
             $worker.Host | Should -Be ([Environment]::MachineName)
             $worker.Alive | Should -BeTrue
             $worker.SinceLastRefresh.TotalSeconds | Should -BeLessThan 16
+            # The table fits an 80-column console with everything an admin acts on.
+            $table = $worker | Format-Table | Out-String -Width 80
+            $table | Should -Match 'WorkerId\s+Host\s+PID\s+Alive\s+Refreshed\s+Stopping'
+            $table | Should -Match "$($worker.WorkerId)\s+$([regex]::Escape([Environment]::MachineName))\s+$($process.Id)\s+True\s+\d+ s ago\s+False"
             $worker | Stop-DelayedWorker -WhatIf
             Start-Sleep -Milliseconds 500
             $process.HasExited | Should -BeFalse

@@ -87,7 +87,10 @@ Describe 'Get-DelayedProcessing' {
             $task.WorkerProcessId | Should -Be $process.Id
             $task.WorkerStartedAt | Should -BeLessOrEqual $task.StartedAt
             $task.SinceLastRefresh.TotalSeconds | Should -BeLessOrEqual 2
-            ($queue | Get-DelayedProcessing | Format-Table | Out-String) | Should -Match 'hang\s+Python'
+            # The table fits an 80-column console with what finds a stuck task.
+            $table = $queue | Get-DelayedProcessing | Format-Table | Out-String -Width 80
+            $table | Should -Match 'Name\s+WorkerId\s+Alive\s+Running\s+Retry\s+Arguments'
+            $table | Should -Match "hang\s+$($task.WorkerId)\s+True\s+[\d.]+ s\s+2\s+web01, 3, Force=True"
         } finally { $process.Kill(); $process.WaitForExit() }
     }
 
