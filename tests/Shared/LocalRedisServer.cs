@@ -13,11 +13,30 @@ namespace Delayed.Testing;
 /// </summary>
 public sealed class LocalRedisServer : IDisposable
 {
-    private readonly Process _process;
+    private Process _process;
 
     public LocalRedisServer()
     {
         Port = FreePort();
+        _process = StartProcess();
+    }
+
+    public int Port { get; }
+
+    public string Configuration => $"127.0.0.1:{Port}";
+
+    /// <summary>Kills the server (its data goes with it) and, after <paramref name="downtime"/>, starts a new one on the same port.</summary>
+    public void Restart(TimeSpan downtime)
+    {
+        Stop();
+        Thread.Sleep(downtime);
+        _process = StartProcess();
+    }
+
+    public void Dispose() => Stop();
+
+    private Process StartProcess()
+    {
         var executable = Environment.GetEnvironmentVariable("DELAYED_REDIS_SERVER") ?? "redis-server";
         var start = new ProcessStartInfo(executable)
         {
@@ -27,26 +46,24 @@ public sealed class LocalRedisServer : IDisposable
         };
         foreach (var argument in new[] { "--port", Port.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning" })
             start.ArgumentList.Add(argument);
+        Process process;
         try
         {
-            _process = Process.Start(start) ?? throw new InvalidOperationException("redis-server did not start.");
+            process = Process.Start(start) ?? throw new InvalidOperationException("redis-server did not start.");
         }
         catch (System.ComponentModel.Win32Exception e)
         {
             throw new InvalidOperationException("redis-server was not found on PATH. Install it (Debian: apt-get install redis-server) or set DELAYED_REDIS_SERVER.", e);
         }
-        _process.OutputDataReceived += (_, _) => { };
-        _process.ErrorDataReceived += (_, _) => { };
-        _process.BeginOutputReadLine();
-        _process.BeginErrorReadLine();
-        WaitUntilListening();
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        WaitUntilListening(process);
+        return process;
     }
 
-    public int Port { get; }
-
-    public string Configuration => $"127.0.0.1:{Port}";
-
-    public void Dispose()
+    private void Stop()
     {
         try
         {
@@ -62,12 +79,12 @@ public sealed class LocalRedisServer : IDisposable
         _process.Dispose();
     }
 
-    private void WaitUntilListening()
+    private void WaitUntilListening(Process process)
     {
         var deadline = DateTime.UtcNow.AddSeconds(10);
         while (DateTime.UtcNow < deadline)
         {
-            if (_process.HasExited) throw new InvalidOperationException($"redis-server exited with code {_process.ExitCode} on start.");
+            if (process.HasExited) throw new InvalidOperationException($"redis-server exited with code {process.ExitCode} on start.");
             try
             {
                 using var client = new TcpClient();

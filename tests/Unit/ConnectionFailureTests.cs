@@ -7,12 +7,13 @@ using Delayed.Core.Codec;
 using Delayed.Core.Queue;
 using Delayed.Core.Redis;
 using Delayed.Core.Worker;
+using Delayed.Testing;
 using StackExchange.Redis;
 using Xunit;
 
 namespace Delayed.Tests;
 
-/// <summary>At-least-once when the worker's connections are cut while it drains a queue.</summary>
+/// <summary>Workers whose connections are cut, or whose Redis restarts, go on without losing a task.</summary>
 [Collection("redis")]
 public class ConnectionFailureTests
 {
@@ -69,6 +70,67 @@ public class ConnectionFailureTests
         // A token taken by a BLPOP whose reply was cut is gone; the sweep repairs the count.
         await probe.SweepAsync();
         Assert.Equal(0, await _redis.Db.ListLengthAsync(probe.Keys.Tokens));
+    }
+
+    [Fact]
+    public async Task AWorkerRidesOutARedisRestart_AndRunsTasksEnqueuedAfterIt()
+    {
+        using var server = new LocalRedisServer(); // its own server: this one goes down
+        using var connection = await DelayedConnection.ConnectAsync(server.Configuration);
+        var queue = new DelayedQueue(connection, "restarted");
+        var ran = new ConcurrentQueue<long>();
+        var log = new EventLog();
+        var options = new WorkerOptions
+        {
+            Concurrency = 2,
+            DequeueTimeout = TimeSpan.FromMilliseconds(100),
+            KeepAliveInterval = TimeSpan.FromMilliseconds(500),
+            InitialBackoff = TimeSpan.FromMilliseconds(50),
+            MaxBackoff = TimeSpan.FromMilliseconds(500),
+            OnEvent = log.Add,
+        };
+        using var stop = new CancellationTokenSource();
+        var worker = new DelayedWorker(queue, new DelegateRegistry().Add("m:mark", c => ran.Enqueue((long)c.Task.Arguments[0]!)), options);
+        var run = worker.RunAsync(stop.Token);
+
+        await queue.EnqueueAsync(TaskEncoder.EncodePython("m:mark", new object[] { 1 }, null, 0));
+        await WaitUntil(() => ran.Contains(1), "the task enqueued before the restart did not run");
+        server.Restart(TimeSpan.FromSeconds(2)); // down for two seconds; the new server starts empty
+
+        await WaitUntilAsync(async () =>
+        {
+            try
+            {
+                await queue.EnqueueAsync(TaskEncoder.EncodePython("m:mark", new object[] { 2 }, null, 0));
+                return true;
+            }
+            catch (RedisException)
+            {
+                return false; // the client has not reconnected yet
+            }
+        }, "the client did not reconnect");
+        await WaitUntil(() => ran.Contains(2), "the running worker did not take a task enqueued after the restart");
+        // The keep-alive loop wrote the liveness keys again on the empty server.
+        await WaitUntilAsync(async () => (await Task.WhenAll(worker.WorkerIds.Select(id => connection.Database.KeyExistsAsync(id)))).All(e => e),
+            "the liveness keys were not written again");
+
+        stop.Cancel();
+        await run.WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.NotEmpty(log.Of(WorkerEventKind.WorkerError)); // it saw the server go, and went on
+        Assert.Equal(new long[] { 1, 2 }, ran.ToArray());
+        Assert.Equal(0, await connection.Database.HashLengthAsync(queue.Keys.Processing));
+    }
+
+    private static Task WaitUntil(Func<bool> condition, string failure) => WaitUntilAsync(() => Task.FromResult(condition()), failure);
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition, string failure)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException(failure);
+            await Task.Delay(50);
+        }
     }
 
     private async Task<long> CutConnectionsAsync()
