@@ -42,6 +42,26 @@ Describe 'New-DelayedQueue' {
         try { (New-DelayedQueue jobs).Redis | Should -Be $redis.Configuration } finally { Remove-Item Env:DELAYED_REDIS }
     }
 
+    It 'says what is wrong with a configuration string, in PowerShell terms' {
+        $failure = $null
+        try { New-DelayedQueue jobs -Redis 'password=hunter2secret' -ErrorAction Stop } catch { $failure = $_ }
+        $failure.FullyQualifiedErrorId | Should -BeLike 'InvalidArgument*'
+        "$failure" | Should -BeLike '*names no server; give host:port*'
+        "$failure" | Should -Not -Match '\(Parameter '
+        ($failure | Format-List * -Force | Out-String) | Should -Not -Match 'hunter2secret'
+    }
+
+    It 'tells, when a bare queue name cannot reach its server, which server that is and how to choose another' {
+        $env:DELAYED_REDIS = '127.0.0.1:1,password=hunter2secret,connectTimeout=500'
+        try {
+            $failure = $null
+            try { Add-DelayedTask jobs m:f -ErrorAction Stop } catch { $failure = $_ }
+            "$failure" | Should -BeLike "*queue name 'jobs' stands for a queue on the default Redis server, 127.0.0.1:1 (from `$env:DELAYED_REDIS)*"
+            "$failure" | Should -BeLike '*Cannot connect to Redis at 127.0.0.1:1*New-DelayedQueue jobs -Redis host:port*'
+            ($failure | Format-List * -Force | Out-String) + $failure.Exception.ToString() | Should -Not -Match 'hunter2secret'
+        } finally { Remove-Item Env:DELAYED_REDIS }
+    }
+
     It 'shares one connection per configuration' {
         $a = New-DelayedQueue a -Redis $redis.Configuration
         $clients = $redis.Db.Execute('CLIENT', 'LIST').ToString() -split "`n" | Where-Object { $_ }

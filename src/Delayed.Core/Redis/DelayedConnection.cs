@@ -100,6 +100,9 @@ public sealed class DelayedConnection : IDisposable
 
     public override string ToString() => DisplayName;
 
+    /// <summary>The server a configuration string names, as users should see it (never the password); throws ArgumentException when it is not valid.</summary>
+    public static string DisplayNameOf(string configuration) => Describe(Parse(configuration));
+
     internal static ConfigurationOptions Parse(string configuration)
     {
         if (string.IsNullOrWhiteSpace(configuration))

@@ -47,7 +47,23 @@ public abstract class DelayedCmdlet : PSCmdlet, IDisposable
             "RedisUnavailable", ErrorCategory.ConnectionError, target),
         FailureKind.ServerError => new ErrorRecord(e, "RedisError", ErrorCategory.InvalidOperation, target),
         FailureKind.InvalidData => new ErrorRecord(e, "NotPlainData", ErrorCategory.InvalidData, target),
-        FailureKind.InvalidArgument => new ErrorRecord(e, "InvalidArgument", ErrorCategory.InvalidArgument, target),
+        FailureKind.InvalidArgument => new ErrorRecord(e, "InvalidArgument", ErrorCategory.InvalidArgument, target)
+        {
+            ErrorDetails = new ErrorDetails(WithoutParameterName((ArgumentException)e)),
+        },
         _ => null,
     };
+
+    /// <summary>The message alone: the .NET parameter name it ends with means nothing at a PowerShell prompt.</summary>
+    internal static string WithoutParameterName(ArgumentException e)
+    {
+        var message = e.Message;
+        if (e.ParamName is not { } name) return message;
+        foreach (var suffix in new[] { $" (Parameter '{name}')", Environment.NewLine + "Parameter name: " + name })
+        {
+            var at = message.IndexOf(suffix, StringComparison.Ordinal);
+            if (at >= 0) return message.Remove(at, suffix.Length);
+        }
+        return message;
+    }
 }

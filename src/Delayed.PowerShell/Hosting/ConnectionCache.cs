@@ -14,8 +14,10 @@ internal static class ConnectionCache
     private static readonly ConcurrentDictionary<string, Lazy<Task<DelayedConnection>>> Connections = new(StringComparer.Ordinal);
 
     /// <summary>The configuration used when none is given: $env:DELAYED_REDIS, else localhost:6379.</summary>
-    public static string DefaultConfiguration =>
-        Environment.GetEnvironmentVariable("DELAYED_REDIS") is { Length: > 0 } configured ? configured : "localhost:6379";
+    public static string DefaultConfiguration => DefaultIsConfigured ? Environment.GetEnvironmentVariable("DELAYED_REDIS")! : "localhost:6379";
+
+    /// <summary>Whether $env:DELAYED_REDIS names the default server.</summary>
+    public static bool DefaultIsConfigured => Environment.GetEnvironmentVariable("DELAYED_REDIS") is { Length: > 0 };
 
     /// <summary>The connection for a configuration if one is already open: tab completion never waits on a connect.</summary>
     public static DelayedConnection? TryGetOpen(string configuration) =>
