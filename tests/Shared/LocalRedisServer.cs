@@ -1,6 +1,7 @@
 using System;
 using System.Diagnostics;
 using System.IO;
+using System.Linq;
 using System.Net;
 using System.Net.Sockets;
 using System.Threading;
@@ -13,10 +14,13 @@ namespace Delayed.Testing;
 /// </summary>
 public sealed class LocalRedisServer : IDisposable
 {
+    private readonly string[] _extraArguments;
     private Process _process;
 
-    public LocalRedisServer()
+    /// <param name="extraArguments">More redis-server options, e.g. for a cluster node.</param>
+    public LocalRedisServer(params string[] extraArguments)
     {
+        _extraArguments = extraArguments;
         Port = FreePort();
         _process = StartProcess();
     }
@@ -44,7 +48,7 @@ public sealed class LocalRedisServer : IDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var argument in new[] { "--port", Port.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning" })
+        foreach (var argument in new[] { "--port", Port.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning" }.Concat(_extraArguments))
             start.ArgumentList.Add(argument);
         Process process;
         try

@@ -23,6 +23,11 @@ public sealed class DelayedQueue
         if (string.IsNullOrEmpty(name)) throw new ArgumentException("A queue needs a name.", nameof(name));
         Connection = connection;
         Keys = new QueueKeys(name);
+        if (Keys.HashTag.Length == 0 && connection.IsCluster)
+            throw new ArgumentException(
+                $"Redis at {connection.DisplayName} is a cluster, where all keys of a queue must share one slot: give the queue a hash tag, " +
+                $"e.g. '{{{name}}}' (its keys are then {{{name}}}, {{{name}}}_noti, {{{name}}}_processing). Python and Go workers must use the same name.",
+                nameof(name));
         _tasks = Keys.Tasks;
         _tokens = Keys.Tokens;
         _processing = Keys.Processing;
@@ -76,7 +81,18 @@ public sealed class DelayedQueue
     /// <summary>One atomic sweep: recover tasks of dead workers, repair the token count.</summary>
     public async Task<SweepResult> SweepAsync()
     {
-        var result = (RedisResult[])(await Db.ScriptEvaluateAsync(LuaScripts.Sweep, _scriptKeys, new RedisValue[] { TokenBatch }).ConfigureAwait(false))!;
+        RedisResult[] result;
+        try
+        {
+            result = (RedisResult[])(await Db.ScriptEvaluateAsync(LuaScripts.Sweep, _scriptKeys, new RedisValue[] { TokenBatch }).ConfigureAwait(false))!;
+        }
+        catch (RedisServerException e) when (e.Message.Contains("non local key") || e.Message.Contains("same slot"))
+        {
+            throw new RedisServerException(
+                $"Queue '{Name}' has an in-flight task under a worker id outside the queue's cluster slot (a Python or Go worker?), " +
+                $"so the sweep cannot check that worker's liveness. Run such workers with ids that start with '{Keys.HashTag}', " +
+                $"or keep the queue on a single Redis instance. Redis said: {e.Message}");
+        }
         return new SweepResult(Name, (long)result[0], (long)result[1]);
     }
 

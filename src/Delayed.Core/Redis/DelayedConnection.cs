@@ -25,6 +25,9 @@ public sealed class DelayedConnection : IDisposable
 
     public IDatabase Database => _shared.GetDatabase();
 
+    /// <summary>Whether the server is a Redis Cluster, where every key a script or transaction touches must share one slot.</summary>
+    public bool IsCluster => Array.Exists(_shared.GetServers(), server => server.ServerType == ServerType.Cluster);
+
     /// <summary>Connects with a StackExchange.Redis configuration string (e.g. "localhost:6379,password=…").</summary>
     public static async Task<DelayedConnection> ConnectAsync(string configuration)
     {
