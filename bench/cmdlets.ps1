@@ -10,30 +10,38 @@ $examples = Join-Path (Split-Path (Split-Path $env:DELAYED_MODULE)) 'examples/De
 $server = Start-LocalRedis
 try {
     $queue = New-DelayedQueue bench -Redis $server.Configuration -DequeueTimeout '00:00:00.1'
-    function Report([string] $What, [double] $Value) { '{0,-45} {1,12:N2} {2}' -f $What, $Value, 'tasks/s' }
+    function Report([string] $What, [double] $Value, [string] $Unit = 'tasks/s') { '{0,-45} {1,12:N2} {2}' -f $What, $Value, $Unit }
+    # A rate, and the bytes this pwsh process allocated per task meanwhile.
+    function Measure-Run([string] $What, [int] $Count, [scriptblock] $Run) {
+        $allocated = [GC]::GetTotalAllocatedBytes($true)
+        $clock = [Diagnostics.Stopwatch]::StartNew()
+        & $Run
+        $seconds = $clock.Elapsed.TotalSeconds
+        Report $What ($Count / $seconds)
+        Report '  allocated per task' (([GC]::GetTotalAllocatedBytes($true) - $allocated) / $Count) 'bytes'
+    }
     function Fill([string] $Name, [int] $Count) {
         1..$Count | ForEach-Object { [pscustomobject]@{ Name = $Name } } | Add-DelayedTask $queue -ProgressAction SilentlyContinue
     }
-    function Drain([int] $Count, [hashtable] $Parameters) {
-        $clock = [Diagnostics.Stopwatch]::StartNew()
-        $summary = Start-DelayedWorker $queue -StopWhenEmpty @Parameters
-        if ($summary.Succeeded -ne $Count) { throw "drained $($summary.Succeeded) of $Count" }
-        $summary.Succeeded / $clock.Elapsed.TotalSeconds
+    function Drain([string] $What, [int] $Count, [hashtable] $Parameters) {
+        Measure-Run $What $Count {
+            $summary = Start-DelayedWorker $queue -StopWhenEmpty @Parameters
+            if ($summary.Succeeded -ne $Count) { throw "drained $($summary.Succeeded) of $Count" }
+        }
     }
 
     $count = 100000
     $objects = 1..$count | ForEach-Object { [pscustomobject]@{ Name = 'noop'; ArgumentList = @($_, 'two') } }
-    $clock = [Diagnostics.Stopwatch]::StartNew()
-    $objects | Add-DelayedTask $queue -ProgressAction SilentlyContinue
-    Report 'Add-DelayedTask from a pipeline of 100,000' ($count / $clock.Elapsed.TotalSeconds)
-    Report 'Start-DelayedWorker, no-op scriptblock' (Drain $count @{ Handler = @{ noop = { param($a, $b) } } })
+    Measure-Run 'Add-DelayedTask from a pipeline of 100,000' $count { $objects | Add-DelayedTask $queue -ProgressAction SilentlyContinue }
+    Drain 'Start-DelayedWorker, no-op scriptblock' $count @{ Handler = @{ noop = { param($a, $b) } } }
 
     Fill noop 50000
-    Report 'no-op scriptblock, 4 runspaces' (Drain 50000 @{ Handler = @{ noop = { } }; Concurrency = 4 })
+    Drain 'no-op scriptblock, 4 runspaces' 50000 @{ Handler = @{ noop = { } }; Concurrency = 4 }
     Fill example:noop 50000
-    Report 'no-op .NET handler, 1 slot' (Drain 50000 @{ AssemblyPath = $examples })
+    Drain 'no-op .NET handler, 1 slot' 50000 @{ AssemblyPath = $examples }
     Fill example:noop 100000
-    Report 'no-op .NET handler, 8 slots' (Drain 100000 @{ AssemblyPath = $examples; Concurrency = 8 })
+    Drain 'no-op .NET handler, 8 slots' 100000 @{ AssemblyPath = $examples; Concurrency = 8 }
+    Report 'peak working set of this pwsh process' ((Get-Process -Id $PID).PeakWorkingSet64 / 1MB) 'MiB'
 } finally {
     Stop-LocalRedis $server
 }

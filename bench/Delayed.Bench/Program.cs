@@ -19,56 +19,64 @@ DelayedQueue NewQueue() => new(connection, $"bench{++queueNumber}");
 var task = TaskEncoder.EncodePython("bench:noop", new object[] { 1, "two" }, null, 0);
 
 Console.WriteLine($"Delayed core benchmark: {Environment.ProcessorCount} cores, .NET {Environment.Version}, Redis on 127.0.0.1:{server.Port}");
-Report("enqueue one by one (sequential)", await EnqueueSequential(20_000), "tasks/s");
-Report("enqueue one by one (64 concurrent callers)", await EnqueueConcurrent(100_000, 64), "tasks/s");
-Report("enqueue batched (1,000 per call)", await EnqueueBatched(500_000, 1000), "tasks/s");
-Report("drain, no-op handler, 1 slot", await Drain(50_000, 1), "tasks/s");
-Report("drain, no-op handler, 8 slots", await Drain(100_000, 8), "tasks/s");
+ReportRun("enqueue one by one (sequential)", await EnqueueSequential(20_000));
+ReportRun("enqueue one by one (64 concurrent callers)", await EnqueueConcurrent(100_000, 64));
+ReportRun("enqueue batched (1,000 per call)", await EnqueueBatched(500_000, 1000));
+ReportRun("drain, no-op handler, 1 slot", await Drain(50_000, 1));
+ReportRun("drain, no-op handler, 8 slots", await Drain(100_000, 8));
 var (p50, p99) = await Latency(1000);
 Report("enqueue-to-start latency p50", p50, "ms");
 Report("enqueue-to-start latency p99", p99, "ms");
+Report("managed heap after all runs (full GC)", GC.GetTotalMemory(forceFullCollection: true) / 1048576.0, "MiB");
+Report("peak working set of this process", Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0, "MiB");
+
+static void ReportRun(string what, Run run)
+{
+    Report(what, run.TasksPerSecond, "tasks/s");
+    Report("  allocated per task", run.BytesPerTask, "bytes");
+}
 
 static void Report(string what, double value, string unit) =>
     Console.WriteLine($"{what,-45} {value,12:N2} {unit}");
 
-async Task<double> EnqueueSequential(int count)
+async Task<Run> EnqueueSequential(int count)
 {
     var queue = NewQueue();
-    var clock = Stopwatch.StartNew();
+    var clock = Measure.Start();
     for (var i = 0; i < count; i++) await queue.EnqueueAsync(task);
-    return count / clock.Elapsed.TotalSeconds;
+    return clock.Stop(count);
 }
 
-async Task<double> EnqueueConcurrent(int count, int callers)
+async Task<Run> EnqueueConcurrent(int count, int callers)
 {
     var queue = NewQueue();
-    var clock = Stopwatch.StartNew();
+    var clock = Measure.Start();
     await Task.WhenAll(Enumerable.Range(0, callers).Select(async _ =>
     {
         for (var i = 0; i < count / callers; i++) await queue.EnqueueAsync(task);
     }));
-    return count / clock.Elapsed.TotalSeconds;
+    return clock.Stop(count);
 }
 
-async Task<double> EnqueueBatched(int count, int batchSize)
+async Task<Run> EnqueueBatched(int count, int batchSize)
 {
     var queue = NewQueue();
     var batch = Enumerable.Repeat(task, batchSize).ToArray();
-    var clock = Stopwatch.StartNew();
+    var clock = Measure.Start();
     for (var sent = 0; sent < count; sent += batchSize) await queue.EnqueueAsync(batch);
-    return count / clock.Elapsed.TotalSeconds;
+    return clock.Stop(count);
 }
 
-async Task<double> Drain(int count, int slots)
+async Task<Run> Drain(int count, int slots)
 {
     var queue = NewQueue();
     var batch = Enumerable.Repeat(task, 1000).ToArray();
     for (var sent = 0; sent < count; sent += batch.Length) await queue.EnqueueAsync(batch);
     var options = new WorkerOptions { Concurrency = slots, StopWhenEmpty = true, DequeueTimeout = TimeSpan.FromMilliseconds(100) };
-    var clock = Stopwatch.StartNew();
+    var clock = Measure.Start();
     var summary = await new DelayedWorker(queue, new NoOpRegistry(), options).RunAsync();
     if (summary.Succeeded != count) throw new InvalidOperationException($"drained {summary.Succeeded} of {count}");
-    return count / clock.Elapsed.TotalSeconds;
+    return clock.Stop(count);
 }
 
 async Task<(double P50, double P99)> Latency(int count)
@@ -117,4 +125,18 @@ sealed class LatencyRegistry : ITaskHandlerRegistry, ITaskHandler
         _started.TrySetResult(Stopwatch.GetTimestamp());
         return Task.CompletedTask;
     }
+}
+
+/// <summary>One measured run: its rate, and the bytes the whole process allocated per task meanwhile.</summary>
+readonly record struct Run(double TasksPerSecond, double BytesPerTask);
+
+sealed class Measure
+{
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private readonly long _allocated = GC.GetTotalAllocatedBytes(precise: true);
+
+    public static Measure Start() => new();
+
+    public Run Stop(int count) =>
+        new(count / _clock.Elapsed.TotalSeconds, (GC.GetTotalAllocatedBytes(precise: true) - _allocated) / (double)count);
 }
