@@ -30,6 +30,14 @@ try {
         }
     }
 
+    # Every path once before measuring: the figures are steady-state rates, not JIT tiering and first connects.
+    Fill noop 2000
+    Start-DelayedWorker $queue -StopWhenEmpty -Handler @{ noop = { } } | Out-Null
+    Fill noop 2000
+    Start-DelayedWorker $queue -StopWhenEmpty -Handler @{ noop = { } } -Concurrency 4 | Out-Null
+    Fill example:noop 2000
+    Start-DelayedWorker $queue -StopWhenEmpty -AssemblyPath $examples -Concurrency 8 | Out-Null
+
     $count = 100000
     $objects = 1..$count | ForEach-Object { [pscustomobject]@{ Name = 'noop'; ArgumentList = @($_, 'two') } }
     Measure-Run 'Add-DelayedTask from a pipeline of 100,000' $count { $objects | Add-DelayedTask $queue -ProgressAction SilentlyContinue }

@@ -19,6 +19,13 @@ DelayedQueue NewQueue() => new(connection, $"bench{++queueNumber}");
 var task = TaskEncoder.EncodePython("bench:noop", new object[] { 1, "two" }, null, 0);
 
 Console.WriteLine($"Delayed core benchmark: {Environment.ProcessorCount} cores, .NET {Environment.Version}, Redis on 127.0.0.1:{server.Port}");
+// Every path once before measuring: the figures are steady-state rates, not JIT tiering and first connects.
+await EnqueueSequential(5_000);
+await EnqueueConcurrent(10_000, 64);
+await EnqueueBatched(20_000, 1000);
+await Drain(5_000, 1);
+await Drain(10_000, 8);
+await Latency(200);
 ReportRun("enqueue one by one (sequential)", await EnqueueSequential(20_000));
 ReportRun("enqueue one by one (64 concurrent callers)", await EnqueueConcurrent(100_000, 64));
 ReportRun("enqueue batched (1,000 per call)", await EnqueueBatched(500_000, 1000));
