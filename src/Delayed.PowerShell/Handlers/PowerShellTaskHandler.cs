@@ -65,7 +65,8 @@ internal abstract class PowerShellTaskHandler : ISelfDispatchingTaskHandler
     {
         if (IsBindingFailure(e, command))
             return new TaskBindingException($"Task '{context.Task.Name}' cannot be bound to handler '{Name}': {e.Message}", e);
-        if (e is PipelineStoppedException && context.CancellationToken.IsCancellationRequested)
+        // The timeout token first: the stop it triggers can end the pipeline before the linked token is signalled.
+        if (e is PipelineStoppedException && (context.TimeoutToken.IsCancellationRequested || context.CancellationToken.IsCancellationRequested))
             return new OperationCanceledException(context.TimeoutToken.IsCancellationRequested
                 ? "The task ran past its timeout and was stopped."
                 : "The task was stopped with the pipeline that ran it (Ctrl+C).", e, context.CancellationToken);
