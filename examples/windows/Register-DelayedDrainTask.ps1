@@ -17,10 +17,13 @@ param(
     [string] $TaskName = "Delayed drain $Queue"
 )
 $ErrorActionPreference = 'Stop'
-$pwsh = (Get-Command pwsh.exe -ErrorAction SilentlyContinue)?.Source
-if (-not $pwsh) { $pwsh = (Get-Command powershell.exe).Source } # Windows PowerShell 5.1 works too
-$command = "Import-Module Delayed; . '$HandlersScript'; Start-DelayedWorker '$Queue' -StopWhenEmpty -LogFormat Json"
-$action = New-ScheduledTaskAction -Execute $pwsh -Argument "-NoProfile -NonInteractive -Command `"$command`""
+# No PowerShell 7-only syntax here: this script runs under Windows PowerShell 5.1 as well.
+$pwsh = Get-Command pwsh.exe -ErrorAction SilentlyContinue | Select-Object -First 1 -ExpandProperty Source
+if (-not $pwsh) { $pwsh = (Get-Command powershell.exe).Source } # Windows PowerShell 5.1 runs Delayed too
+function ConvertTo-Literal([string] $Text) { "'" + $Text.Replace("'", "''") + "'" }
+$command = "Import-Module Delayed; . $(ConvertTo-Literal $HandlersScript); Start-DelayedWorker $(ConvertTo-Literal $Queue) -StopWhenEmpty -LogFormat Json"
+# On the command line, a double quote inside the quoted -Command is written \".
+$action = New-ScheduledTaskAction -Execute $pwsh -Argument "-NoProfile -NonInteractive -Command `"$($command.Replace('"', '\"'))`""
 $trigger = New-ScheduledTaskTrigger -Once -At (Get-Date) -RepetitionInterval $Every
 # One run at a time; a run still busy when the next is due is left alone.
 $settings = New-ScheduledTaskSettingsSet -MultipleInstances IgnoreNew -ExecutionTimeLimit (New-TimeSpan -Hours 1) -StartWhenAvailable

@@ -124,4 +124,18 @@ Describe 'Start-DelayedSweeper' {
         $results[1].TokenAdjustment | Should -Be -1
         ($results | Format-Table | Out-String) | Should -Match 'Recovered\s+TokenAdjustment'
     }
+
+    It 'takes a list of queue names on the default server, and names and queue objects mixed' {
+        $a = New-QueueName; $b = New-QueueName
+        $redis.Db.ListRightPush($a, 'x') | Out-Null
+        $redis.Db.ListRightPush($b, 'x') | Out-Null
+        $env:DELAYED_REDIS = $redis.Configuration
+        try {
+            $results = @(Start-DelayedSweeper $a, $b -Once)
+            $results.Queue | Should -Be @($a, $b)
+            $results.TokenAdjustment | Should -Be @(1, 1)
+            $mixed = @(Start-DelayedSweeper $a, (New-DelayedQueue $b -Redis $redis.Configuration) -Once)
+            $mixed.Queue | Should -Be @($a, $b)
+        } finally { Remove-Item Env:DELAYED_REDIS }
+    }
 }

@@ -5,13 +5,29 @@ using Delayed.PowerShell.Commands;
 
 namespace Delayed.PowerShell.Hosting;
 
-/// <summary>Lets -Queue take a queue name as well: it becomes a queue on the default Redis server.</summary>
+/// <summary>
+/// Lets -Queue take queue names as well: each becomes a queue on the default Redis server. Works for a single
+/// queue and for a list (Start-DelayedSweeper jobs, reports), names and queue objects mixed.
+/// </summary>
 internal sealed class QueueTransformationAttribute : ArgumentTransformationAttribute
 {
     public override object? Transform(EngineIntrinsics engineIntrinsics, object? inputData)
     {
-        var value = inputData is PSObject wrapped ? wrapped.BaseObject : inputData;
-        if (value is not string name) return inputData;
+        var value = Unwrap(inputData);
+        if (value is string name) return FromName(name);
+        if (value is System.Collections.IList list && list is not Queue[])
+        {
+            var items = new object?[list.Count];
+            for (var i = 0; i < items.Length; i++) items[i] = Unwrap(list[i]) is string each ? FromName(each) : list[i];
+            return items;
+        }
+        return inputData;
+    }
+
+    private static object? Unwrap(object? value) => value is PSObject wrapped ? wrapped.BaseObject : value;
+
+    private static Queue FromName(string name)
+    {
         var redis = ConnectionCache.DefaultConfiguration;
         try
         {
