@@ -116,6 +116,26 @@ Describe 'Register-DelayedDrainTask.ps1 (Windows Task Scheduler)' {
         $redis.Db.ListLength($queue.TaskKey) | Should -Be 0
     }
 
+    It 'and every other script Windows PowerShell 5.1 runs use no PowerShell 7-only syntax' {
+        $format = [xml](Get-Content (Join-Path (Split-Path $env:DELAYED_MODULE) 'Delayed.Format.ps1xml') -Raw)
+        $sources = @{
+            'Register-DelayedDrainTask.ps1' = Get-Content (Join-Path $examples 'windows/Register-DelayedDrainTask.ps1') -Raw
+            'handlers.example.ps1'          = Get-Content (Join-Path $examples 'handlers.example.ps1') -Raw
+        }
+        $i = 0
+        foreach ($block in $format.SelectNodes('//ScriptBlock')) { $sources["Delayed.Format.ps1xml block $((++$i))"] = $block.InnerText }
+        $i | Should -BeGreaterThan 0
+        $newer = 'QuestionDot', 'QuestionLBracket', 'QuestionQuestion', 'QuestionQuestionEquals', 'AndAnd', 'OrOr'
+        foreach ($name in $sources.Keys) {
+            $tokens = $errors = $null
+            $ast = [System.Management.Automation.Language.Parser]::ParseInput($sources[$name], [ref] $tokens, [ref] $errors)
+            $errors | Should -BeNullOrEmpty -Because $name
+            @($tokens | Where-Object { $newer -contains $_.Kind }).Text | Should -BeNullOrEmpty -Because "$name must parse in Windows PowerShell 5.1"
+            $ast.FindAll({ param($node) $node.GetType().Name -in 'TernaryExpressionAst', 'PipelineChainAst' }, $true) |
+                Should -BeNullOrEmpty -Because "$name must parse in Windows PowerShell 5.1"
+        }
+    }
+
     It 'changes nothing with -WhatIf' {
         Mock Get-Command -ParameterFilter { $Name -eq 'pwsh.exe' } { [pscustomobject]@{ Source = 'C:\pwsh.exe' } }
         $global:registeredTask = $null
