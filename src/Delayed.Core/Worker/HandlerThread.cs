@@ -11,28 +11,36 @@ namespace Delayed.Core.Worker;
 /// client reads its replies and the keep-alive loop runs on the thread pool, and with a few cores a pool
 /// starved by blocked handlers would delay both by seconds (Redis timeouts, liveness keys at risk).
 /// </summary>
+/// <remarks>The thread starts with the first call: a slot whose handlers never need it (PowerShell's) has none.
+/// One slot makes one call at a time, so <see cref="RunAsync"/> is never called concurrently.</remarks>
 internal sealed class HandlerThread : IDisposable
 {
     private readonly BlockingCollection<Call> _calls = new();
-    private readonly Thread _thread;
+    private readonly string _name;
+    private Thread? _thread;
 
-    public HandlerThread(string name)
-    {
-        // A background thread: a handler that never returns must not keep the process alive after the worker.
-        _thread = new Thread(Run) { IsBackground = true, Name = name };
-        _thread.Start();
-    }
+    public HandlerThread(string name) => _name = name;
 
     /// <summary>Starts <paramref name="start"/> on this thread; completes when the task it returns completes.</summary>
     public Task RunAsync(Func<Task> start)
     {
+        if (_thread is null)
+        {
+            // A background thread: a handler that never returns must not keep the process alive after the worker.
+            _thread = new Thread(Run) { IsBackground = true, Name = _name };
+            _thread.Start();
+        }
         var call = new Call(start, ExecutionContext.Capture());
         _calls.Add(call);
         return call.Started.Task.Unwrap();
     }
 
     /// <summary>Lets the thread end once the call it runs (if any) has returned.</summary>
-    public void Dispose() => _calls.CompleteAdding();
+    public void Dispose()
+    {
+        _calls.CompleteAdding();
+        if (_thread is null) _calls.Dispose();
+    }
 
     private void Run()
     {
