@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Threading.Tasks;
 using StackExchange.Redis;
 
@@ -57,7 +58,7 @@ public sealed class DelayedConnection : IDisposable
         options.AsyncTimeout = Math.Max(options.AsyncTimeout, timeout);
         options.AbortOnConnectFail = false;
         // No pub/sub here: one socket per blocking connection is enough.
-        options.CommandMap = CommandMap.Create(new System.Collections.Generic.HashSet<string> { "SUBSCRIBE" }, available: false);
+        options.CommandMap = CommandMap.Create(new HashSet<string> { "SUBSCRIBE", "CONFIG" }, available: false);
         var multiplexer = await ConnectionMultiplexer.ConnectAsync(options).ConfigureAwait(false);
         return new BlockingConnection(multiplexer);
     }
@@ -103,6 +104,9 @@ public sealed class DelayedConnection : IDisposable
 
     public override string ToString() => DisplayName;
 
+    private static readonly string DefaultTieBreaker = new ConfigurationOptions().TieBreaker;
+    private static readonly string DefaultConfigurationChannel = new ConfigurationOptions().ConfigurationChannel;
+
     /// <summary>The server a configuration string names, as users should see it (never the password); throws ArgumentException when it is not valid.</summary>
     public static string DisplayNameOf(string configuration) => Describe(Parse(configuration));
 
@@ -124,6 +128,12 @@ public sealed class DelayedConnection : IDisposable
         if (options.EndPoints.Count == 0)
             throw new ArgumentException("The Redis configuration names no server; give host:port, e.g. localhost:6379.", nameof(configuration));
         options.SocketManager = SocketManager.ThreadPool;
+        // Neither a tie-breaker key nor the reconfiguration channel serves a queue, and each would need rights
+        // (GET, SUBSCRIBE) that a least-privilege Redis account should not have to grant. Kept when set explicitly.
+        if (options.TieBreaker == DefaultTieBreaker) options.TieBreaker = "";
+        if (options.ConfigurationChannel == DefaultConfigurationChannel) options.ConfigurationChannel = "";
+        // Nor does CONFIG, which the client would otherwise probe on connect (and CONFIG GET can read secrets).
+        if (options.CommandMap == CommandMap.Default) options.CommandMap = CommandMap.Create(new HashSet<string> { "CONFIG" }, available: false);
         return options;
     }
 

@@ -1,0 +1,94 @@
+# The least-privilege Redis accounts of examples/redis/delayed.acl do what each role needs, and nothing they
+# need is refused: Redis logs every refused command (ACL LOG), and each test asserts that log stays empty.
+BeforeAll {
+    Import-Module $env:DELAYED_MODULE
+    Import-Module "$PSScriptRoot/TestSupport.psm1"
+    $redis = Start-TestRedis
+    $aclFile = Join-Path $PSScriptRoot '../../examples/redis/delayed.acl'
+    foreach ($line in Get-Content $aclFile | Where-Object { $_ -like 'user *' }) {
+        $words = $line -split '\s+' | Where-Object { $_ }
+        $rules = @($words | Select-Object -Skip 2 | ForEach-Object { if ($_ -like '>*') { '>s3cret' } else { $_ } })
+        $redis.Db.Execute('ACL', [object[]][string[]](@('SETUSER', $words[1]) + $rules)) | Out-Null
+    }
+    function Connect-As([string] $User, [string] $Name = '{jobs}') {
+        New-DelayedQueue $Name -Redis "$($redis.Configuration),user=delayed-$User,password=s3cret" -DequeueTimeout '00:00:00.2'
+    }
+    # The refused commands since the last call, as "user: command (context)".
+    function Get-Refusal {
+        $log = $redis.Db.Execute('ACL', [object[]]@('LOG'))
+        for ($k = 0; $k -lt $log.Length; $k++) {
+            $entry = @{}
+            for ($i = 0; $i -lt $log[$k].Length; $i += 2) { $entry["$($log[$k][$i])"] = "$($log[$k][$i + 1])" }
+            "$($entry.username): $($entry.object) ($($entry.context))"
+        }
+        $redis.Db.Execute('ACL', [object[]]@('LOG', 'RESET')) | Out-Null
+    }
+    $admin = New-DelayedQueue '{jobs}' -Redis $redis.Configuration
+}
+AfterAll { Stop-TestRedis $redis }
+
+Describe 'examples/redis/delayed.acl' {
+    BeforeEach { Clear-DelayedQueue $admin -Confirm:$false -ErrorAction Ignore; Get-Refusal | Out-Null }
+
+    It 'defines the four accounts' {
+        $reply = $redis.Db.Execute('ACL', [object[]]@('USERS'))
+        $users = for ($i = 0; $i -lt $reply.Length; $i++) { "$($reply[$i])" }
+        foreach ($role in 'enqueuer', 'worker', 'sweeper', 'operator') { $users | Should -Contain "delayed-$role" }
+    }
+
+    It 'lets the enqueuer account enqueue, one by one and in batches, and nothing else' {
+        $queue = Connect-As enqueuer
+        Add-DelayedTask $queue m:f 1
+        2..5 | ForEach-Object { [pscustomobject]@{ Name = 'm:f'; ArgumentList = @($_) } } | Add-DelayedTask $queue
+        Get-Refusal | Should -BeNullOrEmpty
+        $redis.Db.ListLength('{jobs}') | Should -Be 5
+        $redis.Db.ListLength('{jobs}_noti') | Should -Be 5
+        { Get-DelayedTask $queue -ErrorAction Stop } | Should -Throw '*NOPERM*'
+        { Start-DelayedSweeper $queue -Once -ErrorAction Stop } | Should -Throw '*NOPERM*'
+        @(Get-Refusal).Count | Should -BeGreaterThan 0
+    }
+
+    It 'lets the worker account run, retry and wait for tasks, and the operator account inspect and stop it' {
+        $enqueuer = Connect-As enqueuer
+        Add-DelayedTask $enqueuer m:f 1
+        Add-DelayedTask $enqueuer m:fail 2 -Retry 1
+        $job = Start-DelayedWorker (Connect-As worker) -Handler @{ 'm:f' = { param($x) }; 'm:fail' = { throw 'no' }; 'm:slow' = { Start-Sleep -Milliseconds 500 } } -AsJob
+        try {
+            $operator = Connect-As operator
+            $deadline = [DateTime]::UtcNow.AddSeconds(20)
+            while ($redis.Db.ListLength('{jobs}') -gt 0 -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
+            Start-Sleep -Milliseconds 500   # idle now: waiting in BLPOP
+            Add-DelayedTask $enqueuer m:slow
+            while (-not (Get-DelayedProcessing $operator) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
+            (Get-DelayedProcessing $operator).Name | Should -Be 'm:slow'
+            (Get-DelayedQueue $operator).InFlight | Should -Be 1
+            Get-DelayedWorker $operator | Stop-DelayedWorker
+            $job | Wait-Job -Timeout 20 | Out-Null
+            $job.State | Should -Be 'Completed'
+        } finally { $job | Stop-Job -PassThru | Remove-Job -Force }
+        Get-Refusal | Should -BeNullOrEmpty
+        $redis.Db.HashLength('{jobs}_processing') | Should -Be 0
+    }
+
+    It 'lets the sweeper account recover the task of a dead worker and repair the tokens' {
+        $redis.Db.HashSet('{jobs}_processing', '{jobs}0123456789abcdef0123456789abcdef', 'task bytes') | Out-Null
+        $redis.Db.ListRightPush('{jobs}_noti', [StackExchange.Redis.RedisValue[]]@('1', '1', '1')) | Out-Null
+        $result = Start-DelayedSweeper (Connect-As sweeper) -Once
+        Get-Refusal | Should -BeNullOrEmpty
+        $result.Recovered | Should -Be 1
+        $redis.Db.ListLength('{jobs}_noti') | Should -Be 1
+    }
+
+    It 'lets the operator account peek, remove, restore and clear' {
+        $operator = Connect-As operator
+        Add-DelayedTask $operator m:f 1
+        Add-DelayedTask $operator m:f 2
+        Get-DelayedTask $operator -First 1 | Remove-DelayedTask -Confirm:$false
+        $redis.Db.HashSet('{jobs}_processing', '{jobs}0123456789abcdef0123456789abcdef', 'task bytes') | Out-Null
+        Get-DelayedProcessing $operator | Restore-DelayedTask -Confirm:$false
+        $redis.Db.ListLength('{jobs}') | Should -Be 2
+        Clear-DelayedQueue $operator -Confirm:$false
+        Get-Refusal | Should -BeNullOrEmpty
+        $redis.Db.ListLength('{jobs}') | Should -Be 0
+    }
+}
