@@ -23,8 +23,9 @@ namespace Delayed.PowerShell.Commands;
 /// By default scriptblock and command handlers run on this pipeline's thread, in this session: they see its
 /// variables and functions. With -Concurrency, -ImportModule, -InitializationScript, -TaskTimeout or -AsJob they run
 /// instead in a runspace per worker slot, where each scriptblock is re-created from its text: such handlers cannot
-/// see the caller's variables, only what -ImportModule and -InitializationScript provide. .NET handlers run on the
-/// thread pool. Each concurrent slot has a worker id of its own.
+/// see the caller's variables, only what -ImportModule and -InitializationScript provide. Each slot starts its .NET
+/// handler calls on a thread of its own, so a synchronous handler that blocks never holds up Redis I/O. Each
+/// concurrent slot has a worker id of its own.
 ///
 /// The worker stops gracefully, taking no new task and finishing and releasing its running ones, on SIGTERM or
 /// SIGHUP (when it runs under pwsh -c or a service manager), on Stop-DelayedWorker or Stop-Job, after -MaxTasks
