@@ -19,11 +19,13 @@ public class AdminTests
 
     private static byte[] Task(int i) => TaskEncoder.EncodePython("m:f", new object[] { i }, null, 0);
 
-    /// <summary>Claims one task under <paramref name="workerId"/> as a worker would, with or without a live key.</summary>
+    /// <summary>Claims one task under <paramref name="workerId"/> as a worker would; a dead one's key is then gone.</summary>
     private async Task<byte[]> Hold(DelayedQueue queue, string workerId, bool alive)
     {
-        if (alive) await _redis.Db.StringSetAsync(workerId, "1", TimeSpan.FromSeconds(60));
-        return (await queue.FinishAndClaimAsync(workerId, ClaimMode.TakeToken, "1:1", null, null)).Task!;
+        await _redis.Db.StringSetAsync(workerId, "1", TimeSpan.FromSeconds(60));
+        var task = (await queue.FinishAndClaimAsync(workerId, ClaimMode.TakeToken, "1:1", null, null)).Task!;
+        if (!alive) await _redis.Db.KeyDeleteAsync(workerId);
+        return task;
     }
 
     [Fact]

@@ -95,6 +95,7 @@ public class QueueTests
         var next = TaskEncoder.EncodePython("m:next", null, null, 0);
         await queue.EnqueueAsync(lost);
         await queue.EnqueueAsync(next);
+        await Live("w1");
         Assert.Equal(lost, (await queue.FinishAndClaimAsync("w1", ClaimMode.TakeToken, "1:0", null, null)).Task);
         Assert.Equal(lost, (await queue.FinishAndClaimAsync("w1", ClaimMode.TakeToken, "2:0", null, null)).Task);
         Assert.Equal(1, await queue.GetLengthAsync());
@@ -107,6 +108,7 @@ public class QueueTests
         var queue = _redis.NewQueue();
         var task = TaskEncoder.EncodePython("m:f", null, null, 0);
         await queue.EnqueueAsync(task);
+        await Live("w1");
         await queue.FinishAndClaimAsync("w1", ClaimMode.TakeToken, "7:0", null, null);
         // A stale or repeated finish (wrong stamp) neither releases nor re-enqueues.
         await queue.FinishAndClaimAsync("w1", ClaimMode.None, "", "6:0", task);
@@ -122,7 +124,38 @@ public class QueueTests
     {
         var queue = _redis.NewQueue();
         await _redis.Db.ListRightPushAsync(queue.Keys.Tokens, "1");
+        await Live("w1");
         Assert.Null((await queue.FinishAndClaimAsync("w1", ClaimMode.TakeToken, "1:0", null, null)).Task);
         Assert.False(await _redis.Db.KeyExistsAsync(queue.Keys.Processing));
     }
+
+    [Fact]
+    public async Task Claim_WithoutALivenessKeyTakesNothingAndKeepsTheToken_ButStillFinishes()
+    {
+        var queue = _redis.NewQueue();
+        var held = TaskEncoder.EncodePython("m:held", null, null, 0);
+        var next = TaskEncoder.EncodePython("m:next", null, null, 0);
+        await queue.EnqueueAsync(held);
+        await queue.EnqueueAsync(next);
+        await Live("w9");
+        Assert.Equal(held, (await queue.FinishAndClaimAsync("w9", ClaimMode.TakeToken, "1:0", null, null)).Task);
+        await _redis.Db.KeyDeleteAsync("w9"); // expired while the worker was paused
+
+        // The finish still happens (the task is released); the claim does not, and the token stays.
+        var reply = await queue.FinishAndClaimAsync("w9", ClaimMode.TakeToken, "2:0", "1:0", null);
+        Assert.True(reply.Unregistered);
+        Assert.Null(reply.Task);
+        Assert.False(await _redis.Db.HashExistsAsync(queue.Keys.Processing, "w9"));
+        Assert.Equal(1, await queue.GetLengthAsync());
+        Assert.Equal(1, await _redis.Db.ListLengthAsync(queue.Keys.Tokens));
+
+        // A token already taken by BLPOP is put back.
+        await _redis.Db.ListLeftPopAsync(queue.Keys.Tokens);
+        Assert.True((await queue.FinishAndClaimAsync("w9", ClaimMode.TokenTaken, "3:0", null, null)).Unregistered);
+        Assert.Equal(1, await _redis.Db.ListLengthAsync(queue.Keys.Tokens));
+        Assert.Equal(next, (byte[])(await _redis.Db.ListGetByIndexAsync(queue.Keys.Tasks, 0))!);
+    }
+
+    /// <summary>The liveness key a registered worker keeps.</summary>
+    private Task Live(string workerId) => _redis.Db.StringSetAsync(workerId, "1", System.TimeSpan.FromSeconds(60));
 }

@@ -330,6 +330,32 @@ public class WorkerTests
     }
 
     [Fact]
+    public async Task AWorkerWhoseLivenessKeyVanishedWritesItAgainBeforeTakingATask()
+    {
+        var queue = _redis.NewQueue();
+        var log = new EventLog();
+        var options = Options(log, stopWhenEmpty: false); // the keep-alive loop refreshes only every 15 s
+        var keyWhileRunning = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var stop = new CancellationTokenSource();
+        var worker = new DelayedWorker(queue, new DelegateRegistry().Add("m:f", async c =>
+            keyWhileRunning.TrySetResult(await _redis.Db.KeyExistsAsync(c.WorkerId))), options);
+        var run = worker.RunAsync(stop.Token);
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while ((worker.WorkerIds.Count == 0 || !await _redis.Db.KeyExistsAsync(worker.WorkerIds[0])) && DateTime.UtcNow < deadline) await Task.Delay(20);
+
+        // As if it had expired while the process was paused (a suspended VM, a debugger).
+        Assert.True(await _redis.Db.KeyDeleteAsync(worker.WorkerIds[0]));
+        await queue.EnqueueAsync(TaskEncoder.EncodePython("m:f", null, null, 0));
+
+        Assert.True(await keyWhileRunning.Task.WaitAsync(TimeSpan.FromSeconds(10)), "the task ran while its worker looked dead to a sweeper");
+        Assert.Contains(log.Of(WorkerEventKind.WorkerError), e => e.Error!.Message.Contains("liveness key"));
+        stop.Cancel();
+        var summary = await run.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(1, summary.Succeeded);
+        await AssertNothingInFlight(queue, worker);
+    }
+
+    [Fact]
     public async Task ATaskTimeoutSignalsTheHandlersToken_AndCountsAsAFailure()
     {
         var queue = _redis.NewQueue();

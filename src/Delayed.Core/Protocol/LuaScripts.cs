@@ -16,8 +16,10 @@ internal static class LuaScripts
     /// The finish happens only if the worker still holds the claim it names, so a repeated call (after a
     /// lost reply) or a task an admin already restored is never released or re-enqueued twice. A task
     /// already recorded under the id (a claim whose reply was lost) is handed back rather than overwritten.
-    /// A stop request for the id returns {'stop'} instead of a task. An empty task list returns false and
-    /// changes nothing (D1); a surplus token is simply consumed.
+    /// A stop request for the id returns {'stop'} instead of a task. A worker whose liveness key (its id) is gone
+    /// (expired while its process was paused, or lost by Redis) gets {'unregistered'}: a task it took now could be
+    /// swept from under it. An empty task list returns false and changes nothing (D1); a surplus token is simply
+    /// consumed.
     /// </summary>
     public const string FinishAndClaim = @"
 local id = ARGV[1]
@@ -33,6 +35,10 @@ if ARGV[2] == 'none' then return false end
 if redis.call('HEXISTS', KEYS[6], id) == 1 then
   if ARGV[2] == 'taken' then redis.call('RPUSH', KEYS[2], '1') end
   return { 'stop' }
+end
+if redis.call('EXISTS', id) == 0 then
+  if ARGV[2] == 'taken' then redis.call('RPUSH', KEYS[2], '1') end
+  return { 'unregistered' }
 end
 local held = redis.call('HGET', KEYS[3], id)
 if held then

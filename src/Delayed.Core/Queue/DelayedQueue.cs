@@ -269,7 +269,7 @@ public sealed class DelayedQueue
     /// <summary>Puts back a token taken by a waiter that will not claim after all.</summary>
     internal Task ReturnTokenAsync() => Db.ListLeftPushAsync(_tokens, Token);
 
-    /// <summary>Runs <see cref="LuaScripts.FinishAndClaim"/>: the claimed task, nothing, or a stop request.</summary>
+    /// <summary>Runs <see cref="LuaScripts.FinishAndClaim"/>: the claimed task, nothing, a stop request, or a missing liveness key.</summary>
     internal async Task<ClaimReply> FinishAndClaimAsync(string workerId, ClaimMode mode, string claimStamp, string? finishStamp, byte[]? requeue)
     {
         var modeText = mode switch { ClaimMode.TakeToken => "token", ClaimMode.TokenTaken => "taken", _ => "none" };
@@ -278,7 +278,8 @@ public sealed class DelayedQueue
             workerId, modeText, claimStamp, finishStamp ?? "", requeue ?? Array.Empty<byte>(),
         }).ConfigureAwait(false);
         if (reply.IsNull) return ClaimReply.Nothing;
-        return reply.Resp2Type == ResultType.Array ? ClaimReply.Stop : ClaimReply.Of((byte[])reply!);
+        if (reply.Resp2Type != ResultType.Array) return ClaimReply.Of((byte[])reply!);
+        return (string?)((RedisResult[])reply!)[0] == "unregistered" ? ClaimReply.NotRegistered : ClaimReply.Stop;
     }
 
     /// <summary>A BLPOP timeout as Redis takes it: an integer when whole, else decimal seconds (Redis 6+).</summary>

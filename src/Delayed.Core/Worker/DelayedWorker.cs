@@ -115,6 +115,7 @@ public sealed class DelayedWorker
         var backoff = new Backoff(_options.InitialBackoff, _options.MaxBackoff);
         Held? held = null;
         long claims = 0;
+        var unregistered = 0;
         while (!stop.IsCancellationRequested)
         {
             if (!_keepAlive!.Healthy)
@@ -136,6 +137,19 @@ public sealed class DelayedWorker
                     RequestStop();
                     break;
                 }
+                if (reply.Unregistered)
+                {
+                    // The liveness key expired (a paused process) or Redis lost it: write it again before taking a
+                    // task, so that no sweeper takes the task for a dead worker's.
+                    Unreserve();
+                    Emit(new WorkerEvent(WorkerEventKind.WorkerError, _queue.Name, id, error: new InvalidOperationException(
+                        $"The liveness key of worker {id} was gone (the process was paused for longer than the keep-alive timeout, " +
+                        "or Redis lost its data), so its last task may have been recovered and run again elsewhere. It was written again.")));
+                    await _keepAlive.RefreshAsync().ConfigureAwait(false);
+                    if (++unregistered > 1) await backoff.WaitAsync(stop).ConfigureAwait(false);
+                    continue;
+                }
+                unregistered = 0;
                 claimed = reply.Task;
                 if (claimed is null)
                 {
