@@ -33,7 +33,7 @@
     PrivateData          = @{
         PSData = @{
             Tags         = @('PSEdition_Desktop', 'PSEdition_Core', 'Windows', 'Linux', 'MacOS', 'Redis', 'Queue', 'Jobs')
-            ReleaseNotes = 'First release: queues, tasks, workers with scriptblock and command handlers, sweeper; inspection and repair of stuck tasks (queue state, peek, restore, remove, clear, remote stop).'
+            ReleaseNotes = 'First release: queues, tasks, workers with scriptblock, command and .NET handlers (concurrent slots, timeouts, jobs, JSON logs), sweeper; inspection and repair of stuck tasks (queue state, peek, restore, remove, clear, remote stop); Redis Cluster with hash-tagged queue names; least-privilege Redis ACL examples.'
         }
     }
 }
