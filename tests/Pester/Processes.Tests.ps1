@@ -125,6 +125,15 @@ Describe 'Start-DelayedSweeper' {
         ($results | Format-Table | Out-String) | Should -Match 'Recovered\s+TokenAdjustment'
     }
 
+    It 'changes nothing with -WhatIf' {
+        $queue = New-DelayedQueue (New-QueueName) -Redis $redis.Configuration
+        $redis.Db.HashSet($queue.ProcessingKey, 'gone-worker', 'task bytes') | Out-Null
+        $redis.Db.ListRightPush($queue.TokenKey, '1') | Out-Null
+        Start-DelayedSweeper $queue -Once -WhatIf | Should -BeNullOrEmpty
+        $redis.Db.HashLength($queue.ProcessingKey) | Should -Be 1
+        $redis.Db.ListLength($queue.TokenKey) | Should -Be 1
+    }
+
     It 'takes a list of queue names on the default server, and names and queue objects mixed' {
         $a = New-QueueName; $b = New-QueueName
         $redis.Db.ListRightPush($a, 'x') | Out-Null

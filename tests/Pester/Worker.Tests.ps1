@@ -194,6 +194,14 @@ Describe 'Start-DelayedWorker' {
         $warnings[0] | Should -BeLike '*No handler*'
     }
 
+    It 'takes nothing with -WhatIf' {
+        Add-DelayedTask $queue m:f 1
+        Start-DelayedWorker $queue -Handler @{ 'm:f' = { $global:seen.Add(1) } } -Concurrency 2 -StopWhenEmpty -WhatIf | Should -BeNullOrEmpty
+        $global:seen.Count | Should -Be 0
+        $redis.Db.ListLength($queue.TaskKey) | Should -Be 1
+        $redis.Db.HashLength("$($queue.Name)_workers") | Should -Be 0 # no worker registered
+    }
+
     It 'refuses a -Handler value that is not a scriptblock or command name' {
         { Start-DelayedWorker $queue -Handler @{ x = 42 } -StopWhenEmpty -ErrorAction Stop } | Should -Throw -ExpectedMessage '*scriptblocks or command names*'
     }

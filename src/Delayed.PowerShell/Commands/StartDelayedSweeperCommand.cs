@@ -30,7 +30,7 @@ namespace Delayed.PowerShell.Commands;
 /// <code>$sweeper = Start-DelayedSweeper $queue -AsJob; Receive-Job $sweeper; Stop-Job $sweeper</code>
 /// <para>Sweeps in the background of this session.</para>
 /// </example>
-[Cmdlet(VerbsLifecycle.Start, "DelayedSweeper")]
+[Cmdlet(VerbsLifecycle.Start, "DelayedSweeper", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
 [OutputType(typeof(SweepResult), typeof(Job))]
 public sealed class StartDelayedSweeperCommand : DelayedCmdlet
 {
@@ -60,8 +60,11 @@ public sealed class StartDelayedSweeperCommand : DelayedCmdlet
     {
         if (Interval <= TimeSpan.Zero)
             ThrowTerminatingError(new ErrorRecord(new ArgumentOutOfRangeException(nameof(Interval), Interval, "The interval must be positive."), "InvalidInterval", ErrorCategory.InvalidArgument, Interval));
-        var queues = _queues.Select(q => q.Engine).ToList();
         var once = Once.IsPresent;
+        // Get-DelayedQueue shows beforehand what a sweep would change: the tasks of gone workers, and the drift.
+        var action = once ? "Recover the tasks of gone workers and repair the token count, once" : $"Recover the tasks of gone workers and repair the token count, every {Interval}";
+        var queues = _queues.Where(q => ShouldProcess($"Queue '{q.Name}' on {q.Redis}", action)).Select(q => q.Engine).ToList();
+        if (queues.Count == 0) return;
         Task RunAsync(IWorkerOutput output, CancellationToken stop)
         {
             var sweeper = new DelayedSweeper(queues, Interval)
@@ -76,7 +79,7 @@ public sealed class StartDelayedSweeperCommand : DelayedCmdlet
 
         if (AsJob)
         {
-            var job = new DelayedJob(MyInvocation.Line, "DelayedSweeper:" + string.Join(",", _queues.Select(q => q.Name)), RunAsync);
+            var job = new DelayedJob(MyInvocation.Line, "DelayedSweeper:" + string.Join(",", queues.Select(q => q.Name)), RunAsync);
             JobRepository.Add(job);
             job.Start();
             WriteObject(job);

@@ -51,7 +51,7 @@ namespace Delayed.PowerShell.Commands;
 /// <code>pwsh -c 'Import-Module Delayed; . ./handlers.ps1; Start-DelayedWorker jobs -StopWhenEmpty -LogFormat Json'</code>
 /// <para>From a scheduled job or a service: drain the jobs queue, logging one JSON line per event, then exit.</para>
 /// </example>
-[Cmdlet(VerbsLifecycle.Start, "DelayedWorker")]
+[Cmdlet(VerbsLifecycle.Start, "DelayedWorker", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
 [OutputType(typeof(WorkerSummary), typeof(TaskResult), typeof(Job), typeof(string))]
 public sealed class StartDelayedWorkerCommand : DelayedCmdlet
 {
@@ -141,6 +141,11 @@ public sealed class StartDelayedWorkerCommand : DelayedCmdlet
         }
         if (registry.Count == 0)
             WriteWarning("No handler is registered: every task will be refused and released. Pass -Handler or -AssemblyPath, or use Register-DelayedHandler first.");
+        if (!ShouldProcess($"Queue '{Queue.Name}' on {Queue.Redis}", $"Take and run tasks with {registry.Count} handler(s), {Concurrency} at a time"))
+        {
+            runspaces?.Dispose();
+            return;
+        }
 
         var options = new WorkerOptions
         {
