@@ -194,6 +194,24 @@ Describe 'Start-DelayedWorker' {
         $warnings[0] | Should -BeLike '*No handler*'
     }
 
+    It 'warns when its liveness key had vanished, and writes it again before taking a task' {
+        $job = Start-DelayedWorker $queue -Handler @{ 'm:f' = { } } -AsJob
+        try {
+            $deadline = [DateTime]::UtcNow.AddSeconds(20)
+            while (-not (Get-DelayedWorker $queue) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
+            $id = (Get-DelayedWorker $queue).WorkerId
+            $redis.Db.KeyDelete($id) | Should -BeTrue # as if it had expired while the process was paused
+            Add-DelayedTask $queue m:f
+            while ($redis.Db.ListLength($queue.TaskKey) -gt 0 -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
+            $redis.Db.KeyExists($id) | Should -BeTrue
+        } finally { $job | Stop-Job }
+        $warnings = $null
+        Receive-Job $job -WarningVariable warnings -WarningAction SilentlyContinue | Out-Null
+        Remove-Job $job
+        $warnings | Should -HaveCount 1
+        "$($warnings[0])" | Should -BeLike "Worker $id`: The liveness key of worker $id was gone*It was written again."
+    }
+
     It 'takes nothing with -WhatIf' {
         Add-DelayedTask $queue m:f 1
         Start-DelayedWorker $queue -Handler @{ 'm:f' = { $global:seen.Add(1) } } -Concurrency 2 -StopWhenEmpty -WhatIf | Should -BeNullOrEmpty

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Management.Automation;
+using Delayed.Core.Redis;
 using Delayed.Core.Worker;
 
 namespace Delayed.PowerShell.Hosting;
@@ -58,7 +59,11 @@ internal sealed class WorkerEventReporter
                 _output.Error(TaskError(e));
                 break;
             case WorkerEventKind.WorkerError:
-                _output.Warning($"Redis error on worker {e.WorkerId}: {e.Error?.Message} Retrying in {e.Duration.TotalSeconds:0.#} s.");
+                var what = e.Error is not null && Failures.Classify(e.Error) is FailureKind.Unavailable or FailureKind.ServerError or FailureKind.Unreachable
+                    ? $"Redis error on worker {e.WorkerId}"
+                    : $"Worker {e.WorkerId}";
+                var retry = e.Duration > TimeSpan.Zero ? $" Retrying in {e.Duration.TotalSeconds:0.#} s." : "";
+                _output.Warning($"{what}: {e.Error?.Message}{retry}");
                 return;
         }
         if (_passThru) _output.Object(new TaskResult(e.Queue, name, e.WorkerId, Status(e.Kind), e.Duration, e.Error?.Message));
