@@ -1,10 +1,11 @@
-# The least-privilege Redis accounts of examples/redis/delayed.acl do what each role needs, and nothing they
+# The least-privilege Redis accounts of examples/redis/delayed.acl (shipped as examples/delayed.acl) do what each role needs, and nothing they
 # need is refused: Redis logs every refused command (ACL LOG), and each test asserts that log stays empty.
 BeforeAll {
     Import-Module $env:DELAYED_MODULE
     Import-Module "$PSScriptRoot/TestSupport.psm1"
     $redis = Start-TestRedis
-    $aclFile = Join-Path $PSScriptRoot '../../examples/redis/delayed.acl'
+    # The copy that ships in the module's folder, which about_Delayed points to.
+    $aclFile = Join-Path (Split-Path $env:DELAYED_MODULE) 'examples/delayed.acl'
     foreach ($line in Get-Content $aclFile | Where-Object { $_ -like 'user *' }) {
         $words = $line -split '\s+' | Where-Object { $_ }
         $rules = @($words | Select-Object -Skip 2 | ForEach-Object { if ($_ -like '>*') { '>s3cret' } else { $_ } })

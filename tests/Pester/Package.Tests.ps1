@@ -22,6 +22,7 @@ BeforeAll {
     $endToEnd = @"
 `$module = Import-Module Delayed -PassThru
 'path=' + `$module.ModuleBase
+'acl=' + (Test-Path (Join-Path `$module.ModuleBase 'examples/delayed.acl')) # about_Delayed points to it
 `$queue = New-DelayedQueue installed -Redis '$($redis.Configuration)' -DequeueTimeout '00:00:00.1'
 Add-DelayedTask `$queue greet 'installed'
 'succeeded=' + (Start-DelayedWorker `$queue -StopWhenEmpty -Handler @{ greet = { param(`$n) } }).Succeeded
@@ -49,6 +50,7 @@ Describe 'The published package' {
         $run = Invoke-Isolated $endToEnd
         $run.Output | Should -Match "path=$([regex]::Escape($home_)).*Delayed"
         $run.Output | Should -Match 'succeeded=1'
+        $run.Output | Should -Match 'acl=True'
         Invoke-Isolated 'Uninstall-PSResource Delayed -Scope CurrentUser' | Out-Null
     }
 
@@ -58,5 +60,6 @@ Describe 'The published package' {
         $run = Invoke-Isolated $endToEnd
         $run.Output | Should -Match "path=$([regex]::Escape($home_)).*Delayed"
         $run.Output | Should -Match 'succeeded=1'
+        $run.Output | Should -Match 'acl=True'
     }
 }
