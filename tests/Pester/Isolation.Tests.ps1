@@ -47,4 +47,32 @@ foreach (`$assembly in [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object
         $lines | Should -Contain 'loaded=StackExchange.Redis@Delayed'
         $lines | Should -Contain 'loaded=Delayed.PowerShell@Default'
     }
+
+    # Windows PowerShell 5.1 cannot run here; its resolver's rules can: answer only from the module's folders, and
+    # never with an older version than the one asked for (another module's request is not ours to break).
+    It 'resolves for Windows PowerShell 5.1 only from the module''s folders, never with an older version' {
+        $process = Start-PwshProcess -Script @"
+`$resolver = [Delayed.PowerShell.Hosting.ModuleInitializer].GetNestedType('FrameworkResolver', [Reflection.BindingFlags]::NonPublic)
+`$base = (Get-Module Delayed).ModuleBase
+`$flags = [Reflection.BindingFlags]'NonPublic,Static'
+`$resolver.GetField('_moduleDirectory', `$flags).SetValue(`$null, `$base)
+`$resolver.GetField('_lib', `$flags).SetValue(`$null, (Join-Path `$base 'lib'))
+`$resolve = `$resolver.GetMethod('Resolve', `$flags)
+`$shipped = [Reflection.AssemblyName]::GetAssemblyName((Join-Path `$base 'lib/MessagePack.dll')).Version
+function Resolve-Name(`$name) {
+    `$assembly = `$resolve.Invoke(`$null, @(`$null, [ResolveEventArgs]::new(`$name)))
+    if (`$assembly) { `$assembly.Location.Substring(`$base.Length + 1).Replace('\', '/') } else { 'none' }
+}
+'same=' + (Resolve-Name "MessagePack, Version=`$shipped")
+'older=' + (Resolve-Name 'MessagePack, Version=1.0.0.0')
+'newer=' + (Resolve-Name "MessagePack, Version=`$(`$shipped.Major + 1).0.0.0")
+'unversioned=' + (Resolve-Name 'MessagePack')
+'foreign=' + (Resolve-Name 'Not.In.This.Module, Version=1.0.0.0')
+"@
+        $output = $process.StandardOutput.ReadToEnd()
+        $errors = $process.StandardError.ReadToEnd()
+        $process.WaitForExit()
+        $lines = $output -split "`r?`n" | Where-Object { $_ -match '=' }
+        $lines | Should -Be @('same=lib/MessagePack.dll', 'older=lib/MessagePack.dll', 'newer=none', 'unversioned=lib/MessagePack.dll', 'foreign=none') -Because $errors
+    }
 }
