@@ -3,25 +3,34 @@ namespace Delayed.Core.Queue;
 /// <summary>What the claim script answered: a task, nothing, a stop request for this worker, or that its liveness key is gone.</summary>
 internal readonly struct ClaimReply
 {
-    private ClaimReply(byte[]? task, bool stopRequested, bool unregistered)
+    private enum Kind
     {
+        Nothing,
+        Task,
+        Stop,
+        Unregistered,
+    }
+
+    private readonly Kind _kind;
+
+    private ClaimReply(Kind kind, byte[]? task)
+    {
+        _kind = kind;
         Task = task;
-        StopRequested = stopRequested;
-        Unregistered = unregistered;
     }
 
     public byte[]? Task { get; }
 
-    public bool StopRequested { get; }
+    public bool StopRequested => _kind == Kind.Stop;
 
     /// <summary>The worker's liveness key was missing, so nothing was claimed: write it again, then claim.</summary>
-    public bool Unregistered { get; }
+    public bool Unregistered => _kind == Kind.Unregistered;
 
     public static ClaimReply Nothing => default;
 
-    public static ClaimReply Stop => new(null, true, false);
+    public static ClaimReply Stop => new(Kind.Stop, null);
 
-    public static ClaimReply NotRegistered => new(null, false, true);
+    public static ClaimReply NotRegistered => new(Kind.Unregistered, null);
 
-    public static ClaimReply Of(byte[] task) => new(task, false, false);
+    public static ClaimReply Of(byte[] task) => new(Kind.Task, task);
 }
