@@ -116,8 +116,7 @@ public class AdminTests
         var options = new WorkerOptions { DequeueTimeout = TimeSpan.FromMilliseconds(100), Concurrency = 2 };
         var worker = new DelayedWorker(queue, new DelegateRegistry(), options);
         var run = worker.RunAsync();
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while ((await queue.GetWorkersAsync()).Count < 2 && DateTime.UtcNow < deadline) await System.Threading.Tasks.Task.Delay(50);
+        await Eventually.True(async () => (await queue.GetWorkersAsync()).Count == 2, "the two slots did not register", 10);
         var workers = await queue.GetWorkersAsync();
         Assert.Equal(2, workers.Count);
         Assert.All(workers, w =>

@@ -94,10 +94,10 @@ public class ConnectionFailureTests
         var run = worker.RunAsync(stop.Token);
 
         await queue.EnqueueAsync(TaskEncoder.EncodePython("m:mark", new object[] { 1 }, null, 0));
-        await WaitUntil(() => ran.Contains(1), "the task enqueued before the restart did not run");
+        await Eventually.True(() => ran.Contains(1), "the task enqueued before the restart did not run");
         server.Restart(TimeSpan.FromSeconds(2)); // down for two seconds; the new server starts empty
 
-        await WaitUntilAsync(async () =>
+        await Eventually.True(async () =>
         {
             try
             {
@@ -109,9 +109,9 @@ public class ConnectionFailureTests
                 return false; // the client has not reconnected yet
             }
         }, "the client did not reconnect");
-        await WaitUntil(() => ran.Contains(2), "the running worker did not take a task enqueued after the restart");
+        await Eventually.True(() => ran.Contains(2), "the running worker did not take a task enqueued after the restart");
         // The keep-alive loop wrote the liveness keys again on the empty server.
-        await WaitUntilAsync(async () => (await Task.WhenAll(worker.WorkerIds.Select(id => connection.Database.KeyExistsAsync(id)))).All(e => e),
+        await Eventually.True(async () => (await Task.WhenAll(worker.WorkerIds.Select(id => connection.Database.KeyExistsAsync(id)))).All(e => e),
             "the liveness keys were not written again");
 
         stop.Cancel();
@@ -119,18 +119,6 @@ public class ConnectionFailureTests
         Assert.NotEmpty(log.Of(WorkerEventKind.WorkerError)); // it saw the server go, and went on
         Assert.Equal(new long[] { 1, 2 }, ran.ToArray());
         Assert.Equal(0, await connection.Database.HashLengthAsync(queue.Keys.Processing));
-    }
-
-    private static Task WaitUntil(Func<bool> condition, string failure) => WaitUntilAsync(() => Task.FromResult(condition()), failure);
-
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition, string failure)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException(failure);
-            await Task.Delay(50);
-        }
     }
 
     private async Task<long> CutConnectionsAsync()

@@ -340,8 +340,7 @@ public class WorkerTests
         var worker = new DelayedWorker(queue, new DelegateRegistry().Add("m:f", async c =>
             keyWhileRunning.TrySetResult(await _redis.Db.KeyExistsAsync(c.WorkerId))), options);
         var run = worker.RunAsync(stop.Token);
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while ((worker.WorkerIds.Count == 0 || !await _redis.Db.KeyExistsAsync(worker.WorkerIds[0])) && DateTime.UtcNow < deadline) await Task.Delay(20);
+        await Eventually.True(async () => worker.WorkerIds.Count > 0 && await _redis.Db.KeyExistsAsync(worker.WorkerIds[0]), "the worker did not register");
 
         // As if it had expired while the process was paused (a suspended VM, a debugger).
         Assert.True(await _redis.Db.KeyDeleteAsync(worker.WorkerIds[0]));
