@@ -20,17 +20,6 @@ BeforeAll {
         $line | Should -Match $pattern
         [regex]::Match($line, $pattern).Groups[1].Value.Replace('%i', $Queue).Replace('/etc/delayed/handlers.ps1', "'$($handlers.Replace("'", "''"))'")
     }
-
-    function Wait-Match($Process, [string] $Pattern, [int] $Seconds = 60) {
-        $deadline = [DateTime]::UtcNow.AddSeconds($Seconds)
-        while ([DateTime]::UtcNow -lt $deadline) {
-            $read = $Process.StandardOutput.ReadLineAsync()
-            if (-not $read.Wait([TimeSpan]::FromSeconds([Math]::Max(1, ($deadline - [DateTime]::UtcNow).TotalSeconds)))) { break }
-            if ($null -eq $read.Result) { break }
-            if ($read.Result -match $Pattern) { return $read.Result }
-        }
-        throw "No output line matched '$Pattern' within $Seconds s. stderr: $($Process.StandardError.ReadToEnd())"
-    }
 }
 AfterAll { Stop-TestRedis $redis }
 

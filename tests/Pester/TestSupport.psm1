@@ -53,16 +53,19 @@ function Start-PwshProcess {
     Pwsh\Start-PwshProcess -Script "$import$Script" -Environment $Environment
 }
 
-function Wait-Line($Process, [string] $Prefix, [int] $Seconds = 60) {
+# The first line of the process's output that matches $Pattern (a regular expression); throws after $Seconds.
+function Wait-Match($Process, [string] $Pattern, [int] $Seconds = 60) {
     $deadline = [DateTime]::UtcNow.AddSeconds($Seconds)
     while ([DateTime]::UtcNow -lt $deadline) {
         $read = $Process.StandardOutput.ReadLineAsync()
         if (-not $read.Wait([TimeSpan]::FromSeconds([Math]::Max(1, ($deadline - [DateTime]::UtcNow).TotalSeconds)))) { break }
         $line = $read.Result
         if ($null -eq $line) { break }
-        if ($line.StartsWith($Prefix)) { return $line }
+        if ($line -match $Pattern) { return $line }
     }
-    throw "The process did not print a line starting with '$Prefix' within $Seconds s. stderr: $($Process.StandardError.ReadToEnd())"
+    throw "The process did not print a line matching '$Pattern' within $Seconds s. stderr: $($Process.StandardError.ReadToEnd())"
 }
+
+function Wait-Line($Process, [string] $Prefix, [int] $Seconds = 60) { Wait-Match $Process ('^' + [regex]::Escape($Prefix)) $Seconds }
 
 Export-ModuleMember -Function *
