@@ -151,4 +151,17 @@ Describe 'Add-DelayedTask' {
         try { Add-DelayedTask $queue.Name m:f } finally { Remove-Item Env:DELAYED_REDIS }
         $redis.Db.ListLength($queue.TaskKey) | Should -Be 1
     }
+
+    It 'refuses a queue name that would share another queue''s keys, in every cmdlet that names a queue, and writes nothing' {
+        $env:DELAYED_REDIS = $redis.Configuration
+        try {
+            $taken = "$($queue.Name)_noti"
+            { Add-DelayedTask $taken m:f -ErrorAction Stop } | Should -Throw "*ends in '_noti'*would share keys*"
+            { New-DelayedQueue "$($queue.Name)_processing" } | Should -Throw "*ends in '_processing'*"
+            { Get-DelayedTask $taken -ErrorAction Stop } | Should -Throw "*would share keys*"
+            { Start-DelayedWorker $taken -StopWhenEmpty -ErrorAction Stop } | Should -Throw "*would share keys*"
+            { New-DelayedQueue '   ' } | Should -Throw '*not empty or blank*'
+        } finally { Remove-Item Env:DELAYED_REDIS }
+        $redis.Db.ListLength($queue.TokenKey) | Should -Be 0
+    }
 }

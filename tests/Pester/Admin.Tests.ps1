@@ -169,6 +169,34 @@ Describe 'Remove-DelayedTask' {
         $redis.Db.ListLength($queue.TokenKey) | Should -Be 2
     }
 
+    It 'removes every matching task of a 3,000-task queue piped from Get-DelayedTask, and nothing else' {
+        $tasks = 1..3000 | ForEach-Object { [pscustomobject]@{ Name = ('Keep', 'Format-Disk')[$_ % 2]; ArgumentList = @($_) } }
+        $tasks | Add-DelayedTask $queue
+        Get-DelayedTask $queue | Where-Object Name -eq 'Format-Disk' | Remove-DelayedTask -Confirm:$false
+        $left = @(Get-DelayedTask $queue)
+        $left.Count | Should -Be 1500
+        @($left | Where-Object Name -ne 'Keep').Count | Should -Be 0
+        $redis.Db.ListLength($queue.TokenKey) | Should -Be 1500
+    }
+
+    It 'removes every matching task while a worker takes tasks at the same time, and loses no other' {
+        1..3000 | ForEach-Object { [pscustomobject]@{ Name = ('Keep', 'Format-Disk')[$_ % 2]; ArgumentList = @($_) } } | Add-DelayedTask $queue
+        $worker = Start-WorkerProcess $queue.Name "'Keep' = { param(`$i) Start-Sleep -Milliseconds 1 }; 'Format-Disk' = { param(`$i) Start-Sleep -Milliseconds 1 }" `
+            '-StopWhenEmpty -PassThru | Group-Object Name -NoElement | ForEach-Object { [Console]::Out.WriteLine("ran $($_.Name) $($_.Count)") }; [Console]::Out.WriteLine(''done'')'
+        Wait-Line $worker 'starting' | Out-Null
+        Wait-Until { $redis.Db.ListLength($queue.TaskKey) -lt 2990 } 'the worker to start taking tasks'
+        $notFound = $null
+        $listed = @(Get-DelayedTask $queue | Where-Object Name -eq 'Format-Disk')
+        $listed | Remove-DelayedTask -Confirm:$false -ErrorVariable notFound -ErrorAction SilentlyContinue
+        $redis.Db.ListLength($queue.TaskKey) | Should -BeGreaterThan 0 -Because 'the worker must still be taking tasks while they are removed'
+        @(Get-DelayedTask $queue | Where-Object Name -eq 'Format-Disk').Count | Should -Be 0
+        $ran = @{}
+        while (($line = Wait-Match $worker '^(ran|done)') -ne 'done') { $name, $count = $line.Substring(4) -split ' '; $ran[$name] = [int]$count }
+        $worker.WaitForExit()
+        $ran['Keep'] | Should -Be 1500
+        $ran['Format-Disk'] + $listed.Count - @($notFound).Count | Should -Be 1500
+    }
+
     It 'reports a queued task that is gone' {
         Add-DelayedTask $queue m:f 1
         $task = Get-DelayedTask $queue

@@ -66,6 +66,15 @@ function Wait-Match($Process, [string] $Pattern, [int] $Seconds = 60) {
     throw "The process did not print a line matching '$Pattern' within $Seconds s. stderr: $($Process.StandardError.ReadToEnd())"
 }
 
+# Waits until $Condition returns true; throws, naming what was awaited, after $Seconds.
+function Wait-Until([scriptblock] $Condition, [string] $What, [int] $Seconds = 30) {
+    $deadline = [DateTime]::UtcNow.AddSeconds($Seconds)
+    while (-not (& $Condition)) {
+        if ([DateTime]::UtcNow -gt $deadline) { throw "Waited $Seconds s for $What, in vain." }
+        Start-Sleep -Milliseconds 20
+    }
+}
+
 function Wait-Line($Process, [string] $Prefix, [int] $Seconds = 60) { Wait-Match $Process ('^' + [regex]::Escape($Prefix)) $Seconds }
 
 Export-ModuleMember -Function *

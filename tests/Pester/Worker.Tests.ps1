@@ -69,6 +69,20 @@ Describe 'Start-DelayedWorker' {
         $global:seen | Should -Be @('one:1+2', 'two:1,2', 'scalar:5,False', 'ping:0')
     }
 
+    It 'calls a handler without parameters with no arguments for a Go task without arguments (a nil payload)' {
+        function global:Invoke-NoArgs { [CmdletBinding()] param() $global:seen.Add("advanced:$($PSBoundParameters.Count)") }
+        Add-DelayedTask $queue main.NoArgs -Format Go
+        Add-DelayedTask $queue main.Advanced -Format Go
+        Add-DelayedTask $queue main.Bare -Format Go
+        (Get-DelayedTask $queue -First 1).Bytes | Should -Be (ConvertFrom-Hex '92 ab 6d 61 69 6e 2e 4e 6f 41 72 67 73 c4 01 c0')
+        Invoke-Worker $queue @{
+            'main.NoArgs'   = { param() $global:seen.Add("noargs:$($args.Count)") }
+            'main.Advanced' = 'Invoke-NoArgs'
+            'main.Bare'     = { $global:seen.Add("bare:$($args.Count)") }
+        } | Out-Null
+        $global:seen | Should -Be @('noargs:0', 'advanced:0', 'bare:0')
+    }
+
     It 'runs tasks whose bytes are the protocol examples' {
         foreach ($hex in @(
                 '91 ae 61 70 70 2e 74 61 73 6b 73 3a 70 69 6e 67'                        # P1

@@ -72,6 +72,14 @@ namespace Delayed.Tests
         }
 
         [Fact]
+        public async Task AGoTaskWithoutArgumentsCallsAMethodWithoutParametersWithNone()
+        {
+            // NewGoTask("main.NoArgs") writes a bin holding msgpack nil: the Go worker calls such a handler with nothing.
+            Assert.Equal("defaulted", await Run("Delayed.Tests.TestHandlers.Calls.Defaulted", TaskEncoder.EncodeGo("Delayed.Tests.TestHandlers.Calls.Defaulted", null)));
+            Assert.Equal("async done", await Run("test:async", TaskEncoder.EncodeGo("test:async", null)));
+        }
+
+        [Fact]
         public async Task AwaitsTasksAndValueTasksAndPassesTheCancellationToken()
         {
             Assert.Equal("async done", await Run("test:async", Py("test:async")));

@@ -24,6 +24,21 @@ public class QueueTests
         Assert.Equal("{jobs}", new QueueKeys("{jobs}").HashTag);
     }
 
+    [Theory]
+    [InlineData("jobs_noti")]
+    [InlineData("jobs_processing")]
+    [InlineData("jobs_inflight")]
+    [InlineData("jobs_workers")]
+    [InlineData("jobs_control")]
+    [InlineData("")]
+    [InlineData("  ")]
+    public void QueueNames_ThatWouldShareAnotherQueuesKeysOrAreBlank_AreRefusedWithTheReason(string name)
+    {
+        var error = Assert.Throws<System.ArgumentException>(() => new DelayedQueue(_redis.Connection, name));
+        Assert.Contains(name.Trim().Length == 0 ? "not empty or blank" : "would share keys", error.Message);
+        Assert.Null(Record.Exception(() => new QueueKeys("jobs_notify")));
+    }
+
     [Fact]
     public void WorkerIds_Are32HexCharactersAfterTheHashTag()
     {

@@ -52,6 +52,19 @@ public sealed class DelayedTask
     /// <summary>The decoded payload of a Go-shaped task.</summary>
     public object? Payload { get; }
 
+    /// <summary>
+    /// A Go-shaped task's payload as positional arguments for a handler that declares
+    /// <paramref name="parameterCount"/> data parameters, as the Go worker passes it: none without a payload, or
+    /// for a nil payload (what a Go task without arguments carries) to a handler without parameters; an array
+    /// spread over several parameters; anything else whole, as the one argument.
+    /// </summary>
+    public IReadOnlyList<object?> GoArguments(int parameterCount)
+    {
+        if (Format != TaskFormat.Go) throw new InvalidOperationException("Only Go-shaped tasks carry a payload.");
+        if (!HasPayload || (Payload is null && parameterCount == 0)) return Array.Empty<object?>();
+        return parameterCount != 1 && Payload is object?[] items ? items : new[] { Payload };
+    }
+
     /// <summary>The bytes exactly as they were popped from the queue.</summary>
     public ReadOnlyMemory<byte> Raw { get; }
 

@@ -76,17 +76,7 @@ public sealed class MethodTaskHandler : ITaskHandler
             given[parameter.Position] = true;
         }
 
-        IReadOnlyList<object?> positional;
-        if (task.Format == TaskFormat.Go)
-        {
-            positional = !task.HasPayload ? Array.Empty<object?>()
-                : _dataParameters.Length != 1 && task.Payload is object?[] items ? items
-                : new[] { task.Payload };
-        }
-        else
-        {
-            positional = task.Arguments;
-        }
+        var positional = task.Format == TaskFormat.Go ? task.GoArguments(_dataParameters.Length) : task.Arguments;
         if (positional.Count > _dataParameters.Length)
             throw new TaskBindingException($"Task '{task.Name}' gives {positional.Count} positional argument(s), but {Signature} takes {_dataParameters.Length}.");
         for (var i = 0; i < positional.Count; i++) Set(_dataParameters[i], positional[i]);

@@ -1,10 +1,19 @@
+using System;
+
 namespace Delayed.Core.Protocol;
 
 /// <summary>The Redis keys of one queue (PROTOCOL.md 1.1 and 8).</summary>
 public sealed class QueueKeys
 {
+    /// <summary>
+    /// The suffixes that make a queue's other keys from its name: the protocol's, then this implementation's
+    /// extension keys (PROTOCOL.md 8). A queue name that ends in one of them would share keys with another queue.
+    /// </summary>
+    public static readonly string[] Suffixes = { "_noti", "_processing", "_inflight", "_workers", "_control" };
+
     public QueueKeys(string name)
     {
+        CheckName(name);
         Name = name;
         Tasks = name;
         Tokens = name + "_noti";
@@ -54,6 +63,20 @@ public sealed class QueueKeys
     /// KEYS (LuaScripts): tasks, tokens, processing, inflight, workers, control.
     /// </summary>
     public string[] All => new[] { Tasks, Tokens, Processing, InFlight, Workers, Control };
+
+    /// <summary>Refuses a name that is empty, blank, or ends like another queue's key.</summary>
+    public static void CheckName(string? name)
+    {
+        if (string.IsNullOrWhiteSpace(name))
+            throw new ArgumentException("A queue needs a name that is not empty or blank, e.g. 'jobs'.", nameof(name));
+        foreach (var suffix in Suffixes)
+        {
+            if (name!.EndsWith(suffix, StringComparison.Ordinal))
+                throw new ArgumentException(
+                    $"The queue name '{name}' ends in '{suffix}', the suffix of a key of queue '{name.Substring(0, name.Length - suffix.Length)}': " +
+                    $"the two queues would share keys and lose tasks. Choose a name that does not end in {string.Join(", ", Suffixes)}.", nameof(name));
+        }
+    }
 
     private static string FindHashTag(string name)
     {

@@ -20,9 +20,8 @@ public sealed class DelayedQueue
 
     public DelayedQueue(DelayedConnection connection, string name)
     {
-        if (string.IsNullOrEmpty(name)) throw new ArgumentException("A queue needs a name.", nameof(name));
-        Connection = connection;
         Keys = new QueueKeys(name);
+        Connection = connection;
         if (Keys.HashTag.Length == 0 && connection.IsCluster)
             throw new ArgumentException(
                 $"Redis at {connection.DisplayName} is a cluster, where all keys of a queue must share one slot: give the queue a hash tag, " +
@@ -167,12 +166,16 @@ public sealed class DelayedQueue
     public async Task<byte[]?> GetQueuedAsync(long position) =>
         (byte[]?)await Db.ListGetByIndexAsync(_tasks, position).ConfigureAwait(false);
 
-    /// <summary>Up to <paramref name="count"/> waiting tasks from position <paramref name="skip"/>, without taking them (one LRANGE).</summary>
+    /// <summary>
+    /// Up to <paramref name="count"/> waiting tasks from position <paramref name="skip"/>, without taking them: one
+    /// LRANGE, so the tasks are those of one instant.
+    /// </summary>
     public async Task<IReadOnlyList<QueuedTask>> PeekAsync(long skip, long count)
     {
         if (skip < 0) throw new ArgumentOutOfRangeException(nameof(skip), skip, "Skip cannot be negative.");
         if (count <= 0) return Array.Empty<QueuedTask>();
-        var values = await Db.ListRangeAsync(_tasks, skip, skip + count - 1).ConfigureAwait(false);
+        var stop = count > long.MaxValue - skip ? -1 : skip + count - 1;
+        var values = await Db.ListRangeAsync(_tasks, skip, stop).ConfigureAwait(false);
         var result = new QueuedTask[values.Length];
         for (var i = 0; i < values.Length; i++) result[i] = new QueuedTask(skip + i, (byte[])values[i]!);
         return result;

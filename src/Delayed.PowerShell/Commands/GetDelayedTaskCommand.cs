@@ -7,9 +7,12 @@ namespace Delayed.PowerShell.Commands;
 /// <summary>Shows queued tasks without taking them.</summary>
 /// <remarks>
 /// Reads the waiting tasks from the head of the queue (position 0 runs next), decoded: name, format, arguments,
-/// named parameters, retry budget and size. The queue is read a page at a time, so -First 10 on a queue of a
-/// million tasks reads ten, and a pipeline that stops early (Select-Object -First) stops the reading. Nothing is
-/// taken or changed. Tasks that cannot be decoded are shown with their DecodeError.
+/// named parameters, retry budget and size. The tasks shown are read in one atomic range read, a snapshot of the
+/// queue at one instant, before the first is written: so a pipeline that removes what it reads
+/// (Get-DelayedTask | Where-Object ... | Remove-DelayedTask) sees every task, however many it removes and however
+/// many tasks workers take meanwhile. -First 10 on a queue of a million tasks reads ten. Nothing is taken or
+/// changed. Tasks that cannot be decoded are shown with their DecodeError. Positions are those of the snapshot:
+/// workers taking tasks from the head move the others forward.
 /// </remarks>
 /// <example>
 /// <code>Get-DelayedTask $queue -First 10</code>
@@ -23,7 +26,8 @@ namespace Delayed.PowerShell.Commands;
 [OutputType(typeof(QueuedTask))]
 public sealed class GetDelayedTaskCommand : DelayedCmdlet
 {
-    private const int PageSize = 1000;
+    /// <summary>From this many tasks on, writing them shows progress.</summary>
+    private const int ProgressFrom = 10_000;
 
     /// <summary>The queue to read (a queue object, or a queue name on the default server).</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
@@ -43,19 +47,15 @@ public sealed class GetDelayedTaskCommand : DelayedCmdlet
 
     protected override void ProcessRecord()
     {
-        long shown = 0, position = Skip;
-        var total = First == long.MaxValue ? Await(Queue.Engine.GetLengthAsync(), Queue.Name) - Skip : First;
-        while (shown < First && !StopToken.IsCancellationRequested)
+        // One read, then the writing: a page-by-page read would skip tasks when the pipeline removes what it was given.
+        var snapshot = Await(Queue.Engine.PeekAsync(Skip, First), Queue.Name);
+        var activity = $"Listing queue '{Queue.Name}'";
+        for (var i = 0; i < snapshot.Count && !StopToken.IsCancellationRequested; i++)
         {
-            var wanted = Math.Min(PageSize, First - shown);
-            var page = Await(Queue.Engine.PeekAsync(position, wanted), Queue.Name);
-            foreach (var task in page) WriteObject(new QueuedTask(Queue, task.Position, task.Raw));
-            shown += page.Count;
-            position += page.Count;
-            if (page.Count < wanted) break;
-            if (total > PageSize)
-                WriteProgress(new ProgressRecord(1, $"Reading queue '{Queue.Name}'", $"{shown:N0} of about {total:N0} tasks") { PercentComplete = (int)Math.Min(100, shown * 100 / Math.Max(1, total)) });
+            if (snapshot.Count >= ProgressFrom && i % 1000 == 0)
+                WriteProgress(new ProgressRecord(1, activity, $"{i:N0} of {snapshot.Count:N0} tasks") { PercentComplete = (int)((long)i * 100 / snapshot.Count) });
+            WriteObject(new QueuedTask(Queue, snapshot[i].Position, snapshot[i].Raw));
         }
-        if (total > PageSize) WriteProgress(new ProgressRecord(1, $"Reading queue '{Queue.Name}'", "Done") { RecordType = ProgressRecordType.Completed });
+        if (snapshot.Count >= ProgressFrom) WriteProgress(new ProgressRecord(1, activity, "Done") { RecordType = ProgressRecordType.Completed });
     }
 }

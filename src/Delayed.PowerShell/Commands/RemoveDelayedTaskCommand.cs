@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using Delayed.Core.Queue;
+using Delayed.PowerShell.Conversion;
 using Delayed.PowerShell.Hosting;
 
 namespace Delayed.PowerShell.Commands;
@@ -62,7 +63,7 @@ public sealed class RemoveDelayedTaskCommand : DelayedCmdlet
             WriteError(AdminErrors.QueuedTaskNotFound(Queue, Position));
             return;
         }
-        if (!ShouldProcess($"Task at position {Position} of queue '{Queue.Name}'", "Remove")) return;
+        if (!ShouldProcess($"Task {TaskView.Of(bytes).Describe()} at position {Position} of queue '{Queue.Name}'", "Remove")) return;
         if (Await(Queue.Engine.RemoveQueuedAsync(Position, bytes), Queue.Name) != AdminOutcome.Done)
             WriteError(AdminErrors.QueuedTaskNotFound(Queue, Position));
     }
@@ -75,7 +76,7 @@ public sealed class RemoveDelayedTaskCommand : DelayedCmdlet
             WriteError(AdminErrors.NotHeld(Queue, WorkerId));
             return;
         }
-        if (!ShouldProcess($"Task held by worker {WorkerId} on queue '{Queue.Name}'", "Remove")) return;
+        if (!ShouldProcess($"Task {TaskView.Of(bytes).Describe()} held by worker {WorkerId} on queue '{Queue.Name}'", "Remove")) return;
         switch (Await(Queue.Engine.RemoveInFlightAsync(WorkerId, bytes, Force), WorkerId))
         {
             case AdminOutcome.Done:

@@ -1,6 +1,10 @@
 using System;
+using System.Collections;
+using System.Collections.Generic;
 using System.Collections.Specialized;
+using System.Globalization;
 using System.Linq;
+using Delayed.PowerShell.Hosting;
 using Delayed.Core.Codec;
 
 namespace Delayed.PowerShell.Conversion;
@@ -27,6 +31,28 @@ internal sealed class TaskView
     public OrderedDictionary Parameter { get; }
     public long Retry { get; }
     public string? DecodeError { get; }
+
+    /// <summary>The arguments on one line, as the tables show them: positional ones, then parameters as
+    /// Name=value; strings, numbers and dates as they are, lists and maps as compact JSON.</summary>
+    public string FormatArguments()
+    {
+        var parts = new List<string>(ArgumentList.Length + Parameter.Count);
+        foreach (var argument in ArgumentList) parts.Add(Show(argument));
+        foreach (DictionaryEntry parameter in Parameter) parts.Add($"{parameter.Key}={Show(parameter.Value)}");
+        return string.Join(", ", parts);
+
+        static string Show(object? value) => value switch
+        {
+            null => "$null",
+            string text => text,
+            IFormattable scalar when value is not IEnumerable => scalar.ToString(null, CultureInfo.CurrentCulture),
+            bool flag => flag ? "True" : "False",
+            _ => JsonLine.ValueOf(value),
+        };
+    }
+
+    /// <summary>The task as a confirmation prompt names it: "Name(arguments)", or why its bytes do not decode.</summary>
+    public string Describe() => Name is null ? $"an undecodable task ({DecodeError})" : $"{Name}({FormatArguments()})";
 
     public static TaskView Of(byte[] raw)
     {

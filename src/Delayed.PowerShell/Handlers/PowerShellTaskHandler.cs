@@ -37,22 +37,9 @@ internal abstract class PowerShellTaskHandler : ISelfDispatchingTaskHandler
     protected (object?[] Positional, Hashtable Named) BindArguments(DelayedTask task)
     {
         var named = new Hashtable(StringComparer.OrdinalIgnoreCase);
-        object?[] positional;
-        if (task.Format == Core.Codec.TaskFormat.Python)
-        {
-            foreach (var pair in task.NamedArguments) named[pair.Key] = PlainDataConverter.FromPlain(pair.Value);
-            positional = task.Arguments.Select(PlainDataConverter.FromPlain).ToArray();
-        }
-        else if (!task.HasPayload)
-        {
-            positional = Array.Empty<object?>();
-        }
-        else
-        {
-            // One declared parameter takes the payload whole; otherwise an array payload is spread.
-            var payload = PlainDataConverter.FromPlain(task.Payload);
-            positional = Signature.Parameters.Count != 1 && payload is object?[] items ? items : new[] { payload };
-        }
+        foreach (var pair in task.NamedArguments) named[pair.Key] = PlainDataConverter.FromPlain(pair.Value);
+        var plain = task.Format == Core.Codec.TaskFormat.Go ? task.GoArguments(Signature.Parameters.Count) : task.Arguments;
+        var positional = plain.Select(PlainDataConverter.FromPlain).ToArray();
         Signature.Check(task.Name, positional.Length, named.Keys.Cast<string>().ToList());
         return (positional, named);
     }

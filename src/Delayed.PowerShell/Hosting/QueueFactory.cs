@@ -18,6 +18,7 @@ internal static class QueueFactory
 
     public static Queue Create(string name, string redis, TimeSpan? dequeueTimeout, TimeSpan? keepAliveTimeout)
     {
+        Core.Protocol.QueueKeys.CheckName(name); // before connecting: a bad name is refused without a server
         var dequeue = dequeueTimeout ?? DefaultDequeueTimeout;
         var keepAlive = keepAliveTimeout ?? DefaultKeepAliveTimeout;
         if (dequeue <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(dequeueTimeout), dequeue, "The dequeue timeout must be positive: it bounds how long an idle worker takes to notice a stop.");

@@ -1,10 +1,5 @@
-using System;
-using System.Collections;
-using System.Collections.Generic;
 using System.Collections.Specialized;
-using System.Globalization;
 using Delayed.PowerShell.Conversion;
-using Delayed.PowerShell.Hosting;
 
 namespace Delayed;
 
@@ -44,20 +39,5 @@ public abstract class TaskSnapshot
 
     /// <summary>The arguments on one line, as the tables show them: positional ones, then parameters as
     /// Name=value; strings, numbers and dates as they are, lists and maps as compact JSON.</summary>
-    public string FormatArguments()
-    {
-        var parts = new List<string>(ArgumentList.Length + Parameter.Count);
-        foreach (var argument in ArgumentList) parts.Add(Show(argument));
-        foreach (DictionaryEntry parameter in Parameter) parts.Add($"{parameter.Key}={Show(parameter.Value)}");
-        return string.Join(", ", parts);
-
-        static string Show(object? value) => value switch
-        {
-            null => "$null",
-            string text => text,
-            IFormattable scalar when value is not System.Collections.IEnumerable => scalar.ToString(null, CultureInfo.CurrentCulture),
-            bool flag => flag ? "True" : "False",
-            _ => JsonLine.ValueOf(value),
-        };
-    }
+    public string FormatArguments() => _view.FormatArguments();
 }
