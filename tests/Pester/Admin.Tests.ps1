@@ -233,10 +233,9 @@ Describe 'Clear-DelayedQueue' {
         Get-RedisKeys $redis "$($queue.Name)*" | Sort-Object | Should -Be (@("$($queue.Name)-live", "$($queue.Name)_other") | Sort-Object)
     }
 
-    It 'reports a queue that does not exist' {
-        $failure = $null
-        Clear-DelayedQueue (New-DelayedQueue (New-QueueName) -Redis $redis.Configuration) -Confirm:$false -ErrorVariable failure -ErrorAction SilentlyContinue
-        $failure[0].FullyQualifiedErrorId | Should -BeLike 'QueueNotFound*'
+    It 'does nothing on a queue that does not exist, saying so with -Verbose' {
+        $note = Clear-DelayedQueue (New-DelayedQueue (New-QueueName) -Redis $redis.Configuration) -Confirm:$false -Verbose -ErrorAction Stop 4>&1
+        "$note" | Should -Match 'nothing to clear'
     }
 }
 
@@ -275,5 +274,85 @@ Describe 'Stop-DelayedWorker and Get-DelayedWorker' {
         Stop-DelayedWorker $queue -WorkerId 12623 -ErrorVariable failure -ErrorAction SilentlyContinue
         $failure[0].FullyQualifiedErrorId | Should -BeLike 'WorkerNotFound*'
         $failure[0].ToString() | Should -BeLike '*Python and Go workers*'
+    }
+}
+
+Describe 'Scheduled and failed tasks' {
+    BeforeEach { $queue = New-DelayedQueue (New-QueueName) -Redis $redis.Configuration -DequeueTimeout '00:00:00.1' }
+
+    It 'schedules with -Delay and -At, also by property name from the pipeline, lists them earliest first and cancels them' {
+        Add-DelayedTask $queue later 1 -Delay (New-TimeSpan -Hours 2)
+        [pscustomobject]@{ Name = 'sooner'; ArgumentList = @(2); At = [DateTime]::Now.AddHours(1) } | Add-DelayedTask $queue
+        { Add-DelayedTask $queue both -Delay 00:01:00 -At ([DateTime]::Now) -ErrorAction Stop } | Should -Throw '*-Delay or -At, not both*'
+        $redis.Db.ListLength($queue.TaskKey) | Should -Be 0
+        $scheduled = @(Get-DelayedTask $queue -Scheduled)
+        $scheduled.Name | Should -Be @('sooner', 'later')
+        $scheduled[0].DueAt | Should -BeGreaterThan ([DateTimeOffset]::Now.AddMinutes(55))
+        (Get-DelayedQueue $queue).Scheduled | Should -Be 2
+        Get-DelayedTask $queue -Scheduled | Where-Object Name -eq 'later' | Remove-DelayedTask -Confirm:$false
+        (Get-DelayedTask $queue -Scheduled).Name | Should -Be 'sooner'
+    }
+
+    It 'runs a task added with -Delay on a running worker once it is due' {
+        $job = Start-DelayedWorker $queue -Handler @{ soon = { param($x) $x } } -AsJob
+        try {
+            Add-DelayedTask $queue soon 42 -Delay '00:00:01'
+            (Get-DelayedTask $queue -Scheduled).Name | Should -Be 'soon'
+            Wait-Until { (Get-DelayedQueue $queue).Scheduled -eq 0 -and (Get-DelayedQueue $queue).Length -eq 0 -and (Get-DelayedQueue $queue).InFlight -eq 0 } 'the delayed task to run' 20
+        } finally { $job | Stop-Job -PassThru | Remove-Job -Force }
+    }
+
+    It 'lists failed tasks with their reason and error, restores them with a fresh budget, and clears the store' {
+        1..3 | ForEach-Object { Add-DelayedTask $queue broken $_ }
+        Add-DelayedTask $queue typed 'not a number'
+        Start-DelayedWorker $queue -StopWhenEmpty -Handler @{ broken = { param($n) throw "disk $n full" }; typed = { param([int] $Count) } } -ErrorAction SilentlyContinue | Out-Null
+        $failed = @(Get-DelayedTask $queue -Failed)
+        $failed.Count | Should -Be 4
+        $failed[0].PSObject.TypeNames[0] | Should -Be 'Delayed.FailedTask'
+        $failed[0].Reason | Should -Be 'BadCall' -Because 'newest first'
+        (Get-DelayedTask $queue -Failed -Reason Failed).Error | Should -Be @('disk 3 full', 'disk 2 full', 'disk 1 full')
+        $failed[1].Host | Should -Be ([Environment]::MachineName)
+        $failed[1].Attempts | Should -Be 1
+        (Get-DelayedQueue $queue).Failed | Should -Be 4
+        Get-DelayedTask $queue -Failed -Reason Failed | Restore-DelayedTask -Retry 2 -WhatIf
+        $redis.Db.ListLength($queue.TaskKey) | Should -Be 0
+        Get-DelayedTask $queue -Failed -Reason Failed | Restore-DelayedTask -Retry 2 -Confirm:$false
+        $restored = @(Get-DelayedTask $queue)
+        $restored.Retry | Should -Be @(2, 2, 2)
+        $redis.Db.ListLength($queue.TokenKey) | Should -Be 3
+        $again = $null
+        $failed[1] | Restore-DelayedTask -Confirm:$false -ErrorVariable again -ErrorAction SilentlyContinue
+        $again[0].FullyQualifiedErrorId | Should -BeLike 'TaskNotFound*'
+        Clear-DelayedQueue $queue -Failed -Confirm:$false
+        @(Get-DelayedTask $queue -Failed).Count | Should -Be 0
+        $redis.Db.ListLength($queue.TaskKey) | Should -Be 3 -Because 'clearing the failed store leaves the queue alone'
+    }
+
+    It 'restores 10,000 failed tasks while workers run, losing and duplicating none' {
+        $records = [StackExchange.Redis.HashEntry[]]::new(10000)
+        $ids = [StackExchange.Redis.SortedSetEntry[]]::new(10000)
+        $at = [DateTimeOffset]::UtcNow.ToUnixTimeMilliseconds()
+        for ($i = 0; $i -lt 10000; $i++) {
+            # A record as the worker writes it: [at, reason, error, worker, host, attempts, bytes].
+            $task = [byte[]](0x92, 0xa3, 0x6d, 0x3a, 0x66, 0x91, 0xcd, [byte]($i -shr 8), [byte]($i -band 0xff))
+            $record = [byte[]](0x97, 0xcf) + [BitConverter]::GetBytes([UInt64]$at)[7..0] + [byte[]](0xa6) + [Text.Encoding]::ASCII.GetBytes('Failed') + [byte[]](0xa0, 0xa0, 0xa0, 0x01, 0xd9, $task.Length) + $task
+            $records[$i] = [StackExchange.Redis.HashEntry]::new("f$i", (ConvertTo-RedisValue $record))
+            $ids[$i] = [StackExchange.Redis.SortedSetEntry]::new("f$i", $at)
+        }
+        $redis.Db.HashSet("$($queue.Name)_failed_data", $records)
+        $redis.Db.SortedSetAdd("$($queue.Name)_failed", $ids, [StackExchange.Redis.CommandFlags]::None) | Out-Null
+        $worker = Start-WorkerProcess $queue.Name "'m:f' = { param(`$i) }" '-Concurrency 2 -PassThru | ForEach-Object { [Console]::Out.WriteLine(''ran '' + $_.Status) }'
+        Wait-Line $worker 'starting' | Out-Null
+        $clock = [Diagnostics.Stopwatch]::StartNew()
+        Get-DelayedTask $queue -Failed | Restore-DelayedTask -Confirm:$false
+        $elapsed = $clock.Elapsed
+        Write-Host "Restored 10,000 failed tasks in $([int]$elapsed.TotalMilliseconds) ms"
+        $ran = 0
+        while ($ran -lt 10000) { Wait-Line $worker 'ran Succeeded' | Out-Null; $ran++ }
+        Get-DelayedWorker $queue | Stop-DelayedWorker
+        $worker.WaitForExit(20000) | Out-Null
+        @(Get-DelayedTask $queue -Failed).Count | Should -Be 0
+        $redis.Db.ListLength($queue.TaskKey) | Should -Be 0
+        $redis.Db.ListLength($queue.TokenKey) | Should -Be 0
     }
 }

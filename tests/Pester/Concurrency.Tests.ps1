@@ -39,7 +39,7 @@ Describe 'Start-DelayedWorker -Concurrency' {
         Add-DelayedTask $queue typed 'not a number' -Retry 3                       # cannot convert
         Add-DelayedTask $queue inner -Retry 1                                      # the handler itself calls a command wrongly
         $failures = $null
-        $summary = Start-DelayedWorker $queue -Concurrency 2 -StopWhenEmpty -ErrorVariable failures -ErrorAction SilentlyContinue -WarningAction SilentlyContinue -Handler @{
+        $summary = Start-DelayedWorker $queue -Concurrency 2 -StopWhenEmpty -RetryDelay 0 -ErrorVariable failures -ErrorAction SilentlyContinue -WarningAction SilentlyContinue -Handler @{
             strict = { param([Parameter(Mandatory)] $Value) }
             typed  = { param([int] $Count) }
             inner  = { Get-Item -NoSuchParameter 1 }
@@ -67,7 +67,7 @@ Describe 'Start-DelayedWorker -TaskTimeout' {
         Add-DelayedTask $queue hang -Retry 1
         $failures = $null
         $clock = [Diagnostics.Stopwatch]::StartNew()
-        $summary = Start-DelayedWorker $queue -TaskTimeout '00:00:00.5' -StopWhenEmpty -Handler @{ hang = { Start-Sleep -Seconds 3600 } } -ErrorVariable failures -ErrorAction SilentlyContinue -WarningAction SilentlyContinue
+        $summary = Start-DelayedWorker $queue -TaskTimeout '00:00:00.5' -StopWhenEmpty -RetryDelay 0 -Handler @{ hang = { Start-Sleep -Seconds 3600 } } -ErrorVariable failures -ErrorAction SilentlyContinue -WarningAction SilentlyContinue
         $clock.Elapsed.TotalSeconds | Should -BeLessThan 30
         $summary.Retried, $summary.Failed | Should -Be @(1, 1)
         $failures[0].FullyQualifiedErrorId | Should -BeLike 'TaskTimedOut*'
@@ -76,7 +76,7 @@ Describe 'Start-DelayedWorker -TaskTimeout' {
     It 'cancels a hung .NET handler through its token' {
         $marker = Join-Path $TestDrive 'hang.txt'
         Add-DelayedTask $queue example:hang $marker
-        $summary = Start-DelayedWorker $queue -AssemblyPath $examples -TaskTimeout '00:00:00.5' -StopWhenEmpty -ErrorAction SilentlyContinue
+        $summary = Start-DelayedWorker $queue -AssemblyPath $examples -TaskTimeout '00:00:00.5' -StopWhenEmpty -RetryDelay 0 -ErrorAction SilentlyContinue
         $summary.Failed | Should -Be 1
         Get-Content $marker | Should -Be @('started', 'cancelled')
     }
@@ -90,9 +90,11 @@ Describe 'Start-DelayedWorker -LogFormat Json' {
         $lines = @(Start-DelayedWorker $queue -StopWhenEmpty -LogFormat Json -Handler @{ ok = {} })
         $lines | ForEach-Object { $_ | Should -BeOfType [string] }
         $events = $lines | ForEach-Object { $_ | ConvertFrom-Json }
-        $events.event | Should -Be @('TaskStarted', 'TaskSucceeded', 'TaskDropped', 'WorkerStopped')
-        $events[2].level | Should -Be 'error'
+        $events.event | Should -Be @('TaskStarted', 'TaskSucceeded', 'TaskReturned', 'WorkerStopped')
+        $events[2].level | Should -Be 'warning'
         $events[2].error | Should -BeLike "*'no-handler'*"
+        $events[2].task | Should -Be 'no-handler'
+        $events[2].retryInMs | Should -BeGreaterThan 0
         $events[1].task | Should -Be 'ok'
         $events[-1].processed | Should -Be 2
     }

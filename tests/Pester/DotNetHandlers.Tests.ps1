@@ -40,9 +40,10 @@ Describe '.NET handler assemblies' {
     It 'never calls a public method that is not marked' {
         Add-DelayedTask $queue Delayed.Examples.Maintenance.NotAHandler $log
         $failures = $null
-        $summary = Start-DelayedWorker $queue -AssemblyPath $examples -StopWhenEmpty -ErrorVariable failures -ErrorAction SilentlyContinue
-        $summary.Dropped | Should -Be 1
-        $failures[0].FullyQualifiedErrorId | Should -BeLike 'UnknownTask*'
+        $warnings = $null
+        $summary = Start-DelayedWorker $queue -AssemblyPath $examples -StopWhenEmpty -WarningVariable warnings -WarningAction SilentlyContinue
+        $summary.Returned | Should -Be 1
+        "$warnings" | Should -BeLike '*No handler is registered for task*NotAHandler*'
         Test-Path $log | Should -BeFalse
     }
 
@@ -58,7 +59,7 @@ Describe '.NET handler assemblies' {
 
     It 'retries a failing .NET handler while the budget lasts' {
         Add-DelayedTask $queue example:fail $log -Retry 2
-        $summary = Start-DelayedWorker $queue -AssemblyPath $examples -StopWhenEmpty -ErrorAction SilentlyContinue -WarningAction SilentlyContinue
+        $summary = Start-DelayedWorker $queue -AssemblyPath $examples -StopWhenEmpty -RetryDelay 0 -ErrorAction SilentlyContinue -WarningAction SilentlyContinue
         $summary.Retried, $summary.Failed | Should -Be @(2, 1)
         @(Get-Content $log).Count | Should -Be 3
     }

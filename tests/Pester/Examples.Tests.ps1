@@ -38,7 +38,7 @@ Describe 'systemd units' {
         $redis.Db.HashLength($queue.ProcessingKey) | Should -Be 0
     }
 
-    It 'delayed-drain@ takes what waits, refuses what the handlers do not name, and exits 0' -Skip:$IsWindows {
+    It 'delayed-drain@ takes what waits, puts back what the handlers do not name, and exits 0' -Skip:$IsWindows {
         $queue = New-DelayedQueue (New-QueueName) -Redis $redis.Configuration
         Add-DelayedTask $queue Restart-Site -Parameter @{ Server = 'web01'; Force = $true }
         Add-DelayedTask $queue Format-Disk 'C:'
@@ -49,8 +49,9 @@ Describe 'systemd units' {
             $process.ExitCode | Should -Be 0
         } finally { if (-not $process.HasExited) { $process.Kill() } }
         ($events | Where-Object event -EQ 'TaskSucceeded').task | Should -Be 'Restart-Site'
-        ($events | Where-Object event -EQ 'TaskDropped').task | Should -Be 'Format-Disk'
+        ($events | Where-Object event -EQ 'TaskReturned').task | Should -Be 'Format-Disk'
         $redis.Db.ListLength($queue.TaskKey) | Should -Be 0
+        (Get-DelayedTask $queue -Scheduled).Name | Should -Be 'Format-Disk'
     }
 
     It 'delayed-sweeper recovers the task of a dead worker and stops on SIGTERM' -Skip:$IsWindows {

@@ -3,7 +3,8 @@ BeforeAll {
     Import-Module "$PSScriptRoot/TestSupport.psm1"
     $redis = Start-TestRedis
     function Invoke-Worker($queue, [hashtable] $handler, [switch] $PassThru) {
-        Start-DelayedWorker $queue -Handler $handler -StopWhenEmpty -PassThru:$PassThru -ErrorVariable +workerErrors -ErrorAction SilentlyContinue -WarningAction SilentlyContinue
+        # -RetryDelay 0: retries at once, as the Python worker does, so a drain with -StopWhenEmpty sees them.
+        Start-DelayedWorker $queue -Handler $handler -StopWhenEmpty -RetryDelay 0 -PassThru:$PassThru -ErrorVariable +workerErrors -ErrorAction SilentlyContinue -WarningVariable +workerWarnings -WarningAction SilentlyContinue
     }
 }
 AfterAll { Stop-TestRedis $redis }
@@ -13,6 +14,7 @@ Describe 'Start-DelayedWorker' {
         $queue = New-DelayedQueue (New-QueueName) -Redis $redis.Configuration -DequeueTimeout '00:00:00.1'
         $global:seen = [System.Collections.Generic.List[object]]::new()
         $workerErrors = [System.Collections.ArrayList]::new()
+        $workerWarnings = [System.Collections.ArrayList]::new()
         Get-DelayedHandler | ForEach-Object { Unregister-DelayedHandler $_.Name }
     }
     AfterEach {
@@ -99,25 +101,31 @@ Describe 'Start-DelayedWorker' {
         $global:seen | Should -Be @('ping', 3, 3, 12)
     }
 
-    It 'refuses an unknown name with an error that names it, releases it, and goes on' {
+    It 'puts a task it has no handler for back for a worker that has one, warns once per name, and goes on' {
         Add-DelayedTask $queue 'os:system' 'rm -rf /'
+        Add-DelayedTask $queue 'os:system' 'rm -rf ~'
         Add-DelayedTask $queue known
         $summary = Invoke-Worker $queue @{ known = { $global:seen.Add('ran') } }
         $global:seen | Should -Be @('ran')
-        $summary.Dropped | Should -Be 1
-        $workerErrors.Count | Should -Be 1
-        $workerErrors[0].FullyQualifiedErrorId | Should -BeLike 'UnknownTask*'
-        $workerErrors[0].ToString() | Should -BeLike "*'os:system'*"
+        $summary.Returned | Should -Be 2
+        $workerErrors.Count | Should -Be 0
+        @($workerWarnings | Where-Object { "$_" -like "*'os:system'*" }).Count | Should -Be 1
         $redis.Db.ListLength($queue.TaskKey) | Should -Be 0
+        $scheduled = @(Get-DelayedTask $queue -Scheduled)
+        $scheduled.Name | Should -Be @('os:system', 'os:system')
+        $scheduled[0].DueAt | Should -BeOfType [DateTimeOffset]
     }
 
-    It 'drops bytes that are not a task, with an error, and releases them' {
+    It 'fails bytes that are not a task into the failed store, with an error, and goes on' {
         Push-RawTask $redis $queue.Name ([byte[]](0xc1, 0x01))
         Add-DelayedTask $queue known
         $summary = Invoke-Worker $queue @{ known = { $global:seen.Add('ran') } }
-        $summary.Dropped | Should -Be 1
+        $summary.Failed | Should -Be 1
         $summary.Succeeded | Should -Be 1
         $workerErrors[0].FullyQualifiedErrorId | Should -BeLike 'MalformedTask*'
+        $failed = @(Get-DelayedTask $queue -Failed)
+        $failed.Reason | Should -Be 'Malformed'
+        $failed[0].Bytes | Should -Be ([byte[]](0xc1, 0x01))
     }
 
     It 'treats arguments that cannot be bound as a bad call that is never retried' {

@@ -74,16 +74,19 @@ public sealed class ClusterTests : IClassFixture<ClusterFixture>
     }
 
     [Fact]
-    public async Task ASweepThatMeetsAWorkerIdOutsideTheSlotSaysWhatToDo()
+    public async Task ASweepSkipsAndCountsAWorkerIdOutsideTheSlot_AndRecoversTheRestWithTheirTokens()
     {
         var queue = new DelayedQueue(_connection, "{probe}");
         // A decimal id as Python and Go workers use. Slots are fixed (CRC16) and split evenly over the three
         // nodes, so "12623" (slot 13820, third node) and "{probe}" (slot 5258, first node) never share one.
         await _connection.Database.HashSetAsync(queue.Keys.Processing, "12623", TaskEncoder.EncodePython("m:orphan", null, null, 0));
-        var error = await Assert.ThrowsAsync<StackExchange.Redis.RedisServerException>(() => queue.SweepAsync());
-        Assert.Contains("outside the queue's cluster slot", error.Message);
-        Assert.Contains("start with '{probe}'", error.Message);
-        Assert.Equal(1, await _connection.Database.HashLengthAsync(queue.Keys.Processing)); // nothing lost
+        var dead = "{probe}" + new string('0', 32);
+        await _connection.Database.HashSetAsync(queue.Keys.Processing, dead, TaskEncoder.EncodePython("m:recovered", null, null, 0));
+        var sweep = await queue.SweepAsync();
+        Assert.Equal((1L, 1L, 1L), (sweep.Skipped, sweep.Recovered, sweep.TokenAdjustment));
+        Assert.True(await _connection.Database.HashExistsAsync(queue.Keys.Processing, "12623")); // nothing lost
+        Assert.Equal(1, await _connection.Database.ListLengthAsync(queue.Keys.Tokens)); // the recovered task has its token
+        await queue.ClearAsync();
     }
 
     [Fact]

@@ -23,6 +23,7 @@ public class WorkerTests
     {
         DequeueTimeout = TimeSpan.FromMilliseconds(100),
         StopWhenEmpty = stopWhenEmpty,
+        RetryDelay = TimeSpan.Zero, // retries at once, as the Python worker does; back-off has tests of its own
         OnEvent = log is null ? null : log.Add,
     };
 
@@ -101,7 +102,7 @@ public class WorkerTests
     }
 
     [Fact]
-    public async Task UnknownNamesAndMalformedBytesAreDroppedAndReleased_D9_D16()
+    public async Task UnknownNamesArePutBackForAWorkerThatHasTheHandlerAndMalformedBytesGoToTheFailedStore_D9_D16()
     {
         var queue = _redis.NewQueue();
         var garbage = new byte[] { 0xc1, 0x00, 0x01 };
@@ -112,12 +113,17 @@ public class WorkerTests
         var log = new EventLog();
         var worker = new DelayedWorker(queue, new DelegateRegistry().Add("m:known", _ => { }), Options(log));
         var summary = await worker.RunAsync();
-        Assert.Equal((2L, 1L, 0L), (summary.Dropped, summary.Succeeded, summary.Retried));
-        var dropped = log.Of(WorkerEventKind.TaskDropped);
-        Assert.Equal(garbage, dropped[0].RawTask.ToArray());
-        Assert.IsType<MalformedTaskException>(dropped[0].Error);
-        Assert.Equal("os:system", Assert.IsType<UnknownTaskException>(dropped[1].Error).TaskName);
+        Assert.Equal((1L, 1L, 1L, 0L), (summary.Failed, summary.Returned, summary.Succeeded, summary.Retried));
+        var failed = Assert.Single(log.Of(WorkerEventKind.TaskFailed));
+        Assert.Equal(garbage, failed.RawTask.ToArray());
+        Assert.Equal(FailureReason.Malformed, failed.Reason);
+        Assert.IsType<MalformedTaskException>(failed.Error);
+        Assert.Equal("os:system", Assert.IsType<UnknownTaskException>(Assert.Single(log.Of(WorkerEventKind.TaskReturned)).Error).TaskName);
         Assert.Equal(0, await queue.GetLengthAsync());
+        var kept = Assert.Single(await queue.GetFailedAsync());
+        Assert.Equal("Malformed", kept.Reason);
+        Assert.Equal(garbage, kept.Raw);
+        Assert.Equal("os:system", TaskDecoder.ReadName(Assert.Single(await queue.GetScheduledAsync()).Raw));
         await AssertNothingInFlight(queue, worker);
     }
 

@@ -9,5 +9,11 @@ public sealed class PlainDataLimits
     /// <summary>Deepest nesting of arrays and maps accepted (default 64).</summary>
     public int MaxDepth { get; set; } = 64;
 
+    /// <summary>
+    /// Most values in one task, counting every array element and every map key and value (default 100,000): with the
+    /// size limit it bounds the time any decoding takes.
+    /// </summary>
+    public int MaxElements { get; set; } = 100_000;
+
     public static PlainDataLimits Default { get; } = new PlainDataLimits();
 }

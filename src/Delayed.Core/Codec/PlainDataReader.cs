@@ -15,8 +15,17 @@ public static class PlainDataReader
 {
     private static readonly UTF8Encoding StrictUtf8 = new UTF8Encoding(false, throwOnInvalidBytes: true);
 
+    /// <summary>Reads one value within the limits, its budget of values a fresh one.</summary>
     internal static object? Read(ref MessagePackReader reader, PlainDataLimits limits, int depth = 0)
     {
+        var budget = limits.MaxElements;
+        return Read(ref reader, limits, ref budget, depth);
+    }
+
+    /// <summary>Reads one value; <paramref name="budget"/> is how many more values this task may hold (<see cref="PlainDataLimits.MaxElements"/>).</summary>
+    internal static object? Read(ref MessagePackReader reader, PlainDataLimits limits, ref int budget, int depth = 0)
+    {
+        if (--budget < 0) throw new PlainDataException($"Task data holds more than {limits.MaxElements} values (arrays' elements and maps' keys and values).");
         switch (reader.NextMessagePackType)
         {
             case MessagePackType.Nil:
@@ -33,9 +42,9 @@ public static class PlainDataReader
             case MessagePackType.Binary:
                 return reader.ReadBytes()!.Value.ToArray();
             case MessagePackType.Array:
-                return ReadArray(ref reader, limits, depth);
+                return ReadArray(ref reader, limits, ref budget, depth);
             case MessagePackType.Map:
-                return ReadMap(ref reader, limits, depth);
+                return ReadMap(ref reader, limits, ref budget, depth);
             case MessagePackType.Extension:
                 var header = reader.ReadExtensionFormatHeader();
                 if (header.TypeCode == ReservedMessagePackExtensionTypeCode.DateTime)
@@ -69,26 +78,28 @@ public static class PlainDataReader
         return value <= long.MaxValue ? (object)(long)value : value;
     }
 
-    private static object?[] ReadArray(ref MessagePackReader reader, PlainDataLimits limits, int depth)
+    private static object?[] ReadArray(ref MessagePackReader reader, PlainDataLimits limits, ref int budget, int depth)
     {
         CheckDepth(depth, limits);
         var count = reader.ReadArrayHeader();
+        if (count > budget) throw new PlainDataException($"Task data holds more than {limits.MaxElements} values (an array of {count}).");
         var items = new object?[count];
-        for (var i = 0; i < count; i++) items[i] = Read(ref reader, limits, depth + 1);
+        for (var i = 0; i < count; i++) items[i] = Read(ref reader, limits, ref budget, depth + 1);
         return items;
     }
 
-    private static Dictionary<object, object?> ReadMap(ref MessagePackReader reader, PlainDataLimits limits, int depth)
+    private static Dictionary<object, object?> ReadMap(ref MessagePackReader reader, PlainDataLimits limits, ref int budget, int depth)
     {
         CheckDepth(depth, limits);
         var count = reader.ReadMapHeader();
-        var map = new Dictionary<object, object?>(Math.Min(count, 1024));
+        if (count > budget / 2) throw new PlainDataException($"Task data holds more than {limits.MaxElements} values (a map of {count} entries).");
+        var map = new Dictionary<object, object?>(Math.Min(count, 1024), PlainKeyComparer.Ordinal);
         for (var i = 0; i < count; i++)
         {
-            var key = Read(ref reader, limits, depth + 1);
+            var key = Read(ref reader, limits, ref budget, depth + 1);
             if (key is not (string or long or ulong or bool))
                 throw new PlainDataException($"Task data holds a map key of type {Describe(key)}; only string, integer and boolean keys are plain data.");
-            map[key] = Read(ref reader, limits, depth + 1);
+            map[key] = Read(ref reader, limits, ref budget, depth + 1);
         }
         return map;
     }

@@ -43,6 +43,35 @@ public static class TaskDecoder
         }
     }
 
+    /// <summary>
+    /// Reads only a task's name, without decoding its arguments: a worker looks its handler up first, so that a task
+    /// it cannot run costs it no decoding.
+    /// </summary>
+    public static string ReadName(ReadOnlyMemory<byte> raw, PlainDataLimits? limits = null)
+    {
+        limits ??= PlainDataLimits.Default;
+        if (raw.Length == 0) throw new MalformedTaskException("The task is empty (zero bytes).");
+        if (raw.Length > limits.MaxTaskBytes)
+            throw new MalformedTaskException($"The task is {raw.Length} bytes, more than the limit of {limits.MaxTaskBytes} bytes.");
+        try
+        {
+            var reader = new MessagePackReader(raw);
+            if (reader.NextMessagePackType == MessagePackType.Array && reader.ReadArrayHeader() is < 1 or > 4)
+                throw new MalformedTaskException("A task array has 1 to 4 elements.");
+            if (reader.NextMessagePackType != MessagePackType.String)
+                throw new MalformedTaskException($"A task is an array whose first element is its name, or a bare name; found {reader.NextMessagePackType}.");
+            return PlainDataReader.ReadString(ref reader);
+        }
+        catch (PlainDataException e)
+        {
+            throw new MalformedTaskException(e.Message, e);
+        }
+        catch (Exception e) when (e is MessagePackSerializationException or EndOfStreamException or ArgumentException or OverflowException)
+        {
+            throw new MalformedTaskException("The task is not valid MessagePack: " + e.Message, e);
+        }
+    }
+
     private static DelayedTask DecodeArray(ref MessagePackReader reader, ReadOnlyMemory<byte> raw, PlainDataLimits limits)
     {
         var count = reader.ReadArrayHeader();
@@ -56,6 +85,7 @@ public static class TaskDecoder
             return DecodeGo(ref reader, name, raw, limits);
 
         // Rule 3: [name, args?, kwargs?, retry?] is Python-shaped.
+        var budget = limits.MaxElements; // one budget for the whole task
         IReadOnlyList<object?> arguments = Array.Empty<object?>();
         ReadOnlyMemory<byte> rawArguments = default, rawNamed = default;
         Dictionary<string, object?>? named = null;
@@ -64,7 +94,7 @@ public static class TaskDecoder
         {
             var start = (int)reader.Consumed;
             if (reader.TryReadNil()) { }
-            else if (reader.NextMessagePackType == MessagePackType.Array) arguments = (object?[])PlainDataReader.Read(ref reader, limits, 1)!;
+            else if (reader.NextMessagePackType == MessagePackType.Array) arguments = (object?[])PlainDataReader.Read(ref reader, limits, ref budget, 1)!;
             else throw new MalformedTaskException($"Element 1 of a Python-shaped task (positional arguments) must be an array or nil; found {reader.NextMessagePackType}.");
             rawArguments = raw.Slice(start, (int)reader.Consumed - start);
         }
@@ -72,7 +102,7 @@ public static class TaskDecoder
         {
             var start = (int)reader.Consumed;
             if (reader.TryReadNil()) { }
-            else if (reader.NextMessagePackType == MessagePackType.Map) named = NamedArguments((Dictionary<object, object?>)PlainDataReader.Read(ref reader, limits, 1)!);
+            else if (reader.NextMessagePackType == MessagePackType.Map) named = NamedArguments((Dictionary<object, object?>)PlainDataReader.Read(ref reader, limits, ref budget, 1)!);
             else throw new MalformedTaskException($"Element 2 of a Python-shaped task (keyword arguments) must be a map or nil; found {reader.NextMessagePackType}.");
             rawNamed = raw.Slice(start, (int)reader.Consumed - start);
         }
@@ -112,9 +142,17 @@ public static class TaskDecoder
         return new DelayedTask(name, TaskFormat.Go, Array.Empty<object?>(), null, 0, hasPayload: true, payload, raw);
     }
 
+    /// <summary>String keys hashed with the process's secret (<see cref="PlainKeyComparer"/>).</summary>
+    private sealed class KeyedStrings : IEqualityComparer<string>
+    {
+        public bool Equals(string? x, string? y) => string.Equals(x, y, StringComparison.Ordinal);
+
+        public int GetHashCode(string value) => PlainKeyComparer.Ordinal.GetHashCode(value);
+    }
+
     private static Dictionary<string, object?> NamedArguments(Dictionary<object, object?> map)
     {
-        var named = new Dictionary<string, object?>(map.Count, StringComparer.Ordinal);
+        var named = new Dictionary<string, object?>(map.Count, new KeyedStrings());
         foreach (var pair in map)
         {
             if (pair.Key is not string key)

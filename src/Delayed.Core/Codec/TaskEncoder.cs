@@ -70,10 +70,15 @@ public static class TaskEncoder
     /// The task to re-enqueue after a failed attempt: retry decremented when positive, kept when negative,
     /// arguments re-sent byte for byte, and the trailing-default rule applied again (P7 becomes P7′).
     /// </summary>
-    public static byte[] EncodeRetry(DelayedTask task)
+    public static byte[] EncodeRetry(DelayedTask task) => WithRetry(task, task.Retry > 0 ? task.Retry - 1 : task.Retry);
+
+    /// <summary>
+    /// The task with another retry budget: arguments re-sent byte for byte, and the trailing-default rule applied
+    /// (retry 0 drops the element).
+    /// </summary>
+    public static byte[] WithRetry(DelayedTask task, long retry)
     {
-        if (task.Format != TaskFormat.Python) throw new InvalidOperationException("Only Python-shaped tasks carry a retry budget.");
-        var retry = task.Retry > 0 ? task.Retry - 1 : task.Retry;
+        if (task.Format != TaskFormat.Python) throw new InvalidOperationException("Only Python-shaped tasks carry a retry budget; a Go-shaped one has none.");
         var hasArguments = task.Arguments.Count > 0;
         var hasNamed = task.NamedArguments.Count > 0;
         var count = retry != 0 ? 4 : hasNamed ? 3 : hasArguments ? 2 : 1;

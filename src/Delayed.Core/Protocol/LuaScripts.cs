@@ -2,15 +2,75 @@ namespace Delayed.Core.Protocol;
 
 /// <summary>
 /// The scripts this implementation runs. They take data only through KEYS and ARGV. Each is atomic, so a
-/// task is always in exactly one of the task list or the processing hash. Queue scripts share one KEYS
-/// layout: tasks, tokens, processing, inflight, workers, control (<see cref="QueueKeys"/>).
+/// task is always in exactly one place: the task list, the processing hash, the schedule or the failed store.
+/// Queue scripts share one KEYS layout: tasks, tokens, processing, inflight, workers, control, scheduled, failed,
+/// failed data, counters (<see cref="QueueKeys"/>).
 /// </summary>
 internal static class LuaScripts
 {
     /// <summary>
+    /// What several scripts share: the server's clock (so that no client clock moves a due time), the failed
+    /// store (kept by count and age, trimmed in the same step as the insert), and the per-task counters of the
+    /// counters hash, keyed by the SHA-1 of the task's bytes: 'a' attempts that failed, 'n' returns for want of a
+    /// handler, 'l' recoveries from dead workers. Tasks with equal bytes share counters.
+    /// </summary>
+    private const string Common = @"
+if redis.replicate_commands then pcall(redis.replicate_commands) end
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+local function drop_failed(ids)
+  for i = 1, #ids, 1000 do
+    local last = math.min(i + 999, #ids)
+    redis.call('ZREM', KEYS[8], unpack(ids, i, last))
+    redis.call('HDEL', KEYS[9], unpack(ids, i, last))
+  end
+end
+local function keep_failure(fid, limit, max_age, reason, err, worker, host, attempts, task)
+  limit = tonumber(limit)
+  if limit <= 0 then return end
+  local now = now_ms()
+  redis.call('HSET', KEYS[9], fid, cmsgpack.pack({ now, reason, err, worker, host, tonumber(attempts) or 0, task }))
+  redis.call('ZADD', KEYS[8], now, fid)
+  drop_failed(redis.call('ZRANGEBYSCORE', KEYS[8], '-inf', '(' .. (now - tonumber(max_age))))
+  local over = redis.call('ZCARD', KEYS[8]) - limit
+  if over > 0 then drop_failed(redis.call('ZRANGE', KEYS[8], 0, over - 1)) end
+end
+local function counters_of(task)
+  if redis.call('EXISTS', KEYS[10]) == 0 then return 0, 0 end
+  local d = redis.sha1hex(task)
+  local v = redis.call('HMGET', KEYS[10], 'a' .. d, 'n' .. d)
+  return tonumber(v[1]) or 0, tonumber(v[2]) or 0
+end
+local function forget_counters(task)
+  if redis.call('EXISTS', KEYS[10]) == 1 then
+    local d = redis.sha1hex(task)
+    redis.call('HDEL', KEYS[10], 'a' .. d, 'n' .. d, 'l' .. d)
+  end
+end
+local function set_counter(kind, task, value)
+  redis.call('HSET', KEYS[10], kind .. redis.sha1hex(task), value)
+  redis.call('PEXPIRE', KEYS[10], 2592000000)
+end
+local function push_tokens(n)
+  local ones = {}
+  for i = 1, math.min(n, 1000) do ones[i] = '1' end
+  while n > 0 do
+    local k = math.min(n, 1000)
+    redis.call('RPUSH', KEYS[2], unpack(ones, 1, k))
+    n = n - k
+  end
+end
+";
+
+    /// <summary>
     /// Finishes the task a worker holds and claims the next one, in one round trip.
-    /// ARGV: worker id, mode, new claim stamp, stamp of the task to finish ('' for none), bytes to re-enqueue
-    /// for a retry ('' for none).
+    /// ARGV: 1 worker id, 2 mode, 3 new claim stamp, 4 stamp of the task to finish ('' for none), 5 how to finish:
+    /// 'release', 'requeue' (bytes 6 to the tail now), 'schedule' (bytes 6 into the schedule, due in 7 ms, as
+    /// entry 8), or 'fail' (the held task into the failed store as entry 8, reason 11, error 12, host 13, attempts 10,
+    /// kept within limit 14 and age 15 ms); 9 the counter to set for the bytes put back ('a' or 'n', '' for none) and
+    /// 10 its value; 16 the largest task in bytes; 17 the failed-store id for a task over that size.
     /// Mode 'none' only finishes; 'token' claims only if a token can be taken now (never blocks);
     /// 'taken' claims after the caller already took a token with BLPOP.
     /// The finish happens only if the worker still holds the claim it names, so a repeated call (after a
@@ -18,15 +78,30 @@ internal static class LuaScripts
     /// already recorded under the id (a claim whose reply was lost) is handed back rather than overwritten.
     /// A stop request for the id returns {'stop'} instead of a task. A worker whose liveness key (its id) is gone
     /// (expired while its process was paused, or lost by Redis) gets {'unregistered'}: a task it took now could be
-    /// swept from under it. An empty task list returns false and changes nothing (D1); a surplus token is simply
-    /// consumed.
+    /// swept from under it. A task over the size limit goes to the failed store without leaving Redis:
+    /// {'oversize', size}. An empty task list returns false and changes nothing (D1); a surplus token is simply
+    /// consumed. A claimed task comes back as its bytes, or as {'task', bytes, attempts, returns} when its
+    /// counters are set.
     /// </summary>
-    public const string FinishAndClaim = @"
+    public const string FinishAndClaim = Common + @"
 local id = ARGV[1]
 if ARGV[4] ~= '' and redis.call('HGET', KEYS[4], id) == ARGV[4] then
-  if ARGV[5] ~= '' then
-    redis.call('RPUSH', KEYS[1], ARGV[5])
-    redis.call('RPUSH', KEYS[2], '1')
+  local held = redis.call('HGET', KEYS[3], id)
+  local how = ARGV[5]
+  if how == 'requeue' or how == 'schedule' then
+    if how == 'requeue' then
+      redis.call('RPUSH', KEYS[1], ARGV[6])
+      redis.call('RPUSH', KEYS[2], '1')
+    else
+      redis.call('ZADD', KEYS[7], now_ms() + tonumber(ARGV[7]), ARGV[8] .. ARGV[6])
+    end
+    if ARGV[9] ~= '' then
+      if held then forget_counters(held) end
+      set_counter(ARGV[9], ARGV[6], ARGV[10])
+    end
+  elseif held then
+    if how == 'fail' then keep_failure(ARGV[8], ARGV[14], ARGV[15], ARGV[11], ARGV[12], id, ARGV[13], ARGV[10], held) end
+    forget_counters(held)
   end
   redis.call('HDEL', KEYS[3], id)
   redis.call('HDEL', KEYS[4], id)
@@ -40,37 +115,66 @@ if redis.call('EXISTS', id) == 0 then
   if ARGV[2] == 'taken' then redis.call('RPUSH', KEYS[2], '1') end
   return { 'unregistered' }
 end
-local held = redis.call('HGET', KEYS[3], id)
-if held then
+local task = redis.call('HGET', KEYS[3], id)
+if task then
   if ARGV[2] == 'taken' then redis.call('RPUSH', KEYS[2], '1') end
-  redis.call('HSET', KEYS[4], id, ARGV[3])
-  return held
+else
+  if ARGV[2] == 'token' and not redis.call('LPOP', KEYS[2]) then return false end
+  task = redis.call('LPOP', KEYS[1])
+  if not task then return false end
+  if #task > tonumber(ARGV[16]) then
+    keep_failure(ARGV[17], ARGV[14], ARGV[15], 'Oversize', 'The task is ' .. #task .. ' bytes, more than the limit of ' .. ARGV[16] .. ' bytes.', id, ARGV[13], 0, task)
+    return { 'oversize', #task }
+  end
+  redis.call('HSET', KEYS[3], id, task)
 end
-if ARGV[2] == 'token' and not redis.call('LPOP', KEYS[2]) then return false end
-local task = redis.call('LPOP', KEYS[1])
-if not task then return false end
-redis.call('HSET', KEYS[3], id, task)
 redis.call('HSET', KEYS[4], id, ARGV[3])
-return task
+local attempts, returns = counters_of(task)
+if attempts == 0 and returns == 0 then return task end
+return { 'task', task, attempts, returns }
 ";
 
     /// <summary>
-    /// One sweep of a queue. ARGV: largest number of tokens per push.
-    /// Moves the task of every worker whose liveness key is gone (EXISTS, so a key of another type is not
-    /// an error: D7) back to the tail, drops extension entries of gone workers and in-flight stamps that no
-    /// longer match a held task, then brings the token count to the task count: missing tokens pushed in
-    /// bounded batches (D6), surplus ones trimmed (safe because every enqueuer pushes a task no later than
-    /// its token, D4). Returns { tasks recovered, token adjustment }.
+    /// One sweep of a queue. ARGV: 1 the queue's hash tag ('' for none), 2 the recoveries after which a task counts
+    /// as lost (0: never), 3 a failed-store id prefix, 4 failed-store limit, 5 its age limit in ms.
+    /// Checks first, writes after, so that an error cannot leave half a sweep: an in-flight entry under an id
+    /// outside the queue's cluster slot (a Python or Go worker there) is skipped and counted. Moves the task of
+    /// every worker whose liveness key is gone (EXISTS, so a key of another type is not an error: D7) back to the
+    /// tail, or, once the same bytes were recovered more often than the bound, into the failed store as WorkerLost.
+    /// Drops extension entries of gone workers and in-flight stamps that no longer match a held task, then brings
+    /// the token count to the task count: missing tokens pushed in bounded batches (D6), surplus ones trimmed (safe
+    /// because every enqueuer pushes a task no later than its token, D4).
+    /// Returns { tasks recovered, token adjustment, entries skipped, tasks failed as lost }.
     /// </summary>
-    public const string Sweep = @"
-local recovered = 0
+    public const string Sweep = Common + @"
+local tag = ARGV[1]
+local function checkable(id) return tag == '' or string.sub(id, 1, #tag) == tag end
 local entries = redis.call('HGETALL', KEYS[3])
+local dead, skipped = {}, 0
 for i = 1, #entries, 2 do
-  if redis.call('EXISTS', entries[i]) == 0 then
-    redis.call('RPUSH', KEYS[1], entries[i + 1])
-    redis.call('HDEL', KEYS[3], entries[i])
+  if not checkable(entries[i]) then skipped = skipped + 1
+  elseif redis.call('EXISTS', entries[i]) == 0 then dead[#dead + 1] = i end
+end
+local recovered, lost = 0, 0
+local bound = tonumber(ARGV[2])
+for _, i in ipairs(dead) do
+  local id, task = entries[i], entries[i + 1]
+  local times = 0
+  if bound > 0 then
+    times = redis.call('HINCRBY', KEYS[10], 'l' .. redis.sha1hex(task), 1)
+    redis.call('PEXPIRE', KEYS[10], 2592000000)
+  end
+  if bound > 0 and times > bound then
+    local attempts = counters_of(task)
+    keep_failure(ARGV[3] .. lost, ARGV[4], ARGV[5], 'WorkerLost',
+      'Its worker died while running it ' .. times .. ' times (the liveness key expired): it may crash or kill its worker.', id, '', attempts, task)
+    forget_counters(task)
+    lost = lost + 1
+  else
+    redis.call('RPUSH', KEYS[1], task)
     recovered = recovered + 1
   end
+  redis.call('HDEL', KEYS[3], id)
 end
 local stamps = redis.call('HKEYS', KEYS[4])
 for i = 1, #stamps do
@@ -79,24 +183,70 @@ end
 for k = 5, 6 do
   local ids = redis.call('HKEYS', KEYS[k])
   for i = 1, #ids do
-    if redis.call('EXISTS', ids[i]) == 0 then redis.call('HDEL', KEYS[k], ids[i]) end
+    if checkable(ids[i]) and redis.call('EXISTS', ids[i]) == 0 then redis.call('HDEL', KEYS[k], ids[i]) end
   end
 end
 local diff = redis.call('LLEN', KEYS[1]) - redis.call('LLEN', KEYS[2])
-if diff > 0 then
-  local batch = tonumber(ARGV[1])
-  local ones = {}
-  for i = 1, math.min(diff, batch) do ones[i] = '1' end
-  local left = diff
-  while left > 0 do
-    local n = math.min(left, batch)
-    redis.call('RPUSH', KEYS[2], unpack(ones, 1, n))
-    left = left - n
-  end
-elseif diff < 0 then
-  redis.call('LTRIM', KEYS[2], -diff, -1)
+if diff > 0 then push_tokens(diff)
+elseif diff < 0 then redis.call('LTRIM', KEYS[2], -diff, -1) end
+return { recovered, diff, skipped, lost }
+";
+
+    /// <summary>
+    /// Moves due tasks from the schedule to the tail of the task list, with one token each, at most ARGV[1] of
+    /// them. A schedule entry is a 16-character id followed by the task's exact bytes. Returns how many moved.
+    /// </summary>
+    public const string Promote = Common + @"
+local due = redis.call('ZRANGEBYSCORE', KEYS[7], '-inf', now_ms(), 'LIMIT', 0, tonumber(ARGV[1]))
+if #due == 0 then return 0 end
+for i = 1, #due do redis.call('RPUSH', KEYS[1], string.sub(due[i], 17)) end
+for i = 1, #due, 1000 do redis.call('ZREM', KEYS[7], unpack(due, i, math.min(i + 999, #due))) end
+push_tokens(#due)
+return #due
+";
+
+    /// <summary>
+    /// Schedules tasks. ARGV in threes: 'in' (a delay in ms from the server's now) or 'at' (unix ms), the time, and
+    /// the entry (a 16-character id followed by the task's bytes). Returns the number scheduled.
+    /// </summary>
+    public const string Schedule = Common + @"
+local now = now_ms()
+for i = 1, #ARGV, 3 do
+  local due = tonumber(ARGV[i + 1])
+  if ARGV[i] == 'in' then due = now + due end
+  redis.call('ZADD', KEYS[7], due, ARGV[i + 2])
 end
-return { recovered, diff }
+return #ARGV / 3
+";
+
+    /// <summary>
+    /// Puts failed tasks back. ARGV in twos: the failed-store id and the bytes to enqueue (the failed task's, or with
+    /// a new retry budget). Each goes to the tail with a token only if it is still in the store, and leaves it.
+    /// Returns one 1 (restored) or 0 (gone already) per pair.
+    /// </summary>
+    public const string RestoreFailed = @"
+local done = {}
+for i = 1, #ARGV, 2 do
+  if redis.call('ZREM', KEYS[8], ARGV[i]) == 1 then
+    redis.call('HDEL', KEYS[9], ARGV[i])
+    redis.call('RPUSH', KEYS[1], ARGV[i + 1])
+    redis.call('RPUSH', KEYS[2], '1')
+    done[#done + 1] = 1
+  else
+    done[#done + 1] = 0
+  end
+end
+return done
+";
+
+    /// <summary>Deletes failed tasks by id. ARGV: ids. Returns one 1 (deleted) or 0 (gone already) per id.</summary>
+    public const string RemoveFailed = @"
+local done = {}
+for i = 1, #ARGV do
+  done[i] = redis.call('ZREM', KEYS[8], ARGV[i])
+  redis.call('HDEL', KEYS[9], ARGV[i])
+end
+return done
 ";
 
     /// <summary>

@@ -9,7 +9,7 @@ public sealed class QueueKeys
     /// The suffixes that make a queue's other keys from its name: the protocol's, then this implementation's
     /// extension keys (PROTOCOL.md 8). A queue name that ends in one of them would share keys with another queue.
     /// </summary>
-    public static readonly string[] Suffixes = { "_noti", "_processing", "_inflight", "_workers", "_control" };
+    public static readonly string[] Suffixes = { "_noti", "_processing", "_inflight", "_workers", "_control", "_scheduled", "_failed", "_failed_data", "_counters" };
 
     public QueueKeys(string name)
     {
@@ -21,6 +21,10 @@ public sealed class QueueKeys
         InFlight = name + "_inflight";
         Workers = name + "_workers";
         Control = name + "_control";
+        Scheduled = name + "_scheduled";
+        Failed = name + "_failed";
+        FailedData = name + "_failed_data";
+        Counters = name + "_counters";
         HashTag = FindHashTag(name);
     }
 
@@ -55,14 +59,41 @@ public sealed class QueueKeys
     /// </summary>
     public string Control { get; }
 
+    /// <summary>
+    /// Extension sorted set: tasks that run later. Score: the due time (unix ms, the Redis server's clock); member: a
+    /// 16-character id followed by the task's exact bytes, so that equal bytes scheduled twice are two entries. Due
+    /// entries are moved to the task list with a token by this implementation's workers and sweepers; an entry lives
+    /// until then, or until it is removed. Python and Go workers never see it.
+    /// </summary>
+    public string Scheduled { get; }
+
+    /// <summary>
+    /// Extension sorted set: the ids of failed tasks by the time they failed (unix ms). Bounded by count and age,
+    /// trimmed, oldest first, in the same script that adds to it.
+    /// </summary>
+    public string Failed { get; }
+
+    /// <summary>
+    /// Extension hash: failed-task id to its record, a MessagePack array [failed at (unix ms), reason, error, worker
+    /// id, host, attempts, exact task bytes]. Entries live exactly as long as their id in <see cref="Failed"/>.
+    /// </summary>
+    public string FailedData { get; }
+
+    /// <summary>
+    /// Extension hash: per-task counters keyed by a letter and the SHA-1 of the task's bytes: 'a' attempts that
+    /// failed, 'n' returns for want of a handler, 'l' recoveries from dead workers. An entry goes when its task
+    /// finishes; the whole key expires 30 days after its last write, so counters of removed tasks do not pile up.
+    /// </summary>
+    public string Counters { get; }
+
     /// <summary>The Redis Cluster hash tag of the name, e.g. "{jobs}", or "" when it has none.</summary>
     public string HashTag { get; }
 
     /// <summary>
     /// The protocol's own keys and this implementation's extension keys, in the order of the queue scripts'
-    /// KEYS (LuaScripts): tasks, tokens, processing, inflight, workers, control.
+    /// KEYS (LuaScripts): tasks, tokens, processing, inflight, workers, control, scheduled, failed, failed data, counters.
     /// </summary>
-    public string[] All => new[] { Tasks, Tokens, Processing, InFlight, Workers, Control };
+    public string[] All => new[] { Tasks, Tokens, Processing, InFlight, Workers, Control, Scheduled, Failed, FailedData, Counters };
 
     /// <summary>Refuses a name that is empty, blank, or ends like another queue's key.</summary>
     public static void CheckName(string? name)

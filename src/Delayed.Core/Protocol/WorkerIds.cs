@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -9,12 +10,15 @@ namespace Delayed.Core.Protocol;
 /// </summary>
 public static class WorkerIds
 {
-    public static string New(string hashTag = "")
+    public static string New(string hashTag = "") => hashTag + RandomHex(16);
+
+    /// <summary>Lowercase hex of <paramref name="byteCount"/> cryptographically random bytes.</summary>
+    internal static string RandomHex(int byteCount)
     {
-        var bytes = new byte[16];
+        var bytes = new byte[byteCount];
         using (var random = RandomNumberGenerator.Create()) random.GetBytes(bytes);
-        var id = new StringBuilder(hashTag.Length + 32).Append(hashTag);
-        foreach (var b in bytes) id.Append(b.ToString("x2"));
-        return id.ToString();
+        var hex = new StringBuilder(byteCount * 2);
+        foreach (var b in bytes) hex.Append(b.ToString("x2", CultureInfo.InvariantCulture));
+        return hex.ToString();
     }
 }

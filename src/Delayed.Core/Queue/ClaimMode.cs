@@ -1,6 +1,6 @@
 namespace Delayed.Core.Queue;
 
-/// <summary>How <see cref="DelayedQueue.FinishAndClaimAsync"/> takes its next task.</summary>
+/// <summary>How the claim script (<see cref="Protocol.LuaScripts.FinishAndClaim"/>) takes its next task.</summary>
 internal enum ClaimMode
 {
     /// <summary>Only finish the held task.</summary>

@@ -1,6 +1,9 @@
 namespace Delayed.Core.Queue;
 
-/// <summary>What the claim script answered: a task, nothing, a stop request for this worker, or that its liveness key is gone.</summary>
+/// <summary>
+/// What the claim script answered: a task (with its counters), nothing, a stop request for this worker, that its
+/// liveness key is gone, or that the task it popped was over the size limit and went to the failed store.
+/// </summary>
 internal readonly struct ClaimReply
 {
     private enum Kind
@@ -9,22 +12,35 @@ internal readonly struct ClaimReply
         Task,
         Stop,
         Unregistered,
+        Oversize,
     }
 
     private readonly Kind _kind;
 
-    private ClaimReply(Kind kind, byte[]? task)
+    private ClaimReply(Kind kind, byte[]? task, long attempts = 0, long returns = 0, long size = 0)
     {
         _kind = kind;
         Task = task;
+        Attempts = attempts;
+        Returns = returns;
+        OversizeBytes = size;
     }
 
     public byte[]? Task { get; }
+
+    /// <summary>Attempts of the claimed task that failed before (its counters).</summary>
+    public long Attempts { get; }
+
+    /// <summary>Times the claimed task was put back for want of a handler.</summary>
+    public long Returns { get; }
 
     public bool StopRequested => _kind == Kind.Stop;
 
     /// <summary>The worker's liveness key was missing, so nothing was claimed: write it again, then claim.</summary>
     public bool Unregistered => _kind == Kind.Unregistered;
+
+    /// <summary>The size of a task over the limit, which the script moved to the failed store; 0 otherwise.</summary>
+    public long OversizeBytes { get; }
 
     public static ClaimReply Nothing => default;
 
@@ -32,5 +48,7 @@ internal readonly struct ClaimReply
 
     public static ClaimReply NotRegistered => new(Kind.Unregistered, null);
 
-    public static ClaimReply Of(byte[] task) => new(Kind.Task, task);
+    public static ClaimReply Oversize(long size) => new(Kind.Oversize, null, size: size);
+
+    public static ClaimReply Of(byte[] task, long attempts = 0, long returns = 0) => new(Kind.Task, task, attempts, returns);
 }

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Globalization;
+using System.Linq;
 using System.Threading.Tasks;
 using Delayed.Core.Protocol;
 using Delayed.Core.Redis;
@@ -14,7 +15,11 @@ public sealed class DelayedQueue
     /// <summary>Most tokens pushed by one command during a sweep (D6: Lua unpack fails near 8000).</summary>
     internal const int TokenBatch = 1000;
 
+    /// <summary>Most due tasks one promotion moves.</summary>
+    internal const int PromoteBatch = 1000;
+
     private static readonly RedisValue Token = "1";
+    private static readonly string Host = Environment.MachineName;
     private readonly RedisKey _tasks, _tokens, _processing, _inFlight, _workers, _control;
     private readonly RedisKey[] _scriptKeys;
 
@@ -41,6 +46,18 @@ public sealed class DelayedQueue
     public QueueKeys Keys { get; }
 
     public DelayedConnection Connection { get; }
+
+    /// <summary>Most tasks the failed store keeps (default 10,000; 0 keeps none); the oldest go first.</summary>
+    public int FailedTaskLimit { get; set; } = 10_000;
+
+    /// <summary>How long the failed store keeps a task (default 7 days).</summary>
+    public TimeSpan FailedTaskRetention { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>
+    /// How often a sweep puts back the same task after its worker died before it counts as lost (default 3; 0 for
+    /// never): a task that crashes or kills its worker then goes to the failed store as WorkerLost.
+    /// </summary>
+    public int MaxRecoveries { get; set; } = 3;
 
     private IDatabase Db => Connection.Database;
 
@@ -83,16 +100,18 @@ public sealed class DelayedQueue
         RedisResult[] result;
         try
         {
-            result = (RedisResult[])(await Db.ScriptEvaluateAsync(LuaScripts.Sweep, _scriptKeys, new RedisValue[] { TokenBatch }).ConfigureAwait(false))!;
+            result = (RedisResult[])(await Db.ScriptEvaluateAsync(LuaScripts.Sweep, _scriptKeys, new RedisValue[]
+            {
+                Connection.IsCluster ? Keys.HashTag : "", MaxRecoveries, ScheduledEntry.NewId() + "-", FailedTaskLimit, (long)FailedTaskRetention.TotalMilliseconds,
+            }).ConfigureAwait(false))!;
         }
         catch (RedisServerException e) when (e.Message.Contains("non local key") || e.Message.Contains("same slot"))
         {
             throw new RedisServerException(
-                $"Queue '{Name}' has an in-flight task under a worker id outside the queue's cluster slot (a Python or Go worker?), " +
-                $"so the sweep cannot check that worker's liveness. Run such workers with ids that start with '{Keys.HashTag}', " +
-                $"or keep the queue on a single Redis instance. Redis said: {e.Message}");
+                $"Queue '{Name}' has a worker id outside the queue's cluster slot, so the sweep cannot check that worker's liveness. " +
+                $"Run workers with ids that start with '{Keys.HashTag}', or keep the queue on a single Redis instance. Redis said: {e.Message}");
         }
-        return new SweepResult(Name, (long)result[0], (long)result[1]);
+        return new SweepResult(Name, (long)result[0], (long)result[1], (long)result[2], (long)result[3]);
     }
 
     /// <summary>Every in-flight task with its worker's liveness and registration, read in two round trips.</summary>
@@ -150,12 +169,15 @@ public sealed class DelayedQueue
         var tokens = batch.ListLengthAsync(_tokens);
         var holders = batch.HashKeysAsync(_processing);
         var workers = batch.HashLengthAsync(_workers);
+        var scheduled = batch.SortedSetLengthAsync(Keys.Scheduled);
+        var failed = batch.SortedSetLengthAsync(Keys.Failed);
         batch.Execute();
         var ids = Array.ConvertAll(await holders.ConfigureAwait(false), k => (string)k!);
         var liveness = await LivenessAsync(ids).ConfigureAwait(false);
         long alive = 0;
         foreach (var (isAlive, _) in liveness) if (isAlive) alive++;
-        return new QueueStatus(await length.ConfigureAwait(false), await tokens.ConfigureAwait(false), ids.Length, alive, await workers.ConfigureAwait(false));
+        return new QueueStatus(await length.ConfigureAwait(false), await tokens.ConfigureAwait(false), ids.Length, alive, await workers.ConfigureAwait(false),
+            await scheduled.ConfigureAwait(false), await failed.ConfigureAwait(false));
     }
 
     /// <summary>The bytes a worker holds now, or null.</summary>
@@ -272,17 +294,128 @@ public sealed class DelayedQueue
     /// <summary>Puts back a token taken by a waiter that will not claim after all.</summary>
     internal Task ReturnTokenAsync() => Db.ListLeftPushAsync(_tokens, Token);
 
-    /// <summary>Runs <see cref="LuaScripts.FinishAndClaim"/>: the claimed task, nothing, a stop request, or a missing liveness key.</summary>
-    internal async Task<ClaimReply> FinishAndClaimAsync(string workerId, ClaimMode mode, string claimStamp, string? finishStamp, byte[]? requeue)
+    /// <summary>Runs <see cref="LuaScripts.FinishAndClaim"/>, finishing a held task by releasing it or putting it back unchanged.</summary>
+    internal Task<ClaimReply> FinishAndClaimAsync(string workerId, ClaimMode mode, string claimStamp, string? finishStamp, byte[]? requeue) =>
+        FinishAndClaimAsync(workerId, mode, claimStamp, finishStamp is null ? null : requeue is null ? Finish.Release(finishStamp) : Finish.Requeue(finishStamp, requeue));
+
+    /// <summary>
+    /// Runs <see cref="LuaScripts.FinishAndClaim"/>: finishes the held task as <paramref name="finish"/> says, then
+    /// answers the claimed task, nothing, a stop request, a missing liveness key, or a task over
+    /// <paramref name="maxTaskBytes"/> that went to the failed store.
+    /// </summary>
+    internal async Task<ClaimReply> FinishAndClaimAsync(string workerId, ClaimMode mode, string claimStamp, Finish? finish, long maxTaskBytes = int.MaxValue)
     {
         var modeText = mode switch { ClaimMode.TakeToken => "token", ClaimMode.TokenTaken => "taken", _ => "none" };
         var reply = await Db.ScriptEvaluateAsync(LuaScripts.FinishAndClaim, _scriptKeys, new RedisValue[]
         {
-            workerId, modeText, claimStamp, finishStamp ?? "", requeue ?? Array.Empty<byte>(),
+            workerId, modeText, claimStamp, finish?.Stamp ?? "", finish?.How ?? "release", finish?.Bytes ?? Array.Empty<byte>(),
+            finish?.DelayMilliseconds ?? 0, finish is null ? "" : finish.How == "fail" ? claimStamp + "-" + ScheduledEntry.NewId() : ScheduledEntry.NewId(),
+            finish?.Counter ?? "", finish?.CounterValue ?? 0, finish?.Reason.ToString() ?? "", finish?.Error ?? "", Host,
+            FailedTaskLimit, (long)FailedTaskRetention.TotalMilliseconds, maxTaskBytes, ScheduledEntry.NewId(),
         }).ConfigureAwait(false);
         if (reply.IsNull) return ClaimReply.Nothing;
         if (reply.Resp2Type != ResultType.Array) return ClaimReply.Of((byte[])reply!);
-        return (string?)((RedisResult[])reply!)[0] == "unregistered" ? ClaimReply.NotRegistered : ClaimReply.Stop;
+        var parts = (RedisResult[])reply!;
+        return (string?)parts[0] switch
+        {
+            "task" => ClaimReply.Of((byte[])parts[1]!, (long)parts[2], (long)parts[3]),
+            "oversize" => ClaimReply.Oversize((long)parts[1]),
+            "unregistered" => ClaimReply.NotRegistered,
+            _ => ClaimReply.Stop,
+        };
+    }
+
+    /// <summary>Moves due tasks from the schedule to the task list with a token each; how many moved (at most one batch).</summary>
+    public async Task<long> PromoteAsync() =>
+        (long)await Db.ScriptEvaluateAsync(LuaScripts.Promote, _scriptKeys, new RedisValue[] { PromoteBatch }).ConfigureAwait(false);
+
+    /// <summary>
+    /// Schedules tasks, atomically, in one round trip: each due after its delay by the Redis server's clock, or at its
+    /// time. Equal bytes scheduled twice are two entries.
+    /// </summary>
+    public async Task ScheduleAsync(IReadOnlyList<(byte[] Task, TimeSpan? Delay, DateTimeOffset? At)> tasks)
+    {
+        if (tasks.Count == 0) return;
+        var arguments = new RedisValue[tasks.Count * 3];
+        for (var i = 0; i < tasks.Count; i++)
+        {
+            var (task, delay, at) = tasks[i];
+            if ((delay is null) == (at is null)) throw new ArgumentException("A scheduled task needs a delay or a time, not both.", nameof(tasks));
+            if (delay < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(tasks), delay, "A delay cannot be negative.");
+            arguments[i * 3] = delay is null ? "at" : "in";
+            arguments[i * 3 + 1] = delay is { } d ? (long)d.TotalMilliseconds : at!.Value.ToUnixTimeMilliseconds();
+            arguments[i * 3 + 2] = new ScheduledEntry(ScheduledEntry.NewId(), default, task ?? throw new ArgumentException("A task to schedule is null.", nameof(tasks))).Member();
+        }
+        await Db.ScriptEvaluateAsync(LuaScripts.Schedule, _scriptKeys, arguments).ConfigureAwait(false);
+    }
+
+    /// <summary>The scheduled tasks, earliest first, from <paramref name="skip"/>: one range read, so those of one instant.</summary>
+    public async Task<IReadOnlyList<ScheduledEntry>> GetScheduledAsync(long skip = 0, long count = long.MaxValue)
+    {
+        if (count <= 0) return Array.Empty<ScheduledEntry>();
+        var stop = count > long.MaxValue - skip ? -1 : skip + count - 1;
+        var entries = await Db.SortedSetRangeByRankWithScoresAsync(Keys.Scheduled, skip, stop).ConfigureAwait(false);
+        var result = new List<ScheduledEntry>(entries.Length);
+        foreach (var entry in entries)
+        {
+            var member = (byte[])entry.Element!;
+            if (member.Length >= ScheduledEntry.IdLength) result.Add(ScheduledEntry.FromMember(member, entry.Score));
+        }
+        return result;
+    }
+
+    /// <summary>Cancels a scheduled task: the entry with this id and these exact bytes.</summary>
+    public async Task<AdminOutcome> RemoveScheduledAsync(string entryId, byte[] task) =>
+        entryId.Length == ScheduledEntry.IdLength && await Db.SortedSetRemoveAsync(Keys.Scheduled, new ScheduledEntry(entryId, default, task).Member()).ConfigureAwait(false)
+            ? AdminOutcome.Done
+            : AdminOutcome.NotFound;
+
+    /// <summary>The failed store, newest first, read at one instant (it is bounded by <see cref="FailedTaskLimit"/>).</summary>
+    public async Task<IReadOnlyList<FailedEntry>> GetFailedAsync()
+    {
+        var transaction = Db.CreateTransaction();
+        var idsTask = transaction.SortedSetRangeByRankAsync(Keys.Failed, 0, -1, Order.Descending);
+        var recordsTask = transaction.HashGetAllAsync(Keys.FailedData);
+        await transaction.ExecuteAsync().ConfigureAwait(false);
+        var records = ToDictionary(await recordsTask.ConfigureAwait(false));
+        var result = new List<FailedEntry>();
+        foreach (var id in await idsTask.ConfigureAwait(false))
+        {
+            if (records.TryGetValue((string)id!, out var record)) result.Add(FailedEntry.Read((string)id!, (byte[])record!));
+        }
+        return result;
+    }
+
+    /// <summary>Puts failed tasks back at the tail with a token each, in one round trip; per task, whether it was still there.</summary>
+    public async Task<bool[]> RestoreFailedAsync(IReadOnlyList<(string Id, byte[] Task)> tasks)
+    {
+        var arguments = new RedisValue[tasks.Count * 2];
+        for (var i = 0; i < tasks.Count; i++)
+        {
+            arguments[i * 2] = tasks[i].Id;
+            arguments[i * 2 + 1] = tasks[i].Task;
+        }
+        return Flags(await Db.ScriptEvaluateAsync(LuaScripts.RestoreFailed, _scriptKeys, arguments).ConfigureAwait(false));
+    }
+
+    /// <summary>Deletes failed tasks by id, in one round trip; per id, whether it was still there.</summary>
+    public async Task<bool[]> RemoveFailedAsync(IReadOnlyList<string> ids) =>
+        Flags(await Db.ScriptEvaluateAsync(LuaScripts.RemoveFailed, _scriptKeys, Array.ConvertAll(ids.ToArray(), id => (RedisValue)id)).ConfigureAwait(false));
+
+    /// <summary>Empties the failed store; how many tasks it held.</summary>
+    public async Task<long> ClearFailedAsync()
+    {
+        var transaction = Db.CreateTransaction();
+        var count = transaction.SortedSetLengthAsync(Keys.Failed);
+        _ = transaction.KeyDeleteAsync(new RedisKey[] { Keys.Failed, Keys.FailedData });
+        await transaction.ExecuteAsync().ConfigureAwait(false);
+        return await count.ConfigureAwait(false);
+    }
+
+    private static bool[] Flags(RedisResult reply)
+    {
+        if (reply.IsNull) return Array.Empty<bool>();
+        return Array.ConvertAll((RedisResult[])reply!, r => (long)r == 1);
     }
 
     /// <summary>A BLPOP timeout as Redis takes it: an integer when whole, else decimal seconds (Redis 6+).</summary>

@@ -3,8 +3,10 @@ namespace Delayed.Core.Queue;
 /// <summary>Counts that tell whether a queue is healthy.</summary>
 public sealed class QueueStatus
 {
-    public QueueStatus(long length, long tokens, long inFlight, long inFlightWorkersAlive, long registeredWorkers)
+    public QueueStatus(long length, long tokens, long inFlight, long inFlightWorkersAlive, long registeredWorkers, long scheduled = 0, long failed = 0)
     {
+        Scheduled = scheduled;
+        Failed = failed;
         Length = length;
         Tokens = tokens;
         InFlight = inFlight;
@@ -26,4 +28,10 @@ public sealed class QueueStatus
 
     /// <summary>Workers of this implementation registered on the queue.</summary>
     public long RegisteredWorkers { get; }
+
+    /// <summary>Tasks that run later (the schedule, retries waiting out their back-off included).</summary>
+    public long Scheduled { get; }
+
+    /// <summary>Tasks in the failed store.</summary>
+    public long Failed { get; }
 }

@@ -3,8 +3,10 @@ namespace Delayed.Core.Queue;
 /// <summary>What one sweep of one queue did (the recovered count apart from the token repair, D5).</summary>
 public sealed class SweepResult
 {
-    public SweepResult(string queue, long recovered, long tokenAdjustment)
+    public SweepResult(string queue, long recovered, long tokenAdjustment, long skipped = 0, long lost = 0)
     {
+        Skipped = skipped;
+        Lost = lost;
         Queue = queue;
         Recovered = recovered;
         TokenAdjustment = tokenAdjustment;
@@ -18,5 +20,11 @@ public sealed class SweepResult
     /// <summary>Tokens added (positive) or surplus tokens removed (negative).</summary>
     public long TokenAdjustment { get; }
 
-    public override string ToString() => $"{Queue}: {Recovered} recovered, token adjustment {TokenAdjustment:+0;-0;0}";
+    /// <summary>In-flight entries the sweep could not check: worker ids outside the queue's cluster slot.</summary>
+    public long Skipped { get; }
+
+    /// <summary>Tasks whose workers died too often while running them, moved to the failed store as WorkerLost.</summary>
+    public long Lost { get; }
+
+    public override string ToString() => $"{Queue}: {Recovered} recovered, {Lost} lost, {Skipped} skipped, token adjustment {TokenAdjustment:+0;-0;0}";
 }

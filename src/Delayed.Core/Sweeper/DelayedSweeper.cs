@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Threading;
 using System.Threading.Tasks;
 using Delayed.Core.Queue;
+using Delayed.Core.Scheduling;
 
 namespace Delayed.Core.Sweeper;
 
@@ -36,6 +37,7 @@ public sealed class DelayedSweeper
         {
             try
             {
+                await queue.PromoteAsync().ConfigureAwait(false);
                 var result = await queue.SweepAsync().ConfigureAwait(false);
                 OnSwept?.Invoke(result);
             }
@@ -46,20 +48,34 @@ public sealed class DelayedSweeper
         }
     }
 
-    /// <summary>Passes until <paramref name="stop"/>.</summary>
+    /// <summary>
+    /// Passes until <paramref name="stop"/>, and meanwhile makes due scheduled tasks runnable every second
+    /// (<see cref="SchedulePromoter"/>): a queue served only by Python or Go workers needs a sweeper for that.
+    /// </summary>
     public async Task RunAsync(CancellationToken stop)
     {
-        while (!stop.IsCancellationRequested)
+        var promoter = new SchedulePromoter(_queues, e => OnError?.Invoke("(schedule)", e));
+        using var promoting = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        var promotion = Task.Run(() => promoter.RunAsync(promoting.Token));
+        try
         {
-            await SweepOnceAsync().ConfigureAwait(false);
-            try
+            while (!stop.IsCancellationRequested)
             {
-                await Task.Delay(Interval, stop).ConfigureAwait(false);
+                await SweepOnceAsync().ConfigureAwait(false);
+                try
+                {
+                    await Task.Delay(Interval, stop).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
             }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
+        }
+        finally
+        {
+            promoting.Cancel();
+            await promotion.ConfigureAwait(false);
         }
     }
 }

@@ -9,6 +9,7 @@ using Delayed.Core.Codec;
 using Delayed.Core.Protocol;
 using Delayed.Core.Queue;
 using Delayed.Core.Redis;
+using Delayed.Core.Scheduling;
 
 namespace Delayed.Core.Worker;
 
@@ -26,7 +27,8 @@ public sealed class DelayedWorker
     private readonly WorkerOptions _options;
     private readonly CancellationTokenSource _stopping = new();
     private KeepAliveLoop? _keepAlive;
-    private long _reserved, _succeeded, _failed, _retried, _dropped;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> _returnedNames = new(StringComparer.Ordinal);
+    private long _reserved, _succeeded, _failed, _retried, _returned;
 
     public DelayedWorker(DelayedQueue queue, ITaskHandlerRegistry registry, WorkerOptions? options = null)
     {
@@ -56,7 +58,7 @@ public sealed class DelayedWorker
         var blocking = new List<BlockingConnection>();
         var handlerThreads = new List<HandlerThread>();
         using var keepAliveStop = new CancellationTokenSource();
-        Task? keepAliveTask = null;
+        Task? keepAliveTask = null, promotionTask = null;
         try
         {
             // The liveness key is written before the first dequeue (PROTOCOL.md 4.1).
@@ -67,6 +69,9 @@ public sealed class DelayedWorker
             // The first refresh before any slot starts: a worker that cannot refresh its key takes no task (D12).
             await _keepAlive.RefreshAsync().ConfigureAwait(false);
             keepAliveTask = Task.Run(() => _keepAlive.RunAsync(keepAliveStop.Token));
+            // Scheduled tasks and retries waiting out their back-off become runnable without anyone asking.
+            var promoter = new SchedulePromoter(new[] { _queue }, e => Emit(new WorkerEvent(WorkerEventKind.WorkerError, _queue.Name, ids[0], error: e)));
+            promotionTask = Task.Run(() => promoter.RunAsync(keepAliveStop.Token));
             foreach (var _ in ids) blocking.Add(await _queue.Connection.OpenBlockingAsync(_options.DequeueTimeout).ConfigureAwait(false));
             for (var slot = 0; slot < ids.Count; slot++) handlerThreads.Add(new HandlerThread($"Delayed worker slot {slot + 1}"));
             await Task.WhenAll(ids.Select((id, slot) => Task.Run(() => RunSlotAsync(id, blocking[slot], handlerThreads[slot], stop)))).ConfigureAwait(false);
@@ -75,6 +80,7 @@ public sealed class DelayedWorker
         {
             keepAliveStop.Cancel();
             if (keepAliveTask is not null) await keepAliveTask.ConfigureAwait(false);
+            if (promotionTask is not null) await promotionTask.ConfigureAwait(false);
             // Only after the keep-alive loop has ended, so no SETEX can follow the DEL (D10).
             foreach (var id in ids) await GoOfflineAsync(id).ConfigureAwait(false);
             foreach (var connection in blocking) connection.Dispose();
@@ -82,7 +88,7 @@ public sealed class DelayedWorker
         }
         return new WorkerSummary
         {
-            Succeeded = _succeeded, Failed = _failed, Retried = _retried, Dropped = _dropped, Duration = clock.Elapsed,
+            Succeeded = _succeeded, Failed = _failed, Retried = _retried, Returned = _returned, Duration = clock.Elapsed,
         };
     }
 
@@ -113,9 +119,10 @@ public sealed class DelayedWorker
     private async Task RunSlotAsync(string id, BlockingConnection blocking, HandlerThread handlerThread, CancellationToken stop)
     {
         var backoff = new Backoff(_options.InitialBackoff, _options.MaxBackoff);
-        Held? held = null;
+        Finish? held = null;
         long claims = 0;
         var unregistered = 0;
+        var maxBytes = _options.Limits.MaxTaskBytes;
         while (!stop.IsCancellationRequested)
         {
             if (!_keepAlive!.Healthy)
@@ -125,10 +132,10 @@ public sealed class DelayedWorker
             }
             if (!TryReserve()) break;
             var stamp = NewStamp(++claims);
-            byte[]? claimed;
+            ClaimReply claimed;
             try
             {
-                var reply = await _queue.FinishAndClaimAsync(id, ClaimMode.TakeToken, stamp, held?.Stamp, held?.Requeue).ConfigureAwait(false);
+                var reply = await _queue.FinishAndClaimAsync(id, ClaimMode.TakeToken, stamp, held, maxBytes).ConfigureAwait(false);
                 held = null;
                 if (reply.StopRequested)
                 {
@@ -150,8 +157,8 @@ public sealed class DelayedWorker
                     continue;
                 }
                 unregistered = 0;
-                claimed = reply.Task;
-                if (claimed is null)
+                claimed = reply;
+                if (claimed.Task is null && claimed.OversizeBytes == 0)
                 {
                     if (_options.StopWhenEmpty)
                     {
@@ -161,7 +168,7 @@ public sealed class DelayedWorker
                     if (await _queue.WaitForTokenAsync(blocking, _options.DequeueTimeout).ConfigureAwait(false))
                     {
                         if (stop.IsCancellationRequested) await _queue.ReturnTokenAsync().ConfigureAwait(false);
-                        else claimed = (await _queue.FinishAndClaimAsync(id, ClaimMode.TokenTaken, stamp, null, null).ConfigureAwait(false)).Task;
+                        else claimed = await _queue.FinishAndClaimAsync(id, ClaimMode.TokenTaken, stamp, null, maxBytes).ConfigureAwait(false);
                     }
                 }
                 backoff.Reset();
@@ -173,7 +180,15 @@ public sealed class DelayedWorker
                 await backoff.WaitAsync(stop).ConfigureAwait(false);
                 continue;
             }
-            if (claimed is null)
+            if (claimed.OversizeBytes > 0)
+            {
+                // The claim script kept it in the failed store: its bytes never came here.
+                Interlocked.Increment(ref _failed);
+                Emit(new WorkerEvent(WorkerEventKind.TaskFailed, _queue.Name, id, reason: FailureReason.Oversize, error: new MalformedTaskException(
+                    $"A task of {claimed.OversizeBytes} bytes is over the limit of {maxBytes} bytes: it went to the failed store without being read.")));
+                continue;
+            }
+            if (claimed.Task is null)
             {
                 Unreserve(); // a timeout, or a surplus token (D1): not an error, no back-off
                 continue;
@@ -183,72 +198,97 @@ public sealed class DelayedWorker
         if (held is not null) await FinishLastAsync(id, held).ConfigureAwait(false);
     }
 
-    private async Task<Held> ExecuteAsync(string id, byte[] raw, string stamp, HandlerThread handlerThread, CancellationToken stop)
+    /// <summary>Runs one claimed task and says how to finish it: every outcome ends in exactly one place.</summary>
+    private async Task<Finish> ExecuteAsync(string id, ClaimReply claimed, string stamp, HandlerThread handlerThread, CancellationToken stop)
     {
+        var raw = claimed.Task!;
+        var attempt = claimed.Attempts + 1;
+        ITaskHandler? handler;
         DelayedTask task;
         try
         {
+            // The handler first: a task this worker cannot run costs it no decoding of its arguments.
+            var name = TaskDecoder.ReadName(raw, _options.Limits);
+            handler = _registry.Resolve(name);
+            if (handler is null) return Return(id, stamp, raw, name, claimed.Returns);
             task = TaskDecoder.Decode(raw, _options.Limits);
         }
         catch (MalformedTaskException e)
         {
-            Interlocked.Increment(ref _dropped);
-            Emit(new WorkerEvent(WorkerEventKind.TaskDropped, _queue.Name, id, rawTask: raw, error: e));
-            return new Held(stamp, null);
-        }
-        var handler = _registry.Resolve(task.Name);
-        if (handler is null)
-        {
-            Interlocked.Increment(ref _dropped);
-            Emit(new WorkerEvent(WorkerEventKind.TaskDropped, _queue.Name, id, task, error: new UnknownTaskException(task.Name)));
-            return new Held(stamp, null);
+            return Failed(id, stamp, null, raw, FailureReason.Malformed, e, claimed.Attempts, default);
         }
 
-        Emit(new WorkerEvent(WorkerEventKind.TaskStarted, _queue.Name, id, task));
+        Emit(new WorkerEvent(WorkerEventKind.TaskStarted, _queue.Name, id, task, attempt: attempt));
         var clock = Stopwatch.StartNew();
         using var timeout = _options.TaskTimeout is { } limit ? new CancellationTokenSource(limit) : new CancellationTokenSource();
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(stop, timeout.Token);
         try
         {
-            var context = new TaskContext(task, _queue.Name, id, cancel.Token, timeout.Token);
+            var context = new TaskContext(task, _queue.Name, id, cancel.Token, timeout.Token, attempt);
             await (handler is ISelfDispatchingTaskHandler
                 ? handler.InvokeAsync(context)
                 : handlerThread.RunAsync(() => handler.InvokeAsync(context))).ConfigureAwait(false);
             Interlocked.Increment(ref _succeeded);
-            Emit(new WorkerEvent(WorkerEventKind.TaskSucceeded, _queue.Name, id, task, duration: clock.Elapsed));
-            return new Held(stamp, null);
+            Emit(new WorkerEvent(WorkerEventKind.TaskSucceeded, _queue.Name, id, task, duration: clock.Elapsed, attempt: attempt));
+            return Finish.Release(stamp);
         }
-        catch (Exception e) when (stop.IsCancellationRequested && e is OperationCanceledException)
+        catch (Exception e) when (stop.IsCancellationRequested && !timeout.IsCancellationRequested && e is OperationCanceledException)
         {
-            // Interrupted by a stop request, not failed: put it back unchanged, budget untouched.
+            // Interrupted by a stop request, not failed: put it back unchanged, budget and counters untouched.
             Interlocked.Increment(ref _retried);
-            Emit(new WorkerEvent(WorkerEventKind.TaskInterrupted, _queue.Name, id, task, error: e, duration: clock.Elapsed));
-            return new Held(stamp, raw);
+            Emit(new WorkerEvent(WorkerEventKind.TaskInterrupted, _queue.Name, id, task, error: e, duration: clock.Elapsed, attempt: attempt));
+            return Finish.Requeue(stamp, raw);
         }
         catch (Exception e) when (e is not TaskBindingException && task.Format == TaskFormat.Python && task.Retry != 0)
         {
-            // The handler ran and failed, and the budget allows another attempt (checklist 21, 22).
+            // The handler ran and failed, and the budget allows another attempt (checklist 21, 22), after a back-off.
             Interlocked.Increment(ref _retried);
-            Emit(new WorkerEvent(WorkerEventKind.TaskRetried, _queue.Name, id, task, error: e, duration: clock.Elapsed));
-            return new Held(stamp, TaskEncoder.EncodeRetry(task));
+            var wait = RetryDelays.Next(attempt, _options.RetryDelay, _options.MaxRetryDelay);
+            Emit(new WorkerEvent(WorkerEventKind.TaskRetried, _queue.Name, id, task, error: e, duration: clock.Elapsed, attempt: attempt, retryIn: wait));
+            var retry = TaskEncoder.EncodeRetry(task);
+            return wait == TimeSpan.Zero
+                ? Finish.Requeue(stamp, retry, "a", attempt)
+                : Finish.Schedule(stamp, retry, (long)Math.Ceiling(wait.TotalMilliseconds), "a", attempt);
         }
         catch (Exception e)
         {
-            Interlocked.Increment(ref _failed);
-            Emit(new WorkerEvent(WorkerEventKind.TaskFailed, _queue.Name, id, task, error: e, duration: clock.Elapsed));
-            return new Held(stamp, null);
+            var reason = e is TaskBindingException ? FailureReason.BadCall
+                : timeout.IsCancellationRequested && e is OperationCanceledException ? FailureReason.TimedOut
+                : FailureReason.Failed;
+            return Failed(id, stamp, task, raw, reason, e, reason == FailureReason.BadCall ? claimed.Attempts : attempt, clock.Elapsed);
         }
     }
 
-    /// <summary>Releases (or re-enqueues) the last task before going offline; a few tries, then the sweeper's turn.</summary>
-    private async Task FinishLastAsync(string id, Held held)
+    /// <summary>No handler here: back into the schedule for a worker that has one, until the bound; then a failure.</summary>
+    private Finish Return(string id, string stamp, byte[] raw, string name, long returns)
+    {
+        var error = new UnknownTaskException(name);
+        if (returns >= _options.MaxReturns)
+            return Failed(id, stamp, null, raw, FailureReason.NoHandler, new UnknownTaskException(name, returns), 0, default, name);
+        Interlocked.Increment(ref _returned);
+        var wait = RetryDelays.Ceiling(returns + 1, _options.RetryDelay, WorkerOptions.MaxReturnDelay);
+        // Warned once per name, not once per task: the event says whether this is the first.
+        var first = _returnedNames.TryAdd(name, true);
+        Emit(new WorkerEvent(WorkerEventKind.TaskReturned, _queue.Name, id, rawTask: raw, error: first ? error : null, retryIn: wait, taskName: name));
+        return Finish.Schedule(stamp, raw, (long)wait.TotalMilliseconds, "n", returns + 1);
+    }
+
+    private Finish Failed(string id, string stamp, DelayedTask? task, byte[] raw, FailureReason reason, Exception error, long attempts, TimeSpan duration, string? name = null)
+    {
+        Interlocked.Increment(ref _failed);
+        Emit(new WorkerEvent(WorkerEventKind.TaskFailed, _queue.Name, id, task, raw, error, duration, reason, attempts, taskName: name));
+        return Finish.Fail(stamp, reason, error.Message, attempts);
+    }
+
+    /// <summary>Finishes the last task before going offline; a few tries, then the sweeper's turn.</summary>
+    private async Task FinishLastAsync(string id, Finish held)
     {
         var backoff = new Backoff(TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(2));
         for (var attempt = 0; attempt < 5; attempt++)
         {
             try
             {
-                await _queue.FinishAndClaimAsync(id, ClaimMode.None, "", held.Stamp, held.Requeue).ConfigureAwait(false);
+                await _queue.FinishAndClaimAsync(id, ClaimMode.None, "", held).ConfigureAwait(false);
                 return;
             }
             catch (Exception e)
@@ -296,18 +336,5 @@ public sealed class DelayedWorker
         {
             // A failing observer must not stop the worker or lose a task.
         }
-    }
-
-    /// <summary>The claim a slot still has to finish, and what to re-enqueue when it does.</summary>
-    private sealed class Held
-    {
-        public Held(string stamp, byte[]? requeue)
-        {
-            Stamp = stamp;
-            Requeue = requeue;
-        }
-
-        public string Stamp { get; }
-        public byte[]? Requeue { get; }
     }
 }

@@ -6,8 +6,9 @@ namespace Delayed.Core.Worker;
 /// <summary>One task as a handler sees it.</summary>
 public sealed class TaskContext
 {
-    public TaskContext(DelayedTask task, string queue, string workerId, CancellationToken cancellationToken, CancellationToken timeoutToken = default)
+    public TaskContext(DelayedTask task, string queue, string workerId, CancellationToken cancellationToken, CancellationToken timeoutToken = default, long attempt = 1)
     {
+        Attempt = attempt;
         Task = task;
         Queue = queue;
         WorkerId = workerId;
@@ -16,6 +17,9 @@ public sealed class TaskContext
     }
 
     public DelayedTask Task { get; }
+
+    /// <summary>Which attempt this is, from 1: one more than the runs of the same task that failed before.</summary>
+    public long Attempt { get; }
 
     public string Queue { get; }
 

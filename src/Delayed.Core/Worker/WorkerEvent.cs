@@ -1,4 +1,5 @@
 using System;
+using Delayed.Core.Queue;
 using Delayed.Core.Codec;
 
 namespace Delayed.Core.Worker;
@@ -7,8 +8,13 @@ namespace Delayed.Core.Worker;
 public sealed class WorkerEvent
 {
     public WorkerEvent(WorkerEventKind kind, string queue, string workerId, DelayedTask? task = null,
-        ReadOnlyMemory<byte> rawTask = default, Exception? error = null, TimeSpan duration = default)
+        ReadOnlyMemory<byte> rawTask = default, Exception? error = null, TimeSpan duration = default,
+        FailureReason? reason = null, long attempt = 0, TimeSpan? retryIn = null, string? taskName = null)
     {
+        Reason = reason;
+        Attempt = attempt;
+        RetryIn = retryIn;
+        TaskName = task?.Name ?? taskName;
         Kind = kind;
         Queue = queue;
         WorkerId = workerId;
@@ -37,4 +43,16 @@ public sealed class WorkerEvent
     public TimeSpan Duration { get; }
 
     public DateTime Timestamp { get; }
+
+    /// <summary>Why a task failed for good (TaskFailed).</summary>
+    public FailureReason? Reason { get; }
+
+    /// <summary>Which attempt of the task this was, from 1; 0 when the handler was not run.</summary>
+    public long Attempt { get; }
+
+    /// <summary>How long a retried or returned task waits before it is runnable again; zero for at once.</summary>
+    public TimeSpan? RetryIn { get; }
+
+    /// <summary>The task's name, also when only its name could be read.</summary>
+    public string? TaskName { get; }
 }

@@ -4,14 +4,14 @@ public enum WorkerEventKind
 {
     TaskStarted,
     TaskSucceeded,
-    /// <summary>The handler failed, or the call was bad, and the task was released.</summary>
+    /// <summary>The task failed for good (see <see cref="WorkerEvent.Reason"/>) and went to the failed store.</summary>
     TaskFailed,
-    /// <summary>The handler failed and the task was re-enqueued with its retry budget decremented.</summary>
+    /// <summary>The handler failed and the task was put back with its retry budget decremented, after <see cref="WorkerEvent.RetryIn"/>.</summary>
     TaskRetried,
     /// <summary>Interrupted by a stop request (the handler observed its token) and put back unchanged; counted as retried.</summary>
     TaskInterrupted,
-    /// <summary>Undecodable bytes or an unknown name: released without running.</summary>
-    TaskDropped,
+    /// <summary>No handler for its name here: put back for a worker that has one, after <see cref="WorkerEvent.RetryIn"/>.</summary>
+    TaskReturned,
     /// <summary>A Redis operation of the worker failed; it backs off and goes on.</summary>
     WorkerError,
 }

@@ -27,6 +27,25 @@ public sealed class WorkerOptions
     /// <summary>Longest a task may run before its cancellation token is signalled; null for no limit.</summary>
     public TimeSpan? TaskTimeout { get; set; }
 
+    /// <summary>
+    /// Base of the back-off before a failed task with retry budget runs again: attempt n waits a random time between 0
+    /// and RetryDelay × 2^(n−1), at most MaxRetryDelay (exponential back-off with full jitter). Zero retries at once,
+    /// as the Python and Go workers do. Default 1 s.
+    /// </summary>
+    public TimeSpan RetryDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The longest back-off of a retry (default 1 hour).</summary>
+    public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>
+    /// How often a task is put back for want of a handler before it counts as failed with NoHandler (default 10; it
+    /// waits RetryDelay, doubling, at most 5 minutes each time: with the default 1 s, about 15 minutes in all).
+    /// </summary>
+    public int MaxReturns { get; set; } = 10;
+
+    /// <summary>The longest wait of a task put back for want of a handler.</summary>
+    internal static readonly TimeSpan MaxReturnDelay = TimeSpan.FromMinutes(5);
+
     public TimeSpan InitialBackoff { get; set; } = TimeSpan.FromSeconds(1);
 
     public TimeSpan MaxBackoff { get; set; } = TimeSpan.FromSeconds(60);
@@ -45,6 +64,9 @@ public sealed class WorkerOptions
         if (KeepAliveTimeout < TimeSpan.FromSeconds(1)) throw new ArgumentOutOfRangeException(nameof(KeepAliveTimeout), KeepAliveTimeout, "The keep-alive timeout must be at least 1 second.");
         if (KeepAliveInterval <= TimeSpan.Zero || KeepAliveInterval >= KeepAliveTimeout)
             throw new ArgumentOutOfRangeException(nameof(KeepAliveInterval), KeepAliveInterval, "The keep-alive interval must be positive and well below the keep-alive timeout.");
+        if (RetryDelay < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(RetryDelay), RetryDelay, "The retry delay cannot be negative; 0 retries at once.");
+        if (MaxRetryDelay < RetryDelay) throw new ArgumentOutOfRangeException(nameof(MaxRetryDelay), MaxRetryDelay, "The longest retry delay cannot be shorter than the retry delay.");
+        if (MaxReturns < 0) throw new ArgumentOutOfRangeException(nameof(MaxReturns), MaxReturns, "MaxReturns cannot be negative.");
         if (MaxTasks < 0) throw new ArgumentOutOfRangeException(nameof(MaxTasks), MaxTasks, "MaxTasks cannot be negative.");
     }
 }

@@ -20,6 +20,10 @@ namespace Delayed.PowerShell.Commands;
 /// is either fully enqueued or not at all (the batch still being collected is not sent).
 /// Data is converted to MessagePack: $null, booleans, numbers, strings, byte arrays, dates, enums (their name),
 /// GUIDs, arrays, hashtables and PSCustomObjects. Anything else is refused: pass its properties with Select-Object.
+/// With -Delay or -At the task waits in the queue's schedule (the extension key name_scheduled) and becomes an
+/// ordinary task, with its token, once due by the Redis server's clock: this module's workers and sweepers move due
+/// tasks every second. Python and Go workers run such tasks too, once moved: a queue served only by them needs
+/// Start-DelayedSweeper running. Without -Delay and -At, the bytes and commands are exactly the protocol's.
 /// </remarks>
 /// <example>
 /// <code>Add-DelayedTask $queue Restart-Site -ArgumentList 'web01' -Parameter @{ Force = $true } -Retry 3</code>
@@ -28,6 +32,14 @@ namespace Delayed.PowerShell.Commands;
 /// <example>
 /// <code>Import-Csv servers.csv | ForEach-Object { [pscustomobject]@{ Name = 'Patch-Server'; ArgumentList = @($_.Host) } } | Add-DelayedTask $queue</code>
 /// <para>One task per line of a CSV file, sent in batches.</para>
+/// </example>
+/// <example>
+/// <code>Add-DelayedTask $queue Restart-Site web01 -Delay (New-TimeSpan -Minutes 10)</code>
+/// <para>Runs the task in ten minutes, by the Redis server's clock. -At '2026-12-24 18:00' gives a time instead.</para>
+/// </example>
+/// <example>
+/// <code>Import-Csv window.csv | Select-Object @{ n = 'Name'; e = { 'Patch-Server' } }, @{ n = 'ArgumentList'; e = { , $_.Host } }, @{ n = 'At'; e = { [datetime]$_.Start } } | Add-DelayedTask $queue</code>
+/// <para>One task per line, each due at the time in its Start column.</para>
 /// </example>
 /// <example>
 /// <code>Add-DelayedTask $queue main.SendEmail -ArgumentList 'ops@example.com' -Format Go</code>
@@ -40,6 +52,7 @@ public sealed class AddDelayedTaskCommand : DelayedCmdlet
     private const int BatchSize = 1000;
     private static readonly TimeSpan MaxBatchAge = TimeSpan.FromMilliseconds(200);
     private readonly List<byte[]> _batch = new();
+    private readonly List<(byte[] Task, TimeSpan? Delay, DateTimeOffset? At)> _scheduled = new();
     private readonly List<EnqueuedTask> _sent = new();
     private readonly Stopwatch _batchAge = new();
     private Queue? _batchQueue;
@@ -76,6 +89,14 @@ public sealed class AddDelayedTaskCommand : DelayedCmdlet
     [Parameter]
     public TaskFormat Format { get; set; } = TaskFormat.Python;
 
+    /// <summary>Runs the task after this long, by the Redis server's clock (so no client's clock can move it).</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public TimeSpan? Delay { get; set; }
+
+    /// <summary>Runs the task at this time (a local time unless it says otherwise), or at once if it has passed.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public DateTimeOffset? At { get; set; }
+
     /// <summary>Writes an object for each task sent.</summary>
     [Parameter]
     public SwitchParameter PassThru { get; set; }
@@ -87,6 +108,16 @@ public sealed class AddDelayedTaskCommand : DelayedCmdlet
             ThrowTerminatingError(new ErrorRecord(
                 new ArgumentException("Go-shaped tasks carry neither named parameters nor a retry budget. Pass the values in -ArgumentList (a Go struct as an array of its field values), or use -Format Python."),
                 "GoFormatParameter", ErrorCategory.InvalidArgument, Name));
+        }
+        if (Delay is not null && At is not null)
+        {
+            WriteError(new ErrorRecord(new ArgumentException($"Task '{Name}' was not enqueued: give -Delay or -At, not both."), "DelayAndAt", ErrorCategory.InvalidArgument, Name));
+            return;
+        }
+        if (Delay < TimeSpan.Zero)
+        {
+            WriteError(new ErrorRecord(new ArgumentException($"Task '{Name}' was not enqueued: -Delay {Delay} is negative. Give a positive time span, or -At a time."), "NegativeDelay", ErrorCategory.InvalidArgument, Name));
+            return;
         }
         byte[] task;
         try
@@ -101,14 +132,17 @@ public sealed class AddDelayedTaskCommand : DelayedCmdlet
             WriteError(new ErrorRecord(new ArgumentException($"Task '{Name}' was not enqueued: {e.Message}", e), record.FullyQualifiedErrorId, record.CategoryInfo.Category, Name));
             return;
         }
-        if (!ShouldProcess($"Queue '{Queue.Name}' on {Queue.Redis}", $"Add task '{Name}'")) return;
+        var when = Delay is { } delay ? $" to run in {delay}" : At is { } at ? $" to run at {at}" : "";
+        if (!ShouldProcess($"Queue '{Queue.Name}' on {Queue.Redis}", $"Add task '{Name}'{when}")) return;
 
         if (_batchQueue is not null && !ReferenceEquals(_batchQueue.Engine, Queue.Engine)) Flush();
         _batchQueue = Queue;
-        _batch.Add(task);
+        if (Delay is null && At is null) _batch.Add(task);
+        else _scheduled.Add((task, Delay, At));
         if (PassThru) _sent.Add(new EnqueuedTask(Queue, Name, Format, task.Length));
-        if (_batch.Count == 1) _batchAge.Restart();
-        if (_batch.Count >= BatchSize || _batchAge.Elapsed > MaxBatchAge) Flush();
+        var pending = _batch.Count + _scheduled.Count;
+        if (pending == 1) _batchAge.Restart();
+        if (pending >= BatchSize || _batchAge.Elapsed > MaxBatchAge) Flush();
     }
 
     protected override void EndProcessing()
@@ -119,10 +153,12 @@ public sealed class AddDelayedTaskCommand : DelayedCmdlet
 
     private void Flush()
     {
-        if (_batch.Count == 0 || _batchQueue is null) return;
-        Await(_batchQueue.Engine.EnqueueAsync(_batch.ToArray()), _batchQueue.Name);
-        _enqueued += _batch.Count;
+        if (_batch.Count + _scheduled.Count == 0 || _batchQueue is null) return;
+        if (_batch.Count > 0) Await(_batchQueue.Engine.EnqueueAsync(_batch.ToArray()), _batchQueue.Name);
+        if (_scheduled.Count > 0) Await(_batchQueue.Engine.ScheduleAsync(_scheduled.ToArray()), _batchQueue.Name);
+        _enqueued += _batch.Count + _scheduled.Count;
         _batch.Clear();
+        _scheduled.Clear();
         foreach (var sent in _sent) WriteObject(sent);
         _sent.Clear();
         if (_enqueued >= BatchSize)

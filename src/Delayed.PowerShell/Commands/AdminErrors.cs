@@ -24,4 +24,8 @@ internal static class AdminErrors
             ? $"Worker {workerId} on queue '{queue.Name}' is gone already (its liveness key has expired)."
             : $"No worker of this module with id {workerId} is registered on queue '{queue.Name}'. Python and Go workers cannot be stopped remotely: stop them where they run. Run Get-DelayedWorker to see the workers."),
         outcome == AdminOutcome.WorkerGone ? "WorkerGone" : "WorkerNotFound", ErrorCategory.ObjectNotFound, workerId);
+
+    public static ErrorRecord NotInStore(Queue queue, string id, string store, string why, string listSwitch) => new(
+        new ItemNotFoundException($"Queue '{queue.Name}' has no {store} task {id}: {why}. Run Get-DelayedTask {listSwitch} to see what is there."),
+        "TaskNotFound", ErrorCategory.ObjectNotFound, id);
 }

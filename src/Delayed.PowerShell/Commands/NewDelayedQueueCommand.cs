@@ -43,11 +43,28 @@ public sealed class NewDelayedQueueCommand : DelayedCmdlet
     [Parameter]
     public TimeSpan? KeepAliveTimeout { get; set; }
 
+    /// <summary>
+    /// Most tasks the queue's failed store keeps, the oldest trimmed first; 0 keeps none (failures are then only
+    /// reported). Applies to the workers and sweepers that use this queue object. Default 10,000.
+    /// </summary>
+    [Parameter]
+    [ValidateRange(0, int.MaxValue)]
+    public int FailedTaskLimit { get; set; } = 10_000;
+
+    /// <summary>How long the failed store keeps a task. Default 7 days.</summary>
+    [Parameter]
+    public TimeSpan FailedTaskRetention { get; set; } = TimeSpan.FromDays(7);
+
     protected override void ProcessRecord()
     {
         try
         {
-            WriteObject(QueueFactory.Create(Name, Redis ?? ConnectionCache.DefaultConfiguration, DequeueTimeout, KeepAliveTimeout));
+            if (FailedTaskRetention <= TimeSpan.Zero)
+                throw new ArgumentOutOfRangeException(nameof(FailedTaskRetention), FailedTaskRetention, "The failed-task retention must be positive; to keep no failed tasks, give -FailedTaskLimit 0.");
+            var queue = QueueFactory.Create(Name, Redis ?? ConnectionCache.DefaultConfiguration, DequeueTimeout, KeepAliveTimeout);
+            queue.Engine.FailedTaskLimit = FailedTaskLimit;
+            queue.Engine.FailedTaskRetention = FailedTaskRetention;
+            WriteObject(queue);
         }
         catch (Exception e) when (ToErrorRecord(e, Name) is { } record)
         {

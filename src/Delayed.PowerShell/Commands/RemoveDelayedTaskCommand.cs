@@ -1,3 +1,4 @@
+using System;
 using System.Management.Automation;
 using Delayed.Core.Queue;
 using Delayed.PowerShell.Conversion;
@@ -5,13 +6,23 @@ using Delayed.PowerShell.Hosting;
 
 namespace Delayed.PowerShell.Commands;
 
-/// <summary>Deletes a queued or an in-flight task.</summary>
+/// <summary>Deletes a queued, scheduled, failed or in-flight task.</summary>
 /// <remarks>
 /// A queued task (from Get-DelayedTask) is identified by its position and exact bytes and removed together with one
 /// token; if workers took tasks ahead of it since, it is found by its bytes (tasks with equal bytes are
 /// interchangeable). An in-flight task (from Get-DelayedProcessing) is removed only if its worker still holds exactly
-/// those bytes, and, unless -Force, only if that worker is gone. The task is deleted for good: it never runs (again).
+/// those bytes, and, unless -Force, only if that worker is gone. A scheduled task (Get-DelayedTask -Scheduled) is
+/// cancelled by its ScheduleId; a failed one (Get-DelayedTask -Failed) is deleted from the failed store by its
+/// FailureId. The task is deleted for good: it never runs (again).
 /// </remarks>
+/// <example>
+/// <code>Get-DelayedTask $queue -Scheduled | Where-Object Name -eq 'Reboot-Server' | Remove-DelayedTask</code>
+/// <para>Cancels every scheduled reboot.</para>
+/// </example>
+/// <example>
+/// <code>Get-DelayedTask $queue -Failed -Reason Malformed | Remove-DelayedTask -Confirm:$false</code>
+/// <para>Deletes the failed tasks whose bytes could not be decoded.</para>
+/// </example>
 /// <example>
 /// <code>Get-DelayedTask $queue | Where-Object Name -eq 'Format-Disk' | Remove-DelayedTask</code>
 /// <para>Deletes every queued Format-Disk task, asking for confirmation of each.</para>
@@ -23,7 +34,7 @@ namespace Delayed.PowerShell.Commands;
 [Cmdlet(VerbsCommon.Remove, "DelayedTask", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = Queued)]
 public sealed class RemoveDelayedTaskCommand : DelayedCmdlet
 {
-    private const string Queued = "Queued", InFlight = "InFlight";
+    private const string Queued = "Queued", InFlight = "InFlight", Scheduled = "Scheduled", Failed = "Failed";
 
     /// <summary>The task's queue.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
@@ -41,7 +52,17 @@ public sealed class RemoveDelayedTaskCommand : DelayedCmdlet
     [ValidateNotNullOrEmpty]
     public string WorkerId { get; set; } = "";
 
-    /// <summary>The exact bytes of the task. Default: what is at that position, or what the worker holds, now.</summary>
+    /// <summary>The id of a scheduled task (from Get-DelayedTask -Scheduled).</summary>
+    [Parameter(Mandatory = true, ParameterSetName = Scheduled, ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public string ScheduleId { get; set; } = "";
+
+    /// <summary>The id of a failed task (from Get-DelayedTask -Failed).</summary>
+    [Parameter(Mandatory = true, ParameterSetName = Failed, ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public string FailureId { get; set; } = "";
+
+    /// <summary>The exact bytes of the task. Default: what is at that position, or what the worker holds, now. Needed for a scheduled task.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
     public byte[]? Bytes { get; set; }
 
@@ -51,8 +72,30 @@ public sealed class RemoveDelayedTaskCommand : DelayedCmdlet
 
     protected override void ProcessRecord()
     {
-        if (ParameterSetName == InFlight) RemoveInFlight();
-        else RemoveQueued();
+        switch (ParameterSetName)
+        {
+            case InFlight:
+                RemoveInFlight();
+                break;
+            case Scheduled:
+                if (Bytes is null)
+                {
+                    WriteError(new ErrorRecord(new ArgumentException($"Scheduled task {ScheduleId} needs its -Bytes: pipe it from Get-DelayedTask -Scheduled."), "BytesMissing", ErrorCategory.InvalidArgument, ScheduleId));
+                    return;
+                }
+                if (!ShouldProcess($"Scheduled task {TaskView.Of(Bytes!).Describe()} ({ScheduleId}) of queue '{Queue.Name}'", "Remove")) return;
+                if (Await(Queue.Engine.RemoveScheduledAsync(ScheduleId, Bytes!), Queue.Name) != AdminOutcome.Done)
+                    WriteError(AdminErrors.NotInStore(Queue, ScheduleId, "scheduled", "it became due and was moved to the queue, or was removed already", "-Scheduled"));
+                break;
+            case Failed:
+                if (!ShouldProcess($"Failed task {FailureId} of queue '{Queue.Name}'", "Remove")) return;
+                if (!Await(Queue.Engine.RemoveFailedAsync(new[] { FailureId }), Queue.Name)[0])
+                    WriteError(AdminErrors.NotInStore(Queue, FailureId, "failed", "it was restored, removed or trimmed already", "-Failed"));
+                break;
+            default:
+                RemoveQueued();
+                break;
+        }
     }
 
     private void RemoveQueued()

@@ -16,7 +16,10 @@ namespace Delayed.PowerShell.Commands;
 /// in-flight hash. Once the worker's liveness key has expired, a sweep moves the task back to the tail of the
 /// queue, so that another worker runs it again. A sweep also brings the number of notification tokens to the number
 /// of waiting tasks. Each pass over a queue is atomic, and several sweepers may run at once. It recovers tasks of
-/// Python and Go workers as well. Writes one record per queue and pass.
+/// Python and Go workers as well. Writes one record per queue and pass. A task whose workers died while running it
+/// more than 3 times (it crashes or kills its worker) is not put back again but moved to the failed store as
+/// WorkerLost. While it runs, the sweeper also moves due scheduled tasks (Add-DelayedTask -Delay, retries waiting out
+/// their back-off) to their queue every second: a queue served only by Python or Go workers needs one for that.
 /// </remarks>
 /// <example>
 /// <code>Start-DelayedSweeper $queue -Once</code>
@@ -69,7 +72,13 @@ public sealed class StartDelayedSweeperCommand : DelayedCmdlet
         {
             var sweeper = new DelayedSweeper(queues, Interval)
             {
-                OnSwept = r => output.Object(new SweepResult(r.Queue, r.Recovered, r.TokenAdjustment)),
+                OnSwept = r =>
+                {
+                    if (r.Skipped > 0)
+                        output.Warning($"Queue '{r.Queue}': {r.Skipped} in-flight task(s) are held under worker ids outside the queue's cluster slot " +
+                            "(Python or Go workers?), which a sweep cannot check: they were left as they are. Run workers whose ids start with the queue's hash tag.");
+                    output.Object(new SweepResult(r.Queue, r.Recovered, r.TokenAdjustment, r.Lost, r.Skipped));
+                },
                 OnError = (queue, e) => output.Error(new ErrorRecord(
                     new InvalidOperationException($"Sweeping queue '{queue}' failed: {e.Message} The next pass tries again.", e),
                     "SweepFailed", ErrorCategory.ConnectionError, queue)),

@@ -88,6 +88,18 @@ public sealed class StartDelayedWorkerCommand : DelayedCmdlet
     [Parameter]
     public TimeSpan? TaskTimeout { get; set; }
 
+    /// <summary>
+    /// The base of the back-off before a failed task with retry budget runs again: attempt n waits a random time up to
+    /// RetryDelay × 2^(n−1) (exponential back-off with full jitter), waiting in the queue's schedule meanwhile.
+    /// 0 retries at once, as Python and Go workers do. Default 1 second.
+    /// </summary>
+    [Parameter]
+    public TimeSpan RetryDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The longest back-off of a retry. Default 1 hour.</summary>
+    [Parameter]
+    public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromHours(1);
+
     /// <summary>Stops as soon as no task is waiting, instead of waiting for more. For scheduled jobs.</summary>
     [Parameter]
     public SwitchParameter StopWhenEmpty { get; set; }
@@ -156,6 +168,8 @@ public sealed class StartDelayedWorkerCommand : DelayedCmdlet
             MaxTasks = MaxTasks,
             StopWhenEmpty = StopWhenEmpty,
             TaskTimeout = TaskTimeout,
+            RetryDelay = RetryDelay,
+            MaxRetryDelay = MaxRetryDelay,
         };
         var worker = new DelayedWorker(Queue.Engine, registry, options);
         var queueName = Queue.Name;
@@ -166,7 +180,7 @@ public sealed class StartDelayedWorkerCommand : DelayedCmdlet
             try
             {
                 var summary = await worker.RunAsync(stop).ConfigureAwait(false);
-                reporter.Summary(new WorkerSummary(queueName, worker.WorkerIds.ToArray(), summary.Succeeded, summary.Failed, summary.Retried, summary.Dropped, summary.Duration));
+                reporter.Summary(new WorkerSummary(queueName, worker.WorkerIds.ToArray(), summary.Succeeded, summary.Failed, summary.Retried, summary.Returned, summary.Duration));
             }
             finally
             {

@@ -59,16 +59,11 @@ internal static class PlainDataConverter
         _ => value,
     };
 
-    public static OrderedDictionary MapToOrdered(IEnumerable<KeyValuePair<string, object?>> map)
+    /// <summary>A decoded map as an ordered, case-insensitive hashtable, its keys hashed with the process's secret (no hash flooding).</summary>
+    public static OrderedDictionary MapToOrdered<TKey>(IEnumerable<KeyValuePair<TKey, object?>> map)
+        where TKey : notnull
     {
-        var ordered = new OrderedDictionary(StringComparer.OrdinalIgnoreCase);
-        foreach (var pair in map) ordered[pair.Key] = FromPlain(pair.Value);
-        return ordered;
-    }
-
-    private static OrderedDictionary MapToOrdered(Dictionary<object, object?> map)
-    {
-        var ordered = new OrderedDictionary(StringComparer.OrdinalIgnoreCase);
+        var ordered = new OrderedDictionary(Core.Codec.PlainKeyComparer.OrdinalIgnoreCase);
         foreach (var pair in map) ordered[pair.Key] = FromPlain(pair.Value);
         return ordered;
     }

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Management.Automation;
 using Delayed.Core.Redis;
+using Delayed.Core.Queue;
 using Delayed.Core.Worker;
 
 namespace Delayed.PowerShell.Hosting;
@@ -39,7 +40,7 @@ internal sealed class WorkerEventReporter
             _output.Object(JsonLine.Of(Fields(e)));
             return;
         }
-        var name = e.Task?.Name;
+        var name = e.TaskName;
         switch (e.Kind)
         {
             case WorkerEventKind.TaskStarted:
@@ -49,13 +50,17 @@ internal sealed class WorkerEventReporter
                 _output.Verbose($"Task '{name}' succeeded in {e.Duration.TotalMilliseconds:0.#} ms.");
                 break;
             case WorkerEventKind.TaskRetried:
-                _output.Warning($"Task '{name}' failed and was re-enqueued (retry budget left: {RetryLeft(e)}): {e.Error?.Message}");
+                _output.Warning($"Task '{name}' failed on attempt {e.Attempt} and runs again {When(e.RetryIn)} (retry budget left: {RetryLeft(e)}): {e.Error?.Message}");
+                break;
+            case WorkerEventKind.TaskReturned:
+                // Warned once per name (the event carries the error only the first time), then verbose.
+                if (e.Error is not null) _output.Warning(e.Error.Message);
+                else _output.Verbose($"Task '{name}' has no handler here: put back, runnable again {When(e.RetryIn)}.");
                 break;
             case WorkerEventKind.TaskInterrupted:
                 _output.Warning($"Task '{name}' was interrupted by the stop and put back on the queue unchanged.");
                 break;
             case WorkerEventKind.TaskFailed:
-            case WorkerEventKind.TaskDropped:
                 _output.Error(TaskError(e));
                 break;
             case WorkerEventKind.WorkerError:
@@ -66,7 +71,7 @@ internal sealed class WorkerEventReporter
                 _output.Warning($"{what}: {e.Error?.Message}{retry}");
                 return;
         }
-        if (_passThru) _output.Object(new TaskResult(e.Queue, name, e.WorkerId, Status(e.Kind), e.Duration, e.Error?.Message));
+        if (_passThru) _output.Object(new TaskResult(e.Queue, name, e.WorkerId, Status(e.Kind), e.Duration, e.Error?.Message, e.Reason?.ToString(), e.Attempt));
     }
 
     public void Summary(WorkerSummary summary)
@@ -80,7 +85,7 @@ internal sealed class WorkerEventReporter
         {
             ["time"] = DateTime.UtcNow, ["level"] = "info", ["event"] = "WorkerStopped", ["queue"] = summary.Queue,
             ["processed"] = summary.Processed, ["succeeded"] = summary.Succeeded, ["failed"] = summary.Failed,
-            ["retried"] = summary.Retried, ["dropped"] = summary.Dropped, ["durationMs"] = summary.Duration.TotalMilliseconds,
+            ["retried"] = summary.Retried, ["returned"] = summary.Returned, ["durationMs"] = summary.Duration.TotalMilliseconds,
         }));
     }
 
@@ -89,19 +94,24 @@ internal sealed class WorkerEventReporter
         ["time"] = e.Timestamp,
         ["level"] = e.Kind switch
         {
-            WorkerEventKind.TaskFailed or WorkerEventKind.TaskDropped => "error",
-            WorkerEventKind.TaskRetried or WorkerEventKind.TaskInterrupted or WorkerEventKind.WorkerError => "warning",
+            WorkerEventKind.TaskFailed => "error",
+            WorkerEventKind.TaskRetried or WorkerEventKind.TaskInterrupted or WorkerEventKind.TaskReturned or WorkerEventKind.WorkerError => "warning",
             _ => "info",
         },
         ["event"] = e.Kind.ToString(),
         ["queue"] = e.Queue,
         ["worker"] = e.WorkerId,
-        ["task"] = e.Task?.Name,
+        ["task"] = e.TaskName,
+        ["reason"] = e.Reason?.ToString(),
+        ["attempt"] = e.Attempt == 0 ? null : e.Attempt,
+        ["retryInMs"] = e.RetryIn?.TotalMilliseconds,
         ["format"] = e.Task?.Format.ToString(),
         ["durationMs"] = e.Kind == WorkerEventKind.TaskStarted ? null : e.Duration.TotalMilliseconds,
         ["error"] = e.Error?.Message,
         ["bytes"] = e.Task is null && !e.RawTask.IsEmpty ? (object)e.RawTask.Length : null,
     };
+
+    private static string When(TimeSpan? wait) => wait is { } w && w > TimeSpan.Zero ? $"in {w.TotalSeconds:0.#} s" : "at once";
 
     private static string RetryLeft(WorkerEvent e) => e.Task!.Retry < 0 ? "unlimited" : (e.Task.Retry - 1).ToString();
 
@@ -109,20 +119,22 @@ internal sealed class WorkerEventReporter
     {
         WorkerEventKind.TaskSucceeded => TaskStatus.Succeeded,
         WorkerEventKind.TaskRetried or WorkerEventKind.TaskInterrupted => TaskStatus.Retried,
-        WorkerEventKind.TaskDropped => TaskStatus.Dropped,
+        WorkerEventKind.TaskReturned => TaskStatus.Returned,
         _ => TaskStatus.Failed,
     };
 
     private static ErrorRecord TaskError(WorkerEvent e)
     {
-        var name = e.Task?.Name;
-        var (message, id, category) = e.Error switch
+        var name = e.TaskName;
+        var kept = " It is kept in the failed store: Get-DelayedTask <queue> -Failed shows it, Restore-DelayedTask puts it back.";
+        var (message, id, category) = e.Reason switch
         {
-            UnknownTaskException unknown => (unknown.Message, "UnknownTask", ErrorCategory.ObjectNotFound),
-            Core.Codec.MalformedTaskException malformed => ($"A task that cannot be decoded was dropped ({e.RawTask.Length} bytes): {malformed.Message}", "MalformedTask", ErrorCategory.InvalidData),
-            TaskBindingException binding => ($"Task '{name}' is a bad call and was not run: {binding.Message}", "TaskBindingFailed", ErrorCategory.InvalidArgument),
-            OperationCanceledException => ($"Task '{name}' ran past its timeout and was stopped.", "TaskTimedOut", ErrorCategory.OperationTimeout),
-            _ => ($"Task '{name}' failed: {e.Error?.Message}", "TaskFailed", ErrorCategory.OperationStopped),
+            FailureReason.NoHandler => (e.Error?.Message ?? "", "NoHandler", ErrorCategory.ObjectNotFound),
+            FailureReason.Malformed => ($"A task that cannot be decoded ({e.RawTask.Length} bytes) failed: {e.Error?.Message}{kept}", "MalformedTask", ErrorCategory.InvalidData),
+            FailureReason.Oversize => ($"{e.Error?.Message}{kept}", "OversizeTask", ErrorCategory.LimitsExceeded),
+            FailureReason.BadCall => ($"Task '{name}' is a bad call and was not run: {e.Error?.Message}{kept}", "TaskBindingFailed", ErrorCategory.InvalidArgument),
+            FailureReason.TimedOut => ($"Task '{name}' ran past its timeout and was stopped (attempt {e.Attempt}).{kept}", "TaskTimedOut", ErrorCategory.OperationTimeout),
+            _ => ($"Task '{name}' failed (attempt {e.Attempt}): {e.Error?.Message}{kept}", "TaskFailed", ErrorCategory.OperationStopped),
         };
         return new ErrorRecord(new InvalidOperationException(message, e.Error), id, category, name);
     }

@@ -13,6 +13,8 @@ public sealed class QueueInfo
         InFlight = status.InFlight;
         InFlightWorkersAlive = status.InFlightWorkersAlive;
         Workers = status.RegisteredWorkers;
+        Scheduled = status.Scheduled;
+        Failed = status.Failed;
     }
 
     public Queue Queue { get; }
@@ -38,4 +40,10 @@ public sealed class QueueInfo
 
     /// <summary>Workers of this module registered on the queue.</summary>
     public long Workers { get; }
+
+    /// <summary>Tasks that run later: scheduled with -Delay or -At, and failed tasks waiting out their retry back-off.</summary>
+    public long Scheduled { get; }
+
+    /// <summary>Tasks in the failed store (Get-DelayedTask -Failed).</summary>
+    public long Failed { get; }
 }

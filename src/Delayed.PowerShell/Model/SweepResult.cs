@@ -5,8 +5,10 @@ namespace Delayed;
 /// <summary>One sweep of one queue by Start-DelayedSweeper.</summary>
 public sealed class SweepResult
 {
-    internal SweepResult(string queue, long recovered, long tokenAdjustment)
+    internal SweepResult(string queue, long recovered, long tokenAdjustment, long lost = 0, long skipped = 0)
     {
+        Lost = lost;
+        Skipped = skipped;
         Queue = queue;
         Recovered = recovered;
         TokenAdjustment = tokenAdjustment;
@@ -20,6 +22,12 @@ public sealed class SweepResult
 
     /// <summary>Tokens added (positive) or surplus tokens removed (negative).</summary>
     public long TokenAdjustment { get; }
+
+    /// <summary>Tasks whose workers died while running them too often: moved to the failed store as WorkerLost.</summary>
+    public long Lost { get; }
+
+    /// <summary>In-flight entries under worker ids the sweep cannot check (outside the queue's cluster slot).</summary>
+    public long Skipped { get; }
 
     public DateTime Time { get; }
 }

@@ -5,8 +5,8 @@ public enum TaskStatus
 {
     Succeeded,
     Failed,
-    /// <summary>Re-enqueued: failed with retry budget left, or interrupted by a stop.</summary>
+    /// <summary>Put back: failed with retry budget left (after its back-off), or interrupted by a stop.</summary>
     Retried,
-    /// <summary>Released without running: unknown name or undecodable bytes.</summary>
-    Dropped,
+    /// <summary>Put back without running for a worker that has a handler for its name.</summary>
+    Returned,
 }

@@ -1,0 +1,65 @@
+using System;
+using System.Buffers;
+using System.Text;
+using MessagePack;
+
+namespace Delayed.Core.Queue;
+
+/// <summary>A task in the failed store: why, when and where it failed, and its exact bytes.</summary>
+public sealed class FailedEntry
+{
+    public FailedEntry(string id, DateTimeOffset failedAt, string reason, string error, string workerId, string host, long attempts, byte[] raw)
+    {
+        Id = id;
+        FailedAt = failedAt;
+        Reason = reason;
+        Error = error;
+        WorkerId = workerId;
+        Host = host;
+        Attempts = attempts;
+        Raw = raw;
+    }
+
+    public string Id { get; }
+
+    public DateTimeOffset FailedAt { get; }
+
+    /// <summary>A <see cref="FailureReason"/> name; kept as text, so a record written by a newer version still reads.</summary>
+    public string Reason { get; }
+
+    public string Error { get; }
+
+    public string WorkerId { get; }
+
+    public string Host { get; }
+
+    /// <summary>How many times a handler ran it and it failed.</summary>
+    public long Attempts { get; }
+
+    public byte[] Raw { get; }
+
+    /// <summary>Reads a record of <see cref="Protocol.QueueKeys.FailedData"/>; a record that does not read is shown as such, never thrown.</summary>
+    internal static FailedEntry Read(string id, byte[] record)
+    {
+        try
+        {
+            var reader = new MessagePackReader(record);
+            if (reader.ReadArrayHeader() != 7) throw new FormatException("not a 7-element array");
+            var at = reader.ReadInt64();
+            var reason = Text(ref reader);
+            var error = Text(ref reader);
+            var worker = Text(ref reader);
+            var host = Text(ref reader);
+            var attempts = reader.ReadInt64();
+            var raw = reader.ReadStringSequence() is { } bytes ? bytes.ToArray() : Array.Empty<byte>();
+            return new FailedEntry(id, DateTimeOffset.FromUnixTimeMilliseconds(at), reason, error, worker, host, attempts, raw);
+        }
+        catch (Exception e) when (e is FormatException or MessagePackSerializationException or System.IO.EndOfStreamException or ArgumentOutOfRangeException or InvalidOperationException)
+        {
+            return new FailedEntry(id, DateTimeOffset.MinValue, "Unreadable", $"The failed-store record {id} does not read ({e.Message}).", "", "", 0, Array.Empty<byte>());
+        }
+    }
+
+    private static string Text(ref MessagePackReader reader) =>
+        reader.ReadStringSequence() is { } bytes ? Encoding.UTF8.GetString(bytes.ToArray()) : "";
+}

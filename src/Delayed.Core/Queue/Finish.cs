@@ -1,0 +1,51 @@
+namespace Delayed.Core.Queue;
+
+/// <summary>
+/// How a worker finishes the task it holds, in the same script that claims its next one
+/// (the claim script (<see cref="Protocol.LuaScripts.FinishAndClaim"/>)).
+/// </summary>
+internal sealed class Finish
+{
+    private Finish(string stamp, string how)
+    {
+        Stamp = stamp;
+        How = how;
+    }
+
+    /// <summary>The claim stamp of the held task: the finish happens only while the worker still holds that claim.</summary>
+    public string Stamp { get; }
+
+    /// <summary>'release', 'requeue', 'schedule' or 'fail' (<see cref="Protocol.LuaScripts.FinishAndClaim"/>).</summary>
+    public string How { get; }
+
+    /// <summary>The bytes put back (requeue, schedule).</summary>
+    public byte[]? Bytes { get; private set; }
+
+    /// <summary>How long a scheduled task waits, in milliseconds.</summary>
+    public long DelayMilliseconds { get; private set; }
+
+    /// <summary>'a' (attempts) or 'n' (returns for want of a handler) to record for the bytes put back; '' for none.</summary>
+    public string Counter { get; private set; } = "";
+
+    /// <summary>The value of that counter; for a failure, the attempts made.</summary>
+    public long CounterValue { get; private set; }
+
+    public FailureReason Reason { get; private set; }
+
+    public string Error { get; private set; } = "";
+
+    /// <summary>Release: the task is done, successfully or not kept.</summary>
+    public static Finish Release(string stamp) => new(stamp, "release");
+
+    /// <summary>Put back at the tail now, e.g. after a stop interrupted it (counters kept) or an immediate retry.</summary>
+    public static Finish Requeue(string stamp, byte[] bytes, string counter = "", long value = 0) =>
+        new(stamp, "requeue") { Bytes = bytes, Counter = counter, CounterValue = value };
+
+    /// <summary>Put back into the schedule, due after <paramref name="delayMilliseconds"/> by the server's clock.</summary>
+    public static Finish Schedule(string stamp, byte[] bytes, long delayMilliseconds, string counter, long value) =>
+        new(stamp, "schedule") { Bytes = bytes, DelayMilliseconds = delayMilliseconds, Counter = counter, CounterValue = value };
+
+    /// <summary>Into the failed store with its reason and error (or released, when the store keeps none).</summary>
+    public static Finish Fail(string stamp, FailureReason reason, string error, long attempts) =>
+        new(stamp, "fail") { Reason = reason, Error = error, CounterValue = attempts };
+}

@@ -1,0 +1,186 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using Delayed.Core.Codec;
+using Delayed.Core.Queue;
+using Delayed.Core.Scheduling;
+using Delayed.Core.Worker;
+using Xunit;
+
+namespace Delayed.Tests;
+
+/// <summary>Run later: the schedule, its promotion, and retries with back-off.</summary>
+[Collection("redis")]
+public class ScheduleTests
+{
+    private readonly RedisFixture _redis;
+
+    public ScheduleTests(RedisFixture redis) => _redis = redis;
+
+    private static byte[] Task(string name, params object[] args) => TaskEncoder.EncodePython(name, args, null, 0);
+
+    [Fact]
+    public async Task IdenticalBytesScheduledTwiceAreTwoTasks_AndBothBecomeRunnable()
+    {
+        var queue = _redis.NewQueue();
+        var bytes = Task("m:twice", 1);
+        await queue.ScheduleAsync(new[] { (bytes, (TimeSpan?)TimeSpan.Zero, (DateTimeOffset?)null), (bytes, TimeSpan.Zero, null) });
+        Assert.Equal(2, (await queue.GetScheduledAsync()).Count);
+        Assert.Equal(2, await queue.PromoteAsync());
+        var listed = await _redis.Db.ListRangeAsync(queue.Keys.Tasks);
+        Assert.All(listed, t => Assert.Equal(bytes, (byte[])t!));
+        Assert.Equal(2, listed.Length);
+        Assert.Equal(2, await _redis.Db.ListLengthAsync(queue.Keys.Tokens));
+        Assert.Empty(await queue.GetScheduledAsync());
+    }
+
+    [Fact]
+    public async Task ATaskDueInTwoSecondsBecomesRunnableAfterTwoSecondsAndNotBefore()
+    {
+        var queue = _redis.NewQueue();
+        var clock = Stopwatch.StartNew();
+        await queue.ScheduleAsync(new[] { (Task("m:later"), (TimeSpan?)TimeSpan.FromSeconds(2), (DateTimeOffset?)null) });
+        var due = Assert.Single(await queue.GetScheduledAsync()).DueAt;
+        Assert.Equal(0, await queue.PromoteAsync());
+        Assert.Equal(0, await queue.GetLengthAsync());
+        await Eventually.True(async () => await queue.PromoteAsync() == 1, "the task never became due");
+        // The due time comes from the server's clock, the elapsed time from ours: it cannot have run early.
+        Assert.True(clock.Elapsed >= TimeSpan.FromSeconds(2), $"promoted after {clock.Elapsed}");
+        Assert.Equal(1, await queue.GetLengthAsync());
+        Assert.True(due > DateTimeOffset.UtcNow.AddSeconds(-10) && due < DateTimeOffset.UtcNow.AddSeconds(10));
+    }
+
+    [Fact]
+    public async Task ATaskScheduledAtAPastTimeIsDueAtOnce()
+    {
+        var queue = _redis.NewQueue();
+        await queue.ScheduleAsync(new[] { (Task("m:at"), (TimeSpan?)null, (DateTimeOffset?)DateTimeOffset.UtcNow.AddMinutes(-1)) });
+        await queue.ScheduleAsync(new[] { (Task("m:at"), (TimeSpan?)null, (DateTimeOffset?)DateTimeOffset.UtcNow.AddHours(1)) });
+        Assert.Equal(1, await queue.PromoteAsync());
+        Assert.Single(await queue.GetScheduledAsync());
+    }
+
+    [Fact]
+    public async Task PromotionsRacingFromFiveClientsMoveEachTaskExactlyOnce()
+    {
+        var queue = _redis.NewQueue();
+        var tasks = Enumerable.Range(0, 3000).Select(i => (Task("m:race", i), (TimeSpan?)TimeSpan.Zero, (DateTimeOffset?)null)).ToList();
+        await queue.ScheduleAsync(tasks);
+        var promoters = Enumerable.Range(0, 5).Select(_ => System.Threading.Tasks.Task.Run(async () =>
+        {
+            long moved = 0, step;
+            do
+            {
+                step = await queue.PromoteAsync();
+                moved += step;
+            }
+            while (step > 0);
+            return moved;
+        })).ToArray();
+        var total = (await System.Threading.Tasks.Task.WhenAll(promoters)).Sum();
+        Assert.Equal(3000, total);
+        var listed = (await _redis.Db.ListRangeAsync(queue.Keys.Tasks)).Select(t => Convert.ToBase64String((byte[])t!)).ToList();
+        Assert.Equal(3000, listed.Distinct().Count());
+        Assert.Equal(3000, await _redis.Db.ListLengthAsync(queue.Keys.Tokens));
+    }
+
+    [Fact]
+    public async Task ARunningSweeperPromotesDueTasksWithinASecondOrSo()
+    {
+        var queue = _redis.NewQueue();
+        using var stop = new CancellationTokenSource();
+        var sweeper = new Delayed.Core.Sweeper.DelayedSweeper(new[] { queue }, TimeSpan.FromMinutes(1));
+        var running = sweeper.RunAsync(stop.Token);
+        await queue.ScheduleAsync(new[] { (Task("m:swept"), (TimeSpan?)TimeSpan.FromMilliseconds(300), (DateTimeOffset?)null) });
+        await Eventually.True(async () => await queue.GetLengthAsync() == 1, "the sweeper did not promote the due task", 10);
+        stop.Cancel();
+        await running;
+    }
+
+    [Fact]
+    public void BackOffCeilingsDoubleUpToTheCap_AndDelaysAreJitteredWithinThem()
+    {
+        var baseDelay = TimeSpan.FromSeconds(1);
+        var cap = TimeSpan.FromSeconds(30);
+        Assert.Equal(new[] { 1, 2, 4, 8, 16, 30, 30 }, Enumerable.Range(1, 7).Select(a => (int)RetryDelays.Ceiling(a, baseDelay, cap).TotalSeconds));
+        var samples = Enumerable.Range(0, 200).Select(_ => RetryDelays.Next(3, baseDelay, cap)).ToList();
+        Assert.All(samples, d => Assert.InRange(d, TimeSpan.Zero, TimeSpan.FromSeconds(4)));
+        Assert.True(samples.Distinct().Count() > 150, "the delays are not jittered");
+        Assert.Equal(TimeSpan.Zero, RetryDelays.Next(5, TimeSpan.Zero, cap));
+    }
+
+    [Fact]
+    public async Task AFailedTaskWithBudgetWaitsInTheScheduleWithThePythonRetryBytes_ThenRunsAsItsNextAttempt()
+    {
+        var queue = _redis.NewQueue();
+        var original = TaskEncoder.EncodePython("app:flaky", new object[] { 7 }, null, 2);
+        await queue.EnqueueAsync(original);
+        var attempts = new ConcurrentQueue<long>();
+        var registry = new DelegateRegistry().Add("app:flaky", c =>
+        {
+            attempts.Enqueue(c.Attempt);
+            if (c.Attempt == 1) throw new InvalidOperationException("first time fails");
+        });
+        var options = new WorkerOptions { DequeueTimeout = TimeSpan.FromMilliseconds(100), StopWhenEmpty = true, RetryDelay = TimeSpan.FromSeconds(30) };
+        await new DelayedWorker(queue, registry, options).RunAsync();
+        // Not back in the list: in the schedule, with exactly the bytes an immediate (Python) retry would write.
+        Assert.Equal(0, await queue.GetLengthAsync());
+        var waiting = Assert.Single(await queue.GetScheduledAsync());
+        Assert.Equal(TaskEncoder.EncodeRetry(TaskDecoder.Decode(original)), waiting.Raw);
+        Assert.InRange(waiting.DueAt, DateTimeOffset.UtcNow.AddSeconds(-5), DateTimeOffset.UtcNow.AddSeconds(35));
+        // Make it due now, as the back-off running out would, and run it: the handler sees its second attempt.
+        await _redis.Db.SortedSetAddAsync(queue.Keys.Scheduled, (await _redis.Db.SortedSetRangeByRankAsync(queue.Keys.Scheduled))[0], 0);
+        await queue.PromoteAsync();
+        var summary = await new DelayedWorker(queue, registry, options).RunAsync();
+        Assert.Equal(new long[] { 1, 2 }, attempts.ToArray());
+        Assert.Equal(1, summary.Succeeded);
+        Assert.False(await _redis.Db.KeyExistsAsync(queue.Keys.Counters)); // a finished task leaves no counter behind
+    }
+
+    [Fact]
+    public async Task AWorkerWithoutTheHandlerLeavesTheTaskForOneThatHasIt_BothRunningOnOneQueue()
+    {
+        var queue = _redis.NewQueue();
+        var log = new EventLog();
+        var ran = new ConcurrentQueue<string>();
+        var without = new DelayedWorker(queue, new DelegateRegistry().Add("other:name", _ => { }),
+            new WorkerOptions { DequeueTimeout = TimeSpan.FromMilliseconds(100), OnEvent = log.Add, RetryDelay = TimeSpan.FromMilliseconds(100), MaxReturns = 1000 });
+        var with = new DelayedWorker(queue, new DelegateRegistry().Add("m:mine", c => ran.Enqueue(c.WorkerId)),
+            new WorkerOptions { DequeueTimeout = TimeSpan.FromMilliseconds(100) });
+        var first = without.RunAsync();
+        await Eventually.True(() => without.WorkerIds.Count == 1, "the worker without the handler did not start");
+        for (var i = 0; i < 5; i++) await queue.EnqueueAsync(Task("m:mine", i));
+        await Eventually.True(() => log.Of(WorkerEventKind.TaskReturned).Count > 0, "the worker without the handler never took a task");
+        var second = with.RunAsync();
+        await Eventually.True(() => ran.Count == 5, "not every task reached the worker with the handler", 60);
+        without.RequestStop();
+        with.RequestStop();
+        await System.Threading.Tasks.Task.WhenAll(first, second);
+        Assert.All(ran, id => Assert.Equal(with.WorkerIds[0], id));
+        Assert.Empty(await queue.GetFailedAsync());
+        var returned = log.Of(WorkerEventKind.TaskReturned);
+        Assert.Single(returned, e => e.Error is not null); // warned once per name, not once per task
+    }
+
+    [Fact]
+    public async Task ATaskNoWorkerHasAHandlerForFailsWithNoHandlerOnceReturnedMoreOftenThanTheBound()
+    {
+        var queue = _redis.NewQueue();
+        await queue.EnqueueAsync(Task("m:orphan"));
+        var options = new WorkerOptions { DequeueTimeout = TimeSpan.FromMilliseconds(100), StopWhenEmpty = true, MaxReturns = 1 };
+        var first = await new DelayedWorker(queue, new DelegateRegistry(), options).RunAsync();
+        Assert.Equal(1, first.Returned);
+        await _redis.Db.SortedSetAddAsync(queue.Keys.Scheduled, (await _redis.Db.SortedSetRangeByRankAsync(queue.Keys.Scheduled))[0], 0);
+        await queue.PromoteAsync();
+        var second = await new DelayedWorker(queue, new DelegateRegistry(), options).RunAsync();
+        Assert.Equal(1, second.Failed);
+        var failed = Assert.Single(await queue.GetFailedAsync());
+        Assert.Equal("NoHandler", failed.Reason);
+        Assert.Contains("m:orphan", failed.Error);
+        Assert.Empty(await queue.GetScheduledAsync());
+    }
+}
