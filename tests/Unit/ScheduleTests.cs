@@ -149,14 +149,16 @@ public class ScheduleTests
         var ran = new ConcurrentQueue<string>();
         var without = new DelayedWorker(queue, new DelegateRegistry().Add("other:name", _ => { }),
             new WorkerOptions { DequeueTimeout = TimeSpan.FromMilliseconds(100), OnEvent = log.Add, RetryDelay = TimeSpan.FromMilliseconds(100), MaxReturns = 1000 });
+        var withLog = new EventLog();
         var with = new DelayedWorker(queue, new DelegateRegistry().Add("m:mine", c => ran.Enqueue(c.WorkerId)),
-            new WorkerOptions { DequeueTimeout = TimeSpan.FromMilliseconds(100) });
+            new WorkerOptions { DequeueTimeout = TimeSpan.FromMilliseconds(100), OnEvent = withLog.Add });
         var first = without.RunAsync();
         await Eventually.True(() => without.WorkerIds.Count == 1, "the worker without the handler did not start");
         for (var i = 0; i < 5; i++) await queue.EnqueueAsync(Task("m:mine", i));
         await Eventually.True(() => log.Of(WorkerEventKind.TaskReturned).Count > 0, "the worker without the handler never took a task");
         var second = with.RunAsync();
-        await Eventually.True(() => ran.Count == 5, "not every task reached the worker with the handler", 60);
+        await Eventually.True(() => ran.Count == 5, "not every task reached the worker with the handler", 60,
+            () => $"ran {ran.Count}; without: {Describe(log)}; with: {Describe(withLog)}");
         without.RequestStop();
         with.RequestStop();
         await System.Threading.Tasks.Task.WhenAll(first, second);
@@ -165,6 +167,10 @@ public class ScheduleTests
         var returned = log.Of(WorkerEventKind.TaskReturned);
         Assert.Single(returned, e => e.Error is not null); // warned once per name, not once per task
     }
+
+    private static string Describe(EventLog log) =>
+        string.Join(", ", log.Events.GroupBy(e => e.Kind).Select(g => $"{g.Key} {g.Count()}")) + " " +
+        string.Join(" | ", log.Events.Where(e => e.Error is not null && e.Kind == WorkerEventKind.WorkerError).Select(e => e.Error!.Message).Distinct());
 
     [Fact]
     public async Task ATaskNoWorkerHasAHandlerForFailsWithNoHandlerOnceReturnedMoreOftenThanTheBound()

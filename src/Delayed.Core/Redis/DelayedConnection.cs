@@ -27,6 +27,9 @@ public sealed class DelayedConnection : IDisposable
     public IDatabase Database => _shared.GetDatabase();
 
     /// <summary>Whether the server is a Redis Cluster, where every key a script or transaction touches must share one slot.</summary>
+    /// <summary>Whether every server takes fractional BLPOP timeouts (Redis 6.0 or later).</summary>
+    public bool TakesFractionalTimeouts => Array.TrueForAll(_shared.GetServers(), server => server.Version >= new Version(6, 0));
+
     public bool IsCluster => Array.Exists(_shared.GetServers(), server => server.ServerType == ServerType.Cluster);
 
     /// <summary>Connects with a StackExchange.Redis configuration string (e.g. "localhost:6379,password=…").</summary>

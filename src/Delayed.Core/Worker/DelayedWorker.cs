@@ -27,6 +27,7 @@ public sealed class DelayedWorker
     private readonly WorkerOptions _options;
     private readonly CancellationTokenSource _stopping = new();
     private KeepAliveLoop? _keepAlive;
+    private bool _fractionalTimeouts;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> _returnedNames = new(StringComparer.Ordinal);
     private long _reserved, _succeeded, _failed, _retried, _returned;
 
@@ -62,6 +63,7 @@ public sealed class DelayedWorker
         try
         {
             // The liveness key is written before the first dequeue (PROTOCOL.md 4.1).
+            _fractionalTimeouts = _queue.Connection.TakesFractionalTimeouts;
             var description = WorkerDescription.OfThisProcess(_options.KeepAliveSeconds);
             for (var i = 0; i < _options.Concurrency; i++) ids.Add(await RegisterAsync(description).ConfigureAwait(false));
             WorkerIds = ids;
@@ -165,7 +167,7 @@ public sealed class DelayedWorker
                         Unreserve();
                         break;
                     }
-                    if (await _queue.WaitForTokenAsync(blocking, _options.DequeueTimeout).ConfigureAwait(false))
+                    if (await _queue.WaitForTokenAsync(blocking, IdleWait()).ConfigureAwait(false))
                     {
                         if (stop.IsCancellationRequested) await _queue.ReturnTokenAsync().ConfigureAwait(false);
                         else claimed = await _queue.FinishAndClaimAsync(id, ClaimMode.TokenTaken, stamp, null, maxBytes).ConfigureAwait(false);
@@ -298,6 +300,22 @@ public sealed class DelayedWorker
             }
         }
     }
+
+    /// <summary>
+    /// The BLPOP timeout of one idle wait: a random time between half the dequeue timeout and all of it, where the
+    /// server takes fractions. Redis hands a token to the client that has waited longest, so idle workers with equal
+    /// timeouts keep one order for ever; the jitter reshuffles it, and a worker that cannot run a task (and put it
+    /// back) does not win it every time over one that can.
+    /// </summary>
+    private TimeSpan IdleWait()
+    {
+        var full = _options.DequeueTimeout;
+        if (!_fractionalTimeouts || full < TimeSpan.FromMilliseconds(20)) return full;
+        var ms = full.TotalMilliseconds * (0.5 + 0.5 * Jitter.Value!.NextDouble());
+        return TimeSpan.FromMilliseconds(Math.Max(10, Math.Round(ms)));
+    }
+
+    private static readonly ThreadLocal<Random> Jitter = new(() => new Random(Guid.NewGuid().GetHashCode()));
 
     private bool TryReserve()
     {

@@ -38,13 +38,15 @@ public sealed class WorkerOptions
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromHours(1);
 
     /// <summary>
-    /// How often a task is put back for want of a handler before it counts as failed with NoHandler (default 10; it
-    /// waits RetryDelay, doubling, at most 5 minutes each time: with the default 1 s, about 15 minutes in all).
+    /// How often a task is put back for want of a handler before it counts as failed with NoHandler (default 50; it
+    /// waits RetryDelay, doubling, at most 1 minute each time: with the default 1 s, about 45 minutes in all). Generous,
+    /// because which idle worker takes a task is chance: with one worker in ten able to run it, 50 returns leave it
+    /// unrun with a chance of 0.5 %.
     /// </summary>
-    public int MaxReturns { get; set; } = 10;
+    public int MaxReturns { get; set; } = 50;
 
     /// <summary>The longest wait of a task put back for want of a handler.</summary>
-    internal static readonly TimeSpan MaxReturnDelay = TimeSpan.FromMinutes(5);
+    internal static readonly TimeSpan MaxReturnDelay = TimeSpan.FromMinutes(1);
 
     public TimeSpan InitialBackoff { get; set; } = TimeSpan.FromSeconds(1);
 
