@@ -1,5 +1,7 @@
 using System;
+using System.Collections.Generic;
 using System.Diagnostics;
+using System.Linq;
 using System.IO;
 using System.Threading.Tasks;
 using Delayed.Core.Codec;
@@ -64,5 +66,101 @@ public class CrashTests
         Assert.Equal(1, summary.Succeeded);
         Assert.Equal("payload", ranWith);
         Assert.Equal(0, await _redis.Db.HashLengthAsync(queue.Keys.Processing));
+    }
+
+    private static Process StartHost(RedisFixture redis, string queue, string mode)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, UseShellExecute = false };
+        foreach (var argument in new[] { WorkerHostPath(), redis.Server.Configuration, queue, "1", mode }) start.ArgumentList.Add(argument);
+        return Process.Start(start)!;
+    }
+
+    private static Task KillAfterAsync(Process host, int milliseconds) => KillWhenAsync(host, () => Task.Delay(milliseconds));
+
+    private static async Task KillWhenAsync(Process host, Func<Task> until)
+    {
+        try
+        {
+            Assert.Equal("running", await host.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30)));
+            await until();
+        }
+        finally
+        {
+            host.Kill(); // SIGKILL at once: the process is a single dotnet process
+            await host.WaitForExitAsync();
+            host.Dispose();
+        }
+    }
+
+    /// <summary>Every task's bytes wherever a task can be: the list, the slots, the schedule, the failed store.</summary>
+    private async Task<List<string>> EverywhereAsync(Delayed.Core.Queue.DelayedQueue queue)
+    {
+        var all = new List<string>();
+        foreach (var t in await _redis.Db.ListRangeAsync(queue.Keys.Tasks)) all.Add(Convert.ToBase64String((byte[])t!));
+        foreach (var t in await _redis.Db.HashValuesAsync(queue.Keys.Processing)) all.Add(Convert.ToBase64String((byte[])t!));
+        foreach (var t in await queue.GetScheduledAsync()) all.Add(Convert.ToBase64String(t.Raw));
+        foreach (var t in await queue.GetFailedAsync()) all.Add(Convert.ToBase64String(t.Raw));
+        return all;
+    }
+
+    [Fact]
+    public async Task WorkersKilledAgainAndAgainWhileTheyRescheduleFailuresLoseAndDuplicateNoTask()
+    {
+        var queue = _redis.NewQueue();
+        queue.MaxRecoveries = 0; // count every task where it is; none is taken out as lost
+        var tasks = Enumerable.Range(0, 200).Select(i => TaskEncoder.EncodePython("test:fail", new object[] { i }, null, -1)).ToList();
+        await queue.EnqueueAsync(tasks);
+        var random = new Random(7);
+        long rescheduled = 0;
+        for (var round = 0; round < 8; round++)
+        {
+            var host = StartHost(_redis, queue.Name, "churn");
+            await KillAfterAsync(host, random.Next(100, 400));
+            rescheduled += (await queue.GetScheduledAsync()).Count;
+        }
+        // The premise: the killed workers were busy rescheduling, not idle.
+        Assert.True(rescheduled > 0, "no task was ever waiting out its back-off when a worker was killed");
+        await Eventually.True(async () => (await _redis.Db.HashKeysAsync(queue.Keys.Processing)).All(id => !_redis.Db.KeyExists((string)id!)),
+            "the killed workers' liveness keys did not expire", 15);
+        await queue.SweepAsync();
+        await Eventually.True(async () => { await queue.PromoteAsync(); return (await queue.GetScheduledAsync()).Count == 0; }, "scheduled tasks did not come due", 10);
+        await queue.SweepAsync();
+        var everywhere = await EverywhereAsync(queue);
+        Assert.Equal(tasks.Select(Convert.ToBase64String).OrderBy(t => t), everywhere.OrderBy(t => t));
+        Assert.Equal(200, await queue.GetLengthAsync());
+        Assert.Equal(200, await _redis.Db.ListLengthAsync(queue.Keys.Tokens));
+    }
+
+    [Fact]
+    public async Task ASweeperKilledWhilePromotingLosesAndDuplicatesNoTask()
+    {
+        const int count = 50_000;
+        var tasks = Enumerable.Range(0, count).Select(i => TaskEncoder.EncodePython("m:due", new object[] { i }, null, 0)).ToList();
+        // The kill must land while batches remain: it usually does on the first try; a kill that came too late
+        // proves nothing, so the scenario runs again on a fresh queue.
+        for (var attempt = 1; ; attempt++)
+        {
+            var queue = _redis.NewQueue();
+            foreach (var chunk in tasks.Chunk(10_000)) await queue.ScheduleAsync(chunk.Select(t => (t, (TimeSpan?)TimeSpan.Zero, (DateTimeOffset?)null)).ToList());
+            var host = StartHost(_redis, queue.Name, "sweep");
+            await KillWhenAsync(host, async () =>
+            {
+                var deadline = DateTime.UtcNow.AddSeconds(30);
+                while (await queue.GetLengthAsync() == 0 && DateTime.UtcNow < deadline) { }
+            });
+            var promoted = await queue.GetLengthAsync();
+            Assert.True(promoted > 0, "the sweeper never promoted");
+            if (promoted == count)
+            {
+                Assert.True(attempt < 10, "the sweeper always finished before it was killed");
+                continue;
+            }
+            Assert.Equal(count, promoted + (await queue.GetScheduledAsync()).Count);
+            Assert.Equal(promoted, await _redis.Db.ListLengthAsync(queue.Keys.Tokens)); // each promotion moved tasks with their tokens
+            while (await queue.PromoteAsync() > 0) { }
+            var everywhere = await EverywhereAsync(queue);
+            Assert.Equal(tasks.Select(Convert.ToBase64String).OrderBy(t => t), everywhere.OrderBy(t => t));
+            return;
+        }
     }
 }
