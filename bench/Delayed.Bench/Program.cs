@@ -34,6 +34,10 @@ ReportRun("drain, no-op handler, 8 slots", await Drain(100_000, 8));
 var (p50, p99) = await Latency(1000);
 Report("enqueue-to-start latency p50", p50, "ms");
 Report("enqueue-to-start latency p99", p99, "ms");
+ReportRun("promote due tasks (schedule to queue)", await Promote(200_000));
+var (due50, due99) = await DueToStart(100);
+Report("due-to-start latency p50 (idle worker)", due50, "ms");
+Report("due-to-start latency p99 (idle worker)", due99, "ms");
 Report("managed heap after all runs (full GC)", GC.GetTotalMemory(forceFullCollection: true) / 1048576.0, "MiB");
 Report("peak working set of this process", Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0, "MiB");
 
@@ -107,6 +111,53 @@ async Task<(double P50, double P99)> Latency(int count)
     await run;
     samples.Sort();
     return (samples[samples.Count / 2], samples[(int)Math.Ceiling(samples.Count * 0.99) - 1]);
+}
+
+async Task<Run> Promote(int count)
+{
+    var queue = NewQueue();
+    var batch = Enumerable.Repeat((task, (TimeSpan?)TimeSpan.Zero, (DateTimeOffset?)null), 10_000).ToList();
+    for (var sent = 0; sent < count; sent += batch.Count) await queue.ScheduleAsync(batch);
+    var promoter = new Delayed.Core.Scheduling.SchedulePromoter(new[] { queue }, e => throw e);
+    var clock = Measure.Start();
+    var moved = await promoter.PromoteOnceAsync();
+    if (moved != count) throw new InvalidOperationException($"promoted {moved} of {count}");
+    return clock.Stop(count);
+}
+
+// Tasks due every 150 ms into one idle worker: from the due time (the server's clock, the same machine's) to the
+// handler's start. Promotion runs once a second, so this is about half a second on average by design.
+async Task<(double P50, double P99)> DueToStart(int count)
+{
+    var queue = NewQueue();
+    var starts = new System.Collections.Concurrent.ConcurrentDictionary<long, DateTimeOffset>();
+    var registry = new DueRegistry(starts);
+    using var stop = new CancellationTokenSource();
+    var run = new DelayedWorker(queue, registry, new WorkerOptions { DequeueTimeout = TimeSpan.FromSeconds(1) }).RunAsync(stop.Token);
+    var tasks = Enumerable.Range(0, count).Select(i =>
+        (TaskEncoder.EncodePython("bench:due", new object[] { i }, null, 0), (TimeSpan?)TimeSpan.FromMilliseconds(500 + 150 * i), (DateTimeOffset?)null)).ToList();
+    await queue.ScheduleAsync(tasks);
+    var due = (await queue.GetScheduledAsync()).ToDictionary(e => (long)TaskDecoder.Decode(e.Raw).Arguments[0]!, e => e.DueAt);
+    while (starts.Count < count) await Task.Delay(100);
+    stop.Cancel();
+    await run;
+    var samples = due.Select(pair => (starts[pair.Key] - pair.Value).TotalMilliseconds).OrderBy(x => x).ToList();
+    return (samples[samples.Count / 2], samples[(int)Math.Ceiling(samples.Count * 0.99) - 1]);
+}
+
+sealed class DueRegistry : ITaskHandlerRegistry, ISelfDispatchingTaskHandler
+{
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<long, DateTimeOffset> _starts;
+
+    public DueRegistry(System.Collections.Concurrent.ConcurrentDictionary<long, DateTimeOffset> starts) => _starts = starts;
+
+    public ITaskHandler? Resolve(string name) => this;
+
+    public Task InvokeAsync(TaskContext context)
+    {
+        _starts[(long)context.Task.Arguments[0]!] = DateTimeOffset.UtcNow;
+        return Task.CompletedTask;
+    }
 }
 
 // Both registries' handlers return at once, so the worker calls them directly (no switch to the slot's handler

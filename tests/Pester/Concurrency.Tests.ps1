@@ -49,6 +49,16 @@ Describe 'Start-DelayedWorker -Concurrency' {
         $summary.Failed | Should -Be 4
     }
 
+    It 'tells handlers in runspaces which attempt they run in $DelayedTask' {
+        Add-DelayedTask $queue flaky -Retry 1
+        $records = @(Start-DelayedWorker $queue -Concurrency 2 -StopWhenEmpty -RetryDelay 0 -PassThru -ErrorAction SilentlyContinue -WarningAction SilentlyContinue -Handler @{
+            flaky = { if ($DelayedTask.Attempt -eq 1) { throw "attempt $($DelayedTask.Attempt) on $($DelayedTask.WorkerId)" } }
+        } | Where-Object { $_ -is [Delayed.TaskResult] })
+        $records.Status | Should -Be @('Retried', 'Succeeded')
+        $records.Attempt | Should -Be @(1, 2)
+        $records[0].Error | Should -BeLike 'attempt 1 on *'
+    }
+
     It 'defines registered command handlers in each runspace' {
         function global:Invoke-TestDouble { param([int] $N, $Path) Add-Content $Path ($N * 2) }
         Register-DelayedHandler -Command Invoke-TestDouble

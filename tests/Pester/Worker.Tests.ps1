@@ -159,6 +159,13 @@ Describe 'Start-DelayedWorker' {
         $workerErrors[-1].ToString() | Should -BeLike "*'flaky' failed*boom*"
     }
 
+    It 'tells a handler which task, worker and attempt it runs in $DelayedTask' {
+        Add-DelayedTask $queue flaky 7 -Retry 2
+        $summary = Invoke-Worker $queue @{ flaky = { param($n) $global:seen.Add("$($DelayedTask.Name) $($DelayedTask.Attempt) $($DelayedTask.Retry)"); if ($DelayedTask.Attempt -lt 2) { throw 'once' } } }
+        $global:seen | Should -Be @('flaky 1 2', 'flaky 2 1')
+        $summary.Succeeded | Should -Be 1
+    }
+
     It 'runs handlers with $ErrorActionPreference = Stop: a non-terminating error fails the task' {
         Add-DelayedTask $queue sloppy
         $summary = Invoke-Worker $queue @{ sloppy = { Write-Error 'not found'; $global:seen.Add('went on') } }

@@ -68,9 +68,9 @@ end
     /// Finishes the task a worker holds and claims the next one, in one round trip.
     /// ARGV: 1 worker id, 2 mode, 3 new claim stamp, 4 stamp of the task to finish ('' for none), 5 how to finish:
     /// 'release', 'requeue' (bytes 6 to the tail now), 'schedule' (bytes 6 into the schedule, due in 7 ms, as
-    /// entry 8), or 'fail' (the held task into the failed store as entry 8, reason 11, error 12, host 13, attempts 10,
-    /// kept within limit 14 and age 15 ms); 9 the counter to set for the bytes put back ('a' or 'n', '' for none) and
-    /// 10 its value; 16 the largest task in bytes; 17 the failed-store id for a task over that size.
+    /// entry 8), or 'fail' (the held task into the failed store, reason 11, error 12, host 13, attempts 10, kept
+    /// within limit 14 and age 15 ms); 9 the counter to set for the bytes put back ('a' or 'n', '' for none) and
+    /// 10 its value; 16 the largest task in bytes. A failed-store id is the worker id and the claim stamp, unique.
     /// Mode 'none' only finishes; 'token' claims only if a token can be taken now (never blocks);
     /// 'taken' claims after the caller already took a token with BLPOP.
     /// The finish happens only if the worker still holds the claim it names, so a repeated call (after a
@@ -100,7 +100,7 @@ if ARGV[4] ~= '' and redis.call('HGET', KEYS[4], id) == ARGV[4] then
       set_counter(ARGV[9], ARGV[6], ARGV[10])
     end
   elseif held then
-    if how == 'fail' then keep_failure(ARGV[8], ARGV[14], ARGV[15], ARGV[11], ARGV[12], id, ARGV[13], ARGV[10], held) end
+    if how == 'fail' then keep_failure(id .. ':' .. ARGV[4], ARGV[14], ARGV[15], ARGV[11], ARGV[12], id, ARGV[13], ARGV[10], held) end
     forget_counters(held)
   end
   redis.call('HDEL', KEYS[3], id)
@@ -123,7 +123,7 @@ else
   task = redis.call('LPOP', KEYS[1])
   if not task then return false end
   if #task > tonumber(ARGV[16]) then
-    keep_failure(ARGV[17], ARGV[14], ARGV[15], 'Oversize', 'The task is ' .. #task .. ' bytes, more than the limit of ' .. ARGV[16] .. ' bytes.', id, ARGV[13], 0, task)
+    keep_failure(id .. ':' .. ARGV[3], ARGV[14], ARGV[15], 'Oversize', 'The task is ' .. #task .. ' bytes, more than the limit of ' .. ARGV[16] .. ' bytes.', id, ARGV[13], 0, task)
     return { 'oversize', #task }
   end
   redis.call('HSET', KEYS[3], id, task)

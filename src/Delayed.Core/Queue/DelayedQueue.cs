@@ -51,7 +51,15 @@ public sealed class DelayedQueue
     public int FailedTaskLimit { get; set; } = 10_000;
 
     /// <summary>How long the failed store keeps a task (default 7 days).</summary>
-    public TimeSpan FailedTaskRetention { get; set; } = TimeSpan.FromDays(7);
+    public TimeSpan FailedTaskRetention
+    {
+        get => TimeSpan.FromMilliseconds(_failedRetentionMs);
+        set => _failedRetentionMs = value > TimeSpan.Zero
+            ? (long)value.TotalMilliseconds
+            : throw new ArgumentOutOfRangeException(nameof(value), value, "The failed-task retention must be positive; to keep no failed tasks, set FailedTaskLimit to 0.");
+    }
+
+    private long _failedRetentionMs = (long)TimeSpan.FromDays(7).TotalMilliseconds;
 
     /// <summary>
     /// How often a sweep puts back the same task after its worker died before it counts as lost (default 3; 0 for
@@ -102,7 +110,7 @@ public sealed class DelayedQueue
         {
             result = (RedisResult[])(await Db.ScriptEvaluateAsync(LuaScripts.Sweep, _scriptKeys, new RedisValue[]
             {
-                Connection.IsCluster ? Keys.HashTag : "", MaxRecoveries, ScheduledEntry.NewId() + "-", FailedTaskLimit, (long)FailedTaskRetention.TotalMilliseconds,
+                Connection.IsCluster ? Keys.HashTag : "", MaxRecoveries, ScheduledEntry.NewId() + "-", FailedTaskLimit, _failedRetentionMs,
             }).ConfigureAwait(false))!;
         }
         catch (RedisServerException e) when (e.Message.Contains("non local key") || e.Message.Contains("same slot"))
@@ -306,12 +314,13 @@ public sealed class DelayedQueue
     internal async Task<ClaimReply> FinishAndClaimAsync(string workerId, ClaimMode mode, string claimStamp, Finish? finish, long maxTaskBytes = int.MaxValue)
     {
         var modeText = mode switch { ClaimMode.TakeToken => "token", ClaimMode.TokenTaken => "taken", _ => "none" };
+        var failing = finish?.How == "fail";
         var reply = await Db.ScriptEvaluateAsync(LuaScripts.FinishAndClaim, _scriptKeys, new RedisValue[]
         {
             workerId, modeText, claimStamp, finish?.Stamp ?? "", finish?.How ?? "release", finish?.Bytes ?? Array.Empty<byte>(),
-            finish?.DelayMilliseconds ?? 0, finish is null ? "" : finish.How == "fail" ? claimStamp + "-" + ScheduledEntry.NewId() : ScheduledEntry.NewId(),
-            finish?.Counter ?? "", finish?.CounterValue ?? 0, finish?.Reason.ToString() ?? "", finish?.Error ?? "", Host,
-            FailedTaskLimit, (long)FailedTaskRetention.TotalMilliseconds, maxTaskBytes, ScheduledEntry.NewId(),
+            finish?.DelayMilliseconds ?? 0, finish?.How == "schedule" ? ScheduledEntry.NewId() : "",
+            finish?.Counter ?? "", finish?.CounterValue ?? 0, failing ? finish!.Reason.ToString() : "", failing ? finish!.Error : "", Host,
+            FailedTaskLimit, _failedRetentionMs, maxTaskBytes,
         }).ConfigureAwait(false);
         if (reply.IsNull) return ClaimReply.Nothing;
         if (reply.Resp2Type != ResultType.Array) return ClaimReply.Of((byte[])reply!);

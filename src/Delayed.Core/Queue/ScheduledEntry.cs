@@ -38,6 +38,13 @@ public sealed class ScheduledEntry
         return new ScheduledEntry(System.Text.Encoding.ASCII.GetString(member, 0, IdLength), DateTimeOffset.FromUnixTimeMilliseconds((long)score), raw);
     }
 
-    /// <summary>A fresh entry id: 16 lowercase hex characters from 8 random bytes.</summary>
-    internal static string NewId() => Protocol.WorkerIds.RandomHex(8);
+    private static readonly string ProcessPrefix = Protocol.WorkerIds.RandomHex(4);
+    private static int _counter;
+
+    /// <summary>
+    /// A fresh entry id: 16 lowercase hex characters, 8 drawn at random once per process and 8 counting up. It only
+    /// has to tell apart entries with equal bytes, and costs no random draw per task.
+    /// </summary>
+    internal static string NewId() =>
+        ProcessPrefix + unchecked((uint)System.Threading.Interlocked.Increment(ref _counter)).ToString("x8", System.Globalization.CultureInfo.InvariantCulture);
 }

@@ -59,8 +59,6 @@ public sealed class NewDelayedQueueCommand : DelayedCmdlet
     {
         try
         {
-            if (FailedTaskRetention <= TimeSpan.Zero)
-                throw new ArgumentOutOfRangeException(nameof(FailedTaskRetention), FailedTaskRetention, "The failed-task retention must be positive; to keep no failed tasks, give -FailedTaskLimit 0.");
             var queue = QueueFactory.Create(Name, Redis ?? ConnectionCache.DefaultConfiguration, DequeueTimeout, KeepAliveTimeout);
             queue.Engine.FailedTaskLimit = FailedTaskLimit;
             queue.Engine.FailedTaskRetention = FailedTaskRetention;

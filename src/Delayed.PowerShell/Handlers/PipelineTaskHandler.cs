@@ -39,7 +39,7 @@ internal sealed class PipelineTaskHandler : PowerShellTaskHandler
         var (positional, named) = BindArguments(context.Task);
         try
         {
-            _wrapper.Invoke(_target, positional, named);
+            _wrapper.Invoke(_target, positional, named, RunningTask.Of(context));
         }
         catch (Exception e)
         {

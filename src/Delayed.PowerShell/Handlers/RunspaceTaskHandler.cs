@@ -30,6 +30,8 @@ internal sealed class RunspaceTaskHandler : PowerShellTaskHandler
         var (positional, named) = BindArguments(context.Task);
         using var powerShell = System.Management.Automation.PowerShell.Create();
         powerShell.Runspace = _runspaces.For(context.WorkerId);
+        // The slot's runspace is idle between its tasks, so its variables can be set from here.
+        powerShell.Runspace.SessionStateProxy.SetVariable(TaskVariable, RunningTask.Of(context));
         powerShell.AddCommand(_command);
         foreach (var argument in positional) powerShell.AddArgument(argument);
         foreach (DictionaryEntry parameter in named) powerShell.AddParameter((string)parameter.Key, parameter.Value);
