@@ -19,6 +19,17 @@ DelayedQueue NewQueue() => new(connection, $"bench{++queueNumber}");
 var task = TaskEncoder.EncodePython("bench:noop", new object[] { 1, "two" }, null, 0);
 
 Console.WriteLine($"Delayed core benchmark: {Environment.ProcessorCount} cores, .NET {Environment.Version}, Redis on 127.0.0.1:{server.Port}");
+if (args.Contains("drain"))
+{
+    // Only the worker's hot path, five times: for comparing two builds run alternately.
+    await Drain(10_000, 1);
+    for (var round = 0; round < 5; round++)
+    {
+        ReportRun("drain, no-op handler, 1 slot", await Drain(50_000, 1));
+        ReportRun("drain, no-op handler, 8 slots", await Drain(100_000, 8));
+    }
+    return;
+}
 // Every path once before measuring: the figures are steady-state rates, not JIT tiering and first connects.
 await EnqueueSequential(5_000);
 await EnqueueConcurrent(10_000, 64);

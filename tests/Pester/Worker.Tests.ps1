@@ -238,7 +238,7 @@ Describe 'Start-DelayedWorker' {
         Receive-Job $job -WarningVariable warnings -WarningAction SilentlyContinue | Out-Null
         Remove-Job $job
         $warnings | Should -HaveCount 1
-        "$($warnings[0])" | Should -BeLike "Worker $id`: The liveness key of worker $id was gone*It was written again."
+        "$($warnings[0])" | Should -BeLike "Worker $id`: The liveness key of worker $id had lapsed*registered again under the same id."
     }
 
     It 'takes nothing with -WhatIf' {

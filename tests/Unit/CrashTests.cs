@@ -163,4 +163,44 @@ public class CrashTests
             return;
         }
     }
+
+    [Fact]
+    public async Task AWorkerPausedPastItsKeepAliveNoticesTheLapse_RegistersAgain_AndSaysItsTaskWasRecovered()
+    {
+        var queue = _redis.NewQueue();
+        await queue.EnqueueAsync(TaskEncoder.EncodePython("test:slow", null, null, 0));
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, UseShellExecute = false };
+        foreach (var argument in new[] { WorkerHostPath(), _redis.Server.Configuration, queue.Name, "2", "slow" }) start.ArgumentList.Add(argument);
+        using var host = Process.Start(start)!;
+        try
+        {
+            async Task<string> LineAsync(string prefix)
+            {
+                while (true)
+                {
+                    var line = await host.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30));
+                    if (line is null) throw new InvalidOperationException("the worker ended");
+                    if (line.StartsWith(prefix, StringComparison.Ordinal)) return line;
+                }
+            }
+            var workerId = (await LineAsync("claimed ")).Substring("claimed ".Length);
+            Process.Start("kill", new[] { "-STOP", host.Id.ToString(System.Globalization.CultureInfo.InvariantCulture) })!.WaitForExit();
+            await Eventually.True(async () => !await _redis.Db.KeyExistsAsync(workerId), "the paused worker's liveness key did not expire", 15);
+            var sweep = await queue.SweepAsync();
+            Assert.Equal(1, sweep.Recovered);
+            Assert.False(await _redis.Db.HashExistsAsync(queue.Keys.Workers, workerId)); // the sweep dropped its registration
+            Process.Start("kill", new[] { "-CONT", host.Id.ToString(System.Globalization.CultureInfo.InvariantCulture) })!.WaitForExit();
+
+            Assert.Contains("had lapsed", await LineAsync("event WorkerError"));
+            Assert.True(await _redis.Db.HashExistsAsync(queue.Keys.Workers, workerId), "the worker did not register again");
+            Assert.True(await _redis.Db.KeyExistsAsync(workerId));
+            Assert.Contains("A sweep recovered this task", await LineAsync("event TaskSucceeded"));
+            Assert.Single(await queue.GetWorkersAsync(), w => w.WorkerId == workerId);
+        }
+        finally
+        {
+            host.Kill();
+            await host.WaitForExitAsync();
+        }
+    }
 }

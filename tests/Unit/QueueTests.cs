@@ -24,6 +24,12 @@ public class QueueTests
         Assert.Equal("{jobs}", new QueueKeys("{jobs}").HashTag);
     }
 
+    [Fact]
+    public void ARedisOf6OrLaterTakesFractionalTimeouts_SoIdleWorkersCanJitterTheirWaits()
+    {
+        Assert.True(_redis.Connection.TakesFractionalTimeouts);
+    }
+
     [Theory]
     [InlineData("jobs_noti")]
     [InlineData("jobs_processing")]

@@ -436,10 +436,10 @@ public class WorkerLivenessTests
     [Fact]
     public async Task AWorkerTakesNoTaskWhileItCannotRefreshItsLivenessKey_D12()
     {
-        // A Redis user that may register (SET) but not refresh (SETEX): the keep-alive fails from the start.
+        // A Redis user that may register (SET) but not refresh (EXPIRE): the keep-alive fails from the start.
         var queue = _redis.NewQueue();
-        await _redis.Db.ExecuteAsync("ACL", "SETUSER", "nosetex", "on", ">pw", "~*", "+@all", "-setex");
-        using var limited = await DelayedConnection.ConnectAsync(_redis.Server.Configuration + ",user=nosetex,password=pw");
+        await _redis.Db.ExecuteAsync("ACL", "SETUSER", "noexpire", "on", ">pw", "~*", "+@all", "-expire");
+        using var limited = await DelayedConnection.ConnectAsync(_redis.Server.Configuration + ",user=noexpire,password=pw");
         await queue.EnqueueAsync(TaskEncoder.EncodePython("m:f", null, null, 0));
         var log = new EventLog();
         var ran = 0;

@@ -5,6 +5,10 @@
 //                                                            unlimited budget and a 5 ms back-off every task goes round
 //                                                            queue, slot, schedule, queue as fast as it can; prints "running"
 //   WorkerHost <redis> <queue> <keep-alive seconds> sweep    a sweeper (and its promotion loop); prints "running"
+//   WorkerHost <redis> <queue> <keep-alive seconds> slow     its only handler, "test:slow", prints "claimed <worker id>"
+//                                                            and returns after 5 s; every worker event is printed as
+//                                                            "event <kind> <error message>", so a test can pause it
+//                                                            (SIGSTOP) past its keep-alive and read what it says
 using System;
 using System.Threading;
 using System.Threading.Tasks;
@@ -33,6 +37,7 @@ var options = new WorkerOptions
     Concurrency = mode == "churn" ? 4 : 1,
     RetryDelay = TimeSpan.FromMilliseconds(5),
     MaxRetryDelay = TimeSpan.FromMilliseconds(5),
+    OnEvent = mode == "slow" ? e => { Console.Out.WriteLine($"event {e.Kind} {e.Error?.Message}"); Console.Out.Flush(); } : null,
 };
 var worker = new DelayedWorker(queue, new HostRegistry(mode), options);
 var run = worker.RunAsync();
@@ -49,13 +54,13 @@ sealed class HostRegistry : ITaskHandlerRegistry, ITaskHandler
 
     public HostRegistry(string mode) => _mode = mode;
 
-    public ITaskHandler? Resolve(string name) => name == (_mode == "churn" ? "test:fail" : "test:hang") ? this : null;
+    public ITaskHandler? Resolve(string name) => name == "test:" + (_mode == "churn" ? "fail" : _mode) ? this : null;
 
     public async Task InvokeAsync(TaskContext context)
     {
         if (_mode == "churn") throw new InvalidOperationException("fails every time");
         Console.Out.WriteLine("claimed " + context.WorkerId);
         Console.Out.Flush();
-        await Task.Delay(Timeout.Infinite);
+        await Task.Delay(_mode == "slow" ? TimeSpan.FromSeconds(5) : Timeout.InfiniteTimeSpan);
     }
 }

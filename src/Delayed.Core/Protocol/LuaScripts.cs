@@ -9,17 +9,19 @@ namespace Delayed.Core.Protocol;
 internal static class LuaScripts
 {
     /// <summary>
-    /// What several scripts share: the server's clock (so that no client clock moves a due time), the failed
-    /// store (kept by count and age, trimmed in the same step as the insert), and the per-task counters of the
-    /// counters hash, keyed by the SHA-1 of the task's bytes: 'a' attempts that failed, 'n' returns for want of a
-    /// handler, 'l' recoveries from dead workers. Tasks with equal bytes share counters.
+    /// The server's clock, so that no client clock moves a due time. Older Redis versions need commands replicated as
+    /// effects once a script reads the clock; from Redis 7 on that is all they do.
     /// </summary>
-    private const string Common = @"
+    private const string Clock = @"
 if redis.replicate_commands then pcall(redis.replicate_commands) end
 local function now_ms()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
+";
+
+    /// <summary>The failed store (needs <see cref="Clock"/>): kept by count and age, trimmed in the same step as the insert.</summary>
+    private const string FailedStore = @"
 local function drop_failed(ids)
   for i = 1, #ids, 1000 do
     local last = math.min(i + 999, #ids)
@@ -37,6 +39,13 @@ local function keep_failure(fid, limit, max_age, reason, err, worker, host, atte
   local over = redis.call('ZCARD', KEYS[8]) - limit
   if over > 0 then drop_failed(redis.call('ZRANGE', KEYS[8], 0, over - 1)) end
 end
+";
+
+    /// <summary>
+    /// The per-task counters of the counters hash, keyed by the SHA-1 of the task's bytes: 'a' attempts that failed,
+    /// 'n' returns for want of a handler, 'l' recoveries from dead workers. Tasks with equal bytes share counters.
+    /// </summary>
+    private const string Counters = @"
 local function counters_of(task)
   if redis.call('EXISTS', KEYS[10]) == 0 then return 0, 0 end
   local d = redis.sha1hex(task)
@@ -53,6 +62,10 @@ local function set_counter(kind, task, value)
   redis.call('HSET', KEYS[10], kind .. redis.sha1hex(task), value)
   redis.call('PEXPIRE', KEYS[10], 2592000000)
 end
+";
+
+    /// <summary>Pushes n tokens in batches (D6: Lua's unpack fails near 8000 values).</summary>
+    private const string Tokens = @"
 local function push_tokens(n)
   local ones = {}
   for i = 1, math.min(n, 1000) do ones[i] = '1' end
@@ -66,11 +79,13 @@ end
 
     /// <summary>
     /// Finishes the task a worker holds and claims the next one, in one round trip.
-    /// ARGV: 1 worker id, 2 mode, 3 new claim stamp, 4 stamp of the task to finish ('' for none), 5 how to finish:
-    /// 'release', 'requeue' (bytes 6 to the tail now), 'schedule' (bytes 6 into the schedule, due in 7 ms, as
-    /// entry 8), or 'fail' (the held task into the failed store, reason 11, error 12, host 13, attempts 10, kept
-    /// within limit 14 and age 15 ms); 9 the counter to set for the bytes put back ('a' or 'n', '' for none) and
-    /// 10 its value; 16 the largest task in bytes. A failed-store id is the worker id and the claim stamp, unique.
+    /// ARGV: 1 worker id, 2 mode, 3 new claim stamp, 4 stamp of the task to finish ('' for none), 5 how to finish it,
+    /// 6 the largest task in bytes, 7 host, 8 failed-store limit, 9 its age limit in ms; and only when finishing
+    /// otherwise than by 'release': 10 bytes put back, 11 delay in ms, 12 schedule entry id, 13 the counter to set
+    /// for the bytes put back ('a' or 'n', '' for none), 14 its value (for 'fail', the attempts), 15 failure reason,
+    /// 16 error. How: 'release'; 'requeue' (bytes 10 to the tail now); 'schedule' (bytes 10 into the schedule, due in
+    /// 11 ms, as entry 12); 'fail' (the held task into the failed store, under the worker id and the finished claim's
+    /// stamp, which are unique).
     /// Mode 'none' only finishes; 'token' claims only if a token can be taken now (never blocks);
     /// 'taken' claims after the caller already took a token with BLPOP.
     /// The finish happens only if the worker still holds the claim it names, so a repeated call (after a
@@ -83,25 +98,29 @@ end
     /// consumed. A claimed task comes back as its bytes, or as {'task', bytes, attempts, returns} when its
     /// counters are set.
     /// </summary>
-    public const string FinishAndClaim = Common + @"
+    public const string FinishAndClaim = @"
 local id = ARGV[1]
+-- The hot path (a release, no counters) defines no function and reads no clock.
+local counted = redis.call('EXISTS', KEYS[10]) == 1
 if ARGV[4] ~= '' and redis.call('HGET', KEYS[4], id) == ARGV[4] then
-  local held = redis.call('HGET', KEYS[3], id)
   local how = ARGV[5]
-  if how == 'requeue' or how == 'schedule' then
+  if how ~= 'release' or counted then
+" + Clock + FailedStore + Counters + @"
+    local held = redis.call('HGET', KEYS[3], id)
     if how == 'requeue' then
-      redis.call('RPUSH', KEYS[1], ARGV[6])
+      redis.call('RPUSH', KEYS[1], ARGV[10])
       redis.call('RPUSH', KEYS[2], '1')
-    else
-      redis.call('ZADD', KEYS[7], now_ms() + tonumber(ARGV[7]), ARGV[8] .. ARGV[6])
+    elseif how == 'schedule' then
+      redis.call('ZADD', KEYS[7], now_ms() + tonumber(ARGV[11]), ARGV[12] .. ARGV[10])
+    elseif how == 'fail' and held then
+      keep_failure(id .. ':' .. ARGV[4], ARGV[8], ARGV[9], ARGV[15], ARGV[16], id, ARGV[7], ARGV[14], held)
     end
-    if ARGV[9] ~= '' then
-      if held then forget_counters(held) end
-      set_counter(ARGV[9], ARGV[6], ARGV[10])
+    local recount = how ~= 'release' and how ~= 'fail' and ARGV[13] ~= ''
+    if held and counted and (how == 'release' or how == 'fail' or recount) then forget_counters(held) end
+    if recount then
+      set_counter(ARGV[13], ARGV[10], ARGV[14])
+      counted = true
     end
-  elseif held then
-    if how == 'fail' then keep_failure(id .. ':' .. ARGV[4], ARGV[14], ARGV[15], ARGV[11], ARGV[12], id, ARGV[13], ARGV[10], held) end
-    forget_counters(held)
   end
   redis.call('HDEL', KEYS[3], id)
   redis.call('HDEL', KEYS[4], id)
@@ -122,16 +141,21 @@ else
   if ARGV[2] == 'token' and not redis.call('LPOP', KEYS[2]) then return false end
   task = redis.call('LPOP', KEYS[1])
   if not task then return false end
-  if #task > tonumber(ARGV[16]) then
-    keep_failure(id .. ':' .. ARGV[3], ARGV[14], ARGV[15], 'Oversize', 'The task is ' .. #task .. ' bytes, more than the limit of ' .. ARGV[16] .. ' bytes.', id, ARGV[13], 0, task)
+  if #task > tonumber(ARGV[6]) then
+" + Clock + FailedStore + @"
+    keep_failure(id .. ':' .. ARGV[3], ARGV[8], ARGV[9], 'Oversize', 'The task is ' .. #task .. ' bytes, more than the limit of ' .. ARGV[6] .. ' bytes.', id, ARGV[7], 0, task)
     return { 'oversize', #task }
   end
   redis.call('HSET', KEYS[3], id, task)
 end
 redis.call('HSET', KEYS[4], id, ARGV[3])
-local attempts, returns = counters_of(task)
-if attempts == 0 and returns == 0 then return task end
-return { 'task', task, attempts, returns }
+if counted then
+  local d = redis.sha1hex(task)
+  local v = redis.call('HMGET', KEYS[10], 'a' .. d, 'n' .. d)
+  local attempts, returns = tonumber(v[1]) or 0, tonumber(v[2]) or 0
+  if attempts > 0 or returns > 0 then return { 'task', task, attempts, returns } end
+end
+return task
 ";
 
     /// <summary>
@@ -146,7 +170,7 @@ return { 'task', task, attempts, returns }
     /// because every enqueuer pushes a task no later than its token, D4).
     /// Returns { tasks recovered, token adjustment, entries skipped, tasks failed as lost }.
     /// </summary>
-    public const string Sweep = Common + @"
+    public const string Sweep = Clock + FailedStore + Counters + Tokens + @"
 local tag = ARGV[1]
 local function checkable(id) return tag == '' or string.sub(id, 1, #tag) == tag end
 local entries = redis.call('HGETALL', KEYS[3])
@@ -196,7 +220,7 @@ return { recovered, diff, skipped, lost }
     /// Moves due tasks from the schedule to the tail of the task list, with one token each, at most ARGV[1] of
     /// them. A schedule entry is a 16-character id followed by the task's exact bytes. Returns how many moved.
     /// </summary>
-    public const string Promote = Common + @"
+    public const string Promote = Clock + Tokens + @"
 local due = redis.call('ZRANGEBYSCORE', KEYS[7], '-inf', now_ms(), 'LIMIT', 0, tonumber(ARGV[1]))
 if #due == 0 then return 0 end
 for i = 1, #due do redis.call('RPUSH', KEYS[1], string.sub(due[i], 17)) end
@@ -209,7 +233,7 @@ return #due
     /// Schedules tasks. ARGV in threes: 'in' (a delay in ms from the server's now) or 'at' (unix ms), the time, and
     /// the entry (a 16-character id followed by the task's bytes). Returns the number scheduled.
     /// </summary>
-    public const string Schedule = Common + @"
+    public const string Schedule = Clock + @"
 local now = now_ms()
 for i = 1, #ARGV, 3 do
   local due = tonumber(ARGV[i + 1])

@@ -286,8 +286,21 @@ public sealed class DelayedQueue
         (long)await Db.ScriptEvaluateAsync(LuaScripts.Register, new RedisKey[] { workerId, _workers },
             new RedisValue[] { ttlSeconds, description.Serialize() }).ConfigureAwait(false) == 1;
 
-    internal Task KeepAliveAsync(string workerId, int ttlSeconds) =>
-        Db.ExecuteAsync("SETEX", workerId, ttlSeconds, Token);
+    /// <summary>
+    /// Refreshes a liveness key only if it still exists (EXPIRE), so that a lapse (a process paused past the TTL, a
+    /// Redis outage) is noticed rather than silently papered over, as a plain SETEX would. False when it had lapsed:
+    /// the worker is then registered again under the same id (a second round trip, only then).
+    /// </summary>
+    internal async Task<bool> KeepAliveAsync(string workerId, int ttlSeconds, WorkerDescription description)
+    {
+        if (await Db.KeyExpireAsync(workerId, TimeSpan.FromSeconds(ttlSeconds)).ConfigureAwait(false)) return true;
+        await RegisterAsync(workerId, ttlSeconds, description).ConfigureAwait(false);
+        return false;
+    }
+
+    /// <summary>Whether the worker still holds the claim with this stamp (a sweep may have taken it during a lapse).</summary>
+    internal async Task<bool> HoldsAsync(string workerId, string claimStamp) =>
+        await Db.HashGetAsync(_inFlight, workerId).ConfigureAwait(false) == claimStamp;
 
     internal Task GoOfflineAsync(string workerId) =>
         Db.ScriptEvaluateAsync(LuaScripts.GoOffline, new RedisKey[] { workerId, _workers, _control });
@@ -314,14 +327,16 @@ public sealed class DelayedQueue
     internal async Task<ClaimReply> FinishAndClaimAsync(string workerId, ClaimMode mode, string claimStamp, Finish? finish, long maxTaskBytes = int.MaxValue)
     {
         var modeText = mode switch { ClaimMode.TakeToken => "token", ClaimMode.TokenTaken => "taken", _ => "none" };
-        var failing = finish?.How == "fail";
-        var reply = await Db.ScriptEvaluateAsync(LuaScripts.FinishAndClaim, _scriptKeys, new RedisValue[]
-        {
-            workerId, modeText, claimStamp, finish?.Stamp ?? "", finish?.How ?? "release", finish?.Bytes ?? Array.Empty<byte>(),
-            finish?.DelayMilliseconds ?? 0, finish?.How == "schedule" ? ScheduledEntry.NewId() : "",
-            finish?.Counter ?? "", finish?.CounterValue ?? 0, failing ? finish!.Reason.ToString() : "", failing ? finish!.Error : "", Host,
-            FailedTaskLimit, _failedRetentionMs, maxTaskBytes,
-        }).ConfigureAwait(false);
+        var how = finish?.How ?? "release";
+        var arguments = how == "release"
+            ? new RedisValue[] { workerId, modeText, claimStamp, finish?.Stamp ?? "", how, maxTaskBytes, Host, FailedTaskLimit, _failedRetentionMs }
+            : new RedisValue[]
+            {
+                workerId, modeText, claimStamp, finish!.Stamp, how, maxTaskBytes, Host, FailedTaskLimit, _failedRetentionMs,
+                finish.Bytes ?? Array.Empty<byte>(), finish.DelayMilliseconds, how == "schedule" ? ScheduledEntry.NewId() : "",
+                finish.Counter, finish.CounterValue, how == "fail" ? finish.Reason.ToString() : "", finish.Error,
+            };
+        var reply = await Db.ScriptEvaluateAsync(LuaScripts.FinishAndClaim, _scriptKeys, arguments).ConfigureAwait(false);
         if (reply.IsNull) return ClaimReply.Nothing;
         if (reply.Resp2Type != ResultType.Array) return ClaimReply.Of((byte[])reply!);
         var parts = (RedisResult[])reply!;

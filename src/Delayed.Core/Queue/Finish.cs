@@ -32,6 +32,9 @@ internal sealed class Finish
 
     public FailureReason Reason { get; private set; }
 
+    /// <summary>Whether the task goes back for want of a handler.</summary>
+    public bool IsReturn => How == "schedule" && Counter == "n";
+
     public string Error { get; private set; } = "";
 
     /// <summary>Release: the task is done, successfully or not kept.</summary>

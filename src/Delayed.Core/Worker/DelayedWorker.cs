@@ -29,6 +29,7 @@ public sealed class DelayedWorker
     private KeepAliveLoop? _keepAlive;
     private bool _fractionalTimeouts;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> _returnedNames = new(StringComparer.Ordinal);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> _lapsed = new(StringComparer.Ordinal);
     private long _reserved, _succeeded, _failed, _retried, _returned;
 
     public DelayedWorker(DelayedQueue queue, ITaskHandlerRegistry registry, WorkerOptions? options = null)
@@ -67,7 +68,8 @@ public sealed class DelayedWorker
             var description = WorkerDescription.OfThisProcess(_options.KeepAliveSeconds);
             for (var i = 0; i < _options.Concurrency; i++) ids.Add(await RegisterAsync(description).ConfigureAwait(false));
             WorkerIds = ids;
-            _keepAlive = new KeepAliveLoop(_queue, ids, _options, e => Emit(new WorkerEvent(WorkerEventKind.WorkerError, _queue.Name, ids[0], error: e)));
+            _keepAlive = new KeepAliveLoop(_queue, ids, _options, description,
+                e => Emit(new WorkerEvent(WorkerEventKind.WorkerError, _queue.Name, ids[0], error: e)), OnLapse);
             // The first refresh before any slot starts: a worker that cannot refresh its key takes no task (D12).
             await _keepAlive.RefreshAsync().ConfigureAwait(false);
             keepAliveTask = Task.Run(() => _keepAlive.RunAsync(keepAliveStop.Token));
@@ -148,12 +150,9 @@ public sealed class DelayedWorker
                 }
                 if (reply.Unregistered)
                 {
-                    // The liveness key expired (a paused process) or Redis lost it: write it again before taking a
-                    // task, so that no sweeper takes the task for a dead worker's.
+                    // The liveness key expired (a paused process) or Redis lost it: write it again (the refresh reports
+                    // the lapse) before taking a task, so that no sweeper takes the task for a dead worker's.
                     Unreserve();
-                    Emit(new WorkerEvent(WorkerEventKind.WorkerError, _queue.Name, id, error: new InvalidOperationException(
-                        $"The liveness key of worker {id} was gone (the process was paused for longer than the keep-alive timeout, " +
-                        "or Redis lost its data), so its last task may have been recovered and run again elsewhere. It was written again.")));
                     await _keepAlive.RefreshAsync().ConfigureAwait(false);
                     if (++unregistered > 1) await backoff.WaitAsync(stop).ConfigureAwait(false);
                     continue;
@@ -196,6 +195,14 @@ public sealed class DelayedWorker
                 continue;
             }
             held = await ExecuteAsync(id, claimed, stamp, handlerThread, stop).ConfigureAwait(false);
+            if (held.IsReturn)
+            {
+                // Put back for want of a handler: finished on its own, and this slot steps aside a moment before it
+                // claims again, so that the waiting tokens go to workers that have the handler rather than back here.
+                await FinishLastAsync(id, held).ConfigureAwait(false);
+                held = null;
+                await PauseAsync(TimeSpan.FromMilliseconds(Jitter.Value!.Next(50, 250)), stop).ConfigureAwait(false);
+            }
         }
         if (held is not null) await FinishLastAsync(id, held).ConfigureAwait(false);
     }
@@ -220,7 +227,7 @@ public sealed class DelayedWorker
             return Failed(id, stamp, null, raw, FailureReason.Malformed, e, claimed.Attempts, default);
         }
 
-        Emit(new WorkerEvent(WorkerEventKind.TaskStarted, _queue.Name, id, task, attempt: attempt));
+        if (_options.OnEvent is not null) Emit(new WorkerEvent(WorkerEventKind.TaskStarted, _queue.Name, id, task, attempt: attempt));
         var clock = Stopwatch.StartNew();
         using var timeout = _options.TaskTimeout is { } limit ? new CancellationTokenSource(limit) : new CancellationTokenSource();
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(stop, timeout.Token);
@@ -231,7 +238,9 @@ public sealed class DelayedWorker
                 ? handler.InvokeAsync(context)
                 : handlerThread.RunAsync(() => handler.InvokeAsync(context))).ConfigureAwait(false);
             Interlocked.Increment(ref _succeeded);
-            Emit(new WorkerEvent(WorkerEventKind.TaskSucceeded, _queue.Name, id, task, duration: clock.Elapsed, attempt: attempt));
+            // After a lapse, a success is reported with what the lapse may have done to it.
+            var recovered = _lapsed.IsEmpty ? null : await RecoveredDuringLapseAsync(id, stamp).ConfigureAwait(false);
+            if (_options.OnEvent is not null) Emit(new WorkerEvent(WorkerEventKind.TaskSucceeded, _queue.Name, id, task, error: recovered, duration: clock.Elapsed, attempt: attempt));
             return Finish.Release(stamp);
         }
         catch (Exception e) when (stop.IsCancellationRequested && !timeout.IsCancellationRequested && e is OperationCanceledException)
@@ -261,6 +270,38 @@ public sealed class DelayedWorker
         }
     }
 
+    /// <summary>
+    /// A slot's liveness key had lapsed (the process was paused past the keep-alive timeout, or Redis lost its data)
+    /// and was written again: reported once per lapse. A sweep may have recovered the task the slot was running,
+    /// which the slot checks when that task ends.
+    /// </summary>
+    private void OnLapse(string id)
+    {
+        _lapsed[id] = true;
+        Emit(new WorkerEvent(WorkerEventKind.WorkerError, _queue.Name, id, error: new InvalidOperationException(
+            $"The liveness key of worker {id} had lapsed (the process was paused for longer than the keep-alive timeout, or Redis " +
+            "lost its data): a sweep may have recovered the task it was running, which may then run again elsewhere. " +
+            "The worker registered again under the same id.")));
+    }
+
+    /// <summary>
+    /// After a lapse: whether a sweep took the task this slot ran from under it. One round trip, only after a lapse.
+    /// </summary>
+    private async Task<Exception?> RecoveredDuringLapseAsync(string id, string stamp)
+    {
+        if (!_lapsed.TryRemove(id, out _)) return null;
+        try
+        {
+            if (await _queue.HoldsAsync(id, stamp).ConfigureAwait(false)) return null;
+        }
+        catch (Exception e)
+        {
+            return e;
+        }
+        return new InvalidOperationException(
+            $"A sweep recovered this task while worker {id} had lapsed: it ran to its end here, but may run (or have run) again elsewhere.");
+    }
+
     /// <summary>No handler here: back into the schedule for a worker that has one, until the bound; then a failure.</summary>
     private Finish Return(string id, string stamp, byte[] raw, string name, long returns)
     {
@@ -282,7 +323,7 @@ public sealed class DelayedWorker
         return Finish.Fail(stamp, reason, error.Message, attempts);
     }
 
-    /// <summary>Finishes the last task before going offline; a few tries, then the sweeper's turn.</summary>
+    /// <summary>Finishes a task without claiming another (the last before going offline, or one put back); a few tries, then the sweeper's turn.</summary>
     private async Task FinishLastAsync(string id, Finish held)
     {
         var backoff = new Backoff(TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(2));

@@ -18,14 +18,25 @@ internal sealed class KeepAliveLoop
     private readonly IReadOnlyList<string> _ids;
     private readonly WorkerOptions _options;
     private readonly Action<Exception> _onError;
+    private readonly Action<string> _onLapse;
+    private readonly WorkerDescription _description;
     private volatile bool _healthy = true;
 
-    public KeepAliveLoop(DelayedQueue queue, IReadOnlyList<string> ids, WorkerOptions options, Action<Exception> onError)
+    /// <param name="queue">The worker's queue.</param>
+    /// <param name="ids">The ids of the worker's slots.</param>
+    /// <param name="options">The keep-alive timeout and interval.</param>
+    /// <param name="description">What a lapsed slot registers again with.</param>
+    /// <param name="onError">Called when a refresh fails.</param>
+    /// <param name="onLapse">Called with the id of a slot whose liveness key had lapsed and was written again.</param>
+    public KeepAliveLoop(DelayedQueue queue, IReadOnlyList<string> ids, WorkerOptions options, WorkerDescription description,
+        Action<Exception> onError, Action<string> onLapse)
     {
         _queue = queue;
         _ids = ids;
         _options = options;
+        _description = description;
         _onError = onError;
+        _onLapse = onLapse;
     }
 
     public bool Healthy => _healthy;
@@ -35,8 +46,10 @@ internal sealed class KeepAliveLoop
     {
         try
         {
-            await Task.WhenAll(_ids.Select(id => _queue.KeepAliveAsync(id, _options.KeepAliveSeconds))).ConfigureAwait(false);
+            var alive = await Task.WhenAll(_ids.Select(id => _queue.KeepAliveAsync(id, _options.KeepAliveSeconds, _description))).ConfigureAwait(false);
             _healthy = true;
+            for (var i = 0; i < alive.Length; i++)
+                if (!alive[i]) _onLapse(_ids[i]);
         }
         catch (Exception e)
         {

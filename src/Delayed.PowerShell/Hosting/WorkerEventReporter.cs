@@ -33,7 +33,7 @@ internal sealed class WorkerEventReporter
     public void Report(WorkerEvent e)
     {
         // Started and succeeded tasks are only verbose messages (and -PassThru records): skip them when unseen.
-        if (_format == LogFormat.Default && !_verbose && (e.Kind == WorkerEventKind.TaskStarted || (e.Kind == WorkerEventKind.TaskSucceeded && !_passThru)))
+        if (_format == LogFormat.Default && !_verbose && (e.Kind == WorkerEventKind.TaskStarted || (e.Kind == WorkerEventKind.TaskSucceeded && e.Error is null && !_passThru)))
             return;
         if (_format == LogFormat.Json)
         {
@@ -47,7 +47,8 @@ internal sealed class WorkerEventReporter
                 _output.Verbose($"Started task '{name}' on worker {e.WorkerId}.");
                 return;
             case WorkerEventKind.TaskSucceeded:
-                _output.Verbose($"Task '{name}' succeeded in {e.Duration.TotalMilliseconds:0.#} ms.");
+                if (e.Error is not null) _output.Warning($"Task '{name}' succeeded in {e.Duration.TotalMilliseconds:0.#} ms, but: {e.Error.Message}");
+                else _output.Verbose($"Task '{name}' succeeded in {e.Duration.TotalMilliseconds:0.#} ms.");
                 break;
             case WorkerEventKind.TaskRetried:
                 _output.Warning($"Task '{name}' failed on attempt {e.Attempt} and runs again {When(e.RetryIn)} (retry budget left: {RetryLeft(e)}): {e.Error?.Message}");
@@ -96,6 +97,7 @@ internal sealed class WorkerEventReporter
         {
             WorkerEventKind.TaskFailed => "error",
             WorkerEventKind.TaskRetried or WorkerEventKind.TaskInterrupted or WorkerEventKind.TaskReturned or WorkerEventKind.WorkerError => "warning",
+            WorkerEventKind.TaskSucceeded when e.Error is not null => "warning",
             _ => "info",
         },
         ["event"] = e.Kind.ToString(),
