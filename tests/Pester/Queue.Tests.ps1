@@ -37,6 +37,38 @@ Describe 'New-DelayedQueue' {
         ($failure | Format-List * -Force | Out-String) + $failure.Exception.ToString() | Should -Not -Match 'hunter2secret'
     }
 
+    It 'takes redis:// URLs with user, password (percent-encoded, commas too), port and database, and never shows the password' {
+        $secured = Start-LocalRedis
+        try {
+            $admin = [StackExchange.Redis.ConnectionMultiplexer]::Connect("$($secured.Configuration),allowAdmin=true")
+            $admin.GetDatabase().Execute('ACL', 'SETUSER', 'ops', 'on', '>hunter2,se@cret', '~*', '+@all') | Out-Null
+            $admin.GetDatabase().Execute('CONFIG', 'SET', 'requirepass', 'hunter2secret') | Out-Null
+            $url = "redis://ops:hunter2%2Cse%40cret@$($secured.Configuration)/3"
+            $queue = New-DelayedQueue jobs -Redis $url
+            Add-DelayedTask $queue m:f
+            $admin.GetDatabase(3).ListLength('jobs') | Should -Be 1 -Because 'the URL names database 3'
+            $queue.Redis | Should -Be "$($secured.Configuration)/db3"
+            $shown = ($queue | Format-List * -Force | Out-String) + "$queue" + ($queue | ConvertTo-Json -Depth 4)
+            $shown | Should -Not -Match 'hunter2'
+            $refused = $null
+            try { New-DelayedQueue jobs -Redis "redis://ops:zq9badpw%2Cqq7@$($secured.Configuration)" -ErrorAction Stop } catch { $refused = $_ }
+            "$refused" | Should -BeLike '*refused the user name or password*'
+            ($refused | Format-List * -Force | Out-String) + $refused.Exception.ToString() | Should -Not -Match 'zq9badpw|qq7'
+            $refused = $null
+            try { New-DelayedQueue jobs -Redis "$($secured.Configuration),password=nothunter2" -ErrorAction Stop } catch { $refused = $_ }
+            "$refused" | Should -BeLike '*refused the user name or password*'
+            $admin.Dispose()
+        } finally { Stop-LocalRedis $secured }
+        $bad = $null
+        try { New-DelayedQueue jobs -Redis 'redis://u:hunter2secret@host:notaport' -ErrorAction Stop } catch { $bad = $_ }
+        "$bad" | Should -BeLike '*port*1 to 65535*'
+        ($bad | Format-List * -Force | Out-String) | Should -Not -Match 'hunter2secret'
+        $comma = $null
+        try { New-DelayedQueue jobs -Redis '127.0.0.1:1,password=hunter2,secret' -ErrorAction Stop } catch { $comma = $_ }
+        "$comma" | Should -BeLike '*server after password=*percent-encoded*'
+        ($comma | Format-List * -Force | Out-String) + $comma.Exception.ToString() | Should -Not -Match 'hunter2|secret'
+    }
+
     It 'uses $env:DELAYED_REDIS by default' {
         $env:DELAYED_REDIS = $redis.Configuration
         try { (New-DelayedQueue jobs).Redis | Should -Be $redis.Configuration } finally { Remove-Item Env:DELAYED_REDIS }

@@ -56,7 +56,7 @@ public class FailedStoreTests
         Assert.Equal(slow, failed["TimedOut"].Raw);
         Assert.Equal(malformed, failed["Malformed"].Raw);
         Assert.Equal(huge, failed["Oversize"].Raw); // kept whole, though it never left Redis
-        Assert.Contains("more than the limit of 4000 bytes", failed["Oversize"].Error);
+        Assert.Contains("over the limit of 4000 bytes", failed["Oversize"].Error);
         Assert.Equal(0, await queue.GetLengthAsync());
         Assert.Equal(0, await _redis.Db.HashLengthAsync(queue.Keys.Processing));
     }

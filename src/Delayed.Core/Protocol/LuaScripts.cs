@@ -80,8 +80,8 @@ end
     /// <summary>
     /// Finishes the task a worker holds and claims the next one, in one round trip.
     /// ARGV: 1 worker id, 2 mode, 3 new claim stamp, 4 stamp of the task to finish ('' for none), 5 how to finish it,
-    /// 6 the largest task in bytes, 7 host, 8 failed-store limit, 9 its age limit in ms; and only when finishing
-    /// otherwise than by 'release': 10 bytes put back, 11 delay in ms, 12 schedule entry id, 13 the counter to set
+    /// 6 the largest task in bytes; and only when finishing otherwise than by 'release': 7 host, 8 failed-store
+    /// limit, 9 its age limit in ms, 10 bytes put back, 11 delay in ms, 12 schedule entry id, 13 the counter to set
     /// for the bytes put back ('a' or 'n', '' for none), 14 its value (for 'fail', the attempts), 15 failure reason,
     /// 16 error. How: 'release'; 'requeue' (bytes 10 to the tail now); 'schedule' (bytes 10 into the schedule, due in
     /// 11 ms, as entry 12); 'fail' (the held task into the failed store, under the worker id and the finished claim's
@@ -93,8 +93,8 @@ end
     /// already recorded under the id (a claim whose reply was lost) is handed back rather than overwritten.
     /// A stop request for the id returns {'stop'} instead of a task. A worker whose liveness key (its id) is gone
     /// (expired while its process was paused, or lost by Redis) gets {'unregistered'}: a task it took now could be
-    /// swept from under it. A task over the size limit goes to the failed store without leaving Redis:
-    /// {'oversize', size}. An empty task list returns false and changes nothing (D1); a surplus token is simply
+    /// swept from under it. A task over the size limit is claimed but not sent: {'oversize', size}; the worker
+    /// then finishes it as a failure, so its bytes go to the failed store without ever leaving Redis. An empty task list returns false and changes nothing (D1); a surplus token is simply
     /// consumed. A claimed task comes back as its bytes, or as {'task', bytes, attempts, returns} when its
     /// counters are set.
     /// </summary>
@@ -141,14 +141,10 @@ else
   if ARGV[2] == 'token' and not redis.call('LPOP', KEYS[2]) then return false end
   task = redis.call('LPOP', KEYS[1])
   if not task then return false end
-  if #task > tonumber(ARGV[6]) then
-" + Clock + FailedStore + @"
-    keep_failure(id .. ':' .. ARGV[3], ARGV[8], ARGV[9], 'Oversize', 'The task is ' .. #task .. ' bytes, more than the limit of ' .. ARGV[6] .. ' bytes.', id, ARGV[7], 0, task)
-    return { 'oversize', #task }
-  end
   redis.call('HSET', KEYS[3], id, task)
 end
 redis.call('HSET', KEYS[4], id, ARGV[3])
+if #task > tonumber(ARGV[6]) then return { 'oversize', #task } end
 if counted then
   local d = redis.sha1hex(task)
   local v = redis.call('HMGET', KEYS[10], 'a' .. d, 'n' .. d)

@@ -329,7 +329,7 @@ public sealed class DelayedQueue
         var modeText = mode switch { ClaimMode.TakeToken => "token", ClaimMode.TokenTaken => "taken", _ => "none" };
         var how = finish?.How ?? "release";
         var arguments = how == "release"
-            ? new RedisValue[] { workerId, modeText, claimStamp, finish?.Stamp ?? "", how, maxTaskBytes, Host, FailedTaskLimit, _failedRetentionMs }
+            ? new RedisValue[] { workerId, modeText, claimStamp, finish?.Stamp ?? "", how, maxTaskBytes }
             : new RedisValue[]
             {
                 workerId, modeText, claimStamp, finish!.Stamp, how, maxTaskBytes, Host, FailedTaskLimit, _failedRetentionMs,

@@ -26,13 +26,16 @@ public sealed class DelayedConnection : IDisposable
 
     public IDatabase Database => _shared.GetDatabase();
 
-    /// <summary>Whether the server is a Redis Cluster, where every key a script or transaction touches must share one slot.</summary>
     /// <summary>Whether every server takes fractional BLPOP timeouts (Redis 6.0 or later).</summary>
     public bool TakesFractionalTimeouts => Array.TrueForAll(_shared.GetServers(), server => server.Version >= new Version(6, 0));
 
+    /// <summary>Whether the server is a Redis Cluster, where every key a script or transaction touches must share one slot.</summary>
     public bool IsCluster => Array.Exists(_shared.GetServers(), server => server.ServerType == ServerType.Cluster);
 
-    /// <summary>Connects with a StackExchange.Redis configuration string (e.g. "localhost:6379,password=…").</summary>
+    /// <summary>
+    /// Connects with a StackExchange.Redis configuration string (e.g. "localhost:6379,password=…") or a Redis URL
+    /// (redis://user:password@host:6379/0, rediss:// for TLS).
+    /// </summary>
     public static async Task<DelayedConnection> ConnectAsync(string configuration)
     {
         var options = Parse(configuration);
@@ -41,6 +44,12 @@ public sealed class DelayedConnection : IDisposable
         try
         {
             shared = await ConnectionMultiplexer.ConnectAsync(WithFirstConnectChecked(options)).ConfigureAwait(false);
+        }
+        catch (RedisConnectionException e) when (IsRefusedCredentials(e))
+        {
+            throw new DelayedConnectionException(
+                $"Redis at {display} refused the user name or password. Check them (password=… and user=… in the configuration " +
+                "string, or redis://user:password@host in a URL); the server is up and answered.", e);
         }
         catch (RedisConnectionException e)
         {
@@ -113,6 +122,13 @@ public sealed class DelayedConnection : IDisposable
     /// <summary>The server a configuration string names, as users should see it (never the password); throws ArgumentException when it is not valid.</summary>
     public static string DisplayNameOf(string configuration) => Describe(Parse(configuration));
 
+    private static bool IsRefusedCredentials(RedisConnectionException e)
+    {
+        if (e.FailureType == ConnectionFailureType.AuthenticationFailure) return true;
+        var text = e.ToString();
+        return text.Contains("WRONGPASS") || text.Contains("NOAUTH") || text.Contains("invalid password") || text.Contains("invalid username-password");
+    }
+
     internal static ConfigurationOptions Parse(string configuration)
     {
         if (string.IsNullOrWhiteSpace(configuration))
@@ -120,13 +136,13 @@ public sealed class DelayedConnection : IDisposable
         ConfigurationOptions options;
         try
         {
-            options = ConfigurationOptions.Parse(configuration);
+            options = RedisUrl.IsUrl(configuration.Trim()) ? RedisUrl.Parse(configuration.Trim()) : ParseOptions(configuration);
         }
-        catch (ArgumentException e)
+        catch (ArgumentException e) when (e.ParamName != "configuration")
         {
             // The message of a parse error can quote the string, and so a password: leave it out.
             throw new ArgumentException("The Redis configuration string is not valid: " + e.ParamName +
-                ". Use host:port followed by comma-separated options such as password=…, ssl=true, defaultDatabase=1.", nameof(configuration));
+                ". Use host:port followed by comma-separated options such as password=…, ssl=true, defaultDatabase=1, or a URL redis://user:password@host:port/db.", nameof(configuration));
         }
         if (options.EndPoints.Count == 0)
             throw new ArgumentException("The Redis configuration names no server; give host:port, e.g. localhost:6379.", nameof(configuration));
@@ -138,6 +154,26 @@ public sealed class DelayedConnection : IDisposable
         // Nor does CONFIG, which the client would otherwise probe on connect (and CONFIG GET can read secrets).
         if (options.CommandMap == CommandMap.Default) options.CommandMap = CommandMap.Create(new HashSet<string> { "CONFIG" }, available: false);
         return options;
+    }
+
+    /// <summary>
+    /// The StackExchange.Redis form. Servers come first there; one after password= is most likely the rest of a password
+    /// that holds a comma (the form has no escape for it), which would then be shown as a server: refused, without
+    /// quoting it, with the way out.
+    /// </summary>
+    private static ConfigurationOptions ParseOptions(string configuration)
+    {
+        var seenPassword = false;
+        foreach (var part in configuration.Split(','))
+        {
+            var token = part.Trim();
+            if (token.StartsWith("password=", StringComparison.OrdinalIgnoreCase)) seenPassword = true;
+            else if (seenPassword && token.Length > 0 && token.IndexOf('=') < 0)
+                throw new ArgumentException(
+                    "The Redis configuration string has a server after password=…: if the password holds a comma, write the address " +
+                    "as a URL with the comma percent-encoded (redis://user:pass%2Cword@host:6379), or name the servers first.", "configuration");
+        }
+        return ConfigurationOptions.Parse(configuration);
     }
 
     internal static string Describe(ConfigurationOptions options)

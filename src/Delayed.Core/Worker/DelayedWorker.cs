@@ -183,10 +183,10 @@ public sealed class DelayedWorker
             }
             if (claimed.OversizeBytes > 0)
             {
-                // The claim script kept it in the failed store: its bytes never came here.
-                Interlocked.Increment(ref _failed);
-                Emit(new WorkerEvent(WorkerEventKind.TaskFailed, _queue.Name, id, reason: FailureReason.Oversize, error: new MalformedTaskException(
-                    $"A task of {claimed.OversizeBytes} bytes is over the limit of {maxBytes} bytes: it went to the failed store without being read.")));
+                // Claimed but not sent: it is finished as a failure with the next claim, so its bytes go to the failed
+                // store without ever coming here.
+                held = Failed(id, stamp, null, Array.Empty<byte>(), FailureReason.Oversize, new MalformedTaskException(
+                    $"A task of {claimed.OversizeBytes} bytes is over the limit of {maxBytes} bytes: it went to the failed store without being read."), 0, default);
                 continue;
             }
             if (claimed.Task is null)

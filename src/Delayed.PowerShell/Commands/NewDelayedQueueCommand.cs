@@ -17,6 +17,10 @@ namespace Delayed.PowerShell.Commands;
 /// <para>A queue named jobs on $env:DELAYED_REDIS, or on localhost:6379 when that variable is not set.</para>
 /// </example>
 /// <example>
+/// <code>$queue = New-DelayedQueue jobs -Redis 'rediss://ops:s3cret@redis01:6380/2'</code>
+/// <para>A queue in database 2 of a server reached over TLS, as user ops: the URL form that rq, Sidekiq and BullMQ users know.</para>
+/// </example>
+/// <example>
 /// <code>$queue = New-DelayedQueue jobs -Redis 'redis01:6379,password=secret,ssl=true' -KeepAliveTimeout (New-TimeSpan -Seconds 30)</code>
 /// <para>A queue on a server that needs a password and TLS, whose workers refresh a 30-second liveness key.</para>
 /// </example>
@@ -30,7 +34,11 @@ public sealed class NewDelayedQueueCommand : DelayedCmdlet
     [ArgumentCompleter(typeof(Completion.QueueNameCompleter))]
     public string Name { get; set; } = "";
 
-    /// <summary>A StackExchange.Redis configuration string such as 'host:6379,password=…,ssl=true,defaultDatabase=1'. Default: $env:DELAYED_REDIS, else localhost:6379.</summary>
+    /// <summary>
+    /// A StackExchange.Redis configuration string such as 'host:6379,password=…,ssl=true,defaultDatabase=1', or a Redis
+    /// URL such as 'redis://user:password@host:6379/1' ('rediss://' for TLS; percent-encode any @ : / % or , in the user
+    /// name or password). Default: $env:DELAYED_REDIS, else localhost:6379.
+    /// </summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
     public string? Redis { get; set; }
