@@ -132,6 +132,23 @@ Describe '-AsJob' {
         Get-Job -Id $job.Id -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
     }
 
+    It 'describes a job by its queue and server, never by the typed command line with its password' {
+        $secured = Start-LocalRedis
+        try {
+            $admin = [StackExchange.Redis.ConnectionMultiplexer]::Connect("$($secured.Configuration),allowAdmin=true")
+            $admin.GetDatabase().Execute('CONFIG', 'SET', 'requirepass', 'hunter2secret') | Out-Null
+            $admin.Dispose()
+            $job = Start-DelayedWorker (New-DelayedQueue secret-q -Redis "$($secured.Configuration),password=hunter2secret") -Handler @{ x = {} } -AsJob
+            try {
+                $job.Command | Should -Be "Start-DelayedWorker secret-q on $($secured.Configuration)"
+                (Get-Job -Id $job.Id | Format-List * -Force | Out-String) | Should -Not -Match 'hunter2secret'
+                $sweeper = Start-DelayedSweeper (New-DelayedQueue secret-q -Redis "$($secured.Configuration),password=hunter2secret") -AsJob
+                $sweeper.Command | Should -Not -Match 'hunter2secret'
+                $sweeper | Stop-Job -PassThru | Remove-Job
+            } finally { $job | Stop-Job -PassThru | Remove-Job -Force }
+        } finally { Stop-LocalRedis $secured }
+    }
+
     It 'runs a sweeper as a job' {
         $queue = New-DelayedQueue (New-QueueName) -Redis $redis.Configuration
         $redis.Db.ListRightPush($queue.TaskKey, 'x') | Out-Null

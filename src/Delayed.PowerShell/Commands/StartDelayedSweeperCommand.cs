@@ -88,7 +88,7 @@ public sealed class StartDelayedSweeperCommand : DelayedCmdlet
 
         if (AsJob)
         {
-            var job = new DelayedJob(MyInvocation.Line, "DelayedSweeper:" + string.Join(",", queues.Select(q => q.Name)), RunAsync);
+            var job = new DelayedJob("Start-DelayedSweeper", _queues, "DelayedSweeper:" + string.Join(",", queues.Select(q => q.Name)), RunAsync);
             JobRepository.Add(job);
             job.Start();
             WriteObject(job);

@@ -190,7 +190,7 @@ public sealed class StartDelayedWorkerCommand : DelayedCmdlet
 
         if (AsJob)
         {
-            var job = new DelayedJob(MyInvocation.Line, $"DelayedWorker:{queueName}",
+            var job = new DelayedJob("Start-DelayedWorker", new[] { Queue }, $"DelayedWorker:{queueName}",
                 (output, stop) => RunAsync(new WorkerEventReporter(output, passThru: true, LogFormat), stop));
             JobRepository.Add(job);
             job.Start();

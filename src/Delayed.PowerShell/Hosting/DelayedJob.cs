@@ -1,4 +1,6 @@
 using System;
+using System.Collections.Generic;
+using System.Linq;
 using System.Management.Automation;
 using System.Threading;
 using System.Threading.Tasks;
@@ -16,8 +18,12 @@ internal sealed class DelayedJob : Job
     private readonly CancellationTokenSource _stop = new();
     private Task? _running;
 
-    public DelayedJob(string command, string name, Func<IWorkerOutput, CancellationToken, Task> run)
-        : base(command, name)
+    /// <param name="command">What runs, e.g. "Start-DelayedWorker": the job's Command shows it with its queues and servers.</param>
+    /// <param name="queues">The queues it serves.</param>
+    /// <param name="name">The job's name.</param>
+    /// <param name="run">The work.</param>
+    public DelayedJob(string command, IEnumerable<Queue> queues, string name, Func<IWorkerOutput, CancellationToken, Task> run)
+        : base(Describe(command, queues), name)
     {
         _run = run;
         PSJobTypeName = "DelayedJob";
@@ -67,6 +73,13 @@ internal sealed class DelayedJob : Job
             SetJobState(JobState.Failed);
         }
     }
+
+    /// <summary>
+    /// The command as Get-Job shows it: never the typed command line, which may hold a password (a -Redis string in a
+    /// nested New-DelayedQueue); the queues with their servers as queue objects show them, without secrets.
+    /// </summary>
+    private static string Describe(string command, IEnumerable<Queue> queues) =>
+        command + " " + string.Join(", ", queues.Select(q => q.ToString()));
 
     private static bool IsFinished(JobState state) =>
         state is JobState.Completed or JobState.Failed or JobState.Stopped;
