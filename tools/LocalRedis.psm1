@@ -3,8 +3,9 @@
 Set-StrictMode -Version 3
 
 function Start-LocalRedis {
+    # -Arguments: more redis-server options, e.g. '--aclfile', '/tmp/users.acl'.
     [CmdletBinding()]
-    param()
+    param([string[]] $Arguments = @())
     if (-not (Get-Command redis-server -ErrorAction SilentlyContinue)) {
         throw 'redis-server is not on PATH. Install it (Debian/Ubuntu: sudo apt-get install redis-server) and run this again.'
     }
@@ -13,7 +14,7 @@ function Start-LocalRedis {
     $port = $listener.LocalEndpoint.Port
     $listener.Stop()
     $start = [System.Diagnostics.ProcessStartInfo]::new('redis-server')
-    foreach ($a in @('--port', $port, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'warning')) { $start.ArgumentList.Add([string]$a) }
+    foreach ($a in @('--port', $port, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'warning') + $Arguments) { $start.ArgumentList.Add([string]$a) }
     $start.RedirectStandardOutput = $true # its start-up banner is noise here
     $start.UseShellExecute = $false
     $process = [System.Diagnostics.Process]::Start($start)

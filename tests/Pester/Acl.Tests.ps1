@@ -3,14 +3,12 @@
 BeforeAll {
     Import-Module $env:DELAYED_MODULE
     Import-Module "$PSScriptRoot/TestSupport.psm1"
-    $redis = Start-TestRedis
-    # The copy that ships in the module's folder, which about_Delayed points to.
+    # The copy that ships in the module's folder, which about_Delayed points to, loaded as Redis's ACL file, the way
+    # its README says, with the passwords set.
     $aclFile = Join-Path (Split-Path $env:DELAYED_MODULE) 'examples/delayed.acl'
-    foreach ($line in Get-Content $aclFile | Where-Object { $_ -like 'user *' }) {
-        $words = $line -split '\s+' | Where-Object { $_ }
-        $rules = @($words | Select-Object -Skip 2 | ForEach-Object { if ($_ -like '>*') { '>s3cret' } else { $_ } })
-        $redis.Db.Execute('ACL', [object[]][string[]](@('SETUSER', $words[1]) + $rules)) | Out-Null
-    }
+    $loaded = Join-Path ([IO.Path]::GetTempPath()) "delayed-$([Guid]::NewGuid().ToString('N')).acl"
+    (Get-Content $aclFile -Raw) -replace '>change-me', '>s3cret' | Set-Content $loaded -NoNewline
+    $redis = Start-TestRedis -Arguments '--aclfile', $loaded
     function Connect-As([string] $User, [string] $Name = '{jobs}') {
         New-DelayedQueue $Name -Redis "$($redis.Configuration),user=delayed-$User,password=s3cret" -DequeueTimeout '00:00:00.2'
     }
@@ -26,10 +24,23 @@ BeforeAll {
     }
     $admin = New-DelayedQueue '{jobs}' -Redis $redis.Configuration
 }
-AfterAll { Stop-TestRedis $redis }
+AfterAll { Stop-TestRedis $redis; Remove-Item $loaded -ErrorAction Ignore }
 
 Describe 'examples/redis/delayed.acl' {
     BeforeEach { Clear-DelayedQueue $admin -Confirm:$false -ErrorAction Ignore; Get-Refusal | Out-Null }
+
+    It 'holds nothing but user lines, as an ACL file must' {
+        Get-Content $aclFile | Where-Object { $_ } | ForEach-Object { $_ | Should -BeLike 'user *' }
+    }
+
+    It 'keeps each account to its own queue: another queue whose name starts the same is out of reach' {
+        foreach ($role in 'enqueuer', 'worker', 'operator') {
+            $other = Connect-As $role '{jobs}-prod'
+            { Add-DelayedTask $other m:f -ErrorAction Stop } | Should -Throw
+            @(Get-Refusal) -like "delayed-${role}: {jobs}-prod*" | Should -Not -BeNullOrEmpty -Because "$role must not reach {jobs}-prod"
+        }
+        $redis.Db.KeyExists('{jobs}-prod') | Should -BeFalse
+    }
 
     It 'defines the four accounts' {
         $reply = $redis.Db.Execute('ACL', [object[]]@('USERS'))

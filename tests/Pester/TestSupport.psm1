@@ -7,8 +7,8 @@ Add-Type -Path (Join-Path (Split-Path $env:DELAYED_MODULE) 'lib/StackExchange.Re
 Import-Module (Join-Path $PSScriptRoot '../../tools/LocalRedis.psm1')
 Import-Module (Join-Path $PSScriptRoot '../../tools/Pwsh.psm1')
 
-function Start-TestRedis {
-    $server = Start-LocalRedis
+function Start-TestRedis([string[]] $Arguments = @()) {
+    $server = Start-LocalRedis -Arguments $Arguments
     $raw = [StackExchange.Redis.ConnectionMultiplexer]::Connect("$($server.Configuration),allowAdmin=true")
     [pscustomobject]@{ Port = $server.Port; Configuration = $server.Configuration; Server = $server; Raw = $raw; Db = $raw.GetDatabase() }
 }
