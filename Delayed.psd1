@@ -10,6 +10,7 @@
     CompatiblePSEditions = @('Desktop', 'Core')
     PowerShellVersion    = '5.1'
     FormatsToProcess     = @('Delayed.Format.ps1xml')
+    TypesToProcess       = @('Delayed.Types.ps1xml')
     CmdletsToExport      = @(
         'New-DelayedQueue'
         'Add-DelayedTask'

@@ -61,7 +61,7 @@ function Invoke-Build {
     $moduleRoot = @('Delayed.PowerShell.dll', 'Delayed.Abstractions.dll')
     Get-ChildItem $ModuleOut -Filter '*.dll' -File | Where-Object Name -notin $moduleRoot | Move-Item -Destination $lib
     Copy-Item (Join-Path $Root "src/Delayed.LoadContext/bin/$Configuration/net8.0/Delayed.LoadContext.dll") $ModuleOut
-    Copy-Item (Join-Path $Root 'src/Delayed.PowerShell/Delayed.Format.ps1xml'), (Join-Path $Root 'LICENSE') $ModuleOut
+    Copy-Item (Join-Path $Root 'src/Delayed.PowerShell/Delayed.Format.ps1xml'), (Join-Path $Root 'src/Delayed.PowerShell/Delayed.Types.ps1xml'), (Join-Path $Root 'LICENSE') $ModuleOut
     # about_Delayed points to the least-privilege Redis accounts: they ship with the module.
     $shipped = New-Item (Join-Path $ModuleOut 'examples') -ItemType Directory -Force
     Copy-Item (Join-Path $Root 'examples/redis/delayed.acl') $shipped

@@ -257,6 +257,8 @@ Describe 'Stop-DelayedWorker and Get-DelayedWorker' {
             $table = $worker | Format-Table | Out-String -Width 80
             $table | Should -Match 'WorkerId\s+Host\s+PID\s+Alive\s+Refreshed\s+Stopping'
             $table | Should -Match "$($worker.WorkerId)\s+$([regex]::Escape([Environment]::MachineName))\s+$($process.Id)\s+True\s+\d+ s ago\s+False"
+            # Every header is a property that Where-Object takes.
+            (Get-DelayedWorker $queue | Where-Object PID -eq $process.Id | Where-Object Stopping -eq $false | Where-Object Refreshed -lt ([TimeSpan]::FromMinutes(1))).WorkerId | Should -Be $worker.WorkerId
             $worker | Stop-DelayedWorker -WhatIf
             Start-Sleep -Milliseconds 500
             $process.HasExited | Should -BeFalse

@@ -81,7 +81,8 @@ Describe 'Get-DelayedProcessing' {
             $task.WorkerAlive | Should -BeTrue
             $task.TimeToLive.TotalSeconds | Should -BeGreaterThan 0
             $task.TimeToLive.TotalSeconds | Should -BeLessOrEqual 2
-            $task.StartedAt | Should -BeLessOrEqual ([DateTime]::UtcNow)
+            $task.StartedAt | Should -BeLessOrEqual ([DateTimeOffset]::Now)
+            $task.StartedAt.Offset | Should -Be ([DateTimeOffset]::Now.Offset) -Because 'times show the local zone'
             $task.Running.TotalSeconds | Should -BeGreaterOrEqual 0
             $task.WorkerHost | Should -Be ([Environment]::MachineName)
             $task.WorkerProcessId | Should -Be $process.Id

@@ -164,4 +164,34 @@ public class AdminTests
         finish.SetResult();
         await run;
     }
+
+    [Fact]
+    public async Task AnEntryWithValuesNoWorkerCouldHaveWrittenIsFlagged_AndTheRestAreStillListed()
+    {
+        var queue = _redis.NewQueue();
+        var good = new WorkerDescription("web01", 42, DateTimeOffset.UtcNow, 60);
+        await _redis.Db.HashSetAsync(queue.Keys.Workers, "good", good.Serialize());
+        // A start time far beyond what a date can hold, and bytes that are not MessagePack at all.
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        var writer = new MessagePack.MessagePackWriter(buffer);
+        writer.WriteMapHeader(4);
+        writer.Write("host"); writer.Write("x");
+        writer.Write("pid"); writer.Write(1);
+        writer.Write("started"); writer.Write(long.MaxValue);
+        writer.Write("ttl"); writer.Write(60);
+        writer.Flush();
+        await _redis.Db.HashSetAsync(queue.Keys.Workers, "far", buffer.WrittenMemory.ToArray());
+        await _redis.Db.HashSetAsync(queue.Keys.Workers, "junk", new byte[] { 0xc1 });
+        await _redis.Db.HashSetAsync(queue.Keys.Processing, "far", TaskEncoder.EncodePython("m:f", null, null, 0));
+        await _redis.Db.HashSetAsync(queue.Keys.InFlight, "far", "1:99999999999999999");
+
+        var workers = (await queue.GetWorkersAsync()).ToDictionary(w => w.WorkerId);
+        Assert.Equal(3, workers.Count);
+        Assert.Null(workers["good"].Description.Problem);
+        Assert.Contains("out of range", workers["far"].Description.Problem);
+        Assert.Contains("not MessagePack", workers["junk"].Description.Problem);
+        var held = Assert.Single(await queue.GetInFlightAsync());
+        Assert.Null(held.StartedAt);
+        Assert.NotNull(held.Worker!.Description.Problem);
+    }
 }

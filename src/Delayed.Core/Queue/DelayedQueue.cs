@@ -271,7 +271,9 @@ public sealed class DelayedQueue
     internal static DateTimeOffset? StampTime(string stamp)
     {
         var colon = stamp.IndexOf(':');
+        // A stamp no worker could have written (out of range) gives no time, rather than failing the whole listing.
         return colon > 0 && long.TryParse(stamp.Substring(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var ms)
+            && ms <= WorkerDescription.MaxUnixMs
             ? DateTimeOffset.FromUnixTimeMilliseconds(ms)
             : null;
     }

@@ -23,6 +23,12 @@ public sealed class WorkerDescription
     /// <summary>The TTL the worker gives its liveness key; with the remaining TTL it tells when it last refreshed.</summary>
     public int KeepAliveSeconds { get; }
 
+    /// <summary>Why the entry could not be read, for an entry this implementation did not write; null for a good one.</summary>
+    public string? Problem { get; private set; }
+
+    private static WorkerDescription Unreadable(string problem) =>
+        new("?", 0, DateTimeOffset.MinValue, 0) { Problem = problem };
+
     /// <summary>For a worker of this process.</summary>
     public static WorkerDescription OfThisProcess(int keepAliveSeconds)
     {
@@ -48,24 +54,31 @@ public sealed class WorkerDescription
         return buffer.ToArray();
     }
 
-    /// <summary>Null when the bytes are not a description this implementation wrote.</summary>
+    /// <summary>
+    /// Null without bytes; for bytes that are not a description this implementation wrote, or hold values out of
+    /// range, an entry that says so (<see cref="Problem"/>): one bad entry never hides the others.
+    /// </summary>
     internal static WorkerDescription? TryParse(byte[]? bytes)
     {
         if (bytes is null) return null;
         try
         {
             var reader = new MessagePackReader(bytes);
-            if (PlainDataReader.Read(ref reader, PlainDataLimits.Default) is not Dictionary<object, object?> map) return null;
-            return map.TryGetValue("host", out var host) && host is string hostName
-                && map.TryGetValue("pid", out var pid) && pid is long processId
+            if (PlainDataReader.Read(ref reader, PlainDataLimits.Default) is not Dictionary<object, object?> map) return Unreadable("not a map");
+            if (!(map.TryGetValue("host", out var host) && host is string hostName
+                && map.TryGetValue("pid", out var pid) && pid is long processId and >= 0 and <= int.MaxValue
                 && map.TryGetValue("started", out var started) && started is long startedMs
-                && map.TryGetValue("ttl", out var ttl) && ttl is long ttlSeconds
-                ? new WorkerDescription(hostName, (int)processId, DateTimeOffset.FromUnixTimeMilliseconds(startedMs), (int)ttlSeconds)
-                : null;
+                && map.TryGetValue("ttl", out var ttl) && ttl is long ttlSeconds and >= 0 and <= int.MaxValue))
+                return Unreadable("a field is missing, of the wrong type or out of range (host, pid, started, ttl)");
+            if (startedMs is < MinUnixMs or > MaxUnixMs) return Unreadable($"its start time ({startedMs} ms) is out of range");
+            return new WorkerDescription(hostName, (int)processId, DateTimeOffset.FromUnixTimeMilliseconds(startedMs), (int)ttlSeconds);
         }
         catch (Exception e) when (e is MessagePackSerializationException or PlainDataException or System.IO.EndOfStreamException)
         {
-            return null;
+            return Unreadable("not MessagePack: " + e.Message);
         }
     }
+
+    // The range DateTimeOffset can hold.
+    internal const long MinUnixMs = -62_135_596_800_000, MaxUnixMs = 253_402_300_799_999;
 }

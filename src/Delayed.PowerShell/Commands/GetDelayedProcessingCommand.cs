@@ -58,7 +58,7 @@ public sealed class GetDelayedProcessingCommand : DelayedCmdlet
         foreach (var entry in Await(Queue.Engine.GetInFlightAsync(), Queue.Name).OrderBy(e => e.StartedAt ?? DateTimeOffset.MaxValue))
         {
             if (workers is not null && !workers.Contains(entry.WorkerId)) continue;
-            var record = new ProcessingTask(Queue, entry.WorkerId, entry.Raw, entry.WorkerAlive, entry.TimeToLive, entry.StartedAt?.UtcDateTime,
+            var record = new ProcessingTask(Queue, entry.WorkerId, entry.Raw, entry.WorkerAlive, entry.TimeToLive, entry.StartedAt?.ToLocalTime(),
                 entry.Worker is { } worker ? new WorkerInfo(Queue, worker) : null);
             if (Stuck)
             {

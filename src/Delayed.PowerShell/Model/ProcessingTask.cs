@@ -5,7 +5,7 @@ namespace Delayed;
 /// <summary>A task a worker holds right now, as Get-DelayedProcessing shows it.</summary>
 public sealed class ProcessingTask : TaskSnapshot
 {
-    internal ProcessingTask(Queue queue, string workerId, byte[] bytes, bool workerAlive, TimeSpan? timeToLive, DateTime? startedAt, WorkerInfo? worker)
+    internal ProcessingTask(Queue queue, string workerId, byte[] bytes, bool workerAlive, TimeSpan? timeToLive, DateTimeOffset? startedAt, WorkerInfo? worker)
         : base(queue, bytes)
     {
         WorkerId = workerId;
@@ -23,18 +23,18 @@ public sealed class ProcessingTask : TaskSnapshot
     /// <summary>Remaining TTL of the worker's liveness key.</summary>
     public TimeSpan? TimeToLive { get; }
 
-    /// <summary>When the task was claimed (UTC; workers of this module only, empty for Python and Go workers).</summary>
-    public DateTime? StartedAt { get; }
+    /// <summary>When the task was claimed (local time, with its offset; workers of this module only, empty for Python and Go workers).</summary>
+    public DateTimeOffset? StartedAt { get; }
 
     /// <summary>How long the task has run (workers of this module only).</summary>
-    public TimeSpan? Running => StartedAt is { } started ? DateTime.UtcNow - started : null;
+    public TimeSpan? Running => StartedAt is { } started ? DateTimeOffset.Now - started : null;
 
     /// <summary>The worker's registration (workers of this module only).</summary>
     public WorkerInfo? Worker { get; }
 
     public string? WorkerHost => Worker?.Host;
     public int? WorkerProcessId => Worker?.ProcessId;
-    public DateTime? WorkerStartedAt => Worker?.StartedAt;
+    public DateTimeOffset? WorkerStartedAt => Worker?.StartedAt;
 
     /// <summary>How long ago the worker last refreshed its liveness key (workers of this module only).</summary>
     public TimeSpan? SinceLastRefresh => Worker?.SinceLastRefresh;

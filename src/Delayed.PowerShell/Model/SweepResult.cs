@@ -12,7 +12,7 @@ public sealed class SweepResult
         Queue = queue;
         Recovered = recovered;
         TokenAdjustment = tokenAdjustment;
-        Time = DateTime.Now;
+        Time = DateTimeOffset.Now;
     }
 
     public string Queue { get; }
@@ -29,5 +29,5 @@ public sealed class SweepResult
     /// <summary>In-flight entries under worker ids the sweep cannot check (outside the queue's cluster slot).</summary>
     public long Skipped { get; }
 
-    public DateTime Time { get; }
+    public DateTimeOffset Time { get; }
 }

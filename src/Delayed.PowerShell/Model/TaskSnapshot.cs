@@ -40,4 +40,7 @@ public abstract class TaskSnapshot
     /// <summary>The arguments on one line, as the tables show them: positional ones, then parameters as
     /// Name=value; strings, numbers and dates as they are, lists and maps as compact JSON.</summary>
     public string FormatArguments() => _view.FormatArguments();
+
+    /// <summary>The arguments on one line, as the tables show them (<see cref="FormatArguments"/>).</summary>
+    public string Arguments => _view.FormatArguments();
 }

@@ -12,7 +12,8 @@ public sealed class WorkerInfo
         WorkerId = state.WorkerId;
         Host = state.Description.Host;
         ProcessId = state.Description.ProcessId;
-        StartedAt = state.Description.StartedAt.UtcDateTime;
+        StartedAt = state.Description.Problem is null ? state.Description.StartedAt.ToLocalTime() : null;
+        Problem = state.Description.Problem;
         Alive = state.Alive;
         TimeToLive = state.TimeToLive;
         SinceLastRefresh = state.SinceLastRefresh;
@@ -24,8 +25,11 @@ public sealed class WorkerInfo
     public string Host { get; }
     public int ProcessId { get; }
 
-    /// <summary>When the worker started (UTC).</summary>
-    public DateTime StartedAt { get; }
+    /// <summary>When the worker started (local time, with its offset); empty when its entry cannot be read.</summary>
+    public DateTimeOffset? StartedAt { get; }
+
+    /// <summary>Why the worker's entry in the queue's worker list cannot be read, if it cannot (written by something else?).</summary>
+    public string? Problem { get; }
 
     /// <summary>Whether its liveness key exists. A gone worker's entry is removed by the next sweep.</summary>
     public bool Alive { get; }
