@@ -33,7 +33,7 @@ try {
     $children += ($worker = Start-Child @"
 `$handlers = @{ 'Resize-Image' = { param(`$Path, `$Width) if (`$Width -lt 0) { throw "bad width `$Width for `$Path" }; Start-Sleep -Milliseconds 1 } }
 Start-DelayedWorker (New-DelayedQueue thumbnails -Redis '$redis') -Handler `$handlers -StopWhenEmpty -ErrorAction SilentlyContinue -WarningAction SilentlyContinue |
-    Format-Table Queue, Processed, Succeeded, Failed, Retried, Dropped, Duration | Out-String
+    Format-Table Queue, Processed, Succeeded, Failed, Retried, Returned, Duration | Out-String
 "@)
     $summary = $worker.StandardOutput.ReadToEndAsync()
     Start-Sleep -Milliseconds 1500

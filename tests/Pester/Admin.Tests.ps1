@@ -43,6 +43,24 @@ Describe 'Get-DelayedQueue' {
     }
 }
 
+Describe 'Get-DelayedQueue without a queue' {
+    It 'lists every queue of the server, found without KEYS, and takes several queues' {
+        $own = Start-TestRedis
+        try {
+            foreach ($name in 'alpha', 'beta', '{gamma}') { Add-DelayedTask (New-DelayedQueue $name -Redis $own.Configuration) m:f }
+            Add-DelayedTask (New-DelayedQueue later -Redis $own.Configuration) m:f -Delay 01:00:00
+            $own.Db.StringSet('not-a-queue', 'x') | Out-Null
+            $before = $own.Db.Execute('INFO', 'commandstats').ToString()
+            $all = @(Get-DelayedQueue -Redis $own.Configuration)
+            $all.Name | Sort-Object | Should -Be (@('alpha', 'beta', 'later', '{gamma}') | Sort-Object)
+            ($all | Where-Object Name -eq 'later').Scheduled | Should -Be 1
+            $own.Db.Execute('INFO', 'commandstats').ToString() | Should -Not -Match 'cmdstat_keys:'
+            $env:DELAYED_REDIS = $own.Configuration
+            try { @(Get-DelayedQueue alpha, beta).Length | Should -Be 2 } finally { Remove-Item Env:DELAYED_REDIS }
+        } finally { Stop-TestRedis $own }
+    }
+}
+
 Describe 'Get-DelayedTask' {
     BeforeAll {
         $queue = New-DelayedQueue (New-QueueName) -Redis $redis.Configuration
@@ -87,6 +105,14 @@ Describe 'Get-DelayedTask' {
 }
 
 Describe 'Get-DelayedProcessing filters' {
+    It 'takes the worker from the pipeline: a worker piped in gives that worker''s tasks only' {
+        $queue = New-DelayedQueue (New-QueueName) -Redis $redis.Configuration
+        Set-Held $queue 'piped-one' $task1
+        Set-Held $queue 'piped-two' $task2
+        $tasks = @([pscustomobject]@{ Queue = $queue; WorkerId = 'piped-two' } | Get-DelayedProcessing)
+        $tasks.WorkerId | Should -Be @('piped-two')
+    }
+
     It 'filters by worker id, by age, and finds stuck tasks' {
         $queue = New-DelayedQueue (New-QueueName) -Redis $redis.Configuration
         Set-Held $queue 'gone' $task1 -RunningFor ([TimeSpan]::FromMinutes(1))
@@ -129,6 +155,10 @@ Describe 'Restore-DelayedTask' {
         Get-DelayedProcessing $queue | Restore-DelayedTask -ErrorVariable failure -ErrorAction SilentlyContinue
         $failure[0].FullyQualifiedErrorId | Should -BeLike 'WorkerAlive*'
         $failure[0].ToString() | Should -BeLike '*-Force*'
+        # -WhatIf tells the same refusal the run would meet, instead of promising a restore.
+        $whatIf = $null
+        Get-DelayedProcessing $queue | Restore-DelayedTask -WhatIf -ErrorVariable whatIf -ErrorAction SilentlyContinue
+        $whatIf[0].FullyQualifiedErrorId | Should -BeLike 'WorkerAlive*'
         Get-DelayedProcessing $queue | Restore-DelayedTask -Force -WhatIf
         $redis.Db.ListLength($queue.TaskKey) | Should -Be 0
         Get-DelayedProcessing $queue | Restore-DelayedTask -Force -PassThru | Select-Object -ExpandProperty WorkerId | Should -Be "$($queue.Name)-live"

@@ -32,10 +32,11 @@ Describe 'Register-DelayedHandler, Get-DelayedHandler, Unregister-DelayedHandler
         (Get-DelayedHandler n).Definition | Should -Be '2'
     }
 
-    It 'matches names exactly (case-sensitive), with wildcards on request' {
+    It 'matches names exactly (case-sensitive), with wildcards on request (ignoring case)' {
         Register-DelayedHandler -Name 'Jobs.A' -ScriptBlock { }
         Register-DelayedHandler -Name 'Jobs.B' -ScriptBlock { }
         @(Get-DelayedHandler -Name 'Jobs.*').Count | Should -Be 2
+        @(Get-DelayedHandler -Name 'jobs.*').Count | Should -Be 2
         Get-DelayedHandler -Name 'jobs.a' -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
     }
 

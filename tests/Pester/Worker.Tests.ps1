@@ -166,6 +166,13 @@ Describe 'Start-DelayedWorker' {
         $summary.Succeeded | Should -Be 1
     }
 
+    It 'fails a handler that calls exit with an error that says so, not "System error."' {
+        Add-DelayedTask $queue quits
+        $summary = Invoke-Worker $queue @{ quits = { exit 3 } }
+        $summary.Failed | Should -Be 1
+        "$($workerErrors[0])" | Should -BeLike "*called 'exit 3'*return*throw*"
+    }
+
     It 'runs handlers with $ErrorActionPreference = Stop: a non-terminating error fails the task' {
         Add-DelayedTask $queue sloppy
         $summary = Invoke-Worker $queue @{ sloppy = { Write-Error 'not found'; $global:seen.Add('went on') } }
@@ -239,6 +246,19 @@ Describe 'Start-DelayedWorker' {
         Remove-Job $job
         $warnings | Should -HaveCount 1
         "$($warnings[0])" | Should -BeLike "Worker $id`: The liveness key of worker $id had lapsed*registered again under the same id."
+    }
+
+    It 'says in one short line that Redis is down and when it retries, with the client''s detail only with -Verbose' {
+        $own = Start-LocalRedis
+        $job = Start-DelayedWorker (New-DelayedQueue down -Redis "$($own.Configuration),connectTimeout=500,syncTimeout=1000,asyncTimeout=1000" -DequeueTimeout '00:00:00.2') -Handler @{ x = {} } -AsJob
+        try {
+            Wait-Until { $job.State -eq 'Running' } 'the worker to start'
+            Stop-LocalRedis $own
+            Wait-Until { @($job.Warning | Where-Object { "$_" -like '*Redis error*' }).Count -gt 0 } 'a warning that Redis is down' 30
+            $warning = "$(@($job.Warning | Where-Object { "$_" -like '*Redis error*' })[0])"
+            $warning | Should -BeLike '*Retrying in*'
+            $warning.Length | Should -BeLessThan 300
+        } finally { $job | Stop-Job -PassThru | Remove-Job -Force }
     }
 
     It 'takes nothing with -WhatIf' {

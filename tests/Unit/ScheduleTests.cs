@@ -89,6 +89,34 @@ public class ScheduleTests
     }
 
     [Fact]
+    public async Task APythonOrGoWorkerSeesAScheduledTaskOnlyOnceItIsDue_AsAnOrdinaryTaskWithOneToken()
+    {
+        // A peer that knows only the protocol's keys, doing what the Python and Go workers do (PROTOCOL.md 2.2):
+        // BLPOP on the token list, then the dequeue script that pops the task and records it.
+        const string dequeue = "local t = redis.call('LPOP', KEYS[1]) redis.call('HSET', KEYS[2], ARGV[1], t) return t";
+        var queue = _redis.NewQueue();
+        var bytes = TaskEncoder.EncodeGo("main.Later", new object?[] { 7 });
+        using var stop = new CancellationTokenSource();
+        var sweeper = new Delayed.Core.Sweeper.DelayedSweeper(new[] { queue }, TimeSpan.FromMinutes(1)).RunAsync(stop.Token);
+        var clock = Stopwatch.StartNew();
+        await queue.ScheduleAsync(new[] { (bytes, (TimeSpan?)TimeSpan.FromSeconds(1.5), (DateTimeOffset?)null) });
+        using var peer = await Delayed.Core.Redis.DelayedConnection.ConnectAsync(_redis.Server.Configuration);
+        byte[]? taken = null;
+        while (taken is null && clock.Elapsed < TimeSpan.FromSeconds(20))
+        {
+            var token = await peer.Database.ExecuteAsync("BLPOP", queue.Keys.Tokens, "0.2");
+            if (token.IsNull) continue;
+            taken = (byte[]?)await peer.Database.ScriptEvaluateAsync(dequeue, new StackExchange.Redis.RedisKey[] { queue.Keys.Tasks, queue.Keys.Processing }, new StackExchange.Redis.RedisValue[] { "12623" });
+        }
+        var seenAfter = clock.Elapsed;
+        stop.Cancel();
+        await sweeper;
+        Assert.Equal(bytes, taken);
+        Assert.True(seenAfter >= TimeSpan.FromSeconds(1.5), $"the peer saw the task after {seenAfter}, before it was due");
+        Assert.Equal(0, await _redis.Db.ListLengthAsync(queue.Keys.Tokens));
+    }
+
+    [Fact]
     public async Task ARunningSweeperPromotesDueTasksWithinASecondOrSo()
     {
         var queue = _redis.NewQueue();

@@ -188,6 +188,9 @@ public sealed class DelayedQueue
             await scheduled.ConfigureAwait(false), await failed.ConfigureAwait(false));
     }
 
+    /// <summary>Whether a worker's liveness key exists now.</summary>
+    public Task<bool> IsWorkerAliveAsync(string workerId) => Db.KeyExistsAsync(workerId);
+
     /// <summary>The bytes a worker holds now, or null.</summary>
     public async Task<byte[]?> GetHeldAsync(string workerId) =>
         (byte[]?)await Db.HashGetAsync(_processing, workerId).ConfigureAwait(false);

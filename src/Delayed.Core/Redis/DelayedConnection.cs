@@ -76,15 +76,16 @@ public sealed class DelayedConnection : IDisposable
     }
 
     /// <summary>
-    /// Names of queues on this server that have a token list, an in-flight hash or registered workers, found by
-    /// a bounded SCAN (at most <paramref name="maxKeys"/> keys looked at): for tab completion, never a full scan.
+    /// Names of queues on this server that have any key besides their task list (tokens, in-flight tasks, workers, a
+    /// schedule, failed tasks...), found by SCAN, never KEYS, looking at no more than about <paramref name="maxKeys"/>
+    /// keys (tab completion bounds it; listing every queue does not).
     /// </summary>
     public async Task<System.Collections.Generic.IReadOnlyCollection<string>> FindQueueNamesAsync(string prefix, int maxKeys = 5000)
     {
         var names = new System.Collections.Generic.SortedSet<string>(StringComparer.Ordinal);
         var pattern = EscapePattern(prefix) + "*_*";
         long cursor = 0;
-        var scanned = 0;
+        long scanned = 0;
         do
         {
             var reply = (RedisResult[])(await Database.ExecuteAsync("SCAN", cursor, "MATCH", pattern, "COUNT", 1000).ConfigureAwait(false))!;
@@ -92,7 +93,7 @@ public sealed class DelayedConnection : IDisposable
             foreach (var key in (RedisResult[])reply[1]!)
             {
                 var name = (string)key!;
-                foreach (var suffix in new[] { "_noti", "_processing", "_workers" })
+                foreach (var suffix in Protocol.QueueKeys.Suffixes)
                     if (name.EndsWith(suffix, StringComparison.Ordinal)) names.Add(name.Substring(0, name.Length - suffix.Length));
             }
             scanned += 1000;

@@ -5,7 +5,7 @@ using Delayed.PowerShell.Handlers;
 namespace Delayed.PowerShell.Commands;
 
 /// <summary>Lists the handlers registered in this session.</summary>
-/// <remarks>Shows each registered task name with the scriptblock or command that runs it. -Name takes wildcards.</remarks>
+/// <remarks>Shows each registered task name with the scriptblock or command that runs it. -Name takes wildcards, matched ignoring case; a name without wildcards matches exactly, as workers dispatch on it.</remarks>
 /// <example>
 /// <code>Get-DelayedHandler</code>
 /// <para>All registered handlers.</para>
@@ -34,8 +34,12 @@ public sealed class GetDelayedHandlerCommand : DelayedCmdlet
         }
         foreach (var name in Name)
         {
-            var pattern = new WildcardPattern(name, WildcardOptions.None);
-            var matches = handlers.Where(h => pattern.IsMatch(h.Name)).ToList();
+            // A pattern matches ignoring case, as PowerShell's wildcards do; a plain name is a task name, which workers
+            // dispatch on exactly, so it matches exactly.
+            var pattern = new WildcardPattern(name, WildcardOptions.IgnoreCase);
+            var matches = WildcardPattern.ContainsWildcardCharacters(name)
+                ? handlers.Where(h => pattern.IsMatch(h.Name)).ToList()
+                : handlers.Where(h => string.Equals(h.Name, name, System.StringComparison.Ordinal)).ToList();
             if (matches.Count == 0 && !WildcardPattern.ContainsWildcardCharacters(name))
                 WriteError(new ErrorRecord(new ItemNotFoundException($"No handler is registered for task '{name}'. Register one with Register-DelayedHandler."),
                     "HandlerNotFound", ErrorCategory.ObjectNotFound, name));

@@ -24,6 +24,10 @@ namespace Delayed.PowerShell.Commands;
 /// <para>Tasks whose worker is gone, or that have run for more than 30 minutes.</para>
 /// </example>
 /// <example>
+/// <code>Get-DelayedWorker $queue | Where-Object Host -eq 'web01' | Get-DelayedProcessing</code>
+/// <para>The tasks that the workers on web01 are running.</para>
+/// </example>
+/// <example>
 /// <code>Get-DelayedProcessing $queue -Stuck | Where-Object { -not $_.WorkerAlive } | Restore-DelayedTask</code>
 /// <para>Puts the tasks of dead workers back at the head of the queue now, instead of waiting for the sweeper.</para>
 /// </example>
@@ -39,8 +43,8 @@ public sealed class GetDelayedProcessingCommand : DelayedCmdlet
     [ArgumentCompleter(typeof(Completion.QueueNameCompleter))]
     public Queue Queue { get; set; } = null!;
 
-    /// <summary>Only the tasks of these workers.</summary>
-    [Parameter]
+    /// <summary>Only the tasks of these workers; takes the WorkerId of piped objects (Get-DelayedWorker's).</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
     public string[]? WorkerId { get; set; }
 

@@ -1,3 +1,5 @@
+using System;
+using System.Collections.Generic;
 using System.Management.Automation;
 using Delayed.PowerShell.Hosting;
 
@@ -8,8 +10,14 @@ namespace Delayed.PowerShell.Commands;
 /// Answers "is this queue healthy?": how many tasks wait (Length), how many notification tokens there are (Tokens)
 /// and the drift between the two (negative: tasks wait for a sweep to add their tokens; positive: surplus tokens,
 /// harmless, trimmed by a sweep), how many tasks are in flight, how many of those have a live worker and how many
-/// a gone one (recovered by the next sweep), and how many workers of this module are registered.
+/// a gone one (recovered by the next sweep), how many tasks are scheduled and failed, and how many workers of this
+/// module are registered. Without a queue it lists every queue of the server (-Redis, else the default one), found by
+/// SCAN over their keys, never KEYS.
 /// </remarks>
+/// <example>
+/// <code>Get-DelayedQueue -Redis 'redis01:6379'</code>
+/// <para>Every queue on redis01.</para>
+/// </example>
 /// <example>
 /// <code>Get-DelayedQueue $queue</code>
 /// <para>The queue's counts.</para>
@@ -22,11 +30,47 @@ namespace Delayed.PowerShell.Commands;
 [OutputType(typeof(QueueInfo))]
 public sealed class GetDelayedQueueCommand : DelayedCmdlet
 {
-    /// <summary>The queue to look at (a queue object, or a queue name on the default server).</summary>
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    /// <summary>The queues to look at (queue objects, or queue names on the default server). Default: every queue of the server.</summary>
+    [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [QueueTransformation]
     [ArgumentCompleter(typeof(Completion.QueueNameCompleter))]
-    public Queue Queue { get; set; } = null!;
+    public Queue[]? Queue { get; set; }
 
-    protected override void ProcessRecord() => WriteObject(new QueueInfo(Queue, Await(Queue.Engine.GetStatusAsync(), Queue.Name)));
+    /// <summary>The server whose queues to list when no queue is named. Default: $env:DELAYED_REDIS, else localhost:6379.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Redis { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        foreach (var queue in Queue ?? AllQueues()) WriteObject(new QueueInfo(queue, Await(queue.Engine.GetStatusAsync(), queue.Name)));
+    }
+
+    private IEnumerable<Queue> AllQueues()
+    {
+        var redis = Redis ?? ConnectionCache.DefaultConfiguration;
+        Core.Redis.DelayedConnection connection;
+        try
+        {
+            connection = ConnectionCache.Get(redis);
+        }
+        catch (Exception e) when (ToErrorRecord(e, redis) is { } record)
+        {
+            ThrowTerminatingError(record);
+            throw; // not reached
+        }
+        foreach (var name in Await(connection.FindQueueNamesAsync("", int.MaxValue), redis))
+        {
+            Queue queue;
+            try
+            {
+                queue = QueueFactory.Create(name, redis, null, null);
+            }
+            catch (ArgumentException)
+            {
+                continue; // a key that only looks like a queue's (e.g. a name a queue may not have)
+            }
+            yield return queue;
+        }
+    }
 }

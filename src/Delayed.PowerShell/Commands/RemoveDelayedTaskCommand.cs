@@ -119,6 +119,11 @@ public sealed class RemoveDelayedTaskCommand : DelayedCmdlet
             WriteError(AdminErrors.NotHeld(Queue, WorkerId));
             return;
         }
+        if (!Force && Await(Queue.Engine.IsWorkerAliveAsync(WorkerId), WorkerId))
+        {
+            WriteError(AdminErrors.WorkerAlive(Queue, WorkerId, "remove it"));
+            return;
+        }
         if (!ShouldProcess($"Task {TaskView.Of(bytes).Describe()} held by worker {WorkerId} on queue '{Queue.Name}'", "Remove")) return;
         switch (Await(Queue.Engine.RemoveInFlightAsync(WorkerId, bytes, Force), WorkerId))
         {

@@ -90,7 +90,13 @@ public sealed class RestoreDelayedTaskCommand : DelayedCmdlet
             WriteError(AdminErrors.NotHeld(Queue, WorkerId));
             return;
         }
-        if (!ShouldProcess($"Task held by worker {WorkerId} on queue '{Queue.Name}'", Tail ? "Restore to the tail" : "Restore to the head")) return;
+        // Refused the same way with -WhatIf as without: what -WhatIf promises, the run does.
+        if (!Force && Await(Queue.Engine.IsWorkerAliveAsync(WorkerId), WorkerId))
+        {
+            WriteError(AdminErrors.WorkerAlive(Queue, WorkerId, "restore it"));
+            return;
+        }
+        if (!ShouldProcess($"Task {TaskView.Of(bytes).Describe()} held by worker {WorkerId} on queue '{Queue.Name}'", Tail ? "Restore to the tail" : "Restore to the head")) return;
         switch (Await(Queue.Engine.RestoreAsync(WorkerId, bytes, Tail, Force), WorkerId))
         {
             case AdminOutcome.Done:

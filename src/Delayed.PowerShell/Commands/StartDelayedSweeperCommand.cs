@@ -94,6 +94,15 @@ public sealed class StartDelayedSweeperCommand : DelayedCmdlet
             WriteObject(job);
             return;
         }
+        if (!once)
+        {
+            // Said once, at the start: a sweeper writes nothing else until its first pass.
+            WriteInformation(new HostInformationMessage
+            {
+                Message = $"Sweeping {string.Join(", ", queues.Select(q => q.Name))} every {Interval} (first pass now), and moving due scheduled " +
+                          "tasks to their queues every second. Press Ctrl+C (or send SIGTERM) to stop.",
+            }, new[] { "PSHOST" });
+        }
         var pump = new PipelinePump();
         using (StopSignals.Register(StopProcessing))
         {

@@ -54,6 +54,8 @@ internal abstract class PowerShellTaskHandler : ISelfDispatchingTaskHandler
     /// <param name="command">The handler's command name when it was called directly, or null when called through the wrapper.</param>
     protected Exception Translate(Exception e, TaskContext context, string? command = null)
     {
+        if (Find<ExitException>(e) is { } exit)
+            return new InvalidOperationException(ExitMessage(exit.Argument?.ToString()), e);
         if (IsBindingFailure(e, command))
             return new TaskBindingException($"Task '{context.Task.Name}' cannot be bound to handler '{Name}': {e.Message}", e);
         // The timeout token first: the stop it triggers can end the pipeline before the linked token is signalled.
@@ -62,6 +64,17 @@ internal abstract class PowerShellTaskHandler : ISelfDispatchingTaskHandler
                 ? "The task ran past its timeout and was stopped."
                 : "The task was stopped with the pipeline that ran it (Ctrl+C).", e, context.CancellationToken);
         return e;
+    }
+
+    /// <summary>What a handler that called exit failed with; <paramref name="code"/> is null where PowerShell does not tell it.</summary>
+    protected static string ExitMessage(string? code) =>
+        $"The handler called '{(code is null ? "exit" : "exit " + code)}'. A handler ends with return (success) or throw (failure); exit counts as a failure.";
+
+    private static T? Find<T>(Exception e) where T : Exception
+    {
+        for (var current = e; current is not null; current = current.InnerException)
+            if (current is T found) return found;
+        return null;
     }
 
     /// <summary>A binding error of the handler call itself, not one raised by a command inside the handler.</summary>
