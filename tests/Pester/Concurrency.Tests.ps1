@@ -49,14 +49,6 @@ Describe 'Start-DelayedWorker -Concurrency' {
         $summary.Failed | Should -Be 4
     }
 
-    It 'fails a handler in a runspace that calls exit with an error that says so' {
-        Add-DelayedTask $queue quits
-        $failures = $null
-        $summary = Start-DelayedWorker $queue -Concurrency 2 -StopWhenEmpty -ErrorVariable failures -ErrorAction SilentlyContinue -Handler @{ quits = { exit 3 } }
-        $summary.Failed | Should -Be 1
-        "$($failures[0])" | Should -BeLike "*called 'exit*return*throw*"
-    }
-
     It 'tells handlers in runspaces which attempt they run in $DelayedTask' {
         Add-DelayedTask $queue flaky -Retry 1
         $records = @(Start-DelayedWorker $queue -Concurrency 2 -StopWhenEmpty -RetryDelay 0 -PassThru -ErrorAction SilentlyContinue -WarningAction SilentlyContinue -Handler @{

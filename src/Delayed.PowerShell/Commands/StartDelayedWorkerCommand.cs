@@ -13,12 +13,20 @@ namespace Delayed.PowerShell.Commands;
 /// <summary>Runs a worker: takes tasks from a queue and runs their handlers, in the foreground or as a job.</summary>
 /// <remarks>
 /// Each task is dispatched by its exact name to a scriptblock or command of -Handler, to a .NET handler of
-/// -AssemblyPath, or to a handler registered with Register-DelayedHandler. Any other name is refused with an error,
-/// and the task is released. Handlers run with $ErrorActionPreference = 'Stop'. A Python-shaped task's positional
+/// -AssemblyPath, or to a handler registered with Register-DelayedHandler. A task whose name has no handler here is
+/// put back (into the queue's schedule, waiting -RetryDelay, doubling, at most a minute) for a worker that has one,
+/// with one warning per name; after 50 returns it fails with the reason NoHandler. Handlers run with
+/// $ErrorActionPreference = 'Stop', and see $DelayedTask: the task's Name, Queue, WorkerId, Attempt (from 1) and Retry.
+/// A handler ends with return (success) or throw (failure), never exit: in the foreground exit fails the task, but in
+/// a runspace (-Concurrency and the like) PowerShell gives no sign of it and the task counts as a success. A Python-shaped task's positional
 /// arguments bind by position and its named map by parameter name, as splatting does; a Go-shaped task's payload
 /// goes whole to a handler that declares one parameter, and an array payload is spread over several. A task whose
 /// arguments cannot be bound is a bad call and is never retried; a failure inside the handler is retried while the
-/// task's retry budget lasts. Failures are written as non-terminating errors that name the task; the worker goes on.
+/// task's retry budget lasts, after an exponential back-off with full jitter (-RetryDelay, -MaxRetryDelay; 0 retries
+/// at once, as Python and Go workers do), during which the task waits in the queue's schedule. A task that fails for
+/// good goes to the queue's failed store with its reason (Failed, BadCall, NoHandler, Malformed, TimedOut, Oversize):
+/// Get-DelayedTask -Failed shows it, Restore-DelayedTask puts it back. Failures are written as non-terminating errors
+/// that name the task; the worker goes on. Every second the worker also moves due scheduled tasks to the queue.
 ///
 /// By default scriptblock and command handlers run on this pipeline's thread, in this session: they see its
 /// variables and functions. With -Concurrency, -ImportModule, -InitializationScript, -TaskTimeout or -AsJob they run

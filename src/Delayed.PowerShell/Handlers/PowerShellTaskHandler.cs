@@ -66,9 +66,8 @@ internal abstract class PowerShellTaskHandler : ISelfDispatchingTaskHandler
         return e;
     }
 
-    /// <summary>What a handler that called exit failed with; <paramref name="code"/> is null where PowerShell does not tell it.</summary>
-    protected static string ExitMessage(string? code) =>
-        $"The handler called '{(code is null ? "exit" : "exit " + code)}'. A handler ends with return (success) or throw (failure); exit counts as a failure.";
+    private static string ExitMessage(string? code) =>
+        $"The handler called 'exit {code}'. A handler ends with return (success) or throw (failure); exit counts as a failure.";
 
     private static T? Find<T>(Exception e) where T : Exception
     {
