@@ -16,12 +16,8 @@ public static class TaskDecoder
     public static DelayedTask Decode(ReadOnlyMemory<byte> raw, PlainDataLimits? limits = null)
     {
         limits ??= PlainDataLimits.Default;
-        if (raw.Length == 0) throw new MalformedTaskException("The task is empty (zero bytes).");
-        if (raw.Length > limits.MaxTaskBytes)
-            throw new MalformedTaskException($"The task is {raw.Length} bytes, more than the limit of {limits.MaxTaskBytes} bytes.");
-        try
+        return Read(raw, limits, (ref MessagePackReader reader) =>
         {
-            var reader = new MessagePackReader(raw);
             var task = reader.NextMessagePackType switch
             {
                 // Rule 1: a bare string is a Go-shaped task without payload (the Python implementation writes it).
@@ -32,35 +28,35 @@ public static class TaskDecoder
             };
             if (!reader.End) throw new MalformedTaskException("The task has trailing bytes after its MessagePack value.");
             return task;
-        }
-        catch (PlainDataException e)
-        {
-            throw new MalformedTaskException(e.Message, e);
-        }
-        catch (Exception e) when (e is MessagePackSerializationException or EndOfStreamException or ArgumentException or OverflowException)
-        {
-            throw new MalformedTaskException("The task is not valid MessagePack: " + e.Message, e);
-        }
+        });
     }
 
     /// <summary>
     /// Reads only a task's name, without decoding its arguments: a worker looks its handler up first, so that a task
     /// it cannot run costs it no decoding.
     /// </summary>
-    public static string ReadName(ReadOnlyMemory<byte> raw, PlainDataLimits? limits = null)
+    public static string ReadName(ReadOnlyMemory<byte> raw, PlainDataLimits? limits = null) =>
+        Read(raw, limits ?? PlainDataLimits.Default, (ref MessagePackReader reader) =>
+        {
+            if (reader.NextMessagePackType == MessagePackType.Array && reader.ReadArrayHeader() is < 1 or > 4)
+                throw new MalformedTaskException("A task array has 1 to 4 elements.");
+            if (reader.NextMessagePackType != MessagePackType.String)
+                throw new MalformedTaskException($"A task is an array whose first element is its name, or a bare name; found {reader.NextMessagePackType}.");
+            return PlainDataReader.ReadString(ref reader);
+        });
+
+    private delegate T Reader<T>(ref MessagePackReader reader);
+
+    /// <summary>The checks and error translation every read of a task shares: anything wrong is a <see cref="MalformedTaskException"/>.</summary>
+    private static T Read<T>(ReadOnlyMemory<byte> raw, PlainDataLimits limits, Reader<T> read)
     {
-        limits ??= PlainDataLimits.Default;
         if (raw.Length == 0) throw new MalformedTaskException("The task is empty (zero bytes).");
         if (raw.Length > limits.MaxTaskBytes)
             throw new MalformedTaskException($"The task is {raw.Length} bytes, more than the limit of {limits.MaxTaskBytes} bytes.");
         try
         {
             var reader = new MessagePackReader(raw);
-            if (reader.NextMessagePackType == MessagePackType.Array && reader.ReadArrayHeader() is < 1 or > 4)
-                throw new MalformedTaskException("A task array has 1 to 4 elements.");
-            if (reader.NextMessagePackType != MessagePackType.String)
-                throw new MalformedTaskException($"A task is an array whose first element is its name, or a bare name; found {reader.NextMessagePackType}.");
-            return PlainDataReader.ReadString(ref reader);
+            return read(ref reader);
         }
         catch (PlainDataException e)
         {
