@@ -132,7 +132,19 @@ foreach ($command in Get-Command -Module $module.Name -CommandType Cmdlet | Sort
         $remarks = @($example.SelectNodes('para') | ForEach-Object { (Get-Text $_) -replace '\s+', ' ' })
         [void]$builder.Append("<command:example><maml:title>-------------------------- Example $number --------------------------</maml:title><dev:code>$(Esc $code)</dev:code><dev:remarks>$(Para $remarks)</dev:remarks></command:example>")
     }
-    [void]$builder.Append('</command:examples></command:command>')
+    [void]$builder.Append('</command:examples>')
+    # RELATED LINKS: the conceptual topic, then the cmdlets of the same noun, then those a listing feeds.
+    $related = @('about_Delayed') + @(Get-Command -Module $module.Name -Noun $command.Noun | Where-Object Name -ne $command.Name | ForEach-Object Name)
+    if ($command.Noun -eq 'DelayedTask') { $related += 'Get-DelayedProcessing' }
+    if ($command.Noun -in 'DelayedProcessing', 'DelayedWorker') { $related += 'Restore-DelayedTask', 'Get-DelayedWorker', 'Get-DelayedProcessing' }
+    if ($command.Noun -eq 'DelayedHandler') { $related += 'Start-DelayedWorker' }
+    if ($command.Noun -eq 'DelayedSweeper') { $related += 'Start-DelayedWorker', 'Get-DelayedProcessing', 'Get-DelayedQueue' }
+    if ($command.Name -eq 'Start-DelayedWorker') { $related += 'Register-DelayedHandler', 'Start-DelayedSweeper', 'Stop-DelayedWorker' }
+    [void]$builder.Append('<command:relatedLinks>')
+    foreach ($link in $related | Where-Object { $_ -ne $command.Name } | Select-Object -Unique) {
+        [void]$builder.Append("<maml:navigationLink><maml:linkText>$link</maml:linkText><maml:uri /></maml:navigationLink>")
+    }
+    [void]$builder.Append('</command:relatedLinks></command:command>')
     [void]$builder.AppendLine()
 }
 [void]$builder.AppendLine('</helpItems>')

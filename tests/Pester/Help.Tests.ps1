@@ -20,6 +20,11 @@ Describe 'Help of <Name>' -ForEach $commands {
             ($example.Remarks.Text -join '') | Should -Not -BeNullOrEmpty
         }
     }
+    It 'has related links: about_Delayed and related cmdlets' {
+        $links = @($help.relatedLinks.navigationLink.linkText)
+        $links | Should -Contain 'about_Delayed'
+        $links.Count | Should -BeGreaterThan 1
+    }
     It 'describes every parameter' {
         foreach ($parameter in $parameters) {
             $entry = $help.Parameters.Parameter | Where-Object Name -eq $parameter
