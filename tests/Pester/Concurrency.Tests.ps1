@@ -133,11 +133,8 @@ Describe '-AsJob' {
     }
 
     It 'describes a job by its queue and server, never by the typed command line with its password' {
-        $secured = Start-LocalRedis
+        $secured = Start-LocalRedis -Arguments '--requirepass', 'hunter2secret'
         try {
-            $admin = [StackExchange.Redis.ConnectionMultiplexer]::Connect("$($secured.Configuration),allowAdmin=true")
-            $admin.GetDatabase().Execute('CONFIG', 'SET', 'requirepass', 'hunter2secret') | Out-Null
-            $admin.Dispose()
             $job = Start-DelayedWorker (New-DelayedQueue secret-q -Redis "$($secured.Configuration),password=hunter2secret") -Handler @{ x = {} } -AsJob
             try {
                 $job.Command | Should -Be "Start-DelayedWorker secret-q on $($secured.Configuration)"

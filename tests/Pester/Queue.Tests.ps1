@@ -17,11 +17,8 @@ Describe 'New-DelayedQueue' {
     }
 
     It 'never shows the password, not even when the server is unreachable' {
-        $secured = Start-LocalRedis
+        $secured = Start-LocalRedis -Arguments '--requirepass', 'hunter2secret'
         try {
-            $admin = [StackExchange.Redis.ConnectionMultiplexer]::Connect("$($secured.Configuration),allowAdmin=true")
-            $admin.GetDatabase().Execute('CONFIG', 'SET', 'requirepass', 'hunter2secret') | Out-Null
-            $admin.Dispose()
             $queue = New-DelayedQueue jobs -Redis "$($secured.Configuration),password=hunter2secret"
             Add-DelayedTask $queue m:f # the password works
             $shown = ($queue | Format-List * -Force | Out-String) + ($queue | Format-Table | Out-String) + "$queue" +
@@ -38,11 +35,10 @@ Describe 'New-DelayedQueue' {
     }
 
     It 'takes redis:// URLs with user, password (percent-encoded, commas too), port and database, and never shows the password' {
-        $secured = Start-LocalRedis
+        $secured = Start-LocalRedis -Arguments '--requirepass', 'hunter2secret'
         try {
-            $admin = [StackExchange.Redis.ConnectionMultiplexer]::Connect("$($secured.Configuration),allowAdmin=true")
+            $admin = [StackExchange.Redis.ConnectionMultiplexer]::Connect("$($secured.Configuration),password=hunter2secret")
             $admin.GetDatabase().Execute('ACL', 'SETUSER', 'ops', 'on', '>hunter2,se@cret', '~*', '+@all') | Out-Null
-            $admin.GetDatabase().Execute('CONFIG', 'SET', 'requirepass', 'hunter2secret') | Out-Null
             $url = "redis://ops:hunter2%2Cse%40cret@$($secured.Configuration)/3"
             $queue = New-DelayedQueue jobs -Redis $url
             Add-DelayedTask $queue m:f
