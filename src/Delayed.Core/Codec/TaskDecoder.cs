@@ -15,8 +15,8 @@ public static class TaskDecoder
 {
     public static DelayedTask Decode(ReadOnlyMemory<byte> raw, PlainDataLimits? limits = null)
     {
-        limits ??= PlainDataLimits.Default;
-        return Read(raw, limits, (ref MessagePackReader reader) =>
+        // Static lambdas with the state passed in: decoding, on every task's path, allocates no closure.
+        return Read(raw, limits ?? PlainDataLimits.Default, static (ref MessagePackReader reader, ReadOnlyMemory<byte> raw, PlainDataLimits limits) =>
         {
             var task = reader.NextMessagePackType switch
             {
@@ -36,7 +36,7 @@ public static class TaskDecoder
     /// it cannot run costs it no decoding.
     /// </summary>
     public static string ReadName(ReadOnlyMemory<byte> raw, PlainDataLimits? limits = null) =>
-        Read(raw, limits ?? PlainDataLimits.Default, (ref MessagePackReader reader) =>
+        Read(raw, limits ?? PlainDataLimits.Default, static (ref MessagePackReader reader, ReadOnlyMemory<byte> _, PlainDataLimits _) =>
         {
             if (reader.NextMessagePackType == MessagePackType.Array && reader.ReadArrayHeader() is < 1 or > 4)
                 throw new MalformedTaskException("A task array has 1 to 4 elements.");
@@ -45,7 +45,7 @@ public static class TaskDecoder
             return PlainDataReader.ReadString(ref reader);
         });
 
-    private delegate T Reader<T>(ref MessagePackReader reader);
+    private delegate T Reader<T>(ref MessagePackReader reader, ReadOnlyMemory<byte> raw, PlainDataLimits limits);
 
     /// <summary>The checks and error translation every read of a task shares: anything wrong is a <see cref="MalformedTaskException"/>.</summary>
     private static T Read<T>(ReadOnlyMemory<byte> raw, PlainDataLimits limits, Reader<T> read)
@@ -56,7 +56,7 @@ public static class TaskDecoder
         try
         {
             var reader = new MessagePackReader(raw);
-            return read(ref reader);
+            return read(ref reader, raw, limits);
         }
         catch (PlainDataException e)
         {
