@@ -4,8 +4,9 @@ Set-StrictMode -Version 3
 
 function Start-LocalRedis {
     # -Arguments: more redis-server options, e.g. '--aclfile', '/tmp/users.acl'.
+    # -Tls: the port speaks only TLS, set up by the --tls-* options in -Arguments.
     [CmdletBinding()]
-    param([string[]] $Arguments = @())
+    param([string[]] $Arguments = @(), [switch] $Tls)
     if (-not (Get-Command redis-server -ErrorAction SilentlyContinue)) {
         throw 'redis-server is not on PATH. Install it (Debian/Ubuntu: sudo apt-get install redis-server) and run this again.'
     }
@@ -14,7 +15,8 @@ function Start-LocalRedis {
     $port = $listener.LocalEndpoint.Port
     $listener.Stop()
     $start = [System.Diagnostics.ProcessStartInfo]::new('redis-server')
-    foreach ($a in @('--port', $port, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'warning') + $Arguments) { $start.ArgumentList.Add([string]$a) }
+    $ports = if ($Tls) { @('--port', 0, '--tls-port', $port) } else { @('--port', $port) }
+    foreach ($a in $ports + @('--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'warning') + $Arguments) { $start.ArgumentList.Add([string]$a) }
     $start.RedirectStandardOutput = $true # its start-up banner is noise here
     $start.UseShellExecute = $false
     $process = [System.Diagnostics.Process]::Start($start)

@@ -15,15 +15,25 @@ namespace Delayed.Testing;
 public sealed class LocalRedisServer : IDisposable
 {
     private readonly string[] _extraArguments;
+    private readonly bool _tlsOnly;
     private Process _process;
 
     /// <param name="extraArguments">More redis-server options, e.g. for a cluster node.</param>
     public LocalRedisServer(params string[] extraArguments)
+        : this(extraArguments, tlsOnly: false)
     {
-        _extraArguments = extraArguments;
+    }
+
+    private LocalRedisServer(string[] extraArguments, bool tlsOnly)
+    {
         Port = FreePort();
+        _extraArguments = extraArguments;
+        _tlsOnly = tlsOnly;
         _process = StartProcess();
     }
+
+    /// <summary>A server that speaks only TLS on <see cref="Port"/>, with its --tls-* options.</summary>
+    public static LocalRedisServer StartTls(params string[] tlsArguments) => new(tlsArguments, tlsOnly: true);
 
     public int Port { get; }
 
@@ -48,7 +58,8 @@ public sealed class LocalRedisServer : IDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var argument in new[] { "--port", Port.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning" }.Concat(_extraArguments))
+        var port = _tlsOnly ? new[] { "--port", "0", "--tls-port", Port.ToString() } : new[] { "--port", Port.ToString() };
+        foreach (var argument in port.Concat(new[] { "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning" }).Concat(_extraArguments))
             start.ArgumentList.Add(argument);
         Process process;
         try
@@ -93,6 +104,7 @@ public sealed class LocalRedisServer : IDisposable
             {
                 using var client = new TcpClient();
                 client.Connect(IPAddress.Loopback, Port);
+                if (_tlsOnly) return; // redis-server listens once it is ready; a PING would need a TLS handshake
                 using var stream = client.GetStream();
                 var ping = "*1\r\n$4\r\nPING\r\n"u8.ToArray();
                 stream.Write(ping, 0, ping.Length);

@@ -36,14 +36,22 @@ public sealed class DelayedConnection : IDisposable
     /// Connects with a StackExchange.Redis configuration string (e.g. "localhost:6379,password=…") or a Redis URL
     /// (redis://user:password@host:6379/0, rediss:// for TLS).
     /// </summary>
-    public static async Task<DelayedConnection> ConnectAsync(string configuration)
+    /// <param name="configuration">The configuration string or URL.</param>
+    /// <param name="tls">How TLS certificates are checked and offered; any settings turn TLS on.</param>
+    public static async Task<DelayedConnection> ConnectAsync(string configuration, TlsSettings? tls = null)
     {
         var options = Parse(configuration);
+        tls?.ApplyTo(options);
         var display = Describe(options);
         ConnectionMultiplexer shared;
         try
         {
             shared = await ConnectionMultiplexer.ConnectAsync(WithFirstConnectChecked(options)).ConfigureAwait(false);
+        }
+        catch (RedisConnectionException e) when (IsTlsHandshakeFailure(e, options))
+        {
+            var why = tls?.LastRefusal ?? "the handshake did not complete (" + Innermost(e).Message + ")";
+            throw new DelayedConnectionException($"The TLS connection to Redis at {display} was refused: {why}.", e);
         }
         catch (RedisConnectionException e) when (IsRefusedCredentials(e))
         {
@@ -53,9 +61,14 @@ public sealed class DelayedConnection : IDisposable
         }
         catch (RedisConnectionException e)
         {
+            // Under TLS 1.3 a server refuses a missing or unknown client certificate only after the handshake, by closing
+            // the connection: the client sees no certificate error, so the likely cause is named here.
+            var clientCertificate = !options.Ssl ? "" : tls?.ClientCertificate is null
+                ? " Over TLS: if the server requires a client certificate (tls-auth-clients yes), give one."
+                : " Over TLS: check that the server trusts the issuer of the client certificate given.";
             throw new DelayedConnectionException(
                 $"Cannot connect to Redis at {display}. Check that the server is running and reachable, " +
-                "and that the configuration string (host:port,password=…,ssl=…) is right.", e);
+                "and that the configuration string (host:port,password=…,ssl=…) is right." + clientCertificate, e);
         }
         // After the first connect, reconnect by itself instead of failing.
         return new DelayedConnection(options, shared) { DisplayName = display };
@@ -122,6 +135,20 @@ public sealed class DelayedConnection : IDisposable
 
     /// <summary>The server a configuration string names, as users should see it (never the password); throws ArgumentException when it is not valid.</summary>
     public static string DisplayNameOf(string configuration) => Describe(Parse(configuration));
+
+    private static Exception Innermost(Exception e)
+    {
+        while (e.InnerException is not null) e = e.InnerException;
+        return e;
+    }
+
+    private static bool IsTlsHandshakeFailure(RedisConnectionException e, ConfigurationOptions options)
+    {
+        if (!options.Ssl) return false;
+        for (Exception? inner = e.InnerException; inner is not null; inner = inner.InnerException)
+            if (inner is System.Security.Authentication.AuthenticationException) return true;
+        return false;
+    }
 
     private static bool IsRefusedCredentials(RedisConnectionException e)
     {

@@ -11,6 +11,10 @@ namespace Delayed.PowerShell.Commands;
 /// delayed protocol use. Workers of any of the three implementations can share a queue, one worker language per queue.
 /// Connections are shared by configuration string within the process and reconnect by themselves. The queue
 /// object shows the server's endpoint, never a password. An unreachable server is a terminating error that names the endpoint.
+/// TLS: rediss:// or ssl=true checks the server's certificate against the system's trusted CAs and its name against
+/// the host connected to; -CaCertificatePath trusts a private CA instead, -ClientCertificatePath or -ClientCertificate
+/// proves the client to a server that requires it. Each of those turns TLS on. -SkipCertificateCheck turns the
+/// check off (insecure: anyone on the path can pose as the server and read the password and every task).
 /// </remarks>
 /// <example>
 /// <code>$queue = New-DelayedQueue -Name jobs</code>
@@ -19,6 +23,19 @@ namespace Delayed.PowerShell.Commands;
 /// <example>
 /// <code>$queue = New-DelayedQueue jobs -Redis 'rediss://ops:s3cret@redis01:6380/2'</code>
 /// <para>A queue in database 2 of a server reached over TLS, as user ops: the URL form that rq, Sidekiq and BullMQ users know.</para>
+/// </example>
+/// <example>
+/// <code>$queue = New-DelayedQueue jobs -Redis 'rediss://redis01:6380' -CaCertificatePath /etc/ssl/private-ca.pem -ClientCertificatePath ./worker.pfx -ClientCertificatePassword (Read-Host -AsSecureString 'PFX password')</code>
+/// <para>
+/// A server whose certificate a private CA issued and that requires client certificates (tls-auth-clients yes). The
+/// server's certificate must lead to that CA and bear the name connected to. -ClientCertificatePassword also takes a
+/// PSCredential (its password is used).
+/// </para>
+/// </example>
+/// <example>
+/// <code>$cert = [System.Security.Cryptography.X509Certificates.X509Certificate2]::CreateFromPemFile('worker.crt', 'worker.key')
+/// $queue = New-DelayedQueue jobs -Redis 'redis01:6380' -CaCertificatePath ./ca.pem -ClientCertificate $cert</code>
+/// <para>A client certificate kept as PEM files (PowerShell 7), or taken from a certificate store (Get-Item Cert:\CurrentUser\My\&lt;thumbprint&gt; on Windows).</para>
 /// </example>
 /// <example>
 /// <code>$queue = New-DelayedQueue jobs -Redis 'redis01:6379,password=secret,ssl=true' -KeepAliveTimeout (New-TimeSpan -Seconds 30)</code>
@@ -42,6 +59,43 @@ public sealed class NewDelayedQueueCommand : DelayedCmdlet
     [Parameter]
     [ValidateNotNullOrEmpty]
     public string? Redis { get; set; }
+
+    /// <summary>
+    /// A file with the certificate of the CA that issued the server's certificate (PEM, several for a bundle, or DER), as
+    /// redis-server's tls-ca-cert-file: the server is trusted only when its certificate leads to it, instead of to the
+    /// system's trusted CAs. Turns TLS on.
+    /// </summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? CaCertificatePath { get; set; }
+
+    /// <summary>
+    /// A PKCS#12 file (.pfx, .p12) with the client certificate and its private key, for a server that requires client
+    /// certificates (tls-auth-clients yes). Turns TLS on.
+    /// </summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? ClientCertificatePath { get; set; }
+
+    /// <summary>The password of the -ClientCertificatePath file: a SecureString, or a PSCredential whose password is used.</summary>
+    [Parameter]
+    [SecretTransformation]
+    public System.Security.SecureString? ClientCertificatePassword { get; set; }
+
+    /// <summary>
+    /// The client certificate as an object with its private key, e.g. from a certificate store or from
+    /// [X509Certificate2]::CreateFromPemFile(certificate, key). Turns TLS on.
+    /// </summary>
+    [Parameter]
+    public System.Security.Cryptography.X509Certificates.X509Certificate2? ClientCertificate { get; set; }
+
+    /// <summary>
+    /// Accepts any server certificate, whoever issued it and whatever name it bears. Insecure: anyone on the network path
+    /// can pose as the server and read the password and every task. For a test server only; a warning says so each time.
+    /// Turns TLS on.
+    /// </summary>
+    [Parameter]
+    public SwitchParameter SkipCertificateCheck { get; set; }
 
     /// <summary>How long an idle worker blocks waiting for a task before it checks for a stop request. Default 1 second.</summary>
     [Parameter]
@@ -67,7 +121,7 @@ public sealed class NewDelayedQueueCommand : DelayedCmdlet
     {
         try
         {
-            var queue = QueueFactory.Create(Name, Redis ?? ConnectionCache.DefaultConfiguration, DequeueTimeout, KeepAliveTimeout);
+            var queue = QueueFactory.Create(Name, Redis ?? ConnectionCache.DefaultConfiguration, DequeueTimeout, KeepAliveTimeout, ReadTlsSettings());
             queue.Engine.FailedTaskLimit = FailedTaskLimit;
             queue.Engine.FailedTaskRetention = FailedTaskRetention;
             WriteObject(queue);
@@ -77,4 +131,24 @@ public sealed class NewDelayedQueueCommand : DelayedCmdlet
             ThrowTerminatingError(record);
         }
     }
+
+    private Core.Redis.TlsSettings? ReadTlsSettings()
+    {
+        if (CaCertificatePath is null && ClientCertificatePath is null && ClientCertificatePassword is null && ClientCertificate is null && !SkipCertificateCheck) return null;
+        if (ClientCertificatePath is not null && ClientCertificate is not null)
+            throw new ArgumentException("Give the client certificate either as a file (-ClientCertificatePath) or as an object (-ClientCertificate), not both.");
+        if (ClientCertificatePassword is not null && ClientCertificatePath is null)
+            throw new ArgumentException("-ClientCertificatePassword is the password of a -ClientCertificatePath file; give that file too.");
+        if (SkipCertificateCheck)
+        {
+            if (CaCertificatePath is not null) throw new ArgumentException("-SkipCertificateCheck accepts any server certificate, so -CaCertificatePath would be ignored: give one or the other.");
+            WriteWarning("-SkipCertificateCheck: the Redis server's certificate is not checked. Anyone on the network path can pose as the server " +
+                "and read the password and every task. Give the CA's certificate with -CaCertificatePath instead.");
+        }
+        var authorities = CaCertificatePath is null ? null : Core.Redis.TlsSettings.ReadCertificateAuthorities(ResolvePath(CaCertificatePath));
+        var client = ClientCertificate ?? (ClientCertificatePath is null ? null : Core.Redis.TlsSettings.ReadClientCertificate(ResolvePath(ClientCertificatePath), ClientCertificatePassword));
+        return new Core.Redis.TlsSettings(authorities, client, SkipCertificateCheck);
+    }
+
+    private string ResolvePath(string path) => SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);
 }

@@ -25,16 +25,18 @@ internal static class ConnectionCache
             ? entry.Value.Result
             : null;
 
-    public static DelayedConnection Get(string configuration)
+    /// <summary>The connection for a configuration and TLS settings; shared only between equal settings.</summary>
+    public static DelayedConnection Get(string configuration, TlsSettings? tls = null)
     {
-        var entry = Connections.GetOrAdd(configuration, c => new Lazy<Task<DelayedConnection>>(() => DelayedConnection.ConnectAsync(c)));
+        var key = tls is null ? configuration : configuration + "\n" + tls.Identity;
+        var entry = Connections.GetOrAdd(key, _ => new Lazy<Task<DelayedConnection>>(() => DelayedConnection.ConnectAsync(configuration, tls)));
         try
         {
             return entry.Value.GetAwaiter().GetResult();
         }
         catch
         {
-            Connections.TryRemove(configuration, out _);
+            Connections.TryRemove(key, out _);
             throw;
         }
     }
