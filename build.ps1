@@ -87,16 +87,19 @@ function Invoke-Docs {
     if (Test-Path $aboutSource) { Copy-Item (Join-Path $aboutSource 'about_*.help.txt') (Join-Path $ModuleOut 'en-US') }
 }
 
-function Assert-RedisServer {
-    if (Get-Command redis-server -ErrorAction SilentlyContinue) { return }
+function Assert-RedisServer([switch] $WithSentinel) {
+    # redis-server for the demo and every suite, redis-sentinel for the failover tests (a Debian package of its own).
+    $needed = @('redis-server') + @(if ($WithSentinel) { 'redis-sentinel' })
+    $missing = $needed | Where-Object { -not (Get-Command $_ -ErrorAction SilentlyContinue) }
+    if (-not $missing) { return }
     $isRoot = $IsLinux -and ((& id -u) -eq '0')
     if ($isRoot -and (Get-Command apt-get -ErrorAction SilentlyContinue)) {
-        Write-Host 'redis-server is missing: installing Debian''s package.'
+        Write-Host "$($missing -join ' and ') missing: installing Debian's packages."
         Invoke-Native apt-get @('update', '-qq')
-        Invoke-Native apt-get @('install', '-y', '-qq', 'redis-server')
+        Invoke-Native apt-get (@('install', '-y', '-qq') + $missing)
         return
     }
-    throw 'redis-server is not on PATH. Install Redis 6 or later (Debian/Ubuntu: sudo apt-get install redis-server; macOS: brew install redis) and run this again.'
+    throw "$($missing -join ' and ') not on PATH. Install Redis 6 or later with Sentinel (Debian/Ubuntu: sudo apt-get install redis-server redis-sentinel; macOS: brew install redis) and run this again."
 }
 
 function Get-PesterModule {
@@ -159,7 +162,7 @@ Import-Module '$pester'
 
 function Invoke-Test {
     Invoke-Build
-    Assert-RedisServer
+    Assert-RedisServer -WithSentinel
     $unit = Invoke-UnitTests
     $pester = Invoke-PesterTests
     foreach ($suite in @(@{ Name = 'xunit'; R = $unit }, @{ Name = 'Pester'; R = $pester })) {

@@ -122,7 +122,8 @@ public sealed class LocalRedisServer : IDisposable
         throw new TimeoutException("redis-server did not answer PING within 10 seconds.");
     }
 
-    private static int FreePort()
+    /// <summary>A port on 127.0.0.1 that nothing listens on now.</summary>
+    public static int FreePort()
     {
         var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

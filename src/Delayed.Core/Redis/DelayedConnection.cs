@@ -38,10 +38,15 @@ public sealed class DelayedConnection : IDisposable
     /// </summary>
     /// <param name="configuration">The configuration string or URL.</param>
     /// <param name="tls">How TLS certificates are checked and offered; any settings turn TLS on.</param>
-    public static async Task<DelayedConnection> ConnectAsync(string configuration, TlsSettings? tls = null)
+    /// <param name="sentinelService">
+    /// The service name under which Redis Sentinel knows the primary: the configuration then names the sentinels, and the
+    /// connection follows the primary through failovers. Also serviceName= in the configuration string.
+    /// </param>
+    public static async Task<DelayedConnection> ConnectAsync(string configuration, TlsSettings? tls = null, string? sentinelService = null)
     {
         var options = Parse(configuration);
         tls?.ApplyTo(options);
+        if (!string.IsNullOrWhiteSpace(sentinelService)) options.ServiceName = sentinelService;
         var display = Describe(options);
         ConnectionMultiplexer shared;
         try
@@ -66,9 +71,11 @@ public sealed class DelayedConnection : IDisposable
             var clientCertificate = !options.Ssl ? "" : tls?.ClientCertificate is null
                 ? " Over TLS: if the server requires a client certificate (tls-auth-clients yes), give one."
                 : " Over TLS: check that the server trusts the issuer of the client certificate given.";
-            throw new DelayedConnectionException(
-                $"Cannot connect to Redis at {display}. Check that the server is running and reachable, " +
-                "and that the configuration string (host:port,password=…,ssl=…) is right." + clientCertificate, e);
+            var check = string.IsNullOrEmpty(options.ServiceName)
+                ? "Check that the server is running and reachable, and that the configuration string (host:port,password=…,ssl=…) is right."
+                : $"Check that the sentinels run and are reachable, that they monitor a primary named '{options.ServiceName}' " +
+                  "(sentinel monitor <name> in sentinel.conf; SENTINEL MASTERS lists them), and that the primary answers.";
+            throw new DelayedConnectionException($"Cannot connect to Redis at {display}. {check}{clientCertificate}", e);
         }
         // After the first connect, reconnect by itself instead of failing.
         return new DelayedConnection(options, shared) { DisplayName = display };
@@ -207,6 +214,7 @@ public sealed class DelayedConnection : IDisposable
     internal static string Describe(ConfigurationOptions options)
     {
         var endpoints = string.Join(",", System.Linq.Enumerable.Select(options.EndPoints, Format.ToString));
+        if (!string.IsNullOrEmpty(options.ServiceName)) endpoints = $"service {options.ServiceName} via sentinel {endpoints}";
         return options.DefaultDatabase is int db and not 0 ? $"{endpoints}/db{db}" : endpoints;
     }
 

@@ -38,6 +38,15 @@ namespace Delayed.PowerShell.Commands;
 /// <para>A client certificate kept as PEM files (PowerShell 7), or taken from a certificate store (Get-Item Cert:\CurrentUser\My\&lt;thumbprint&gt; on Windows).</para>
 /// </example>
 /// <example>
+/// <code>$queue = New-DelayedQueue jobs -Redis 'sentinel1:26379,sentinel2:26379,sentinel3:26379' -SentinelService ops-redis</code>
+/// <para>
+/// A queue on the primary that Redis Sentinel monitors as ops-redis. After a failover the workers go on with the new
+/// primary by themselves. Redis replicates asynchronously: a completion the old primary took but had not passed on
+/// makes its task run again (at least once), and a task enqueued in that last instant is lost with the old primary
+/// (Redis's own limit; min-replicas-to-write in redis.conf narrows it).
+/// </para>
+/// </example>
+/// <example>
 /// <code>$queue = New-DelayedQueue jobs -Redis 'redis01:6379,password=secret,ssl=true' -KeepAliveTimeout (New-TimeSpan -Seconds 30)</code>
 /// <para>A queue on a server that needs a password and TLS, whose workers refresh a 30-second liveness key.</para>
 /// </example>
@@ -59,6 +68,15 @@ public sealed class NewDelayedQueueCommand : DelayedCmdlet
     [Parameter]
     [ValidateNotNullOrEmpty]
     public string? Redis { get; set; }
+
+    /// <summary>
+    /// The name under which Redis Sentinel monitors the primary ('sentinel monitor &lt;name&gt; …' in sentinel.conf). -Redis then
+    /// names the sentinels (e.g. 'sentinel1:26379,sentinel2:26379'), and the queue follows the primary through failovers:
+    /// workers go on with the new primary by themselves. Also serviceName=&lt;name&gt; in the configuration string.
+    /// </summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? SentinelService { get; set; }
 
     /// <summary>
     /// A file with the certificate of the CA that issued the server's certificate (PEM, several for a bundle, or DER), as
@@ -121,7 +139,7 @@ public sealed class NewDelayedQueueCommand : DelayedCmdlet
     {
         try
         {
-            var queue = QueueFactory.Create(Name, Redis ?? ConnectionCache.DefaultConfiguration, DequeueTimeout, KeepAliveTimeout, ReadTlsSettings());
+            var queue = QueueFactory.Create(Name, Redis ?? ConnectionCache.DefaultConfiguration, DequeueTimeout, KeepAliveTimeout, ReadTlsSettings(), SentinelService);
             queue.Engine.FailedTaskLimit = FailedTaskLimit;
             queue.Engine.FailedTaskRetention = FailedTaskRetention;
             WriteObject(queue);

@@ -25,11 +25,11 @@ internal static class ConnectionCache
             ? entry.Value.Result
             : null;
 
-    /// <summary>The connection for a configuration and TLS settings; shared only between equal settings.</summary>
-    public static DelayedConnection Get(string configuration, TlsSettings? tls = null)
+    /// <summary>The connection for a configuration, TLS settings and Sentinel service; shared only between equal ones.</summary>
+    public static DelayedConnection Get(string configuration, TlsSettings? tls = null, string? sentinelService = null)
     {
-        var key = tls is null ? configuration : configuration + "\n" + tls.Identity;
-        var entry = Connections.GetOrAdd(key, _ => new Lazy<Task<DelayedConnection>>(() => DelayedConnection.ConnectAsync(configuration, tls)));
+        var key = tls is null && sentinelService is null ? configuration : $"{configuration}\n{tls?.Identity}\n{sentinelService}";
+        var entry = Connections.GetOrAdd(key, _ => new Lazy<Task<DelayedConnection>>(() => DelayedConnection.ConnectAsync(configuration, tls, sentinelService)));
         try
         {
             return entry.Value.GetAwaiter().GetResult();

@@ -16,14 +16,14 @@ internal static class QueueFactory
     /// <summary>The queue names this process has used on a server, for tab completion.</summary>
     public static IEnumerable<string> KnownNames(string redis) => Known.Keys.Where(k => k.Redis == redis).Select(k => k.Name);
 
-    public static Queue Create(string name, string redis, TimeSpan? dequeueTimeout, TimeSpan? keepAliveTimeout, Core.Redis.TlsSettings? tls = null)
+    public static Queue Create(string name, string redis, TimeSpan? dequeueTimeout, TimeSpan? keepAliveTimeout, Core.Redis.TlsSettings? tls = null, string? sentinelService = null)
     {
         Core.Protocol.QueueKeys.CheckName(name); // before connecting: a bad name is refused without a server
         var dequeue = dequeueTimeout ?? DefaultDequeueTimeout;
         var keepAlive = keepAliveTimeout ?? DefaultKeepAliveTimeout;
         if (dequeue <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(dequeueTimeout), dequeue, "The dequeue timeout must be positive: it bounds how long an idle worker takes to notice a stop.");
         if (keepAlive < TimeSpan.FromSeconds(2)) throw new ArgumentOutOfRangeException(nameof(keepAliveTimeout), keepAlive, "The keep-alive timeout must be at least 2 seconds.");
-        var queue = new Queue(new DelayedQueue(ConnectionCache.Get(redis, tls), name), dequeue, keepAlive);
+        var queue = new Queue(new DelayedQueue(ConnectionCache.Get(redis, tls, sentinelService), name), dequeue, keepAlive);
         Known[(redis, name)] = true;
         return queue;
     }
