@@ -87,19 +87,19 @@ function Invoke-Docs {
     if (Test-Path $aboutSource) { Copy-Item (Join-Path $aboutSource 'about_*.help.txt') (Join-Path $ModuleOut 'en-US') }
 }
 
-function Assert-RedisServer([switch] $WithSentinel) {
-    # redis-server for the demo and every suite, redis-sentinel for the failover tests (a Debian package of its own).
-    $needed = @('redis-server') + @(if ($WithSentinel) { 'redis-sentinel' })
+function Assert-Packages([switch] $ForTests) {
+    # redis-server for the demo and every suite; for the tests also redis-sentinel (failover) and tmux (Ctrl+C in a real terminal).
+    $needed = @('redis-server') + @(if ($ForTests) { 'redis-sentinel', 'tmux' })
     $missing = $needed | Where-Object { -not (Get-Command $_ -ErrorAction SilentlyContinue) }
     if (-not $missing) { return }
     $isRoot = $IsLinux -and ((& id -u) -eq '0')
     if ($isRoot -and (Get-Command apt-get -ErrorAction SilentlyContinue)) {
-        Write-Host "$($missing -join ' and ') missing: installing Debian's packages."
+        Write-Host "$($missing -join ', ') missing: installing Debian's packages."
         Invoke-Native apt-get @('update', '-qq')
         Invoke-Native apt-get (@('install', '-y', '-qq') + $missing)
         return
     }
-    throw "$($missing -join ' and ') not on PATH. Install Redis 6 or later with Sentinel (Debian/Ubuntu: sudo apt-get install redis-server redis-sentinel; macOS: brew install redis) and run this again."
+    throw "$($missing -join ', ') not on PATH. Install them (Debian/Ubuntu: sudo apt-get install $($missing -join ' '); macOS: brew install redis tmux) and run this again."
 }
 
 function Get-PesterModule {
@@ -162,7 +162,7 @@ Import-Module '$pester'
 
 function Invoke-Test {
     Invoke-Build
-    Assert-RedisServer -WithSentinel
+    Assert-Packages -ForTests
     $unit = Invoke-UnitTests
     $pester = Invoke-PesterTests
     foreach ($suite in @(@{ Name = 'xunit'; R = $unit }, @{ Name = 'Pester'; R = $pester })) {
@@ -177,7 +177,7 @@ function Invoke-Test {
 
 function Invoke-Demo {
     Invoke-Build
-    Assert-RedisServer
+    Assert-Packages
     $pwsh = @(Get-PwshCommand)
     $env:DELAYED_MODULE = Join-Path $ModuleOut 'Delayed.psd1'
     & $pwsh[0] @($pwsh | Select-Object -Skip 1) -NoProfile -File (Join-Path $Root 'examples/demo.ps1')
@@ -186,7 +186,7 @@ function Invoke-Demo {
 
 function Invoke-Bench {
     Invoke-Build
-    Assert-RedisServer
+    Assert-Packages
     Invoke-Native dotnet @('run', '--project', (Join-Path $Root 'bench/Delayed.Bench'), '-c', 'Release', '--no-build')
     $pwsh = @(Get-PwshCommand)
     $env:DELAYED_MODULE = Join-Path $ModuleOut 'Delayed.psd1'

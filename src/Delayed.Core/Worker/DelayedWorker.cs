@@ -26,6 +26,7 @@ public sealed class DelayedWorker
     private readonly ITaskHandlerRegistry _registry;
     private readonly WorkerOptions _options;
     private readonly CancellationTokenSource _stopping = new();
+    private readonly CancellationTokenSource _interrupting = new();
     private KeepAliveLoop? _keepAlive;
     private bool _fractionalTimeouts;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> _returnedNames = new(StringComparer.Ordinal);
@@ -45,6 +46,16 @@ public sealed class DelayedWorker
 
     /// <summary>Asks the worker to stop gracefully: no new task, running ones finish. Safe from any thread.</summary>
     public void RequestStop() => _stopping.Cancel();
+
+    /// <summary>
+    /// Asks the worker to stop now: no new task, and running handlers that can be aborted (PowerShell ones) are, their
+    /// tasks going back to the queue unchanged. .NET handlers see their cancellation token, as on any stop. Safe from any thread.
+    /// </summary>
+    public void InterruptRunning()
+    {
+        RequestStop();
+        _interrupting.Cancel();
+    }
 
     /// <summary>
     /// Runs until <paramref name="stopRequest"/> is signalled or <see cref="RequestStop"/> is called (then stops
@@ -233,7 +244,7 @@ public sealed class DelayedWorker
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(stop, timeout.Token);
         try
         {
-            var context = new TaskContext(task, _queue.Name, id, cancel.Token, timeout.Token, attempt);
+            var context = new TaskContext(task, _queue.Name, id, cancel.Token, timeout.Token, attempt, _interrupting.Token);
             await (handler is ISelfDispatchingTaskHandler
                 ? handler.InvokeAsync(context)
                 : handlerThread.RunAsync(() => handler.InvokeAsync(context))).ConfigureAwait(false);

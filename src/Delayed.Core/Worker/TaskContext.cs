@@ -6,8 +6,10 @@ namespace Delayed.Core.Worker;
 /// <summary>One task as a handler sees it.</summary>
 public sealed class TaskContext
 {
-    public TaskContext(DelayedTask task, string queue, string workerId, CancellationToken cancellationToken, CancellationToken timeoutToken = default, long attempt = 1)
+    public TaskContext(DelayedTask task, string queue, string workerId, CancellationToken cancellationToken, CancellationToken timeoutToken = default, long attempt = 1,
+        CancellationToken interruptToken = default)
     {
+        InterruptToken = interruptToken;
         Attempt = attempt;
         Task = task;
         Queue = queue;
@@ -33,4 +35,10 @@ public sealed class TaskContext
     /// PowerShell instance) does so on this token alone, so that a graceful stop lets running tasks finish.
     /// </summary>
     public CancellationToken TimeoutToken { get; }
+
+    /// <summary>
+    /// Signalled when the worker is told to stop its running tasks now (a second Ctrl+C): a host that can abort a
+    /// handler by force does so, and the task goes back to the queue unchanged.
+    /// </summary>
+    public CancellationToken InterruptToken { get; }
 }

@@ -39,8 +39,11 @@ namespace Delayed.PowerShell.Commands;
 /// SIGHUP (when it runs under pwsh -c or a service manager), on Stop-DelayedWorker or Stop-Job, after -MaxTasks
 /// tasks, or with -StopWhenEmpty as soon as the queue is empty; then it deletes its liveness keys and writes a
 /// summary. On Ctrl+C it stops the same way, except that PowerShell interrupts a scriptblock running on this
-/// pipeline: that task is put back on the queue unchanged. A .NET handler may end early on its CancellationToken;
-/// its task is then put back too. Delivery is at least once: a task whose worker dies is run again after the
+/// pipeline: that task is put back on the queue unchanged. Handlers in runspaces (-Concurrency, -AsJob,
+/// -ImportModule, -InitializationScript, -TaskTimeout) run on: Ctrl+C and Stop-Job then say at once which tasks they
+/// wait for, and in a console a second Ctrl+C (the first one during Stop-Job) stops them now, putting them back on
+/// the queue unchanged. After Ctrl+C the summary goes to the console, as the pipeline takes no more output. A .NET
+/// handler may end early on its CancellationToken; its task is then put back too. Delivery is at least once: a task whose worker dies is run again after the
 /// sweeper recovers it, so handlers should be idempotent.
 /// </remarks>
 /// <example>
@@ -181,10 +184,16 @@ public sealed class StartDelayedWorkerCommand : DelayedCmdlet
         };
         var worker = new DelayedWorker(Queue.Engine, registry, options);
         var queueName = Queue.Name;
+        var running = new RunningTasks();
+        StopNotice? Notice(bool afterCtrlC) => StopNotice.Show(Host, $"Worker on queue '{queueName}'", running, worker.InterruptRunning, afterCtrlC);
 
         async Task RunAsync(WorkerEventReporter reporter, CancellationToken stop)
         {
-            options.OnEvent = reporter.Report;
+            options.OnEvent = e =>
+            {
+                running.Observe(e);
+                reporter.Report(e);
+            };
             try
             {
                 var summary = await worker.RunAsync(stop).ConfigureAwait(false);
@@ -199,7 +208,7 @@ public sealed class StartDelayedWorkerCommand : DelayedCmdlet
         if (AsJob)
         {
             var job = new DelayedJob("Start-DelayedWorker", new[] { Queue }, $"DelayedWorker:{queueName}",
-                (output, stop) => RunAsync(new WorkerEventReporter(output, passThru: true, LogFormat), stop));
+                (output, stop) => RunAsync(new WorkerEventReporter(output, passThru: true, LogFormat), stop), whileStopping: () => Notice(afterCtrlC: false));
             JobRepository.Add(job);
             job.Start();
             WriteObject(job);
@@ -213,7 +222,15 @@ public sealed class StartDelayedWorkerCommand : DelayedCmdlet
                 ? ((SwitchParameter)flag).IsPresent
                 : !Equals(GetVariableValue("VerbosePreference"), ActionPreference.SilentlyContinue);
             var run = RunAsync(new WorkerEventReporter(new PipelineOutput(this, pump), PassThru, LogFormat, verbose), StopToken);
-            pump.Run(run);
+            StopNotice? notice = null;
+            // Ctrl+C: the worker stops gracefully on the token; handlers in runspaces run on, so say what it waits for,
+            // on the pipeline thread, and take a second Ctrl+C to cut them short. Pipeline-thread handlers stop with
+            // the pipeline itself.
+            using (StopToken.Register(() => { if (inRunspaces) pump.Post(() => notice = Notice(afterCtrlC: true)); }))
+            {
+                pump.Run(run);
+            }
+            notice?.Dispose();
             Await(run, queueName);
         }
     }

@@ -9,8 +9,8 @@ namespace Delayed.PowerShell.Handlers;
 /// <summary>
 /// Runs a scriptblock or command handler in the runspace of the worker slot that took the task: the handler
 /// is called as a command of that runspace (where $ErrorActionPreference is 'Stop'), positional arguments as
-/// arguments and named ones as parameters, without a wrapper script. A task timeout stops the invocation; a
-/// stop request lets it finish.
+/// arguments and named ones as parameters, without a wrapper script. A task timeout or an interrupt stops the
+/// invocation; a stop request lets it finish.
 /// </summary>
 internal sealed class RunspaceTaskHandler : PowerShellTaskHandler
 {
@@ -39,11 +39,14 @@ internal sealed class RunspaceTaskHandler : PowerShellTaskHandler
         // a return. Telling them apart costs a second pipeline stage per task (measured: the rate of -Concurrency 4
         // scriptblocks fell by half), and a second statement hangs BeginInvoke on a ReuseThread runspace. The help
         // says: end a handler with return or throw, never exit.
-        // Only a timeout stops the instance: on a stop request a running task finishes, and is released.
-        using var timeout = context.TimeoutToken.Register(() => powerShell.BeginStop(null, null));
         try
         {
-            await Task.Factory.FromAsync(powerShell.BeginInvoke(), powerShell.EndInvoke).ConfigureAwait(false);
+            var invocation = powerShell.BeginInvoke();
+            // A timeout or an interrupt (a second Ctrl+C) stops the instance; on a mere stop request a running task finishes.
+            // Registered once the invocation runs: a stop before it would be lost, and one already due now runs at once.
+            using var timeout = context.TimeoutToken.Register(() => powerShell.BeginStop(null, null));
+            using var interrupt = context.InterruptToken.Register(() => powerShell.BeginStop(null, null));
+            await Task.Factory.FromAsync(invocation, powerShell.EndInvoke).ConfigureAwait(false);
         }
         catch (Exception e)
         {

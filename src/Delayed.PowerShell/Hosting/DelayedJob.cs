@@ -9,23 +9,29 @@ namespace Delayed.PowerShell.Hosting;
 
 /// <summary>
 /// A worker or sweeper running in the background of this process, as a PowerShell job: Get-Job shows its
-/// state, Receive-Job its records and errors, Stop-Job stops it gracefully (running tasks finish), Remove-Job
+/// state, Receive-Job its records and errors, Stop-Job stops it gracefully (running tasks finish, or go back to the
+/// queue on a second Ctrl+C), Remove-Job
 /// cleans up.
 /// </summary>
 internal sealed class DelayedJob : Job
 {
     private readonly Func<IWorkerOutput, CancellationToken, Task> _run;
     private readonly CancellationTokenSource _stop = new();
+    private readonly Func<IDisposable?>? _whileStopping;
     private Task? _running;
 
     /// <param name="command">What runs, e.g. "Start-DelayedWorker": the job's Command shows it with its queues and servers.</param>
     /// <param name="queues">The queues it serves.</param>
     /// <param name="name">The job's name.</param>
     /// <param name="run">The work.</param>
-    public DelayedJob(string command, IEnumerable<Queue> queues, string name, Func<IWorkerOutput, CancellationToken, Task> run)
+    /// <param name="whileStopping">
+    /// Called as Stop-Job begins to wait, e.g. to say what it waits for; what it returns is disposed when the job has stopped.
+    /// </param>
+    public DelayedJob(string command, IEnumerable<Queue> queues, string name, Func<IWorkerOutput, CancellationToken, Task> run, Func<IDisposable?>? whileStopping = null)
         : base(Describe(command, queues), name)
     {
         _run = run;
+        _whileStopping = whileStopping;
         PSJobTypeName = "DelayedJob";
     }
 
@@ -46,6 +52,7 @@ internal sealed class DelayedJob : Job
         if (IsFinished(JobStateInfo.State)) return;
         SetJobState(JobState.Stopping);
         _stop.Cancel();
+        using var notice = _whileStopping?.Invoke();
         _running?.GetAwaiter().GetResult();
     }
 

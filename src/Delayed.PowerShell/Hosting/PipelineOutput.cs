@@ -9,18 +9,23 @@ internal sealed class PipelineOutput : IWorkerOutput
     private readonly Cmdlet _cmdlet;
     private readonly PipelinePump _pump;
 
+    private readonly System.Management.Automation.Host.PSHost? _host;
+
     public PipelineOutput(Cmdlet cmdlet, PipelinePump pump)
     {
         _cmdlet = cmdlet;
+        _host = (cmdlet as PSCmdlet)?.Host;
         _pump = pump;
     }
 
-    public void Object(object value) => Post(() => _cmdlet.WriteObject(value));
-    public void Error(ErrorRecord record) => Post(() => _cmdlet.WriteError(record));
-    public void Warning(string message) => Post(() => _cmdlet.WriteWarning(message));
-    public void Verbose(string message) => Post(() => _cmdlet.WriteVerbose(message));
+    // After Ctrl+C the pipeline refuses output while the worker still finishes its tasks: the summary, errors and
+    // warnings then go to the host, so that what the stop did is still seen. Per-task records and verbose lines do not.
+    public void Object(object value) => Post(() => _cmdlet.WriteObject(value), ui => { if (value is WorkerSummary) ui.WriteLine(value.ToString()); });
+    public void Error(ErrorRecord record) => Post(() => _cmdlet.WriteError(record), ui => ui.WriteErrorLine(record.ToString()));
+    public void Warning(string message) => Post(() => _cmdlet.WriteWarning(message), ui => ui.WriteWarningLine(message));
+    public void Verbose(string message) => Post(() => _cmdlet.WriteVerbose(message), _ => { });
 
-    private void Post(System.Action write) => _pump.Post(() =>
+    private void Post(System.Action write, System.Action<System.Management.Automation.Host.PSHostUserInterface> afterStop) => _pump.Post(() =>
     {
         try
         {
@@ -28,7 +33,7 @@ internal sealed class PipelineOutput : IWorkerOutput
         }
         catch (PipelineStoppedException)
         {
-            // After Ctrl+C the pipeline refuses output; the worker still finishes its tasks.
+            if (_host?.UI is { } ui) afterStop(ui);
         }
     });
 }

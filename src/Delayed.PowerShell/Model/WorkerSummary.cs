@@ -26,4 +26,8 @@ public sealed class WorkerSummary
     /// <summary>Tasks put back for a worker that has a handler for their names.</summary>
     public long Returned { get; }
     public TimeSpan Duration { get; }
+
+    /// <summary>One line, for where a table cannot go (the host after Ctrl+C, a log).</summary>
+    public override string ToString() =>
+        $"Worker on queue '{Queue}' stopped after {Duration:hh\\:mm\\:ss}: {Processed} processed, {Succeeded} succeeded, {Failed} failed, {Retried} retried, {Returned} returned.";
 }
