@@ -33,6 +33,20 @@ Describe 'Start-DelayedWorker -Concurrency' {
         Get-Content $out | Should -Be 'hello ops! []'
     }
 
+    It 'fails a handler that calls exit in a runspace, and the next task of that runspace succeeds' {
+        Add-DelayedTask $queue quits
+        Add-DelayedTask $queue fine
+        $out = Start-DelayedWorker $queue -Concurrency 1 -TaskTimeout '00:01:00' -StopWhenEmpty -PassThru -ErrorVariable workerErrors -ErrorAction SilentlyContinue -Handler @{
+            quits = { exit 3 }
+            fine = { 'done' }
+        }
+        $results = @($out | Where-Object { $_ -is [Delayed.TaskResult] })
+        ($results | Where-Object Name -eq quits).Status | Should -Be Failed
+        ($results | Where-Object Name -eq fine).Status | Should -Be Succeeded
+        "$($workerErrors[0])" | Should -BeLike "*called 'exit 3'*return*throw*"
+        @(Get-DelayedTask $queue -Failed).Name | Should -Be quits
+    }
+
     It 'treats arguments that cannot be bound as a bad call, and a binding error inside a handler as a failure' {
         Add-DelayedTask $queue strict -Retry 3                                    # missing mandatory parameter
         Add-DelayedTask $queue strict 1 -Parameter @{ Nope = 1 } -Retry 3          # unknown named parameter

@@ -17,8 +17,8 @@ namespace Delayed.PowerShell.Commands;
 /// put back (into the queue's schedule, waiting -RetryDelay, doubling, at most a minute) for a worker that has one,
 /// with one warning per name; after 50 returns it fails with the reason NoHandler. Handlers run with
 /// $ErrorActionPreference = 'Stop', and see $DelayedTask: the task's Name, Queue, WorkerId, Attempt (from 1) and Retry.
-/// A handler ends with return (success) or throw (failure), never exit: in the foreground exit fails the task, but in
-/// a runspace (-Concurrency and the like) PowerShell gives no sign of it and the task counts as a success. A Python-shaped task's positional
+/// A handler ends with return (success) or throw (failure), never exit: exit fails the task with an error that says so.
+/// A Python-shaped task's positional
 /// arguments bind by position and its named map by parameter name, as splatting does; a Go-shaped task's payload
 /// goes whole to a handler that declares one parameter, and an array payload is spread over several. A task whose
 /// arguments cannot be bound is a bad call and is never retried; a failure inside the handler is retried while the

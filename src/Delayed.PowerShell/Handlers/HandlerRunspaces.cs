@@ -18,6 +18,7 @@ internal sealed class HandlerRunspaces : IDisposable
     private readonly string? _initializationScript;
     private readonly ConcurrentDictionary<string, Lazy<Runspace>> _bySlot = new(StringComparer.Ordinal);
     private readonly ConcurrentBag<Runspace> _prepared = new();
+    private readonly ConcurrentDictionary<Runspace, HandlerHost> _hosts = new();
 
     public HandlerRunspaces(IEnumerable<string> modules, string? initializationScript)
     {
@@ -42,6 +43,9 @@ internal sealed class HandlerRunspaces : IDisposable
     public Runspace For(string slot) =>
         _bySlot.GetOrAdd(slot, _ => new Lazy<Runspace>(() => _prepared.TryTake(out var ready) ? ready : Open())).Value;
 
+    /// <summary>The code of an 'exit' in the last handler that ran in <paramref name="runspace"/>, or null; forgets it.</summary>
+    public int? TakeExit(Runspace runspace) => _hosts.TryGetValue(runspace, out var host) ? host.TakeExit() : null;
+
     public void Dispose()
     {
         foreach (var runspace in _bySlot.Values.Where(r => r.IsValueCreated)) runspace.Value.Dispose();
@@ -50,7 +54,9 @@ internal sealed class HandlerRunspaces : IDisposable
 
     private Runspace Open()
     {
-        var runspace = RunspaceFactory.CreateRunspace(_state);
+        var host = new HandlerHost();
+        var runspace = RunspaceFactory.CreateRunspace(host, _state);
+        _hosts[runspace] = host;
         runspace.ThreadOptions = PSThreadOptions.ReuseThread;
         runspace.Open();
         if (_initializationScript is not null)

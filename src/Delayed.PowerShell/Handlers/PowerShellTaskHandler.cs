@@ -66,7 +66,7 @@ internal abstract class PowerShellTaskHandler : ISelfDispatchingTaskHandler
         return e;
     }
 
-    private static string ExitMessage(string? code) =>
+    protected static string ExitMessage(string? code) =>
         $"The handler called 'exit {code}'. A handler ends with return (success) or throw (failure); exit counts as a failure.";
 
     private static T? Find<T>(Exception e) where T : Exception

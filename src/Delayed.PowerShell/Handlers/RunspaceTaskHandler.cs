@@ -35,10 +35,6 @@ internal sealed class RunspaceTaskHandler : PowerShellTaskHandler
         powerShell.AddCommand(_command);
         foreach (var argument in positional) powerShell.AddArgument(argument);
         foreach (DictionaryEntry parameter in named) powerShell.AddParameter((string)parameter.Key, parameter.Value);
-        // Known limit: 'exit' in a handler here ends the invocation without any sign through this API, so it passes as
-        // a return. Telling them apart costs a second pipeline stage per task (measured: the rate of -Concurrency 4
-        // scriptblocks fell by half), and a second statement hangs BeginInvoke on a ReuseThread runspace. The help
-        // says: end a handler with return or throw, never exit.
         try
         {
             var invocation = powerShell.BeginInvoke();
@@ -47,6 +43,8 @@ internal sealed class RunspaceTaskHandler : PowerShellTaskHandler
             using var timeout = context.TimeoutToken.Register(() => powerShell.BeginStop(null, null));
             using var interrupt = context.InterruptToken.Register(() => powerShell.BeginStop(null, null));
             await Task.Factory.FromAsync(invocation, powerShell.EndInvoke).ConfigureAwait(false);
+            // 'exit' ends the invocation without an error: only the runspace's host hears of it.
+            if (_runspaces.TakeExit(powerShell.Runspace) is { } code) throw new InvalidOperationException(ExitMessage(code.ToString(System.Globalization.CultureInfo.InvariantCulture)));
         }
         catch (Exception e)
         {
