@@ -55,7 +55,9 @@ public sealed class DelayedConnection : IDisposable
         }
         catch (RedisConnectionException e) when (IsTlsHandshakeFailure(e, options))
         {
-            var why = tls?.LastRefusal ?? "the handshake did not complete (" + Innermost(e).Message + ")";
+            var why = tls?.LastRefusal ?? (tls?.ClientCertificate is null
+                ? "the server ended the handshake; if it requires a client certificate (tls-auth-clients yes), give one"
+                : "the server ended the handshake; check that it trusts the issuer of the client certificate given");
             throw new DelayedConnectionException($"The TLS connection to Redis at {display} was refused: {why}.", e);
         }
         catch (RedisConnectionException e) when (IsRefusedCredentials(e))
@@ -143,23 +145,23 @@ public sealed class DelayedConnection : IDisposable
     /// <summary>The server a configuration string names, as users should see it (never the password); throws ArgumentException when it is not valid.</summary>
     public static string DisplayNameOf(string configuration) => Describe(Parse(configuration));
 
-    private static Exception Innermost(Exception e)
-    {
-        while (e.InnerException is not null) e = e.InnerException;
-        return e;
-    }
-
+    /// <summary>
+    /// A TLS handshake that failed: a certificate refused here, or the server ending it (a client certificate missing
+    /// or not trusted there), which the client reports as an authentication failure without a password refusal.
+    /// </summary>
     private static bool IsTlsHandshakeFailure(RedisConnectionException e, ConfigurationOptions options)
     {
         if (!options.Ssl) return false;
         for (Exception? inner = e.InnerException; inner is not null; inner = inner.InnerException)
             if (inner is System.Security.Authentication.AuthenticationException) return true;
-        return false;
+        return e.FailureType == ConnectionFailureType.AuthenticationFailure && !IsPasswordRefusal(e);
     }
 
-    private static bool IsRefusedCredentials(RedisConnectionException e)
+    private static bool IsRefusedCredentials(RedisConnectionException e) =>
+        e.FailureType == ConnectionFailureType.AuthenticationFailure || IsPasswordRefusal(e);
+
+    private static bool IsPasswordRefusal(RedisConnectionException e)
     {
-        if (e.FailureType == ConnectionFailureType.AuthenticationFailure) return true;
         var text = e.ToString();
         return text.Contains("WRONGPASS") || text.Contains("NOAUTH") || text.Contains("invalid password") || text.Contains("invalid username-password");
     }
