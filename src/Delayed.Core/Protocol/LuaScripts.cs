@@ -214,15 +214,67 @@ return { recovered, diff, skipped, lost }
 
     /// <summary>
     /// Moves due tasks from the schedule to the tail of the task list, with one token each, at most ARGV[1] of
-    /// them. A schedule entry is a 16-character id followed by the task's exact bytes. Returns how many moved.
+    /// them. A schedule entry is a 16-character id followed by the task's exact bytes. Also finds up to ARGV[2] due
+    /// ticks of recurring schedules (KEYS[11] due set, KEYS[12] definitions), which the caller fires (FireTick), so
+    /// that an idle second costs one round trip for both. Returns { moved, server now (ms), then name, tick (ms) and
+    /// definition of each due tick }.
     /// </summary>
     public const string Promote = Clock + Tokens + @"
-local due = redis.call('ZRANGEBYSCORE', KEYS[7], '-inf', now_ms(), 'LIMIT', 0, tonumber(ARGV[1]))
-if #due == 0 then return 0 end
-for i = 1, #due do redis.call('RPUSH', KEYS[1], string.sub(due[i], 17)) end
-for i = 1, #due, 1000 do redis.call('ZREM', KEYS[7], unpack(due, i, math.min(i + 999, #due))) end
-push_tokens(#due)
-return #due
+local now = now_ms()
+local due = redis.call('ZRANGEBYSCORE', KEYS[7], '-inf', now, 'LIMIT', 0, tonumber(ARGV[1]))
+if #due > 0 then
+  for i = 1, #due do redis.call('RPUSH', KEYS[1], string.sub(due[i], 17)) end
+  for i = 1, #due, 1000 do redis.call('ZREM', KEYS[7], unpack(due, i, math.min(i + 999, #due))) end
+  push_tokens(#due)
+end
+local reply = { #due, now }
+local ticks = redis.call('ZRANGEBYSCORE', KEYS[11], '-inf', now, 'WITHSCORES', 'LIMIT', 0, tonumber(ARGV[2]))
+for i = 1, #ticks, 2 do
+  reply[#reply + 1] = ticks[i]
+  reply[#reply + 1] = ticks[i + 1]
+  reply[#reply + 1] = redis.call('HGET', KEYS[12], ticks[i]) or ''
+end
+return reply
+";
+
+    /// <summary>
+    /// Fires one tick of a recurring schedule, once however many callers race: only while the schedule's due score is
+    /// still the tick (ARGV[2]) and its definition still the one read (ARGV[3]). Then enqueues the task ARGV[4] with
+    /// a token (none when ''), moves the due score to ARGV[5] (removed when ''), and records [fired at, tick, outcome
+    /// ARGV[6], ticks fired so far]. KEYS: tasks, tokens, definitions, due set, runs. Returns 1 when fired, 0 when not.
+    /// </summary>
+    public const string FireTick = Clock + @"
+local score = redis.call('ZSCORE', KEYS[4], ARGV[1])
+if not score or tonumber(score) ~= tonumber(ARGV[2]) then return 0 end
+if redis.call('HGET', KEYS[3], ARGV[1]) ~= ARGV[3] then return 0 end
+local fired = 0
+local last = redis.call('HGET', KEYS[5], ARGV[1])
+if last then
+  local ok, state = pcall(cmsgpack.unpack, last)
+  if ok and type(state) == 'table' then fired = tonumber(state[4]) or 0 end
+end
+if ARGV[4] ~= '' then
+  redis.call('RPUSH', KEYS[1], ARGV[4])
+  redis.call('RPUSH', KEYS[2], '1')
+  fired = fired + 1
+end
+if ARGV[5] == '' then redis.call('ZREM', KEYS[4], ARGV[1]) else redis.call('ZADD', KEYS[4], ARGV[5], ARGV[1]) end
+redis.call('HSET', KEYS[5], ARGV[1], cmsgpack.pack({ now_ms(), tonumber(ARGV[2]), ARGV[6], fired }))
+return 1
+";
+
+    /// <summary>
+    /// Creates or updates a recurring schedule: definition ARGV[2] under name ARGV[1], next tick ARGV[3] ('' for none:
+    /// suspended, or no tick to come). An unchanged definition is left alone, its next tick too, so that applying
+    /// the same set again never moves or loses a tick. KEYS: definitions, due set. Returns 'created', 'updated' or 'unchanged'.
+    /// </summary>
+    public const string RegisterSchedule = @"
+local old = redis.call('HGET', KEYS[1], ARGV[1])
+if old == ARGV[2] then return 'unchanged' end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+if ARGV[3] == '' then redis.call('ZREM', KEYS[2], ARGV[1]) else redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1]) end
+if old then return 'updated' end
+return 'created'
 ";
 
     /// <summary>

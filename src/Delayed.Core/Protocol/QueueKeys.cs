@@ -9,7 +9,7 @@ public sealed class QueueKeys
     /// The suffixes that make a queue's other keys from its name: the protocol's, then this implementation's
     /// extension keys (PROTOCOL.md 8). A queue name that ends in one of them would share keys with another queue.
     /// </summary>
-    public static readonly string[] Suffixes = { "_noti", "_processing", "_inflight", "_workers", "_control", "_scheduled", "_failed", "_failed_data", "_counters" };
+    public static readonly string[] Suffixes = { "_noti", "_processing", "_inflight", "_workers", "_control", "_scheduled", "_failed", "_failed_data", "_counters", "_recurring", "_recurring_due", "_recurring_runs" };
 
     public QueueKeys(string name)
     {
@@ -25,6 +25,9 @@ public sealed class QueueKeys
         Failed = name + "_failed";
         FailedData = name + "_failed_data";
         Counters = name + "_counters";
+        Recurring = name + "_recurring";
+        RecurringDue = name + "_recurring_due";
+        RecurringRuns = name + "_recurring_runs";
         HashTag = FindHashTag(name);
     }
 
@@ -85,6 +88,25 @@ public sealed class QueueKeys
     /// finishes; the whole key expires 30 days after its last write, so counters of removed tasks do not pile up.
     /// </summary>
     public string Counters { get; }
+
+    /// <summary>
+    /// Extension hash: recurring schedule name to its definition, a MessagePack array [format 1, cron expression, time
+    /// zone id, exact task bytes, misfire policy (0 RunOnce, 1 Skip), suspended].
+    /// </summary>
+    public string Recurring { get; }
+
+    /// <summary>
+    /// Extension sorted set: recurring schedule name by its next tick (unix ms). A suspended schedule is not in it.
+    /// Firing a tick compares this score and moves it on in one script, so each tick enqueues once however many
+    /// workers and sweepers race for it.
+    /// </summary>
+    public string RecurringDue { get; }
+
+    /// <summary>
+    /// Extension hash: recurring schedule name to what its last tick did, a MessagePack array [fired at (unix ms),
+    /// tick (unix ms), outcome, ticks fired so far].
+    /// </summary>
+    public string RecurringRuns { get; }
 
     /// <summary>The Redis Cluster hash tag of the name, e.g. "{jobs}", or "" when it has none.</summary>
     public string HashTag { get; }

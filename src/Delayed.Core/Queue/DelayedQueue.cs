@@ -22,6 +22,7 @@ public sealed class DelayedQueue
     private static readonly string Host = Environment.MachineName;
     private readonly RedisKey _tasks, _tokens, _processing, _inFlight, _workers, _control;
     private readonly RedisKey[] _scriptKeys;
+    private readonly RedisKey[] _promoteKeys;
 
     public DelayedQueue(DelayedConnection connection, string name)
     {
@@ -39,6 +40,7 @@ public sealed class DelayedQueue
         _workers = Keys.Workers;
         _control = Keys.Control;
         _scriptKeys = Array.ConvertAll(Keys.All, k => (RedisKey)k);
+        _promoteKeys = _scriptKeys.Concat(new RedisKey[] { Keys.RecurringDue, Keys.Recurring }).ToArray();
     }
 
     public string Name => Keys.Name;
@@ -355,8 +357,17 @@ public sealed class DelayedQueue
     }
 
     /// <summary>Moves due tasks from the schedule to the task list with a token each; how many moved (at most one batch).</summary>
-    public async Task<long> PromoteAsync() =>
-        (long)await Db.ScriptEvaluateAsync(LuaScripts.Promote, _scriptKeys, new RedisValue[] { PromoteBatch }).ConfigureAwait(false);
+    public async Task<long> PromoteAsync() => (await PromoteAndFindTicksAsync().ConfigureAwait(false)).Moved;
+
+    /// <summary>Promotes as <see cref="PromoteAsync"/> does, and finds the due ticks of recurring schedules in the same round trip.</summary>
+    public async Task<Scheduling.Promotion> PromoteAndFindTicksAsync()
+    {
+        var reply = (RedisResult[])(await Db.ScriptEvaluateAsync(LuaScripts.Promote, _promoteKeys, new RedisValue[] { PromoteBatch, Scheduling.Promotion.TickBatch }).ConfigureAwait(false))!;
+        var ticks = new List<Scheduling.DueTick>((reply.Length - 2) / 3);
+        for (var i = 2; i + 2 < reply.Length; i += 3)
+            ticks.Add(new Scheduling.DueTick((string)reply[i]!, (long)double.Parse((string)reply[i + 1]!, CultureInfo.InvariantCulture), (byte[])reply[i + 2]!));
+        return new Scheduling.Promotion((long)reply[0], (long)reply[1], ticks);
+    }
 
     /// <summary>
     /// Schedules tasks, atomically, in one round trip: each due after its delay by the Redis server's clock, or at its

@@ -7,9 +7,10 @@ using Delayed.Core.Queue;
 namespace Delayed.Core.Scheduling;
 
 /// <summary>
-/// Makes due scheduled tasks runnable: once a second, one promotion script per queue (one round trip, however many
-/// tasks are due), and at once again while a whole batch was due. Every worker and sweeper of this implementation
-/// runs one; promotions racing each other move each task once, since each script is atomic.
+/// Makes due scheduled tasks runnable and fires the due ticks of recurring schedules: once a second, one promotion
+/// script per queue (one round trip, however many tasks are due, when no tick is), and at once again while a whole
+/// batch was due. Every worker and sweeper of this implementation runs one; promotions racing each other move each
+/// task once and fire each tick once, since each script is atomic and a tick is fenced by its due score.
 /// </summary>
 public sealed class SchedulePromoter
 {
@@ -18,6 +19,7 @@ public sealed class SchedulePromoter
 
     private readonly IReadOnlyList<DelayedQueue> _queues;
     private readonly Action<Exception> _onError;
+    private readonly Dictionary<DelayedQueue, RecurringScheduleStore> _stores = new();
 
     public SchedulePromoter(IReadOnlyList<DelayedQueue> queues, Action<Exception> onError)
     {
@@ -31,15 +33,22 @@ public sealed class SchedulePromoter
         long total = 0;
         foreach (var queue in _queues)
         {
-            long moved;
+            Promotion promotion;
             do
             {
-                moved = await queue.PromoteAsync().ConfigureAwait(false);
-                total += moved;
+                promotion = await queue.PromoteAndFindTicksAsync().ConfigureAwait(false);
+                total += promotion.Moved;
+                if (promotion.DueTicks.Count > 0) await Store(queue).FireAsync(promotion, _onError).ConfigureAwait(false);
             }
-            while (moved >= DelayedQueue.PromoteBatch && !stop.IsCancellationRequested);
+            while ((promotion.Moved >= DelayedQueue.PromoteBatch || promotion.DueTicks.Count >= Promotion.TickBatch) && !stop.IsCancellationRequested);
         }
         return total;
+    }
+
+    private RecurringScheduleStore Store(DelayedQueue queue)
+    {
+        if (!_stores.TryGetValue(queue, out var store)) _stores[queue] = store = new RecurringScheduleStore(queue);
+        return store;
     }
 
     /// <summary>Promotes every <see cref="Interval"/> until <paramref name="stop"/>; errors are reported, and it goes on.</summary>
