@@ -27,6 +27,11 @@
         'Remove-DelayedTask'
         'Clear-DelayedQueue'
         'Stop-DelayedWorker'
+        'Register-DelayedSchedule'
+        'Get-DelayedSchedule'
+        'Unregister-DelayedSchedule'
+        'Suspend-DelayedSchedule'
+        'Resume-DelayedSchedule'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

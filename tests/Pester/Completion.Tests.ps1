@@ -16,6 +16,10 @@ Describe 'Tab completion' {
         Complete 'Add-DelayedTask -Queue q -Name ops:r' | Should -Be @('ops:restart')
     }
 
+    It 'completes time zone ids for a schedule' {
+        Complete 'Register-DelayedSchedule -Queue q -Name n -TimeZone Europe/Berl' | Should -Be @('Europe/Berlin')
+    }
+
     It 'completes queue names known to the session and found on the server' {
         $env:DELAYED_REDIS = $redis.Configuration
         try {

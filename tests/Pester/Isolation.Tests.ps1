@@ -35,8 +35,9 @@ foreach (`$assembly in [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object
 
     It 'keeps the engine out of the default load context' {
         $process = Start-PwshProcess -Script @"
-New-DelayedQueue x -Redis '$($redis.Configuration)' | Out-Null
-foreach (`$assembly in [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { `$_.GetName().Name -in 'Delayed.Core', 'MessagePack', 'StackExchange.Redis', 'Delayed.PowerShell' }) {
+`$queue = New-DelayedQueue x -Redis '$($redis.Configuration)'
+Register-DelayedSchedule `$queue -Name isolation -Cron '@daily' -TimeZone UTC -TaskName t | Out-Null # loads Cronos
+foreach (`$assembly in [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { `$_.GetName().Name -in 'Delayed.Core', 'MessagePack', 'StackExchange.Redis', 'Cronos', 'Delayed.PowerShell' }) {
     'loaded=' + `$assembly.GetName().Name + '@' + [System.Runtime.Loader.AssemblyLoadContext]::GetLoadContext(`$assembly).Name
 }
 "@
@@ -45,6 +46,7 @@ foreach (`$assembly in [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object
         $lines = $output -split "`r?`n" | Where-Object { $_ -like 'loaded=*' } | Sort-Object
         $lines | Should -Contain 'loaded=Delayed.Core@Delayed'
         $lines | Should -Contain 'loaded=StackExchange.Redis@Delayed'
+        $lines | Should -Contain 'loaded=Cronos@Delayed'
         $lines | Should -Contain 'loaded=Delayed.PowerShell@Default'
     }
 

@@ -103,12 +103,8 @@ public sealed class AddDelayedTaskCommand : DelayedCmdlet
 
     protected override void ProcessRecord()
     {
-        if (Format == TaskFormat.Go && (MyInvocation.BoundParameters.ContainsKey(nameof(Parameter)) || MyInvocation.BoundParameters.ContainsKey(nameof(Retry))))
-        {
-            ThrowTerminatingError(new ErrorRecord(
-                new ArgumentException("Go-shaped tasks carry neither named parameters nor a retry budget. Pass the values in -ArgumentList (a Go struct as an array of its field values), or use -Format Python."),
-                "GoFormatParameter", ErrorCategory.InvalidArgument, Name));
-        }
+        if (TaskBytes.FormatProblem(Format, MyInvocation.BoundParameters.ContainsKey(nameof(Parameter)), MyInvocation.BoundParameters.ContainsKey(nameof(Retry))) is { } problem)
+            ThrowTerminatingError(new ErrorRecord(new ArgumentException(problem), "GoFormatParameter", ErrorCategory.InvalidArgument, Name));
         if (Delay is not null && At is not null)
         {
             WriteError(new ErrorRecord(new ArgumentException($"Task '{Name}' was not enqueued: give -Delay or -At, not both."), "DelayAndAt", ErrorCategory.InvalidArgument, Name));
@@ -122,10 +118,7 @@ public sealed class AddDelayedTaskCommand : DelayedCmdlet
         byte[] task;
         try
         {
-            var arguments = ArgumentList?.Select(a => PlainDataConverter.ToPlain(a)).ToArray();
-            task = Format == TaskFormat.Go
-                ? TaskEncoder.EncodeGo(Name, arguments)
-                : TaskEncoder.EncodePython(Name, arguments, Parameter is null ? null : (IDictionary?)PlainDataConverter.ToPlain(Parameter), Retry);
+            task = TaskBytes.Encode(Name, ArgumentList, Parameter, Retry, Format);
         }
         catch (Exception e) when (ToErrorRecord(e, Name) is { } record)
         {

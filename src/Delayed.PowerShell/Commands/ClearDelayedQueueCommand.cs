@@ -9,7 +9,8 @@ namespace Delayed.PowerShell.Commands;
 /// name_workers, name_control, name_scheduled, name_failed, name_failed_data, name_counters), and nothing else: never
 /// a worker's liveness key, never any other key. Tasks that workers are running finish, but are neither retried nor
 /// recovered afterwards. Workers keep running on the (now empty) queue. With -Failed only the failed store is
-/// emptied. A queue that has nothing to clear is left as it is (-Verbose says so). Asks for confirmation; use
+/// emptied. Recurring schedules stay (Unregister-DelayedSchedule deletes them). A queue that has nothing to clear is
+/// left as it is (-Verbose says so). Asks for confirmation; use
 /// -WhatIf first.
 /// </remarks>
 /// <example>
