@@ -32,6 +32,8 @@
         'Unregister-DelayedSchedule'
         'Suspend-DelayedSchedule'
         'Resume-DelayedSchedule'
+        'Suspend-DelayedQueue'
+        'Resume-DelayedQueue'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -91,6 +91,19 @@ Describe 'examples/redis/delayed.acl' {
         $redis.Db.ListLength('{jobs}_noti') | Should -Be 1
     }
 
+    It 'lets the operator account schedule and pause, the worker account fire and run schedules, and the sweeper account promote' {
+        $operator = Connect-As operator
+        Register-DelayedSchedule $operator -Name tick -Cron '* * * * * *' -TimeZone UTC -TaskName m:tick | Out-Null
+        Suspend-DelayedQueue $operator -Reason acl
+        (Get-DelayedQueue $operator).Paused | Should -BeTrue
+        Start-DelayedSweeper (Connect-As sweeper) -Once | Out-Null
+        Resume-DelayedQueue $operator
+        (Start-DelayedWorker (Connect-As worker) -MaxTasks 1 -Handler @{ 'm:tick' = {} }).Succeeded | Should -Be 1
+        (Get-DelayedSchedule $operator tick).RunCount | Should -BeGreaterOrEqual 1
+        Get-DelayedSchedule $operator | Unregister-DelayedSchedule -Confirm:$false
+        Get-Refusal | Should -BeNullOrEmpty
+    }
+
     It 'lets the operator account peek, remove, restore and clear' {
         $operator = Connect-As operator
         Add-DelayedTask $operator m:f 1

@@ -93,7 +93,7 @@ end
     /// already recorded under the id (a claim whose reply was lost) is handed back rather than overwritten.
     /// A stop request for the id returns {'stop'} instead of a task. A worker whose liveness key (its id) is gone
     /// (expired while its process was paused, or lost by Redis) gets {'unregistered'}: a task it took now could be
-    /// swept from under it. A task over the size limit is claimed but not sent: {'oversize', size}; the worker
+    /// swept from under it. A paused queue (KEYS[11] exists) hands out no new task: {'paused'}. A task over the size limit is claimed but not sent: {'oversize', size}; the worker
     /// then finishes it as a failure, so its bytes go to the failed store without ever leaving Redis. An empty task list returns false and changes nothing (D1); a surplus token is simply
     /// consumed. A claimed task comes back as its bytes, or as {'task', bytes, attempts, returns} when its
     /// counters are set.
@@ -138,6 +138,10 @@ local task = redis.call('HGET', KEYS[3], id)
 if task then
   if ARGV[2] == 'taken' then redis.call('RPUSH', KEYS[2], '1') end
 else
+  if redis.call('EXISTS', KEYS[11]) == 1 then
+    if ARGV[2] == 'taken' then redis.call('RPUSH', KEYS[2], '1') end
+    return { 'paused' }
+  end
   if ARGV[2] == 'token' and not redis.call('LPOP', KEYS[2]) then return false end
   task = redis.call('LPOP', KEYS[1])
   if not task then return false end
@@ -215,12 +219,13 @@ return { recovered, diff, skipped, lost }
     /// <summary>
     /// Moves due tasks from the schedule to the tail of the task list, with one token each, at most ARGV[1] of
     /// them. A schedule entry is a 16-character id followed by the task's exact bytes. Also finds up to ARGV[2] due
-    /// ticks of recurring schedules (KEYS[11] due set, KEYS[12] definitions), which the caller fires (FireTick), so
+    /// ticks of recurring schedules (KEYS[12] due set, KEYS[13] definitions); a paused queue (KEYS[11]) holds both, which the caller fires (FireTick), so
     /// that an idle second costs one round trip for both. Returns { moved, server now (ms), then name, tick (ms) and
     /// definition of each due tick }.
     /// </summary>
     public const string Promote = Clock + Tokens + @"
 local now = now_ms()
+if redis.call('EXISTS', KEYS[11]) == 1 then return { 0, now } end
 local due = redis.call('ZRANGEBYSCORE', KEYS[7], '-inf', now, 'LIMIT', 0, tonumber(ARGV[1]))
 if #due > 0 then
   for i = 1, #due do redis.call('RPUSH', KEYS[1], string.sub(due[i], 17)) end
@@ -228,13 +233,20 @@ if #due > 0 then
   push_tokens(#due)
 end
 local reply = { #due, now }
-local ticks = redis.call('ZRANGEBYSCORE', KEYS[11], '-inf', now, 'WITHSCORES', 'LIMIT', 0, tonumber(ARGV[2]))
+local ticks = redis.call('ZRANGEBYSCORE', KEYS[12], '-inf', now, 'WITHSCORES', 'LIMIT', 0, tonumber(ARGV[2]))
 for i = 1, #ticks, 2 do
   reply[#reply + 1] = ticks[i]
   reply[#reply + 1] = ticks[i + 1]
-  reply[#reply + 1] = redis.call('HGET', KEYS[12], ticks[i]) or ''
+  reply[#reply + 1] = redis.call('HGET', KEYS[13], ticks[i]) or ''
 end
 return reply
+";
+
+    /// <summary>Pauses the queue: KEYS[1] the paused key, ARGV[1] the reason. Returns 1, or 0 when it was paused already (kept as it was).</summary>
+    public const string Pause = Clock + @"
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('SET', KEYS[1], cmsgpack.pack({ now_ms(), ARGV[1] }))
+return 1
 ";
 
     /// <summary>

@@ -9,7 +9,7 @@ public sealed class QueueKeys
     /// The suffixes that make a queue's other keys from its name: the protocol's, then this implementation's
     /// extension keys (PROTOCOL.md 8). A queue name that ends in one of them would share keys with another queue.
     /// </summary>
-    public static readonly string[] Suffixes = { "_noti", "_processing", "_inflight", "_workers", "_control", "_scheduled", "_failed", "_failed_data", "_counters", "_recurring", "_recurring_due", "_recurring_runs" };
+    public static readonly string[] Suffixes = { "_noti", "_processing", "_inflight", "_workers", "_control", "_scheduled", "_failed", "_failed_data", "_counters", "_recurring", "_recurring_due", "_recurring_runs", "_paused" };
 
     public QueueKeys(string name)
     {
@@ -28,6 +28,7 @@ public sealed class QueueKeys
         Recurring = name + "_recurring";
         RecurringDue = name + "_recurring_due";
         RecurringRuns = name + "_recurring_runs";
+        Paused = name + "_paused";
         HashTag = FindHashTag(name);
     }
 
@@ -108,14 +109,22 @@ public sealed class QueueKeys
     /// </summary>
     public string RecurringRuns { get; }
 
+    /// <summary>
+    /// Extension string, present while the queue is paused (Suspend-DelayedQueue): a MessagePack array [since (unix ms),
+    /// reason]. While it exists, this implementation's claim script hands out no new task, and promotion moves no
+    /// scheduled task and fires no recurring run. Python and Go workers never read it.
+    /// </summary>
+    public string Paused { get; }
+
     /// <summary>The Redis Cluster hash tag of the name, e.g. "{jobs}", or "" when it has none.</summary>
     public string HashTag { get; }
 
     /// <summary>
     /// The protocol's own keys and this implementation's extension keys, in the order of the queue scripts'
-    /// KEYS (LuaScripts): tasks, tokens, processing, inflight, workers, control, scheduled, failed, failed data, counters.
+    /// KEYS (LuaScripts): tasks, tokens, processing, inflight, workers, control, scheduled, failed, failed data, counters,
+    /// paused.
     /// </summary>
-    public string[] All => new[] { Tasks, Tokens, Processing, InFlight, Workers, Control, Scheduled, Failed, FailedData, Counters };
+    public string[] All => new[] { Tasks, Tokens, Processing, InFlight, Workers, Control, Scheduled, Failed, FailedData, Counters, Paused };
 
     /// <summary>Refuses a name that is empty, blank, or ends like another queue's key.</summary>
     public static void CheckName(string? name)

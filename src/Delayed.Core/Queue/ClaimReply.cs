@@ -13,6 +13,7 @@ internal readonly struct ClaimReply
         Stop,
         Unregistered,
         Oversize,
+        Paused,
     }
 
     private readonly Kind _kind;
@@ -36,6 +37,9 @@ internal readonly struct ClaimReply
 
     public bool StopRequested => _kind == Kind.Stop;
 
+    /// <summary>The queue is paused: nothing was claimed, and a token taken was put back.</summary>
+    public bool Paused => _kind == Kind.Paused;
+
     /// <summary>The worker's liveness key was missing, so nothing was claimed: write it again, then claim.</summary>
     public bool Unregistered => _kind == Kind.Unregistered;
 
@@ -45,6 +49,8 @@ internal readonly struct ClaimReply
     public static ClaimReply Nothing => default;
 
     public static ClaimReply Stop => new(Kind.Stop, null);
+
+    public static ClaimReply PausedQueue => new(Kind.Paused, null);
 
     public static ClaimReply NotRegistered => new(Kind.Unregistered, null);
 

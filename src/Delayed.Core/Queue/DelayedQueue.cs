@@ -40,7 +40,7 @@ public sealed class DelayedQueue
         _workers = Keys.Workers;
         _control = Keys.Control;
         _scriptKeys = Array.ConvertAll(Keys.All, k => (RedisKey)k);
-        _promoteKeys = _scriptKeys.Concat(new RedisKey[] { Keys.RecurringDue, Keys.Recurring }).ToArray();
+        _promoteKeys = _scriptKeys.Concat(new RedisKey[] { Keys.RecurringDue, Keys.Recurring }).ToArray(); // KEYS[12], KEYS[13]
     }
 
     public string Name => Keys.Name;
@@ -181,13 +181,14 @@ public sealed class DelayedQueue
         var workers = batch.HashLengthAsync(_workers);
         var scheduled = batch.SortedSetLengthAsync(Keys.Scheduled);
         var failed = batch.SortedSetLengthAsync(Keys.Failed);
+        var paused = batch.StringGetAsync(Keys.Paused);
         batch.Execute();
         var ids = Array.ConvertAll(await holders.ConfigureAwait(false), k => (string)k!);
         var liveness = await LivenessAsync(ids).ConfigureAwait(false);
         long alive = 0;
         foreach (var (isAlive, _) in liveness) if (isAlive) alive++;
         return new QueueStatus(await length.ConfigureAwait(false), await tokens.ConfigureAwait(false), ids.Length, alive, await workers.ConfigureAwait(false),
-            await scheduled.ConfigureAwait(false), await failed.ConfigureAwait(false));
+            await scheduled.ConfigureAwait(false), await failed.ConfigureAwait(false), PauseState.Read((byte[]?)await paused.ConfigureAwait(false)));
     }
 
     /// <summary>Whether a worker's liveness key exists now.</summary>
@@ -286,8 +287,18 @@ public sealed class DelayedQueue
     /// <summary>Whether any key of the queue exists.</summary>
     public async Task<bool> ExistsAsync() => await Db.KeyExistsAsync(_scriptKeys).ConfigureAwait(false) > 0;
 
-    /// <summary>Deletes the queue's keys and its extension keys; never a liveness key or any other key.</summary>
-    public Task ClearAsync() => Db.KeyDeleteAsync(_scriptKeys);
+    /// <summary>
+    /// Deletes the queue's keys and its extension keys, but not its pause (an operator's state, which emptying the
+    /// queue should not lift) nor its recurring schedules; never a liveness key or any other key.
+    /// </summary>
+    public Task ClearAsync() => Db.KeyDeleteAsync(Array.FindAll(_scriptKeys, k => k != (RedisKey)Keys.Paused));
+
+    /// <summary>Pauses the queue; false when it was paused already (its reason and time are kept).</summary>
+    public async Task<bool> PauseAsync(string reason) =>
+        (long)await Db.ScriptEvaluateAsync(LuaScripts.Pause, new RedisKey[] { Keys.Paused }, new RedisValue[] { reason ?? "" }).ConfigureAwait(false) == 1;
+
+    /// <summary>Resumes the queue; false when it was not paused.</summary>
+    public Task<bool> ResumeAsync() => Db.KeyDeleteAsync(Keys.Paused);
 
     internal async Task<bool> RegisterAsync(string workerId, int ttlSeconds, WorkerDescription description) =>
         (long)await Db.ScriptEvaluateAsync(LuaScripts.Register, new RedisKey[] { workerId, _workers },
@@ -352,6 +363,7 @@ public sealed class DelayedQueue
             "task" => ClaimReply.Of((byte[])parts[1]!, (long)parts[2], (long)parts[3]),
             "oversize" => ClaimReply.Oversize((long)parts[1]),
             "unregistered" => ClaimReply.NotRegistered,
+            "paused" => ClaimReply.PausedQueue,
             _ => ClaimReply.Stop,
         };
     }

@@ -3,8 +3,9 @@ namespace Delayed.Core.Queue;
 /// <summary>Counts that tell whether a queue is healthy.</summary>
 public sealed class QueueStatus
 {
-    public QueueStatus(long length, long tokens, long inFlight, long inFlightWorkersAlive, long registeredWorkers, long scheduled = 0, long failed = 0)
+    public QueueStatus(long length, long tokens, long inFlight, long inFlightWorkersAlive, long registeredWorkers, long scheduled = 0, long failed = 0, PauseState? pause = null)
     {
+        Pause = pause;
         Scheduled = scheduled;
         Failed = failed;
         Length = length;
@@ -34,4 +35,7 @@ public sealed class QueueStatus
 
     /// <summary>Tasks in the failed store.</summary>
     public long Failed { get; }
+
+    /// <summary>Since when and why the queue is paused; null when it is not.</summary>
+    public PauseState? Pause { get; }
 }

@@ -32,6 +32,7 @@ public sealed class DelayedWorker
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> _returnedNames = new(StringComparer.Ordinal);
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> _lapsed = new(StringComparer.Ordinal);
     private long _reserved, _succeeded, _failed, _retried, _returned;
+    private int _paused;
 
     public DelayedWorker(DelayedQueue queue, ITaskHandlerRegistry registry, WorkerOptions? options = null)
     {
@@ -159,6 +160,15 @@ public sealed class DelayedWorker
                     RequestStop();
                     break;
                 }
+                if (reply.Paused)
+                {
+                    // Suspend-DelayedQueue: take nothing, and look again after a dequeue timeout (a token taken was put back).
+                    Unreserve();
+                    if (Interlocked.Exchange(ref _paused, 1) == 0) Emit(new WorkerEvent(WorkerEventKind.QueuePaused, _queue.Name, id));
+                    await PauseAsync(_options.DequeueTimeout, stop).ConfigureAwait(false);
+                    continue;
+                }
+                if (Volatile.Read(ref _paused) == 1 && Interlocked.Exchange(ref _paused, 0) == 1) Emit(new WorkerEvent(WorkerEventKind.QueueResumed, _queue.Name, id));
                 if (reply.Unregistered)
                 {
                     // The liveness key expired (a paused process) or Redis lost it: write it again (the refresh reports

@@ -14,4 +14,8 @@ public enum WorkerEventKind
     TaskReturned,
     /// <summary>A Redis operation of the worker failed; it backs off and goes on.</summary>
     WorkerError,
+    /// <summary>The queue is paused (Suspend-DelayedQueue): the worker takes no task until it is resumed. Once per pause.</summary>
+    QueuePaused,
+    /// <summary>The queue was resumed after a pause this worker noticed: it takes tasks again.</summary>
+    QueueResumed,
 }

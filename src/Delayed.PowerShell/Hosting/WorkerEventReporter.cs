@@ -64,6 +64,12 @@ internal sealed class WorkerEventReporter
             case WorkerEventKind.TaskFailed:
                 _output.Error(TaskError(e));
                 break;
+            case WorkerEventKind.QueuePaused:
+                _output.Warning($"Queue '{e.Queue}' is paused: the worker takes no task until Resume-DelayedQueue (Get-DelayedQueue says since when and why).");
+                return;
+            case WorkerEventKind.QueueResumed:
+                _output.Verbose($"Queue '{e.Queue}' was resumed: the worker takes tasks again.");
+                return;
             case WorkerEventKind.WorkerError:
                 var what = e.Error is not null && Failures.Classify(e.Error) is FailureKind.Unavailable or FailureKind.ServerError or FailureKind.Unreachable
                     ? $"Redis error on worker {e.WorkerId}"
@@ -103,7 +109,7 @@ internal sealed class WorkerEventReporter
         ["level"] = e.Kind switch
         {
             WorkerEventKind.TaskFailed => "error",
-            WorkerEventKind.TaskRetried or WorkerEventKind.TaskInterrupted or WorkerEventKind.TaskReturned or WorkerEventKind.WorkerError => "warning",
+            WorkerEventKind.TaskRetried or WorkerEventKind.TaskInterrupted or WorkerEventKind.TaskReturned or WorkerEventKind.WorkerError or WorkerEventKind.QueuePaused => "warning",
             WorkerEventKind.TaskSucceeded when e.Error is not null => "warning",
             _ => "info",
         },

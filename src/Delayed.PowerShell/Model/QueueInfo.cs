@@ -15,7 +15,19 @@ public sealed class QueueInfo
         Workers = status.RegisteredWorkers;
         Scheduled = status.Scheduled;
         Failed = status.Failed;
+        Paused = status.Pause is not null;
+        PausedSince = status.Pause is { } pause && pause.Since != System.DateTimeOffset.MinValue ? pause.Since.ToLocalTime() : null;
+        PauseReason = status.Pause?.Reason;
     }
+
+    /// <summary>Whether the queue is paused (Suspend-DelayedQueue): this module's workers take no task, and scheduled and recurring tasks wait.</summary>
+    public bool Paused { get; }
+
+    /// <summary>Since when it is paused (local time, with its offset, by the Redis server's clock).</summary>
+    public System.DateTimeOffset? PausedSince { get; }
+
+    /// <summary>Why it is paused, as Suspend-DelayedQueue -Reason gave it.</summary>
+    public string? PauseReason { get; }
 
     public Queue Queue { get; }
     public string Name => Queue.Name;
