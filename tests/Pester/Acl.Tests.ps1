@@ -52,9 +52,10 @@ Describe 'examples/redis/delayed.acl' {
         $queue = Connect-As enqueuer
         Add-DelayedTask $queue m:f 1
         2..5 | ForEach-Object { [pscustomobject]@{ Name = 'm:f'; ArgumentList = @($_) } } | Add-DelayedTask $queue
+        1..2 | ForEach-Object { Add-DelayedTask $queue m:unique -UniqueFor '00:01:00' }
         Get-Refusal | Should -BeNullOrEmpty
-        $redis.Db.ListLength('{jobs}') | Should -Be 5
-        $redis.Db.ListLength('{jobs}_noti') | Should -Be 5
+        $redis.Db.ListLength('{jobs}') | Should -Be 6
+        $redis.Db.ListLength('{jobs}_noti') | Should -Be 6
         { Get-DelayedTask $queue -ErrorAction Stop } | Should -Throw '*NOPERM*'
         { Start-DelayedSweeper $queue -Once -ErrorAction Stop } | Should -Throw '*NOPERM*'
         @(Get-Refusal).Count | Should -BeGreaterThan 0

@@ -146,6 +146,17 @@ Describe 'Add-DelayedTask' {
         $sent.Size | Should -Be 7
     }
 
+    It 'skips a duplicate within -UniqueFor, by bytes or by -UniqueKey, and says so' {
+        $sent = 1..3 | ForEach-Object { Add-DelayedTask $queue Restart-Site web01 -UniqueFor '00:10:00' -PassThru }
+        $sent.Duplicate | Should -Be @($false, $true, $true)
+        Add-DelayedTask $queue Restart-Site web02 -UniqueFor '00:10:00' -UniqueKey restart -Verbose 4>&1 | Out-Null
+        $verbose = Add-DelayedTask $queue Restart-Site web03 -UniqueFor '00:10:00' -UniqueKey restart -Verbose 4>&1
+        "$verbose" | Should -BeLike "*Task 'Restart-Site' was not enqueued*same uniqueness key*"
+        (Get-DelayedQueue $queue).Length | Should -Be 2
+        Add-DelayedTask $queue x -UniqueKey k -ErrorVariable problems -ErrorAction SilentlyContinue
+        "$problems" | Should -BeLike '*-UniqueKey needs -UniqueFor*'
+    }
+
     It 'takes a queue name for -Queue' {
         $env:DELAYED_REDIS = $redis.Configuration
         try { Add-DelayedTask $queue.Name m:f } finally { Remove-Item Env:DELAYED_REDIS }

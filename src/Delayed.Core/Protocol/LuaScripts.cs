@@ -242,6 +242,46 @@ end
 return reply
 ";
 
+    /// <summary>
+    /// Enqueues or schedules tasks that are unique within a window. KEYS: tasks, tokens, schedule, unique set. ARGV in
+    /// fives: the uniqueness member ('' for the SHA-1 of the task's bytes), the window in ms, 'now' | 'in' | 'at', the
+    /// delay or time in ms, and the task's bytes ('now') or its schedule entry (a 16-character id and the bytes). A task
+    /// whose member's window has not ended is skipped. Returns one 1 (enqueued) or 0 (skipped) per task.
+    /// </summary>
+    public const string EnqueueUnique = Clock + @"
+local now = now_ms()
+redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now)
+local done = {}
+local longest = 0
+for i = 1, #ARGV, 5 do
+  local mode, payload = ARGV[i + 2], ARGV[i + 4]
+  local member = ARGV[i]
+  if member == '' then
+    local bytes = payload
+    if mode ~= 'now' then bytes = string.sub(payload, 17) end
+    member = 'b:' .. redis.sha1hex(bytes)
+  end
+  if redis.call('ZSCORE', KEYS[4], member) then
+    done[#done + 1] = 0
+  else
+    local window = tonumber(ARGV[i + 1])
+    redis.call('ZADD', KEYS[4], now + window, member)
+    if window > longest then longest = window end
+    if mode == 'now' then
+      redis.call('RPUSH', KEYS[1], payload)
+      redis.call('RPUSH', KEYS[2], '1')
+    else
+      local due = tonumber(ARGV[i + 3])
+      if mode == 'in' then due = now + due end
+      redis.call('ZADD', KEYS[3], due, payload)
+    end
+    done[#done + 1] = 1
+  end
+end
+if longest > 0 and redis.call('PTTL', KEYS[4]) < longest then redis.call('PEXPIRE', KEYS[4], longest) end
+return done
+";
+
     /// <summary>Pauses the queue: KEYS[1] the paused key, ARGV[1] the reason. Returns 1, or 0 when it was paused already (kept as it was).</summary>
     public const string Pause = Clock + @"
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end

@@ -9,7 +9,7 @@ public sealed class QueueKeys
     /// The suffixes that make a queue's other keys from its name: the protocol's, then this implementation's
     /// extension keys (PROTOCOL.md 8). A queue name that ends in one of them would share keys with another queue.
     /// </summary>
-    public static readonly string[] Suffixes = { "_noti", "_processing", "_inflight", "_workers", "_control", "_scheduled", "_failed", "_failed_data", "_counters", "_recurring", "_recurring_due", "_recurring_runs", "_paused" };
+    public static readonly string[] Suffixes = { "_noti", "_processing", "_inflight", "_workers", "_control", "_scheduled", "_failed", "_failed_data", "_counters", "_recurring", "_recurring_due", "_recurring_runs", "_paused", "_unique" };
 
     public QueueKeys(string name)
     {
@@ -29,6 +29,7 @@ public sealed class QueueKeys
         RecurringDue = name + "_recurring_due";
         RecurringRuns = name + "_recurring_runs";
         Paused = name + "_paused";
+        Unique = name + "_unique";
         HashTag = FindHashTag(name);
     }
 
@@ -115,6 +116,13 @@ public sealed class QueueKeys
     /// scheduled task and fires no recurring run. Python and Go workers never read it.
     /// </summary>
     public string Paused { get; }
+
+    /// <summary>
+    /// Extension sorted set: the uniqueness keys of tasks enqueued with a window (Add-DelayedTask -UniqueFor), by the
+    /// end of their window (unix ms). A member is 'k:' and the key given, or 'b:' and the SHA-1 of the task's bytes.
+    /// Ended windows are removed by the next unique enqueue; the key expires with its longest window.
+    /// </summary>
+    public string Unique { get; }
 
     /// <summary>The Redis Cluster hash tag of the name, e.g. "{jobs}", or "" when it has none.</summary>
     public string HashTag { get; }

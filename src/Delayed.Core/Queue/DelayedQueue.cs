@@ -288,10 +288,10 @@ public sealed class DelayedQueue
     public async Task<bool> ExistsAsync() => await Db.KeyExistsAsync(_scriptKeys).ConfigureAwait(false) > 0;
 
     /// <summary>
-    /// Deletes the queue's keys and its extension keys, but not its pause (an operator's state, which emptying the
-    /// queue should not lift) nor its recurring schedules; never a liveness key or any other key.
+    /// Deletes the queue's keys and its extension keys (uniqueness windows included), but not its pause (an operator's
+    /// state, which emptying the queue should not lift) nor its recurring schedules; never a liveness key or any other key.
     /// </summary>
-    public Task ClearAsync() => Db.KeyDeleteAsync(Array.FindAll(_scriptKeys, k => k != (RedisKey)Keys.Paused));
+    public Task ClearAsync() => Db.KeyDeleteAsync(Array.FindAll(_scriptKeys, k => k != (RedisKey)Keys.Paused).Concat(new RedisKey[] { Keys.Unique }).ToArray());
 
     /// <summary>Pauses the queue; false when it was paused already (its reason and time are kept).</summary>
     public async Task<bool> PauseAsync(string reason) =>
@@ -399,6 +399,31 @@ public sealed class DelayedQueue
             arguments[i * 3 + 2] = new ScheduledEntry(ScheduledEntry.NewId(), default, task ?? throw new ArgumentException("A task to schedule is null.", nameof(tasks))).Member();
         }
         await Db.ScriptEvaluateAsync(LuaScripts.Schedule, _scriptKeys, arguments).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Enqueues (no delay and no time) or schedules tasks that are unique within a window: one whose key was enqueued
+    /// less than its window ago is skipped, atomically, however many clients enqueue at once. The key defaults to the
+    /// task's bytes. Returns, per task, whether it was enqueued.
+    /// </summary>
+    public async Task<bool[]> EnqueueUniqueAsync(IReadOnlyList<UniqueTask> tasks)
+    {
+        if (tasks.Count == 0) return Array.Empty<bool>();
+        var arguments = new RedisValue[tasks.Count * 5];
+        for (var i = 0; i < tasks.Count; i++)
+        {
+            var task = tasks[i];
+            if (task.Window <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(tasks), task.Window, "A uniqueness window must be positive.");
+            if (task.Delay is not null && task.At is not null) throw new ArgumentException("A task runs after a delay or at a time, not both.", nameof(tasks));
+            arguments[i * 5] = task.Key is null ? RedisValue.EmptyString : "k:" + task.Key;
+            arguments[i * 5 + 1] = (long)Math.Ceiling(task.Window.TotalMilliseconds);
+            arguments[i * 5 + 2] = task.Delay is not null ? "in" : task.At is not null ? "at" : "now";
+            arguments[i * 5 + 3] = task.Delay is { } d ? (long)d.TotalMilliseconds : task.At is { } at ? at.ToUnixTimeMilliseconds() : 0;
+            arguments[i * 5 + 4] = task.Delay is null && task.At is null ? task.Bytes : new ScheduledEntry(ScheduledEntry.NewId(), default, task.Bytes).Member();
+        }
+        var reply = (RedisResult[])(await Db.ScriptEvaluateAsync(LuaScripts.EnqueueUnique,
+            new RedisKey[] { Keys.Tasks, Keys.Tokens, Keys.Scheduled, Keys.Unique }, arguments).ConfigureAwait(false))!;
+        return Array.ConvertAll(reply, r => (long)r == 1);
     }
 
     /// <summary>The scheduled tasks, earliest first, from <paramref name="skip"/>: one range read, so those of one instant.</summary>

@@ -24,7 +24,14 @@ namespace Delayed.PowerShell.Commands;
 /// ordinary task, with its token, once due by the Redis server's clock: this module's workers and sweepers move due
 /// tasks every second. Python and Go workers run such tasks too, once moved: a queue served only by them needs
 /// Start-DelayedSweeper running. Without -Delay and -At, the bytes and commands are exactly the protocol's.
+/// With -UniqueFor, a task whose key (its bytes, or -UniqueKey) was enqueued less than that long ago is skipped,
+/// atomically however many clients enqueue at once; the windows live in the extension key name_unique, which
+/// expires by itself. Python and Go enqueuers know nothing of it.
 /// </remarks>
+/// <example>
+/// <code>Add-DelayedTask $queue Restart-Site web01 -UniqueFor (New-TimeSpan -Minutes 10) -UniqueKey 'restart:web01' -PassThru</code>
+/// <para>Restarts web01 at most once per ten minutes, however many alerts ask for it: a duplicate is skipped (Duplicate = True).</para>
+/// </example>
 /// <example>
 /// <code>Add-DelayedTask $queue Restart-Site -ArgumentList 'web01' -Parameter @{ Force = $true } -Retry 3</code>
 /// <para>Enqueues one task; a worker runs the handler registered as Restart-Site with 'web01' and -Force, and retries it up to three times if it fails.</para>
@@ -54,6 +61,7 @@ public sealed class AddDelayedTaskCommand : DelayedCmdlet
     private readonly List<byte[]> _batch = new();
     private readonly List<(byte[] Task, TimeSpan? Delay, DateTimeOffset? At)> _scheduled = new();
     private readonly List<EnqueuedTask> _sent = new();
+    private readonly List<(Core.Queue.UniqueTask Task, EnqueuedTask Sent)> _unique = new();
     private readonly Stopwatch _batchAge = new();
     private Queue? _batchQueue;
     private long _enqueued;
@@ -97,6 +105,19 @@ public sealed class AddDelayedTaskCommand : DelayedCmdlet
     [Parameter(ValueFromPipelineByPropertyName = true)]
     public DateTimeOffset? At { get; set; }
 
+    /// <summary>
+    /// Enqueues the task only if no task of the same key was enqueued within this window; a duplicate is skipped
+    /// (-PassThru shows it with Duplicate = True; -Verbose says so). The key is the task's bytes, or -UniqueKey.
+    /// Atomic however many clients enqueue at once. Works with -Delay and -At.
+    /// </summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public TimeSpan? UniqueFor { get; set; }
+
+    /// <summary>The uniqueness key for -UniqueFor, e.g. 'patch:web01', so that tasks with other arguments count as the same.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public string? UniqueKey { get; set; }
+
     /// <summary>Writes an object for each task sent.</summary>
     [Parameter]
     public SwitchParameter PassThru { get; set; }
@@ -108,6 +129,16 @@ public sealed class AddDelayedTaskCommand : DelayedCmdlet
         if (Delay is not null && At is not null)
         {
             WriteError(new ErrorRecord(new ArgumentException($"Task '{Name}' was not enqueued: give -Delay or -At, not both."), "DelayAndAt", ErrorCategory.InvalidArgument, Name));
+            return;
+        }
+        if (UniqueKey is not null && UniqueFor is null)
+        {
+            WriteError(new ErrorRecord(new ArgumentException($"Task '{Name}' was not enqueued: -UniqueKey needs -UniqueFor, the time its key blocks another enqueue."), "UniqueKeyWithoutWindow", ErrorCategory.InvalidArgument, Name));
+            return;
+        }
+        if (UniqueFor is { } window && window <= TimeSpan.Zero)
+        {
+            WriteError(new ErrorRecord(new ArgumentException($"Task '{Name}' was not enqueued: -UniqueFor {window} is not positive. Give how long a second enqueue of the same task is skipped, e.g. (New-TimeSpan -Minutes 10)."), "UniqueWindowNotPositive", ErrorCategory.InvalidArgument, Name));
             return;
         }
         if (Delay < TimeSpan.Zero)
@@ -130,10 +161,12 @@ public sealed class AddDelayedTaskCommand : DelayedCmdlet
 
         if (_batchQueue is not null && !ReferenceEquals(_batchQueue.Engine, Queue.Engine)) Flush();
         _batchQueue = Queue;
-        if (Delay is null && At is null) _batch.Add(task);
+        var sent = new EnqueuedTask(Queue, Name, Format, task.Length);
+        if (UniqueFor is { } unique) _unique.Add((new Core.Queue.UniqueTask(task, unique, UniqueKey, Delay, At), sent));
+        else if (Delay is null && At is null) _batch.Add(task);
         else _scheduled.Add((task, Delay, At));
-        if (PassThru) _sent.Add(new EnqueuedTask(Queue, Name, Format, task.Length));
-        var pending = _batch.Count + _scheduled.Count;
+        if (PassThru) _sent.Add(sent);
+        var pending = _batch.Count + _scheduled.Count + _unique.Count;
         if (pending == 1) _batchAge.Restart();
         if (pending >= BatchSize || _batchAge.Elapsed > MaxBatchAge) Flush();
     }
@@ -146,12 +179,24 @@ public sealed class AddDelayedTaskCommand : DelayedCmdlet
 
     private void Flush()
     {
-        if (_batch.Count + _scheduled.Count == 0 || _batchQueue is null) return;
+        if (_batch.Count + _scheduled.Count + _unique.Count == 0 || _batchQueue is null) return;
         if (_batch.Count > 0) Await(_batchQueue.Engine.EnqueueAsync(_batch.ToArray()), _batchQueue.Name);
         if (_scheduled.Count > 0) Await(_batchQueue.Engine.ScheduleAsync(_scheduled.ToArray()), _batchQueue.Name);
+        if (_unique.Count > 0)
+        {
+            var enqueued = Await(_batchQueue.Engine.EnqueueUniqueAsync(_unique.Select(u => u.Task).ToArray()), _batchQueue.Name);
+            for (var i = 0; i < enqueued.Length; i++)
+            {
+                if (enqueued[i]) continue;
+                _unique[i].Sent.Duplicate = true;
+                WriteVerbose($"Task '{_unique[i].Sent.Name}' was not enqueued on '{_batchQueue.Name}': a task with the same uniqueness key was, less than {_unique[i].Task.Window} ago.");
+            }
+            _enqueued += enqueued.Count(e => e);
+        }
         _enqueued += _batch.Count + _scheduled.Count;
         _batch.Clear();
         _scheduled.Clear();
+        _unique.Clear();
         foreach (var sent in _sent) WriteObject(sent);
         _sent.Clear();
         if (_enqueued >= BatchSize)

@@ -17,4 +17,10 @@ public sealed class EnqueuedTask
 
     /// <summary>Serialized size in bytes.</summary>
     public int Size { get; }
+
+    /// <summary>
+    /// True when the task was not enqueued because one with the same uniqueness key was, less than -UniqueFor ago
+    /// (Add-DelayedTask -UniqueFor).
+    /// </summary>
+    public bool Duplicate { get; internal set; }
 }
