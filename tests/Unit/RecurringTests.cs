@@ -109,6 +109,27 @@ public class RecurringTests
     }
 
     [Fact]
+    public async Task AUniqueScheduleEnqueuesNothingWhileATaskOfItsKeyIsWithinTheWindow()
+    {
+        var queue = _redis.NewQueue();
+        var store = new RecurringScheduleStore(queue);
+        await store.RegisterAsync(RecurringSchedule.Create("unique", "* * * * * *", "UTC", Tick, uniqueFor: TimeSpan.FromHours(1), uniqueKey: "report"));
+        var promoter = new SchedulePromoter(new[] { queue }, e => throw e);
+        for (var run = 0; run < 2; run++)
+        {
+            var tick = (await store.ServerTimeAsync()).ToUnixTimeMilliseconds() / 1000 * 1000 - run * 1000;
+            await _redis.Db.SortedSetAddAsync(queue.Keys.RecurringDue, "unique", tick);
+            await promoter.PromoteOnceAsync();
+        }
+        Assert.Equal(1, await queue.GetLengthAsync());
+        var status = Assert.Single(await store.GetAsync());
+        Assert.Equal(("Duplicate", 1L), (status.LastOutcome, status.Fired));
+        Assert.Equal((TimeSpan.FromHours(1), "report"), (status.Schedule!.UniqueFor, status.Schedule.UniqueKey));
+        // Add-DelayedTask -UniqueKey report shares the window.
+        Assert.False((await queue.EnqueueUniqueAsync(new[] { new UniqueTask(Tick, TimeSpan.FromMinutes(1), key: "report") }))[0]);
+    }
+
+    [Fact]
     public void DaylightSavingGapsAndOverlapsFollowCronos_OneRunEachDay()
     {
         // Europe/Berlin: 2026-03-29 02:00 CET jumps to 03:00 CEST; 2026-10-25 03:00 CEST falls back to 02:00 CET.

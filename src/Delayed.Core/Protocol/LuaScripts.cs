@@ -293,7 +293,9 @@ return 1
     /// Fires one tick of a recurring schedule, once however many callers race: only while the schedule's due score is
     /// still the tick (ARGV[2]) and its definition still the one read (ARGV[3]). Then enqueues the task ARGV[4] with
     /// a token (none when ''), moves the due score to ARGV[5] (removed when ''), and records [fired at, tick, outcome
-    /// ARGV[6], ticks fired so far]. KEYS: tasks, tokens, definitions, due set, runs. Returns 1 when fired, 0 when not.
+    /// ARGV[6], ticks fired so far]. A unique schedule (window ARGV[8] ms &gt; 0, member ARGV[7], '' for the task's bytes)
+    /// enqueues nothing while a task of its key is within its window: outcome 'Duplicate'. KEYS: tasks, tokens,
+    /// definitions, due set, runs, unique set. Returns 1 when fired, 0 when not.
     /// </summary>
     public const string FireTick = Clock + @"
 local score = redis.call('ZSCORE', KEYS[4], ARGV[1])
@@ -305,13 +307,26 @@ if last then
   local ok, state = pcall(cmsgpack.unpack, last)
   if ok and type(state) == 'table' then fired = tonumber(state[4]) or 0 end
 end
-if ARGV[4] ~= '' then
+local outcome = ARGV[6]
+if ARGV[4] ~= '' and tonumber(ARGV[8]) > 0 then
+  local now = now_ms()
+  redis.call('ZREMRANGEBYSCORE', KEYS[6], '-inf', now)
+  local member = ARGV[7]
+  if member == '' then member = 'b:' .. redis.sha1hex(ARGV[4]) end
+  if redis.call('ZSCORE', KEYS[6], member) then
+    outcome = 'Duplicate'
+  else
+    redis.call('ZADD', KEYS[6], now + tonumber(ARGV[8]), member)
+    if redis.call('PTTL', KEYS[6]) < tonumber(ARGV[8]) then redis.call('PEXPIRE', KEYS[6], ARGV[8]) end
+  end
+end
+if ARGV[4] ~= '' and outcome ~= 'Duplicate' then
   redis.call('RPUSH', KEYS[1], ARGV[4])
   redis.call('RPUSH', KEYS[2], '1')
   fired = fired + 1
 end
 if ARGV[5] == '' then redis.call('ZREM', KEYS[4], ARGV[1]) else redis.call('ZADD', KEYS[4], ARGV[5], ARGV[1]) end
-redis.call('HSET', KEYS[5], ARGV[1], cmsgpack.pack({ now_ms(), tonumber(ARGV[2]), ARGV[6], fired }))
+redis.call('HSET', KEYS[5], ARGV[1], cmsgpack.pack({ now_ms(), tonumber(ARGV[2]), outcome, fired }))
 return 1
 ";
 

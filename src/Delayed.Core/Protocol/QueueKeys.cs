@@ -93,7 +93,8 @@ public sealed class QueueKeys
 
     /// <summary>
     /// Extension hash: recurring schedule name to its definition, a MessagePack array [format 1, cron expression, time
-    /// zone id, exact task bytes, misfire policy (0 RunOnce, 1 Skip), suspended].
+    /// zone id, exact task bytes, misfire policy (0 RunOnce, 1 Skip), suspended], for a unique schedule followed by
+    /// [uniqueness window in ms, key or nil for the task's bytes].
     /// </summary>
     public string Recurring { get; }
 

@@ -23,8 +23,11 @@ public sealed class RecurringSchedule
     private readonly CronExpression _expression;
     private readonly TimeZoneInfo _zone;
 
-    private RecurringSchedule(string name, string cron, CronExpression expression, TimeZoneInfo zone, byte[] task, MisfirePolicy misfire, bool suspended)
+    private RecurringSchedule(string name, string cron, CronExpression expression, TimeZoneInfo zone, byte[] task, MisfirePolicy misfire, bool suspended,
+        TimeSpan uniqueFor, string? uniqueKey)
     {
+        UniqueFor = uniqueFor;
+        UniqueKey = uniqueKey;
         Name = name;
         Cron = cron;
         _expression = expression;
@@ -48,19 +51,28 @@ public sealed class RecurringSchedule
 
     public bool Suspended { get; }
 
+    /// <summary>A run enqueues nothing while a task of the same key was enqueued less than this ago; zero for no such check.</summary>
+    public TimeSpan UniqueFor { get; }
+
+    /// <summary>The uniqueness key with <see cref="UniqueFor"/>; null for the task's bytes.</summary>
+    public string? UniqueKey { get; }
+
     /// <summary>Makes a schedule, refusing a bad name, cron expression or time zone with an error that says what to give.</summary>
-    public static RecurringSchedule Create(string name, string cron, string timeZone, byte[] task, MisfirePolicy misfire = MisfirePolicy.RunOnce, bool suspended = false)
+    public static RecurringSchedule Create(string name, string cron, string timeZone, byte[] task, MisfirePolicy misfire = MisfirePolicy.RunOnce, bool suspended = false,
+        TimeSpan uniqueFor = default, string? uniqueKey = null)
     {
+        if (uniqueFor < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(uniqueFor), uniqueFor, "A uniqueness window cannot be negative.");
+        if (uniqueKey is not null && uniqueFor == TimeSpan.Zero) throw new ArgumentException("A uniqueness key needs a uniqueness window.", nameof(uniqueKey));
         if (string.IsNullOrWhiteSpace(name))
             throw new ArgumentException("A schedule needs a name that is not empty or blank, e.g. 'nightly-patch'.", nameof(name));
         if (task is null || task.Length == 0) throw new ArgumentException("A schedule needs a task to enqueue.", nameof(task));
         if (!Enum.IsDefined(typeof(MisfirePolicy), misfire))
             throw new ArgumentOutOfRangeException(nameof(misfire), misfire, "The misfire policy is RunOnce or Skip.");
-        return new RecurringSchedule(name, cron, ParseCron(cron), FindZone(timeZone), task, misfire, suspended);
+        return new RecurringSchedule(name, cron, ParseCron(cron), FindZone(timeZone), task, misfire, suspended, uniqueFor, uniqueKey);
     }
 
     /// <summary>The same schedule, suspended or not.</summary>
-    public RecurringSchedule WithSuspended(bool suspended) => new(Name, Cron, _expression, _zone, Task, Misfire, suspended);
+    public RecurringSchedule WithSuspended(bool suspended) => new(Name, Cron, _expression, _zone, Task, Misfire, suspended, UniqueFor, UniqueKey);
 
     /// <summary>The first tick strictly after <paramref name="instant"/>, or null when the expression has no more.</summary>
     public DateTimeOffset? NextAfter(DateTimeOffset instant) => _expression.GetNextOccurrence(instant, _zone);
@@ -77,13 +89,20 @@ public sealed class RecurringSchedule
     {
         var buffer = new ByteBufferWriter();
         var writer = new MessagePackWriter(buffer);
-        writer.WriteArrayHeader(6);
+        var unique = UniqueFor > TimeSpan.Zero;
+        writer.WriteArrayHeader(unique ? 8 : 6);
         writer.Write(FormatVersion);
         writer.Write(Cron);
         writer.Write(TimeZone);
         writer.Write(Task);
         writer.Write((int)Misfire);
         writer.Write(Suspended);
+        if (unique)
+        {
+            writer.Write((long)Math.Ceiling(UniqueFor.TotalMilliseconds));
+            if (UniqueKey is null) writer.WriteNil();
+            else writer.Write(UniqueKey);
+        }
         writer.Flush();
         return buffer.ToArray();
     }
@@ -94,13 +113,16 @@ public sealed class RecurringSchedule
         try
         {
             var reader = new MessagePackReader(definition);
-            if (reader.ReadArrayHeader() < 6 || reader.ReadInt32() != FormatVersion) throw new FormatException("an unknown definition format");
+            var length = reader.ReadArrayHeader();
+            if (length < 6 || reader.ReadInt32() != FormatVersion) throw new FormatException("an unknown definition format");
             var cron = Text(ref reader);
             var zone = Text(ref reader);
             var task = reader.ReadBytes() is { } bytes ? bytes.ToArray() : Array.Empty<byte>();
             var misfire = (MisfirePolicy)reader.ReadInt32();
             var suspended = reader.ReadBoolean();
-            return Create(name, cron, zone, task, misfire, suspended);
+            var uniqueFor = length >= 8 ? TimeSpan.FromMilliseconds(reader.ReadInt64()) : TimeSpan.Zero;
+            var uniqueKey = length >= 8 && !reader.TryReadNil() ? Text(ref reader) : null;
+            return Create(name, cron, zone, task, misfire, suspended, uniqueFor, uniqueKey);
         }
         catch (Exception e) when (e is MessagePackSerializationException or System.IO.EndOfStreamException or InvalidOperationException or ArgumentException or FormatException)
         {

@@ -28,7 +28,7 @@ public sealed class RecurringScheduleStore
         _queue = queue;
         var keys = queue.Keys;
         _registerKeys = new RedisKey[] { keys.Recurring, keys.RecurringDue };
-        _fireKeys = new RedisKey[] { keys.Tasks, keys.Tokens, keys.Recurring, keys.RecurringDue, keys.RecurringRuns };
+        _fireKeys = new RedisKey[] { keys.Tasks, keys.Tokens, keys.Recurring, keys.RecurringDue, keys.RecurringRuns, keys.Unique };
     }
 
     private IDatabase Db => _queue.Connection.Database;
@@ -127,6 +127,7 @@ public sealed class RecurringScheduleStore
                 {
                     due.Name, tick.ToUnixTimeMilliseconds(), due.Definition, enqueue ? schedule.Task : RedisValue.EmptyString,
                     next is { } n ? n.ToUnixTimeMilliseconds() : RedisValue.EmptyString, outcome,
+                    schedule.UniqueKey is null ? RedisValue.EmptyString : "k:" + schedule.UniqueKey, (long)Math.Ceiling(schedule.UniqueFor.TotalMilliseconds),
                 }).ConfigureAwait(false) == 1;
                 if (!fired || next is not { } following || following > now) break;
                 tick = following; // already due again: fire it in this pass

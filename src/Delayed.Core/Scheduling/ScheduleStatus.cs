@@ -31,7 +31,7 @@ public sealed class ScheduleStatus
 
     public DateTimeOffset? LastTick { get; }
 
-    /// <summary>What the last tick did: Enqueued, CaughtUp (late, run once) or Skipped (late, let go); null before the first.</summary>
+    /// <summary>What the last tick did: Enqueued, CaughtUp (late, run once), Skipped (late, let go) or Duplicate (unique, within its window); null before the first.</summary>
     public string? LastOutcome { get; }
 
     /// <summary>How many tasks its ticks have enqueued.</summary>

@@ -94,6 +94,14 @@ public sealed class RegisterDelayedScheduleCommand : DelayedCmdlet
     [Parameter(ValueFromPipelineByPropertyName = true)]
     public MisfirePolicy MisfirePolicy { get; set; } = MisfirePolicy.RunOnce;
 
+    /// <summary>A run enqueues nothing while a task of the same key (its bytes, or -UniqueKey) was enqueued less than this ago, by this schedule or by Add-DelayedTask -UniqueFor.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public TimeSpan? UniqueFor { get; set; }
+
+    /// <summary>The uniqueness key for -UniqueFor.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public string? UniqueKey { get; set; }
+
     protected override void ProcessRecord()
     {
         var bound = MyInvocation.BoundParameters;
@@ -107,7 +115,8 @@ public sealed class RegisterDelayedScheduleCommand : DelayedCmdlet
         {
             var task = TaskBytes.Encode(TaskName, ArgumentList, Parameter, Retry, Format);
             var misfire = MisfirePolicy == MisfirePolicy.Skip ? Core.Scheduling.MisfirePolicy.Skip : Core.Scheduling.MisfirePolicy.RunOnce;
-            schedule = RecurringSchedule.Create(Name, Cron, string.IsNullOrWhiteSpace(TimeZone) ? TimeZoneInfo.Local.Id : TimeZone!, task, misfire);
+            schedule = RecurringSchedule.Create(Name, Cron, string.IsNullOrWhiteSpace(TimeZone) ? TimeZoneInfo.Local.Id : TimeZone!, task, misfire,
+                uniqueFor: UniqueFor ?? TimeSpan.Zero, uniqueKey: string.IsNullOrEmpty(UniqueKey) ? null : UniqueKey);
         }
         catch (Exception e) when (ToErrorRecord(e, Name) is { } record)
         {

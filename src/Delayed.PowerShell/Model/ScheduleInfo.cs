@@ -23,6 +23,8 @@ public sealed class ScheduleInfo
             TimeZone = schedule.TimeZone;
             MisfirePolicy = schedule.Misfire == Core.Scheduling.MisfirePolicy.Skip ? MisfirePolicy.Skip : MisfirePolicy.RunOnce;
             Suspended = schedule.Suspended;
+            UniqueFor = schedule.UniqueFor > System.TimeSpan.Zero ? schedule.UniqueFor : null;
+            UniqueKey = schedule.UniqueKey;
             _task = TaskView.Of(schedule.Task);
         }
         NextRun = status.NextTick?.ToLocalTime();
@@ -57,6 +59,12 @@ public sealed class ScheduleInfo
 
     public MisfirePolicy MisfirePolicy { get; }
 
+    /// <summary>A run enqueues nothing while a task of the same key was enqueued less than this ago (LastOutcome Duplicate).</summary>
+    public TimeSpan? UniqueFor { get; }
+
+    /// <summary>The uniqueness key with UniqueFor; none for the task's bytes.</summary>
+    public string? UniqueKey { get; }
+
     /// <summary>Whether its runs are held (Suspend-DelayedSchedule).</summary>
     public bool Suspended { get; }
 
@@ -68,7 +76,7 @@ public sealed class ScheduleInfo
 
     /// <summary>
     /// What the last tick did: Enqueued; CaughtUp (missed while no worker or sweeper ran, run once late); Skipped
-    /// (missed, let go under -MisfirePolicy Skip). How the task then ran is in the worker's log and the failed store.
+    /// (missed, let go under -MisfirePolicy Skip); Duplicate (nothing enqueued: a task of its key was, within -UniqueFor). How the task then ran is in the worker's log and the failed store.
     /// </summary>
     public string? LastOutcome { get; }
 
