@@ -19,6 +19,13 @@ DelayedQueue NewQueue() => new(connection, $"bench{++queueNumber}");
 var task = TaskEncoder.EncodePython("bench:noop", new object[] { 1, "two" }, null, 0);
 
 Console.WriteLine($"Delayed core benchmark: {Environment.ProcessorCount} cores, .NET {Environment.Version}, Redis on 127.0.0.1:{server.Port}");
+if (args.Contains("recurring"))
+{
+    var (f50, f99, n) = await RecurringDelay(TimeSpan.FromSeconds(60));
+    Report($"recurring run firing delay p50 ({n} runs)", f50, "ms");
+    Report("recurring run firing delay p99", f99, "ms");
+    return;
+}
 if (args.Contains("drain"))
 {
     // Only the worker's hot path, five times: for comparing two builds run alternately.
@@ -49,6 +56,9 @@ ReportRun("promote due tasks (schedule to queue)", await Promote(200_000));
 var (due50, due99) = await DueToStart(100);
 Report("due-to-start latency p50 (idle worker)", due50, "ms");
 Report("due-to-start latency p99 (idle worker)", due99, "ms");
+var (fire50, fire99, ticks) = await RecurringDelay(TimeSpan.FromSeconds(60));
+Report($"recurring run firing delay p50 ({ticks} runs of a schedule of every second, one worker)", fire50, "ms");
+Report("recurring run firing delay p99", fire99, "ms");
 Report("managed heap after all runs (full GC)", GC.GetTotalMemory(forceFullCollection: true) / 1048576.0, "MiB");
 Report("peak working set of this process", Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0, "MiB");
 
@@ -154,6 +164,29 @@ async Task<(double P50, double P99)> DueToStart(int count)
     await run;
     var samples = due.Select(pair => (starts[pair.Key] - pair.Value).TotalMilliseconds).OrderBy(x => x).ToList();
     return (samples[samples.Count / 2], samples[(int)Math.Ceiling(samples.Count * 0.99) - 1]);
+}
+
+// A schedule of every second fired by one idle worker's promoter: from each run's tick to the moment the firing
+// script enqueued it (both the server's clock, as the schedule's run record keeps them).
+async Task<(double P50, double P99, int Runs)> RecurringDelay(TimeSpan length)
+{
+    var queue = NewQueue();
+    var store = new Delayed.Core.Scheduling.RecurringScheduleStore(queue);
+    await store.RegisterAsync(Delayed.Core.Scheduling.RecurringSchedule.Create("bench", "* * * * * *", "UTC", task));
+    using var stop = new CancellationTokenSource();
+    var run = new DelayedWorker(queue, new NoOpRegistry(), new WorkerOptions { DequeueTimeout = TimeSpan.FromSeconds(1) }).RunAsync(stop.Token);
+    var delays = new Dictionary<DateTimeOffset, double>();
+    var clock = Stopwatch.StartNew();
+    while (clock.Elapsed < length)
+    {
+        var status = (await store.GetAsync()).Single();
+        if (status.LastTick is { } tick && status.LastFiredAt is { } fired) delays[tick] = (fired - tick).TotalMilliseconds;
+        await Task.Delay(50);
+    }
+    stop.Cancel();
+    await run;
+    var samples = delays.Values.OrderBy(x => x).ToList();
+    return (samples[samples.Count / 2], samples[(int)Math.Ceiling(samples.Count * 0.99) - 1], samples.Count);
 }
 
 sealed class DueRegistry : ITaskHandlerRegistry, ISelfDispatchingTaskHandler

@@ -220,19 +220,24 @@ return { recovered, diff, skipped, lost }
     /// Moves due tasks from the schedule to the tail of the task list, with one token each, at most ARGV[1] of
     /// them. A schedule entry is a 16-character id followed by the task's exact bytes. Also finds up to ARGV[2] due
     /// ticks of recurring schedules (KEYS[12] due set, KEYS[13] definitions); a paused queue (KEYS[11]) holds both, which the caller fires (FireTick), so
-    /// that an idle second costs one round trip for both. Returns { moved, server now (ms), then name, tick (ms) and
-    /// definition of each due tick }.
+    /// that an idle second costs one round trip for both. Returns { moved, server now (ms), the soonest due time still
+    /// to come (ms, -1 for none), then name, tick (ms) and definition of each due tick }.
     /// </summary>
     public const string Promote = Clock + Tokens + @"
 local now = now_ms()
-if redis.call('EXISTS', KEYS[11]) == 1 then return { 0, now } end
+if redis.call('EXISTS', KEYS[11]) == 1 then return { 0, now, -1 } end
 local due = redis.call('ZRANGEBYSCORE', KEYS[7], '-inf', now, 'LIMIT', 0, tonumber(ARGV[1]))
 if #due > 0 then
   for i = 1, #due do redis.call('RPUSH', KEYS[1], string.sub(due[i], 17)) end
   for i = 1, #due, 1000 do redis.call('ZREM', KEYS[7], unpack(due, i, math.min(i + 999, #due))) end
   push_tokens(#due)
 end
-local reply = { #due, now }
+local soonest = -1
+for _, key in ipairs({ KEYS[7], KEYS[12] }) do
+  local first = redis.call('ZRANGEBYSCORE', key, '(' .. now, '+inf', 'WITHSCORES', 'LIMIT', 0, 1)
+  if #first > 0 and (soonest < 0 or tonumber(first[2]) < soonest) then soonest = tonumber(first[2]) end
+end
+local reply = { #due, now, soonest }
 local ticks = redis.call('ZRANGEBYSCORE', KEYS[12], '-inf', now, 'WITHSCORES', 'LIMIT', 0, tonumber(ARGV[2]))
 for i = 1, #ticks, 2 do
   reply[#reply + 1] = ticks[i]

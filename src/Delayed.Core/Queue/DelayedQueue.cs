@@ -375,10 +375,10 @@ public sealed class DelayedQueue
     public async Task<Scheduling.Promotion> PromoteAndFindTicksAsync()
     {
         var reply = (RedisResult[])(await Db.ScriptEvaluateAsync(LuaScripts.Promote, _promoteKeys, new RedisValue[] { PromoteBatch, Scheduling.Promotion.TickBatch }).ConfigureAwait(false))!;
-        var ticks = new List<Scheduling.DueTick>((reply.Length - 2) / 3);
-        for (var i = 2; i + 2 < reply.Length; i += 3)
+        var ticks = new List<Scheduling.DueTick>((reply.Length - 3) / 3);
+        for (var i = 3; i + 2 < reply.Length; i += 3)
             ticks.Add(new Scheduling.DueTick((string)reply[i]!, (long)double.Parse((string)reply[i + 1]!, CultureInfo.InvariantCulture), (byte[])reply[i + 2]!));
-        return new Scheduling.Promotion((long)reply[0], (long)reply[1], ticks);
+        return new Scheduling.Promotion((long)reply[0], (long)reply[1], ticks, (long)reply[2] is var soonest and >= 0 ? soonest : null);
     }
 
     /// <summary>

@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 
 namespace Delayed.Core.Scheduling;
@@ -8,8 +9,9 @@ public sealed class Promotion
     /// <summary>Most due ticks one promotion returns; the rest come with the next.</summary>
     internal const int TickBatch = 100;
 
-    public Promotion(long moved, long serverNowMs, IReadOnlyList<DueTick> dueTicks)
+    public Promotion(long moved, long serverNowMs, IReadOnlyList<DueTick> dueTicks, long? soonestDueMs = null)
     {
+        SoonestDueMs = soonestDueMs;
         Moved = moved;
         ServerNowMs = serverNowMs;
         DueTicks = dueTicks;
@@ -20,4 +22,10 @@ public sealed class Promotion
     public long ServerNowMs { get; }
 
     public IReadOnlyList<DueTick> DueTicks { get; }
+
+    /// <summary>The soonest due time still to come of a scheduled task or a recurring run (unix ms, server clock); null for none.</summary>
+    public long? SoonestDueMs { get; }
+
+    /// <summary>How long until that soonest due time, by the server's clock; null for none.</summary>
+    public TimeSpan? UntilSoonestDue => SoonestDueMs is { } due ? TimeSpan.FromMilliseconds(due - ServerNowMs) : null;
 }

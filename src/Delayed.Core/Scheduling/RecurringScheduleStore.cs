@@ -101,9 +101,11 @@ public sealed class RecurringScheduleStore
     /// long outage never makes a burst. A tick on time is followed by the tick after it, so none is lost to a late
     /// promotion. Another process that fired the tick first makes this a no-op.
     /// </summary>
-    public async Task FireAsync(Promotion promotion, Action<Exception> onError)
+    /// <returns>The soonest next run the firing set, for the promoter's next pass; null when it set none.</returns>
+    public async Task<DateTimeOffset?> FireAsync(Promotion promotion, Action<Exception> onError)
     {
         var now = DateTimeOffset.FromUnixTimeMilliseconds(promotion.ServerNowMs);
+        DateTimeOffset? soonest = null;
         foreach (var due in promotion.DueTicks)
         {
             RecurringSchedule schedule;
@@ -129,10 +131,12 @@ public sealed class RecurringScheduleStore
                     next is { } n ? n.ToUnixTimeMilliseconds() : RedisValue.EmptyString, outcome,
                     schedule.UniqueKey is null ? RedisValue.EmptyString : "k:" + schedule.UniqueKey, (long)Math.Ceiling(schedule.UniqueFor.TotalMilliseconds),
                 }).ConfigureAwait(false) == 1;
+                if (fired && next is { } set && (soonest is null || set < soonest)) soonest = set;
                 if (!fired || next is not { } following || following > now) break;
                 tick = following; // already due again: fire it in this pass
             }
         }
+        return soonest;
     }
 
     private static (DateTimeOffset? FiredAt, DateTimeOffset? Tick, string? Outcome, long Fired) ReadRun(byte[] state)

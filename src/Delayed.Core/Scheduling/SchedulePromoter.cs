@@ -7,15 +7,21 @@ using Delayed.Core.Queue;
 namespace Delayed.Core.Scheduling;
 
 /// <summary>
-/// Makes due scheduled tasks runnable and fires the due ticks of recurring schedules: once a second, one promotion
-/// script per queue (one round trip, however many tasks are due, when no tick is), and at once again while a whole
-/// batch was due. Every worker and sweeper of this implementation runs one; promotions racing each other move each
+/// Makes due scheduled tasks runnable and fires the due ticks of recurring schedules: once a second, or sooner when
+/// something falls due sooner, one promotion script per queue (one round trip, however many tasks are due, when no
+/// tick is), and at once again while a whole batch was due. Every worker and sweeper of this implementation runs one; promotions racing each other move each
 /// task once and fire each tick once, since each script is atomic and a tick is fenced by its due score.
 /// </summary>
 public sealed class SchedulePromoter
 {
-    /// <summary>How often due tasks are looked for; it bounds how late a task runs after its due time.</summary>
+    /// <summary>
+    /// The longest wait between passes. A pass also learns the soonest due time still to come and waits only until
+    /// then, so a task or run due within the second is promoted when due, not up to a second late.
+    /// </summary>
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
+
+    /// <summary>The shortest wait between passes, however soon the next due time: it bounds the round trips when much is due.</summary>
+    public static readonly TimeSpan MinimumWait = TimeSpan.FromMilliseconds(10);
 
     private readonly IReadOnlyList<DelayedQueue> _queues;
     private readonly Action<Exception> _onError;
@@ -28,8 +34,15 @@ public sealed class SchedulePromoter
     }
 
     /// <summary>Promotes once per queue, draining a backlog batch by batch; the total moved.</summary>
-    public async Task<long> PromoteOnceAsync(CancellationToken stop = default)
+    public async Task<long> PromoteOnceAsync(CancellationToken stop = default) => (await PassAsync(stop).ConfigureAwait(false)).Moved;
+
+    /// <summary>
+    /// A pass over every queue: what it moved, and how long until the soonest due time still to come (at most
+    /// <see cref="Interval"/>, at least <see cref="MinimumWait"/>), so that the next pass comes when it is due.
+    /// </summary>
+    private async Task<(long Moved, TimeSpan Wait)> PassAsync(CancellationToken stop)
     {
+        var wait = Interval;
         long total = 0;
         foreach (var queue in _queues)
         {
@@ -38,11 +51,16 @@ public sealed class SchedulePromoter
             {
                 promotion = await queue.PromoteAndFindTicksAsync().ConfigureAwait(false);
                 total += promotion.Moved;
-                if (promotion.DueTicks.Count > 0) await Store(queue).FireAsync(promotion, _onError).ConfigureAwait(false);
+                if (promotion.DueTicks.Count > 0 && await Store(queue).FireAsync(promotion, _onError).ConfigureAwait(false) is { } next)
+                {
+                    var untilNext = next - DateTimeOffset.FromUnixTimeMilliseconds(promotion.ServerNowMs);
+                    if (untilNext < wait) wait = untilNext;
+                }
             }
             while ((promotion.Moved >= DelayedQueue.PromoteBatch || promotion.DueTicks.Count >= Promotion.TickBatch) && !stop.IsCancellationRequested);
+            if (promotion.UntilSoonestDue is { } until && until < wait) wait = until;
         }
-        return total;
+        return (total, wait < MinimumWait ? MinimumWait : wait);
     }
 
     private RecurringScheduleStore Store(DelayedQueue queue)
@@ -56,9 +74,10 @@ public sealed class SchedulePromoter
     {
         while (!stop.IsCancellationRequested)
         {
+            var wait = Interval;
             try
             {
-                await PromoteOnceAsync(stop).ConfigureAwait(false);
+                wait = (await PassAsync(stop).ConfigureAwait(false)).Wait;
             }
             catch (Exception e)
             {
@@ -66,7 +85,7 @@ public sealed class SchedulePromoter
             }
             try
             {
-                await Task.Delay(Interval, stop).ConfigureAwait(false);
+                await Task.Delay(wait, stop).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
