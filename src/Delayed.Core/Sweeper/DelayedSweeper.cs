@@ -49,7 +49,7 @@ public sealed class DelayedSweeper
     }
 
     /// <summary>
-    /// Passes until <paramref name="stop"/>, and meanwhile makes due scheduled tasks runnable every second
+    /// Passes until <paramref name="stop"/>, and meanwhile makes due scheduled tasks runnable as they fall due
     /// (<see cref="SchedulePromoter"/>): a queue served only by Python or Go workers needs a sweeper for that.
     /// </summary>
     public async Task RunAsync(CancellationToken stop)

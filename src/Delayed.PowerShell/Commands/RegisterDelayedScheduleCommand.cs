@@ -11,7 +11,7 @@ namespace Delayed.PowerShell.Commands;
 /// <summary>Creates or updates a recurring schedule: a task enqueued at the times a cron expression gives.</summary>
 /// <remarks>
 /// The schedule lives in Redis, in extension keys of the queue, so every machine sees the same set. Every worker and
-/// sweeper of this module fires due runs (once a second); each run enqueues exactly one task, however many of them run
+/// sweeper of this module fires due runs, within milliseconds of their time; each run enqueues exactly one task, however many of them run
 /// at once on however many machines. The task is an ordinary task in the wire format, so a Go or Python worker can run
 /// it; but only this module's workers and sweepers fire schedules: a queue served only by Go or Python workers needs
 /// Start-DelayedSweeper for that.

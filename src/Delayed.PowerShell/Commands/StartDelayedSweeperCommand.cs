@@ -19,7 +19,7 @@ namespace Delayed.PowerShell.Commands;
 /// Python and Go workers as well. Writes one record per queue and pass. A task whose workers died while running it
 /// more than 3 times (it crashes or kills its worker) is not put back again but moved to the failed store as
 /// WorkerLost. While it runs, the sweeper also moves due scheduled tasks (Add-DelayedTask -Delay, retries waiting out
-/// their back-off) to their queue every second: a queue served only by Python or Go workers needs one for that.
+/// their back-off) to their queue as they fall due, and fires due recurring runs: a queue served only by Python or Go workers needs one for that.
 /// </remarks>
 /// <example>
 /// <code>Start-DelayedSweeper $queue -Once</code>
@@ -100,7 +100,7 @@ public sealed class StartDelayedSweeperCommand : DelayedCmdlet
             WriteInformation(new HostInformationMessage
             {
                 Message = $"Sweeping {string.Join(", ", queues.Select(q => q.Name))} every {Interval} (first pass now), and moving due scheduled " +
-                          "tasks to their queues every second. Press Ctrl+C (or send SIGTERM) to stop.",
+                          "tasks to their queues as they fall due. Press Ctrl+C (or send SIGTERM) to stop.",
             }, new[] { "PSHOST" });
         }
         var pump = new PipelinePump();

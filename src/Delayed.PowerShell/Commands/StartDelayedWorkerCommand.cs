@@ -26,7 +26,7 @@ namespace Delayed.PowerShell.Commands;
 /// at once, as Python and Go workers do), during which the task waits in the queue's schedule. A task that fails for
 /// good goes to the queue's failed store with its reason (Failed, BadCall, NoHandler, Malformed, TimedOut, Oversize):
 /// Get-DelayedTask -Failed shows it, Restore-DelayedTask puts it back. Failures are written as non-terminating errors
-/// that name the task; the worker goes on. Every second the worker also moves due scheduled tasks to the queue.
+/// that name the task; the worker goes on. The worker also moves scheduled tasks to the queue as they fall due, and fires due recurring runs.
 ///
 /// By default scriptblock and command handlers run on this pipeline's thread, in this session: they see its
 /// variables and functions. With -Concurrency, -ImportModule, -InitializationScript, -TaskTimeout or -AsJob they run
