@@ -68,11 +68,10 @@ Describe 'examples/redis/delayed.acl' {
         $job = Start-DelayedWorker (Connect-As worker) -Handler @{ 'm:f' = { param($x) }; 'm:fail' = { throw 'no' }; 'm:slow' = { Start-Sleep -Milliseconds 500 } } -AsJob
         try {
             $operator = Connect-As operator
-            $deadline = [DateTime]::UtcNow.AddSeconds(20)
-            while ($redis.Db.ListLength('{jobs}') -gt 0 -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
-            Start-Sleep -Milliseconds 500   # idle now: waiting in BLPOP
+            Wait-Until { $redis.Db.ListLength('{jobs}') -eq 0 } 'the worker to drain the queue'
+            Wait-Until { (Get-BlockedClients $redis) -ge 1 } 'the idle worker to wait in BLPOP'
             Add-DelayedTask $enqueuer m:slow
-            while (-not (Get-DelayedProcessing $operator) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
+            Wait-Until { Get-DelayedProcessing $operator } 'the worker to take the new task'
             (Get-DelayedProcessing $operator).Name | Should -Be 'm:slow'
             (Get-DelayedQueue $operator).InFlight | Should -Be 1
             Get-DelayedWorker $operator | Stop-DelayedWorker

@@ -104,8 +104,7 @@ Describe 'Add-DelayedTask' {
         $ps = [powershell]::Create()
         $null = $ps.AddScript("Import-Module '$env:DELAYED_MODULE'; `$q = New-DelayedQueue '$($queue.Name)' -Redis '$($redis.Configuration)'; 1..1000000 | ForEach-Object { [pscustomobject]@{ Name = 'm:f'; ArgumentList = @(`$_) } } | Add-DelayedTask `$q")
         $handle = $ps.BeginInvoke()
-        $deadline = [DateTime]::UtcNow.AddSeconds(20)
-        while ($redis.Db.ListLength($queue.TaskKey) -lt 5000 -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 20 }
+        Wait-Until { $redis.Db.ListLength($queue.TaskKey) -ge 5000 } 'the pipeline to enqueue 5,000 tasks'
         $ps.Stop()
         $ps.Dispose()
         $tasks = $redis.Db.ListLength($queue.TaskKey)

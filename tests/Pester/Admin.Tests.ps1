@@ -275,8 +275,7 @@ Describe 'Stop-DelayedWorker and Get-DelayedWorker' {
         $process = Start-WorkerProcess $queue.Name 'x = {}'
         try {
             Wait-Line $process 'starting' | Out-Null
-            $deadline = [DateTime]::UtcNow.AddSeconds(20)
-            while (-not (Get-DelayedWorker $queue) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
+            Wait-Until { Get-DelayedWorker $queue } 'the worker to register'
             $worker = Get-DelayedWorker $queue
             $worker.PSObject.TypeNames[0] | Should -Be 'Delayed.WorkerInfo'
             $worker.ProcessId | Should -Be $process.Id
@@ -290,8 +289,9 @@ Describe 'Stop-DelayedWorker and Get-DelayedWorker' {
             # Every header is a property that Where-Object takes.
             (Get-DelayedWorker $queue | Where-Object PID -eq $process.Id | Where-Object Stopping -eq $false | Where-Object Refreshed -lt ([TimeSpan]::FromMinutes(1))).WorkerId | Should -Be $worker.WorkerId
             $worker | Stop-DelayedWorker -WhatIf
-            Start-Sleep -Milliseconds 500
-            $process.HasExited | Should -BeFalse
+            # -WhatIf wrote no stop request, the only thing the worker would act on.
+            $redis.Db.HashExists("$($queue.Name)_control", $worker.WorkerId) | Should -BeFalse
+            (Get-DelayedWorker $queue).StopRequested | Should -BeFalse
             $worker | Stop-DelayedWorker
             $process.WaitForExit(10000) | Should -BeTrue
             $process.ExitCode | Should -Be 0

@@ -132,9 +132,8 @@ Describe '-AsJob' {
             $job | Should -BeOfType [System.Management.Automation.Job]
             (Get-Job -Id $job.Id).State | Should -Be 'Running'
             1..3 | ForEach-Object { Add-DelayedTask $queue work $_ }
-            $records = @()
-            $deadline = [DateTime]::UtcNow.AddSeconds(20)
-            while ($records.Count -lt 3 -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100; $records += @(Receive-Job $job) }
+            $records = [System.Collections.Generic.List[object]]::new()
+            Wait-Until { $records.AddRange(@(Receive-Job $job)); $records.Count -ge 3 } 'three task records from the job'
             $records.Count | Should -Be 3
             $records | ForEach-Object { $_.Status | Should -Be 'Succeeded' }
             @(Get-DelayedWorker $queue).Count | Should -Be 1
@@ -165,9 +164,8 @@ Describe '-AsJob' {
         $redis.Db.ListRightPush($queue.TaskKey, 'x') | Out-Null
         $job = Start-DelayedSweeper $queue -Interval '00:00:00.2' -AsJob
         try {
-            $deadline = [DateTime]::UtcNow.AddSeconds(10)
-            $results = @()
-            while ($results.Count -lt 2 -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100; $results += @(Receive-Job $job) }
+            $results = [System.Collections.Generic.List[object]]::new()
+            Wait-Until { $results.AddRange(@(Receive-Job $job)); $results.Count -ge 2 } 'two sweep results from the job' 10
             $results[0].TokenAdjustment | Should -Be 1
             $results[1].TokenAdjustment | Should -Be 0
             Stop-Job $job

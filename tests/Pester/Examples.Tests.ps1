@@ -60,8 +60,7 @@ Describe 'systemd units' {
         $redis.Db.HashSet($jobs.ProcessingKey, 'gone-worker', 'task bytes') | Out-Null
         $process = Start-PwshProcess -Script (Get-UnitCommand 'delayed-sweeper.service' 'unused') -Environment $environment
         try {
-            $deadline = [DateTime]::UtcNow.AddSeconds(60)
-            while ($redis.Db.ListLength($jobs.TaskKey) -eq 0 -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
+            Wait-Until { $redis.Db.ListLength($jobs.TaskKey) -gt 0 } 'the sweeper unit to recover the task' 60
             $redis.Db.ListLength($jobs.TaskKey) | Should -Be 1
             $redis.Db.HashLength($jobs.ProcessingKey) | Should -Be 0
             & kill -TERM $process.Id

@@ -26,8 +26,7 @@ Describe 'A worker process' {
 
         # The key is still alive: a sweep leaves the task alone.
         (Start-DelayedSweeper $queue -Once).Recovered | Should -Be 0
-        $deadline = [DateTime]::UtcNow.AddSeconds(10)
-        while ($redis.Db.KeyExists($inFlight[0].WorkerId) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
+        Wait-Until { -not $redis.Db.KeyExists($inFlight[0].WorkerId) } 'the killed worker''s liveness key to expire' 10
         (Get-DelayedProcessing $queue).WorkerAlive | Should -BeFalse
 
         $sweep = Start-DelayedSweeper $queue -Once

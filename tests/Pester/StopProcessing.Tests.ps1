@@ -16,11 +16,8 @@ Describe 'Ctrl+C' {
 
     It 'stops an idle worker within about one dequeue timeout and takes its liveness key with it' {
         $run = Start-InRunspace "Start-DelayedWorker (New-DelayedQueue '$($queue.Name)' -Redis '$($redis.Configuration)') -Handler @{ x = {} }"
-        $deadline = [DateTime]::UtcNow.AddSeconds(10)
-        do {
-            Start-Sleep -Milliseconds 50
-            $ids = @(Get-RedisKeys $redis | Where-Object { $_ -match '^[0-9a-f]{32}$' })
-        } while ($ids.Count -eq 0 -and [DateTime]::UtcNow -lt $deadline)
+        Wait-Until { @(Get-RedisKeys $redis | Where-Object { $_ -match '^[0-9a-f]{32}$' }).Count -gt 0 } 'the worker to register' 10
+        $ids = @(Get-RedisKeys $redis | Where-Object { $_ -match '^[0-9a-f]{32}$' })
         $ids.Count | Should -Be 1
         $clock = [Diagnostics.Stopwatch]::StartNew()
         $run.PowerShell.Stop()
@@ -33,8 +30,7 @@ Describe 'Ctrl+C' {
         Add-DelayedTask $queue long 'x'
         $before = ConvertTo-Hex (Get-QueueBytes $redis $queue.TaskKey)[0]
         $run = Start-InRunspace "Start-DelayedWorker (New-DelayedQueue '$($queue.Name)' -Redis '$($redis.Configuration)') -Handler @{ long = { param(`$x) Start-Sleep 3600 } }"
-        $deadline = [DateTime]::UtcNow.AddSeconds(10)
-        while ($redis.Db.HashLength($queue.ProcessingKey) -eq 0 -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
+        Wait-Until { $redis.Db.HashLength($queue.ProcessingKey) -gt 0 } 'the worker to take the task' 10
         $redis.Db.HashLength($queue.ProcessingKey) | Should -Be 1
         $run.PowerShell.Stop()
         $redis.Db.HashLength($queue.ProcessingKey) | Should -Be 0
@@ -46,7 +42,8 @@ Describe 'Ctrl+C' {
 
     It 'stops a sweeper loop' {
         $run = Start-InRunspace "Start-DelayedSweeper (New-DelayedQueue '$($queue.Name)' -Redis '$($redis.Configuration)') -Interval '00:01:00'"
-        Start-Sleep -Milliseconds 500
+        # Running: it says so once, before its first pass.
+        Wait-Until { $run.PowerShell.Streams.Information.Count -gt 0 } 'the sweeper to start' 10
         $clock = [Diagnostics.Stopwatch]::StartNew()
         $run.PowerShell.Stop()
         $clock.Elapsed.TotalSeconds | Should -BeLessThan 3

@@ -75,6 +75,12 @@ function Wait-Until([scriptblock] $Condition, [string] $What, [int] $Seconds = 3
     }
 }
 
+# How many clients wait in a blocking command (BLPOP) on the server now.
+function Get-BlockedClients($Redis) {
+    $info = "$($Redis.Db.Execute('INFO', [object[]]@('clients')))"
+    [long](($info -split "`n" | Where-Object { $_ -like 'blocked_clients:*' }) -replace '^blocked_clients:', '').Trim()
+}
+
 function Wait-Line($Process, [string] $Prefix, [int] $Seconds = 60) { Wait-Match $Process ('^' + [regex]::Escape($Prefix)) $Seconds }
 
 Export-ModuleMember -Function *

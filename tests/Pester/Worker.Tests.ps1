@@ -233,12 +233,11 @@ Describe 'Start-DelayedWorker' {
     It 'warns when its liveness key had vanished, and writes it again before taking a task' {
         $job = Start-DelayedWorker $queue -Handler @{ 'm:f' = { } } -AsJob
         try {
-            $deadline = [DateTime]::UtcNow.AddSeconds(20)
-            while (-not (Get-DelayedWorker $queue) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
+            Wait-Until { Get-DelayedWorker $queue } 'the worker to register'
             $id = (Get-DelayedWorker $queue).WorkerId
             $redis.Db.KeyDelete($id) | Should -BeTrue # as if it had expired while the process was paused
             Add-DelayedTask $queue m:f
-            while ($redis.Db.ListLength($queue.TaskKey) -gt 0 -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
+            Wait-Until { $redis.Db.ListLength($queue.TaskKey) -eq 0 } 'the worker to take the task'
             $redis.Db.KeyExists($id) | Should -BeTrue
         } finally { $job | Stop-Job }
         $warnings = $null
