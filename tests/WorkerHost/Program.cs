@@ -32,7 +32,6 @@ if (mode == "sweep")
 var options = new WorkerOptions
 {
     KeepAliveTimeout = keepAlive,
-    KeepAliveInterval = TimeSpan.FromTicks(keepAlive.Ticks / 4),
     DequeueTimeout = TimeSpan.FromMilliseconds(100),
     Concurrency = mode == "churn" ? 4 : 1,
     RetryDelay = TimeSpan.FromMilliseconds(5),

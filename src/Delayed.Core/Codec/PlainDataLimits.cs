@@ -6,8 +6,11 @@ public sealed class PlainDataLimits
     /// <summary>Largest serialized task accepted, in bytes (default 4 MiB).</summary>
     public int MaxTaskBytes { get; set; } = 4 * 1024 * 1024;
 
+    /// <summary>The default of <see cref="MaxDepth"/>: also the bound of every other walk over task data (conversion to and from PowerShell and .NET values).</summary>
+    public const int DefaultMaxDepth = 64;
+
     /// <summary>Deepest nesting of arrays and maps accepted (default 64).</summary>
-    public int MaxDepth { get; set; } = 64;
+    public int MaxDepth { get; set; } = DefaultMaxDepth;
 
     /// <summary>
     /// Most values in one task, counting every array element and every map key and value (default 100,000): with the

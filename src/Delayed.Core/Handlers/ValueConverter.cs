@@ -17,7 +17,7 @@ namespace Delayed.Core.Handlers;
 /// </summary>
 internal static class ValueConverter
 {
-    private const int MaxDepth = 32;
+    private const int MaxDepth = Codec.PlainDataLimits.DefaultMaxDepth;
 
     public static object? Convert(object? value, Type target, string path, int depth = 0)
     {

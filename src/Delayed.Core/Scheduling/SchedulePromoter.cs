@@ -83,14 +83,7 @@ public sealed class SchedulePromoter
             {
                 _onError(e);
             }
-            try
-            {
-                await Task.Delay(wait, stop).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
+            if (!await QuietDelay.WaitAsync(wait, stop).ConfigureAwait(false)) return;
         }
     }
 }

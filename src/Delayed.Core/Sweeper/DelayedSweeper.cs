@@ -62,14 +62,7 @@ public sealed class DelayedSweeper
             while (!stop.IsCancellationRequested)
             {
                 await SweepOnceAsync().ConfigureAwait(false);
-                try
-                {
-                    await Task.Delay(Interval, stop).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException)
-                {
-                    return;
-                }
+                if (!await QuietDelay.WaitAsync(Interval, stop).ConfigureAwait(false)) return;
             }
         }
         finally

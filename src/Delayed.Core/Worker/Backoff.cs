@@ -25,12 +25,6 @@ internal sealed class Backoff
     {
         var delay = Next;
         Next = TimeSpan.FromTicks(Math.Min(_max.Ticks, delay.Ticks * 2));
-        try
-        {
-            await Task.Delay(delay, stop).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-        }
+        await QuietDelay.WaitAsync(delay, stop).ConfigureAwait(false);
     }
 }

@@ -395,16 +395,7 @@ public sealed class DelayedWorker
     private static string NewStamp(long claim) =>
         claim.ToString(CultureInfo.InvariantCulture) + ":" + DateTimeOffset.UtcNow.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture);
 
-    private static async Task PauseAsync(TimeSpan delay, CancellationToken stop)
-    {
-        try
-        {
-            await Task.Delay(delay, stop).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-        }
-    }
+    private static Task PauseAsync(TimeSpan delay, CancellationToken stop) => QuietDelay.WaitAsync(delay, stop);
 
     private void Emit(WorkerEvent workerEvent)
     {

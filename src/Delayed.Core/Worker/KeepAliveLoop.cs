@@ -67,14 +67,7 @@ internal sealed class KeepAliveLoop
         while (!stop.IsCancellationRequested)
         {
             var delay = _healthy || _options.KeepAliveInterval < RetryDelay ? _options.KeepAliveInterval : RetryDelay;
-            try
-            {
-                await Task.Delay(delay, stop).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
+            if (!await QuietDelay.WaitAsync(delay, stop).ConfigureAwait(false)) return;
             await RefreshAsync().ConfigureAwait(false);
         }
     }

@@ -12,8 +12,17 @@ public sealed class WorkerOptions
     /// <summary>TTL of the liveness key; sent as whole seconds, rounded up (default 60 s).</summary>
     public TimeSpan KeepAliveTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
-    /// <summary>How often the liveness key is refreshed (default 15 s).</summary>
-    public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(15);
+    /// <summary>The shortest keep-alive timeout: the key is refreshed every quarter of it, and a refresh needs time to arrive.</summary>
+    public static readonly TimeSpan MinimumKeepAliveTimeout = TimeSpan.FromSeconds(1);
+
+    private TimeSpan? _keepAliveInterval;
+
+    /// <summary>How often the liveness key is refreshed (default: a quarter of the keep-alive timeout, at most 15 s).</summary>
+    public TimeSpan KeepAliveInterval
+    {
+        get => _keepAliveInterval ?? TimeSpan.FromTicks(Math.Min(TimeSpan.FromSeconds(15).Ticks, KeepAliveTimeout.Ticks / 4));
+        set => _keepAliveInterval = value;
+    }
 
     /// <summary>Tasks run at once, each slot with its own worker id (default 1).</summary>
     public int Concurrency { get; set; } = 1;
@@ -59,11 +68,26 @@ public sealed class WorkerOptions
 
     internal int KeepAliveSeconds => Math.Max(1, (int)Math.Ceiling(KeepAliveTimeout.TotalSeconds));
 
+    /// <summary>Refuses a dequeue timeout that is not positive (0 would block for ever).</summary>
+    public static void CheckDequeueTimeout(TimeSpan timeout)
+    {
+        if (timeout <= TimeSpan.Zero)
+            throw new ArgumentOutOfRangeException("DequeueTimeout", timeout, "The dequeue timeout must be positive: it bounds how long an idle worker takes to notice a stop (0 would block for ever).");
+    }
+
+    /// <summary>Refuses a keep-alive timeout under <see cref="MinimumKeepAliveTimeout"/>.</summary>
+    public static void CheckKeepAliveTimeout(TimeSpan timeout)
+    {
+        if (timeout < MinimumKeepAliveTimeout)
+            throw new ArgumentOutOfRangeException("KeepAliveTimeout", timeout,
+                $"The keep-alive timeout must be at least {MinimumKeepAliveTimeout.TotalSeconds:0.#} s: the liveness key is refreshed every quarter of it.");
+    }
+
     internal void Validate()
     {
         if (Concurrency < 1) throw new ArgumentOutOfRangeException(nameof(Concurrency), Concurrency, "Concurrency must be at least 1.");
-        if (DequeueTimeout <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(DequeueTimeout), DequeueTimeout, "The dequeue timeout must be positive: 0 would block forever.");
-        if (KeepAliveTimeout < TimeSpan.FromSeconds(1)) throw new ArgumentOutOfRangeException(nameof(KeepAliveTimeout), KeepAliveTimeout, "The keep-alive timeout must be at least 1 second.");
+        CheckDequeueTimeout(DequeueTimeout);
+        CheckKeepAliveTimeout(KeepAliveTimeout);
         if (KeepAliveInterval <= TimeSpan.Zero || KeepAliveInterval >= KeepAliveTimeout)
             throw new ArgumentOutOfRangeException(nameof(KeepAliveInterval), KeepAliveInterval, "The keep-alive interval must be positive and well below the keep-alive timeout.");
         if (RetryDelay < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(RetryDelay), RetryDelay, "The retry delay cannot be negative; 0 retries at once.");

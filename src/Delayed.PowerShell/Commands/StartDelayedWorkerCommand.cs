@@ -174,7 +174,6 @@ public sealed class StartDelayedWorkerCommand : DelayedCmdlet
         {
             DequeueTimeout = Queue.DequeueTimeout,
             KeepAliveTimeout = Queue.KeepAliveTimeout,
-            KeepAliveInterval = TimeSpan.FromTicks(Math.Min(TimeSpan.FromSeconds(15).Ticks, Queue.KeepAliveTimeout.Ticks / 4)),
             Concurrency = Concurrency,
             MaxTasks = MaxTasks,
             StopWhenEmpty = StopWhenEmpty,

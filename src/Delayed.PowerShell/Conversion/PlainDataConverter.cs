@@ -13,7 +13,7 @@ namespace Delayed.PowerShell.Conversion;
 /// </summary>
 internal static class PlainDataConverter
 {
-    private const int MaxDepth = 64;
+    private const int MaxDepth = Core.Codec.PlainDataLimits.DefaultMaxDepth;
 
     /// <summary>A PowerShell value as plain data the core encoder writes.</summary>
     public static object? ToPlain(object? value, int depth = 0)

@@ -21,8 +21,9 @@ internal static class QueueFactory
         Core.Protocol.QueueKeys.CheckName(name); // before connecting: a bad name is refused without a server
         var dequeue = dequeueTimeout ?? DefaultDequeueTimeout;
         var keepAlive = keepAliveTimeout ?? DefaultKeepAliveTimeout;
-        if (dequeue <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(dequeueTimeout), dequeue, "The dequeue timeout must be positive: it bounds how long an idle worker takes to notice a stop.");
-        if (keepAlive < TimeSpan.FromSeconds(2)) throw new ArgumentOutOfRangeException(nameof(keepAliveTimeout), keepAlive, "The keep-alive timeout must be at least 2 seconds.");
+        // The worker's rules, checked here already so that New-DelayedQueue refuses them rather than the worker later.
+        Core.Worker.WorkerOptions.CheckDequeueTimeout(dequeue);
+        Core.Worker.WorkerOptions.CheckKeepAliveTimeout(keepAlive);
         var queue = new Queue(new DelayedQueue(ConnectionCache.Get(redis, tls, sentinelService), name), dequeue, keepAlive);
         Known[(redis, name)] = true;
         return queue;
