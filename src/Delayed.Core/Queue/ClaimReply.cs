@@ -18,8 +18,9 @@ internal readonly struct ClaimReply
 
     private readonly Kind _kind;
 
-    private ClaimReply(Kind kind, byte[]? task, long attempts = 0, long returns = 0, long size = 0)
+    private ClaimReply(Kind kind, byte[]? task, long attempts = 0, long returns = 0, long size = 0, int source = 0)
     {
+        Source = source;
         _kind = kind;
         Task = task;
         Attempts = attempts;
@@ -28,6 +29,9 @@ internal readonly struct ClaimReply
     }
 
     public byte[]? Task { get; }
+
+    /// <summary>For a worker of several queues: the position, among the queues claimed from, of the task's queue.</summary>
+    public int Source { get; }
 
     /// <summary>Attempts of the claimed task that failed before (its counters).</summary>
     public long Attempts { get; }
@@ -54,7 +58,7 @@ internal readonly struct ClaimReply
 
     public static ClaimReply NotRegistered => new(Kind.Unregistered, null);
 
-    public static ClaimReply Oversize(long size) => new(Kind.Oversize, null, size: size);
+    public static ClaimReply Oversize(long size, int source = 0) => new(Kind.Oversize, null, size: size, source: source);
 
-    public static ClaimReply Of(byte[] task, long attempts = 0, long returns = 0) => new(Kind.Task, task, attempts, returns);
+    public static ClaimReply Of(byte[] task, long attempts = 0, long returns = 0, int source = 0) => new(Kind.Task, task, attempts, returns, source: source);
 }

@@ -330,6 +330,25 @@ public sealed class DelayedQueue
         return !reply.IsNull;
     }
 
+    /// <summary>
+    /// Waits for a token of any of <paramref name="queues"/> (one BLPOP on all their token lists, which Redis serves
+    /// in the order given); the index of the queue whose token was taken, or -1 after the timeout.
+    /// </summary>
+    internal static async Task<int> WaitForTokenAsync(BlockingConnection blocking, IReadOnlyList<DelayedQueue> queues, TimeSpan timeout)
+    {
+        var arguments = new object[queues.Count + 1];
+        for (var i = 0; i < queues.Count; i++) arguments[i] = queues[i]._tokens;
+        arguments[queues.Count] = FormatSeconds(timeout);
+        var reply = await blocking.Database.ExecuteAsync("BLPOP", arguments).ConfigureAwait(false);
+        if (reply.IsNull) return -1;
+        var key = (string)((RedisResult[])reply!)[0]!;
+        for (var i = 0; i < queues.Count; i++) if (queues[i].Keys.Tokens == key) return i;
+        return -1;
+    }
+
+    /// <summary>Lists a worker registered on another queue in this queue's workers hash too (a worker of several queues).</summary>
+    internal Task ListWorkerAsync(string workerId, WorkerDescription description) => Db.HashSetAsync(_workers, workerId, description.Serialize());
+
     /// <summary>Puts back a token taken by a waiter that will not claim after all.</summary>
     internal Task ReturnTokenAsync() => Db.ListLeftPushAsync(_tokens, Token);
 
@@ -342,7 +361,12 @@ public sealed class DelayedQueue
     /// answers the claimed task, nothing, a stop request, a missing liveness key, or a task over
     /// <paramref name="maxTaskBytes"/> that went to the failed store.
     /// </summary>
-    internal async Task<ClaimReply> FinishAndClaimAsync(string workerId, ClaimMode mode, string claimStamp, Finish? finish, long maxTaskBytes = int.MaxValue)
+    /// <remarks>
+    /// claimFrom, for a worker of several queues: the queues to claim from, in the order to try (the first is the one
+    /// a taken token came from); null to claim from this queue. This queue is then the held task's.
+    /// </remarks>
+    internal async Task<ClaimReply> FinishAndClaimAsync(string workerId, ClaimMode mode, string claimStamp, Finish? finish, long maxTaskBytes = int.MaxValue,
+        IReadOnlyList<DelayedQueue>? claimFrom = null)
     {
         var modeText = mode switch { ClaimMode.TakeToken => "token", ClaimMode.TokenTaken => "taken", _ => "none" };
         var how = finish?.How ?? "release";
@@ -354,14 +378,21 @@ public sealed class DelayedQueue
                 finish.Bytes ?? Array.Empty<byte>(), finish.DelayMilliseconds, how == "schedule" ? ScheduledEntry.NewId() : "",
                 finish.Counter, finish.CounterValue, how == "fail" ? finish.Reason.ToString() : "", finish.Error,
             };
-        var reply = await Db.ScriptEvaluateAsync(LuaScripts.FinishAndClaim, _scriptKeys, arguments).ConfigureAwait(false);
+        var keys = _scriptKeys;
+        if (claimFrom is { Count: > 0 } && !(claimFrom.Count == 1 && ReferenceEquals(claimFrom[0], this)))
+        {
+            keys = new RedisKey[_scriptKeys.Length * (claimFrom.Count + 1)];
+            _scriptKeys.CopyTo(keys, 0);
+            for (var i = 0; i < claimFrom.Count; i++) claimFrom[i]._scriptKeys.CopyTo(keys, _scriptKeys.Length * (i + 1));
+        }
+        var reply = await Db.ScriptEvaluateAsync(LuaScripts.FinishAndClaim, keys, arguments).ConfigureAwait(false);
         if (reply.IsNull) return ClaimReply.Nothing;
         if (reply.Resp2Type != ResultType.Array) return ClaimReply.Of((byte[])reply!);
         var parts = (RedisResult[])reply!;
         return (string?)parts[0] switch
         {
-            "task" => ClaimReply.Of((byte[])parts[1]!, (long)parts[2], (long)parts[3]),
-            "oversize" => ClaimReply.Oversize((long)parts[1]),
+            "task" => ClaimReply.Of((byte[])parts[1]!, (long)parts[2], (long)parts[3], parts.Length > 4 ? (int)(long)parts[4] - 1 : 0),
+            "oversize" => ClaimReply.Oversize((long)parts[1], parts.Length > 2 ? (int)(long)parts[2] - 1 : 0),
             "unregistered" => ClaimReply.NotRegistered,
             "paused" => ClaimReply.PausedQueue,
             _ => ClaimReply.Stop,

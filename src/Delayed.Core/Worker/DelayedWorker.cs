@@ -23,6 +23,7 @@ public sealed class DelayedWorker
 {
     private static readonly TimeSpan UnhealthyPause = TimeSpan.FromMilliseconds(250);
     private readonly DelayedQueue _queue;
+    private readonly DelayedQueue[] _queues;
     private readonly ITaskHandlerRegistry _registry;
     private readonly WorkerOptions _options;
     private readonly CancellationTokenSource _stopping = new();
@@ -35,12 +36,35 @@ public sealed class DelayedWorker
     private int _paused;
 
     public DelayedWorker(DelayedQueue queue, ITaskHandlerRegistry registry, WorkerOptions? options = null)
+        : this(new[] { queue ?? throw new ArgumentNullException(nameof(queue)) }, registry, options)
     {
-        _queue = queue;
+    }
+
+    /// <summary>
+    /// A worker of several queues of one Redis server, in priority order: a task of an earlier queue always goes
+    /// first, or, with <see cref="WorkerOptions.WeightedQueues"/>, each busy queue gets a share by its place.
+    /// </summary>
+    public DelayedWorker(IReadOnlyList<DelayedQueue> queues, ITaskHandlerRegistry registry, WorkerOptions? options = null)
+    {
+        if (queues is null || queues.Count == 0) throw new ArgumentException("A worker needs at least one queue.", nameof(queues));
+        _queues = queues.ToArray();
+        _queue = _queues[0];
+        foreach (var other in _queues.Skip(1))
+        {
+            if (!ReferenceEquals(other.Connection, _queue.Connection))
+                throw new ArgumentException($"The queues of one worker must be on one Redis server through one connection: '{other.Name}' is not on the connection of '{_queue.Name}'.", nameof(queues));
+            if (other.Keys.HashTag != _queue.Keys.HashTag && _queue.Connection.IsCluster)
+                throw new ArgumentException($"On a Redis Cluster the queues of one worker must share a hash tag, as one script reaches all of them: '{other.Name}' and '{_queue.Name}' do not. Name them e.g. '{{jobs}}high' and '{{jobs}}low'.", nameof(queues));
+        }
+        if (_queues.Select(q => q.Name).Distinct(StringComparer.Ordinal).Count() != _queues.Length)
+            throw new ArgumentException("A queue is named twice: give each queue of a worker once.", nameof(queues));
         _registry = registry;
         _options = options ?? new WorkerOptions();
         _options.Validate();
     }
+
+    /// <summary>The names of its queues, in order, as events about all of them show them.</summary>
+    private string Names => string.Join(", ", _queues.Select(q => q.Name));
 
     /// <summary>The ids of the slots, one per concurrent task; filled in once the worker has registered.</summary>
     public IReadOnlyList<string> WorkerIds { get; private set; } = Array.Empty<string>();
@@ -79,6 +103,9 @@ public sealed class DelayedWorker
             _fractionalTimeouts = _queue.Connection.TakesFractionalTimeouts;
             var description = WorkerDescription.OfThisProcess(_options.KeepAliveSeconds);
             for (var i = 0; i < _options.Concurrency; i++) ids.Add(await RegisterAsync(description).ConfigureAwait(false));
+            // A worker of several queues is listed on each, so Get-DelayedWorker and Stop-DelayedWorker find it there.
+            foreach (var other in _queues.Skip(1))
+                foreach (var id in ids) await other.ListWorkerAsync(id, description).ConfigureAwait(false);
             WorkerIds = ids;
             _keepAlive = new KeepAliveLoop(_queue, ids, _options, description,
                 e => Emit(new WorkerEvent(WorkerEventKind.WorkerError, _queue.Name, ids[0], error: e)), OnLapse);
@@ -86,7 +113,7 @@ public sealed class DelayedWorker
             await _keepAlive.RefreshAsync().ConfigureAwait(false);
             keepAliveTask = Task.Run(() => _keepAlive.RunAsync(keepAliveStop.Token));
             // Scheduled tasks and retries waiting out their back-off become runnable without anyone asking.
-            var promoter = new SchedulePromoter(new[] { _queue }, e => Emit(new WorkerEvent(WorkerEventKind.WorkerError, _queue.Name, ids[0], error: e)));
+            var promoter = new SchedulePromoter(_queues, e => Emit(new WorkerEvent(WorkerEventKind.WorkerError, _queue.Name, ids[0], error: e)));
             promotionTask = Task.Run(() => promoter.RunAsync(keepAliveStop.Token));
             foreach (var _ in ids) blocking.Add(await _queue.Connection.OpenBlockingAsync(_options.DequeueTimeout).ConfigureAwait(false));
             for (var slot = 0; slot < ids.Count; slot++) handlerThreads.Add(new HandlerThread($"Delayed worker slot {slot + 1}"));
@@ -123,7 +150,7 @@ public sealed class DelayedWorker
     {
         try
         {
-            await _queue.GoOfflineAsync(id).ConfigureAwait(false);
+            foreach (var queue in _queues) await queue.GoOfflineAsync(id).ConfigureAwait(false);
         }
         catch (Exception e)
         {
@@ -136,6 +163,8 @@ public sealed class DelayedWorker
     {
         var backoff = new Backoff(_options.InitialBackoff, _options.MaxBackoff);
         Finish? held = null;
+        var heldQueue = _queue; // the queue of the held task
+        var several = _queues.Length > 1;
         long claims = 0;
         var unregistered = 0;
         var maxBytes = _options.Limits.MaxTaskBytes;
@@ -149,9 +178,11 @@ public sealed class DelayedWorker
             if (!TryReserve()) break;
             var stamp = NewStamp(++claims);
             ClaimReply claimed;
+            var order = ClaimOrder();
+            var source = order;
             try
             {
-                var reply = await _queue.FinishAndClaimAsync(id, ClaimMode.TakeToken, stamp, held, maxBytes).ConfigureAwait(false);
+                var reply = await (held is null ? order[0] : heldQueue).FinishAndClaimAsync(id, ClaimMode.TakeToken, stamp, held, maxBytes, several ? order : null).ConfigureAwait(false);
                 held = null;
                 if (reply.StopRequested)
                 {
@@ -164,11 +195,11 @@ public sealed class DelayedWorker
                 {
                     // Suspend-DelayedQueue: take nothing, and look again after a dequeue timeout (a token taken was put back).
                     Unreserve();
-                    if (Interlocked.Exchange(ref _paused, 1) == 0) Emit(new WorkerEvent(WorkerEventKind.QueuePaused, _queue.Name, id));
+                    if (Interlocked.Exchange(ref _paused, 1) == 0) Emit(new WorkerEvent(WorkerEventKind.QueuePaused, Names, id));
                     await PauseAsync(_options.DequeueTimeout, stop).ConfigureAwait(false);
                     continue;
                 }
-                if (Volatile.Read(ref _paused) == 1 && Interlocked.Exchange(ref _paused, 0) == 1) Emit(new WorkerEvent(WorkerEventKind.QueueResumed, _queue.Name, id));
+                if (Volatile.Read(ref _paused) == 1 && Interlocked.Exchange(ref _paused, 0) == 1) Emit(new WorkerEvent(WorkerEventKind.QueueResumed, Names, id));
                 if (reply.Unregistered)
                 {
                     // The liveness key expired (a paused process) or Redis lost it: write it again (the refresh reports
@@ -187,10 +218,15 @@ public sealed class DelayedWorker
                         Unreserve();
                         break;
                     }
-                    if (await _queue.WaitForTokenAsync(blocking, IdleWait()).ConfigureAwait(false))
+                    // One blocking wait on every queue's tokens, which Redis serves in the order given.
+                    var woken = several
+                        ? await DelayedQueue.WaitForTokenAsync(blocking, order, IdleWait()).ConfigureAwait(false)
+                        : await _queue.WaitForTokenAsync(blocking, IdleWait()).ConfigureAwait(false) ? 0 : -1;
+                    if (woken >= 0)
                     {
-                        if (stop.IsCancellationRequested) await _queue.ReturnTokenAsync().ConfigureAwait(false);
-                        else claimed = await _queue.FinishAndClaimAsync(id, ClaimMode.TokenTaken, stamp, null, maxBytes).ConfigureAwait(false);
+                        source = new[] { order[woken] };
+                        if (stop.IsCancellationRequested) await order[woken].ReturnTokenAsync().ConfigureAwait(false);
+                        else claimed = await order[woken].FinishAndClaimAsync(id, ClaimMode.TokenTaken, stamp, null, maxBytes).ConfigureAwait(false);
                     }
                 }
                 backoff.Reset();
@@ -202,11 +238,12 @@ public sealed class DelayedWorker
                 await backoff.WaitAsync(stop).ConfigureAwait(false);
                 continue;
             }
+            heldQueue = source[claimed.Source];
             if (claimed.OversizeBytes > 0)
             {
                 // Claimed but not sent: it is finished as a failure with the next claim, so its bytes go to the failed
                 // store without ever coming here.
-                held = Failed(id, stamp, null, Array.Empty<byte>(), FailureReason.Oversize, new MalformedTaskException(
+                held = Failed(heldQueue, id, stamp, null, Array.Empty<byte>(), FailureReason.Oversize, new MalformedTaskException(
                     $"A task of {claimed.OversizeBytes} bytes is over the limit of {maxBytes} bytes: it went to the failed store without being read."), 0, default);
                 continue;
             }
@@ -215,21 +252,21 @@ public sealed class DelayedWorker
                 Unreserve(); // a timeout, or a surplus token (D1): not an error, no back-off
                 continue;
             }
-            held = await ExecuteAsync(id, claimed, stamp, handlerThread, stop).ConfigureAwait(false);
+            held = await ExecuteAsync(heldQueue, id, claimed, stamp, handlerThread, stop).ConfigureAwait(false);
             if (held.IsReturn)
             {
                 // Put back for want of a handler: finished on its own, and this slot steps aside a moment before it
                 // claims again, so that the waiting tokens go to workers that have the handler rather than back here.
-                await FinishLastAsync(id, held).ConfigureAwait(false);
+                await FinishLastAsync(heldQueue, id, held).ConfigureAwait(false);
                 held = null;
                 await PauseAsync(TimeSpan.FromMilliseconds(Jitter.Value!.Next(50, 250)), stop).ConfigureAwait(false);
             }
         }
-        if (held is not null) await FinishLastAsync(id, held).ConfigureAwait(false);
+        if (held is not null) await FinishLastAsync(heldQueue, id, held).ConfigureAwait(false);
     }
 
     /// <summary>Runs one claimed task and says how to finish it: every outcome ends in exactly one place.</summary>
-    private async Task<Finish> ExecuteAsync(string id, ClaimReply claimed, string stamp, HandlerThread handlerThread, CancellationToken stop)
+    private async Task<Finish> ExecuteAsync(DelayedQueue queue, string id, ClaimReply claimed, string stamp, HandlerThread handlerThread, CancellationToken stop)
     {
         var raw = claimed.Task!;
         var attempt = claimed.Attempts + 1;
@@ -240,35 +277,35 @@ public sealed class DelayedWorker
             // The handler first: a task this worker cannot run costs it no decoding of its arguments.
             var name = TaskDecoder.ReadName(raw, _options.Limits);
             handler = _registry.Resolve(name);
-            if (handler is null) return Return(id, stamp, raw, name, claimed.Returns);
+            if (handler is null) return Return(queue, id, stamp, raw, name, claimed.Returns);
             task = TaskDecoder.Decode(raw, _options.Limits);
         }
         catch (MalformedTaskException e)
         {
-            return Failed(id, stamp, null, raw, FailureReason.Malformed, e, claimed.Attempts, default);
+            return Failed(queue, id, stamp, null, raw, FailureReason.Malformed, e, claimed.Attempts, default);
         }
 
-        if (_options.OnEvent is not null) Emit(new WorkerEvent(WorkerEventKind.TaskStarted, _queue.Name, id, task, attempt: attempt));
+        if (_options.OnEvent is not null) Emit(new WorkerEvent(WorkerEventKind.TaskStarted, queue.Name, id, task, attempt: attempt));
         var clock = Stopwatch.StartNew();
         using var timeout = _options.TaskTimeout is { } limit ? new CancellationTokenSource(limit) : new CancellationTokenSource();
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(stop, timeout.Token);
         try
         {
-            var context = new TaskContext(task, _queue.Name, id, cancel.Token, timeout.Token, attempt, _interrupting.Token);
+            var context = new TaskContext(task, queue.Name, id, cancel.Token, timeout.Token, attempt, _interrupting.Token);
             await (handler is ISelfDispatchingTaskHandler
                 ? handler.InvokeAsync(context)
                 : handlerThread.RunAsync(() => handler.InvokeAsync(context))).ConfigureAwait(false);
             Interlocked.Increment(ref _succeeded);
             // After a lapse, a success is reported with what the lapse may have done to it.
-            var recovered = _lapsed.IsEmpty ? null : await RecoveredDuringLapseAsync(id, stamp).ConfigureAwait(false);
-            if (_options.OnEvent is not null) Emit(new WorkerEvent(WorkerEventKind.TaskSucceeded, _queue.Name, id, task, error: recovered, duration: clock.Elapsed, attempt: attempt));
+            var recovered = _lapsed.IsEmpty ? null : await RecoveredDuringLapseAsync(queue, id, stamp).ConfigureAwait(false);
+            if (_options.OnEvent is not null) Emit(new WorkerEvent(WorkerEventKind.TaskSucceeded, queue.Name, id, task, error: recovered, duration: clock.Elapsed, attempt: attempt));
             return Finish.Release(stamp);
         }
         catch (Exception e) when (stop.IsCancellationRequested && !timeout.IsCancellationRequested && e is OperationCanceledException)
         {
             // Interrupted by a stop request, not failed: put it back unchanged, budget and counters untouched.
             Interlocked.Increment(ref _retried);
-            Emit(new WorkerEvent(WorkerEventKind.TaskInterrupted, _queue.Name, id, task, error: e, duration: clock.Elapsed, attempt: attempt));
+            Emit(new WorkerEvent(WorkerEventKind.TaskInterrupted, queue.Name, id, task, error: e, duration: clock.Elapsed, attempt: attempt));
             return Finish.Requeue(stamp, raw);
         }
         catch (Exception e) when (e is not TaskBindingException && task.Format == TaskFormat.Python && task.Retry != 0)
@@ -276,7 +313,7 @@ public sealed class DelayedWorker
             // The handler ran and failed, and the budget allows another attempt (checklist 21, 22), after a back-off.
             Interlocked.Increment(ref _retried);
             var wait = RetryDelays.Next(attempt, _options.RetryDelay, _options.MaxRetryDelay);
-            Emit(new WorkerEvent(WorkerEventKind.TaskRetried, _queue.Name, id, task, error: e, duration: clock.Elapsed, attempt: attempt, retryIn: wait));
+            Emit(new WorkerEvent(WorkerEventKind.TaskRetried, queue.Name, id, task, error: e, duration: clock.Elapsed, attempt: attempt, retryIn: wait));
             var retry = TaskEncoder.EncodeRetry(task);
             return wait == TimeSpan.Zero
                 ? Finish.Requeue(stamp, retry, "a", attempt)
@@ -287,7 +324,7 @@ public sealed class DelayedWorker
             var reason = e is TaskBindingException ? FailureReason.BadCall
                 : timeout.IsCancellationRequested && e is OperationCanceledException ? FailureReason.TimedOut
                 : FailureReason.Failed;
-            return Failed(id, stamp, task, raw, reason, e, reason == FailureReason.BadCall ? claimed.Attempts : attempt, clock.Elapsed);
+            return Failed(queue, id, stamp, task, raw, reason, e, reason == FailureReason.BadCall ? claimed.Attempts : attempt, clock.Elapsed);
         }
     }
 
@@ -308,12 +345,12 @@ public sealed class DelayedWorker
     /// <summary>
     /// After a lapse: whether a sweep took the task this slot ran from under it. One round trip, only after a lapse.
     /// </summary>
-    private async Task<Exception?> RecoveredDuringLapseAsync(string id, string stamp)
+    private async Task<Exception?> RecoveredDuringLapseAsync(DelayedQueue queue, string id, string stamp)
     {
         if (!_lapsed.TryRemove(id, out _)) return null;
         try
         {
-            if (await _queue.HoldsAsync(id, stamp).ConfigureAwait(false)) return null;
+            if (await queue.HoldsAsync(id, stamp).ConfigureAwait(false)) return null;
         }
         catch (Exception e)
         {
@@ -324,35 +361,35 @@ public sealed class DelayedWorker
     }
 
     /// <summary>No handler here: back into the schedule for a worker that has one, until the bound; then a failure.</summary>
-    private Finish Return(string id, string stamp, byte[] raw, string name, long returns)
+    private Finish Return(DelayedQueue queue, string id, string stamp, byte[] raw, string name, long returns)
     {
         var error = new UnknownTaskException(name);
         if (returns >= _options.MaxReturns)
-            return Failed(id, stamp, null, raw, FailureReason.NoHandler, new UnknownTaskException(name, returns), 0, default, name);
+            return Failed(queue, id, stamp, null, raw, FailureReason.NoHandler, new UnknownTaskException(name, returns), 0, default, name);
         Interlocked.Increment(ref _returned);
         var wait = RetryDelays.Ceiling(returns + 1, _options.RetryDelay, WorkerOptions.MaxReturnDelay);
         // Warned once per name, not once per task: the event says whether this is the first.
         var first = _returnedNames.TryAdd(name, true);
-        Emit(new WorkerEvent(WorkerEventKind.TaskReturned, _queue.Name, id, rawTask: raw, error: first ? error : null, retryIn: wait, taskName: name));
+        Emit(new WorkerEvent(WorkerEventKind.TaskReturned, queue.Name, id, rawTask: raw, error: first ? error : null, retryIn: wait, taskName: name));
         return Finish.Schedule(stamp, raw, (long)wait.TotalMilliseconds, "n", returns + 1);
     }
 
-    private Finish Failed(string id, string stamp, DelayedTask? task, byte[] raw, FailureReason reason, Exception error, long attempts, TimeSpan duration, string? name = null)
+    private Finish Failed(DelayedQueue queue, string id, string stamp, DelayedTask? task, byte[] raw, FailureReason reason, Exception error, long attempts, TimeSpan duration, string? name = null)
     {
         Interlocked.Increment(ref _failed);
-        Emit(new WorkerEvent(WorkerEventKind.TaskFailed, _queue.Name, id, task, raw, error, duration, reason, attempts, taskName: name));
+        Emit(new WorkerEvent(WorkerEventKind.TaskFailed, queue.Name, id, task, raw, error, duration, reason, attempts, taskName: name));
         return Finish.Fail(stamp, reason, error.Message, attempts);
     }
 
     /// <summary>Finishes a task without claiming another (the last before going offline, or one put back); a few tries, then the sweeper's turn.</summary>
-    private async Task FinishLastAsync(string id, Finish held)
+    private async Task FinishLastAsync(DelayedQueue queue, string id, Finish held)
     {
         var backoff = new Backoff(TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(2));
         for (var attempt = 0; attempt < 5; attempt++)
         {
             try
             {
-                await _queue.FinishAndClaimAsync(id, ClaimMode.None, "", held).ConfigureAwait(false);
+                await queue.FinishAndClaimAsync(id, ClaimMode.None, "", held).ConfigureAwait(false);
                 return;
             }
             catch (Exception e)
@@ -375,6 +412,28 @@ public sealed class DelayedWorker
         if (!_fractionalTimeouts || full < TimeSpan.FromMilliseconds(20)) return full;
         var ms = full.TotalMilliseconds * (0.5 + 0.5 * Jitter.Value!.NextDouble());
         return TimeSpan.FromMilliseconds(Math.Max(10, Math.Round(ms)));
+    }
+
+    /// <summary>
+    /// The order in which a claim tries the queues: as given (strict priority), or with WeightedQueues a random order
+    /// in which the queue at place i of n comes first with probability (n − i) / (1 + … + n): when all are busy, the
+    /// first of three gets half the tasks, the second a third, the last a sixth, and none is starved.
+    /// </summary>
+    private DelayedQueue[] ClaimOrder()
+    {
+        if (_queues.Length == 1 || !_options.WeightedQueues) return _queues;
+        var remaining = _queues.Select((q, i) => (Queue: q, Weight: _queues.Length - i)).ToList();
+        var order = new DelayedQueue[_queues.Length];
+        var random = Jitter.Value!;
+        for (var k = 0; k < order.Length; k++)
+        {
+            var pick = random.Next(remaining.Sum(r => r.Weight));
+            var at = 0;
+            while (pick >= remaining[at].Weight) pick -= remaining[at++].Weight;
+            order[k] = remaining[at].Queue;
+            remaining.RemoveAt(at);
+        }
+        return order;
     }
 
     private static readonly ThreadLocal<Random> Jitter = new(() => new Random(Guid.NewGuid().GetHashCode()));

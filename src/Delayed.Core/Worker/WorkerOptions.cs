@@ -30,6 +30,12 @@ public sealed class WorkerOptions
     /// <summary>Stop after this many tasks; 0 for no limit.</summary>
     public long MaxTasks { get; set; }
 
+    /// <summary>
+    /// For a worker of several queues: instead of strict priority (a task of an earlier queue always first), give each
+    /// busy queue a share by its place (of three: a half, a third, a sixth), so that a busy first queue starves none.
+    /// </summary>
+    public bool WeightedQueues { get; set; }
+
     /// <summary>Stop as soon as no task is waiting, instead of waiting for more.</summary>
     public bool StopWhenEmpty { get; set; }
 

@@ -1,0 +1,104 @@
+using System;
+using System.Collections.Concurrent;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using Delayed.Core.Codec;
+using Delayed.Core.Queue;
+using Delayed.Core.Worker;
+using Xunit;
+
+namespace Delayed.Tests;
+
+/// <summary>One worker for several queues: strict priority by their order, or weighted shares; one wait on all.</summary>
+[Collection("redis")]
+public class MultiQueueTests
+{
+    private readonly RedisFixture _redis;
+
+    public MultiQueueTests(RedisFixture redis) => _redis = redis;
+
+    private DelayedQueue[] ThreeQueues() => new[] { _redis.NewQueue("high"), _redis.NewQueue("mid"), _redis.NewQueue("low") };
+
+    private static async Task Fill(DelayedQueue queue, int count) =>
+        await queue.EnqueueAsync(Enumerable.Range(0, count).Select(i => TaskEncoder.EncodePython("m:f", new object[] { i }, null, 0)).ToList());
+
+    [Fact]
+    public async Task EveryTaskOfAnEarlierQueueRunsBeforeAnyOfALaterOne()
+    {
+        var queues = ThreeQueues();
+        for (var i = queues.Length - 1; i >= 0; i--) await Fill(queues[i], 50); // the lowest first: arrival order does not decide
+        var ran = new ConcurrentQueue<string>();
+        var summary = await new DelayedWorker(queues, new DelegateRegistry().Add("m:f", c => ran.Enqueue(c.Queue)),
+            new WorkerOptions { StopWhenEmpty = true, DequeueTimeout = TimeSpan.FromMilliseconds(100) }).RunAsync();
+        Assert.Equal(150, summary.Succeeded);
+        Assert.Equal(queues.SelectMany(q => Enumerable.Repeat(q.Name, 50)), ran);
+    }
+
+    [Fact]
+    public async Task WeightedEachBusyQueueGetsItsShareWithinTenPercent()
+    {
+        var queues = ThreeQueues();
+        foreach (var queue in queues) await Fill(queue, 6000);
+        var counts = new ConcurrentDictionary<string, int>();
+        var summary = await new DelayedWorker(queues, new DelegateRegistry().Add("m:f", c => counts.AddOrUpdate(c.Queue, 1, (_, n) => n + 1)),
+            new WorkerOptions { WeightedQueues = true, MaxTasks = 6000, Concurrency = 2, DequeueTimeout = TimeSpan.FromMilliseconds(100) }).RunAsync();
+        Assert.Equal(6000, summary.Succeeded);
+        foreach (var queue in queues) Assert.True(await queue.GetLengthAsync() > 0, "a queue ran dry: the shares are not those of busy queues");
+        var expected = new[] { 3000.0, 2000.0, 1000.0 };
+        for (var i = 0; i < 3; i++)
+            Assert.True(Math.Abs(counts[queues[i].Name] - expected[i]) <= expected[i] * 0.1, $"{queues[i].Name} ran {counts[queues[i].Name]}, expected {expected[i]} ± 10 %");
+    }
+
+    [Fact]
+    public async Task AnIdleWorkerWaitsOnAllTheQueuesAtOnce_AndIsListedAndStoppedOnEach()
+    {
+        var queues = ThreeQueues();
+        var ran = new TaskCompletionSource<string>();
+        var blockedBefore = await BlockedClientsAsync();
+        var worker = new DelayedWorker(queues, new DelegateRegistry().Add("m:f", c => ran.TrySetResult(c.Queue)),
+            new WorkerOptions { DequeueTimeout = TimeSpan.FromSeconds(10) });
+        var run = worker.RunAsync();
+        await Eventually.True(async () => await BlockedClientsAsync() > blockedBefore, "the worker to block in BLPOP");
+        foreach (var queue in queues) Assert.Single(await queue.GetWorkersAsync());
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        await Fill(queues[2], 1);
+        Assert.Equal(queues[2].Name, await ran.Task.WaitAsync(TimeSpan.FromSeconds(15)));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(3), $"started {clock.Elapsed} after the enqueue: the wait on the last queue did not wake");
+
+        // A stop asked through any of the queues stops it; going offline it leaves none of them listing it.
+        Assert.Equal(AdminOutcome.Done, await queues[1].RequestStopAsync(worker.WorkerIds[0]));
+        await run.WaitAsync(TimeSpan.FromSeconds(30));
+        foreach (var queue in queues) Assert.Empty(await queue.GetWorkersAsync());
+    }
+
+    [Fact]
+    public async Task APausedQueueIsPassedOver_AndTheWorkerSaysPausedOnlyWhenAllAre()
+    {
+        var queues = ThreeQueues();
+        foreach (var queue in queues) await Fill(queue, 5);
+        await queues[0].PauseAsync("hold");
+        var ran = new ConcurrentQueue<string>();
+        var log = new EventLog();
+        var worker = new DelayedWorker(queues, new DelegateRegistry().Add("m:f", c => ran.Enqueue(c.Queue)),
+            new WorkerOptions { DequeueTimeout = TimeSpan.FromMilliseconds(100), OnEvent = log.Add });
+        var run = worker.RunAsync();
+        await Eventually.True(() => ran.Count == 10, "the tasks of the two queues not paused to run");
+        Assert.DoesNotContain(queues[0].Name, ran);
+        Assert.Empty(log.Of(WorkerEventKind.QueuePaused));
+        await queues[1].PauseAsync("hold");
+        await queues[2].PauseAsync("hold");
+        await Eventually.True(() => log.Of(WorkerEventKind.QueuePaused).Count == 1, "the worker to say that its queues are paused");
+        await queues[0].ResumeAsync();
+        await Eventually.True(() => ran.Count == 15, "the resumed queue's tasks to run");
+        worker.RequestStop();
+        await run;
+    }
+
+    private async Task<long> BlockedClientsAsync()
+    {
+        var info = (string)(await _redis.Db.ExecuteAsync("INFO", "clients"))!;
+        var line = info.Split('\n').First(l => l.StartsWith("blocked_clients:", StringComparison.Ordinal));
+        return long.Parse(line.Substring("blocked_clients:".Length).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+}
