@@ -26,6 +26,19 @@ if (args.Contains("recurring"))
     Report("recurring run firing delay p99", f99, "ms");
     return;
 }
+if (args.Contains("queues"))
+{
+    // The same drains from three queues as from one, alternately: what serving several queues costs.
+    await Drain(10_000, 1, 3);
+    for (var round = 0; round < 3; round++)
+    {
+        ReportRun("drain, 1 queue, 1 slot", await Drain(51_000, 1));
+        ReportRun("drain, 3 queues, 1 slot", await Drain(51_000, 1, 3));
+        ReportRun("drain, 1 queue, 8 slots", await Drain(102_000, 8));
+        ReportRun("drain, 3 queues, 8 slots", await Drain(102_000, 8, 3));
+    }
+    return;
+}
 if (args.Contains("drain"))
 {
     // Only the worker's hot path, five times: for comparing two builds run alternately.
@@ -99,14 +112,15 @@ async Task<Run> EnqueueBatched(int count, int batchSize)
     return clock.Stop(count);
 }
 
-async Task<Run> Drain(int count, int slots)
+// One worker drains `queues` queues holding `count` tasks in all, in priority order (1: the plain single-queue path).
+async Task<Run> Drain(int count, int slots, int queues = 1)
 {
-    var queue = NewQueue();
+    var all = Enumerable.Range(0, queues).Select(_ => NewQueue()).ToArray();
     var batch = Enumerable.Repeat(task, 1000).ToArray();
-    for (var sent = 0; sent < count; sent += batch.Length) await queue.EnqueueAsync(batch);
+    for (var sent = 0; sent < count; sent += batch.Length) await all[sent / batch.Length % queues].EnqueueAsync(batch);
     var options = new WorkerOptions { Concurrency = slots, StopWhenEmpty = true, DequeueTimeout = TimeSpan.FromMilliseconds(100) };
     var clock = Measure.Start();
-    var summary = await new DelayedWorker(queue, new NoOpRegistry(), options).RunAsync();
+    var summary = await new DelayedWorker(all, new NoOpRegistry(), options).RunAsync();
     if (summary.Succeeded != count) throw new InvalidOperationException($"drained {summary.Succeeded} of {count}");
     return clock.Stop(count);
 }

@@ -33,6 +33,26 @@ Describe 'Start-DelayedWorker -Concurrency' {
         Get-Content $out | Should -Be 'hello ops! []'
     }
 
+    It 'serves several queues in priority order, one worker for all of them' {
+        $low = New-DelayedQueue "$($queue.Name)-low" -Redis $redis.Configuration -DequeueTimeout '00:00:00.1'
+        1..3 | ForEach-Object { Add-DelayedTask $low job "low$_" }
+        1..3 | ForEach-Object { Add-DelayedTask $queue job "high$_" }
+        $global:order = [System.Collections.Generic.List[string]]::new()
+        $summary = Start-DelayedWorker $queue, $low -StopWhenEmpty -Handler @{ job = { param($n) $global:order.Add($n) } }
+        $summary.Queue | Should -Be "$($queue.Name), $($low.Name)"
+        $summary.Succeeded | Should -Be 6
+        $global:order | Should -Be @('high1', 'high2', 'high3', 'low1', 'low2', 'low3')
+        (Start-DelayedWorker $queue, $low -Weighted -StopWhenEmpty -Handler @{ job = {} }).Succeeded | Should -Be 0
+    }
+
+    It 'refuses queues on different servers for one worker, saying why' {
+        $other = Start-TestRedis
+        try {
+            $elsewhere = New-DelayedQueue (New-QueueName) -Redis $other.Configuration
+            { Start-DelayedWorker $queue, $elsewhere -StopWhenEmpty -Handler @{ job = {} } -ErrorAction Stop } | Should -Throw '*one Redis server*'
+        } finally { Stop-TestRedis $other }
+    }
+
     It 'fails a handler that calls exit in a runspace, and the next task of that runspace succeeds' {
         Add-DelayedTask $queue quits
         Add-DelayedTask $queue fine

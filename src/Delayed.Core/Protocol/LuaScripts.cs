@@ -96,8 +96,9 @@ end
     /// swept from under it. A paused queue (KEYS[11] exists) hands out no new task: {'paused'}. A task over the size limit is claimed but not sent: {'oversize', size}; the worker
     /// then finishes it as a failure, so its bytes go to the failed store without ever leaving Redis. An empty task list returns false and changes nothing (D1); a surplus token is simply
     /// consumed. A claimed task comes back as its bytes, or as {'task', bytes, attempts, returns} when its
-    /// counters are set. With more than one queue's KEYS (a worker of several queues), the first eleven are the held
-    /// task's queue and the rest the queues to claim from in order: a task then comes back as {'task', bytes, attempts,
+    /// counters are set. With more than eleven KEYS (a worker of several queues), the first eleven are the held task's
+    /// queue and the rest, seven per queue (tasks, tokens, processing, inflight, control, counters, paused), the queues
+    /// to claim from in order: a task then comes back as {'task', bytes, attempts,
     /// returns, n} and an oversize one as {'oversize', size, n}, n the 1-based position of its queue among them.
     /// </summary>
     public const string FinishAndClaim = @"
@@ -129,50 +130,61 @@ if ARGV[4] ~= '' and redis.call('HGET', KEYS[4], id) == ARGV[4] then
 end
 if ARGV[2] == 'none' then return false end
 if #KEYS > 11 then
-  -- Several queues: block 1 (KEYS 1-11) is the held task's queue, finished above; blocks 2.. are the queues to claim
-  -- from, in the order to try them. In mode 'taken' the token came from the first of them.
-  local n = #KEYS / 11 - 1
-  local function put_back_token() if ARGV[2] == 'taken' then redis.call('RPUSH', KEYS[13], '1') end end
-  for q = 1, n do
-    if redis.call('HEXISTS', KEYS[q * 11 + 6], id) == 1 then put_back_token() return { 'stop' } end
-  end
-  if redis.call('EXISTS', id) == 0 then put_back_token() return { 'unregistered' } end
-  local function counted(b, task, q)
-    if redis.call('EXISTS', KEYS[b + 10]) == 1 then
-      local d = redis.sha1hex(task)
-      local v = redis.call('HMGET', KEYS[b + 10], 'a' .. d, 'n' .. d)
-      return { 'task', task, tonumber(v[1]) or 0, tonumber(v[2]) or 0, q }
-    end
-    return { 'task', task, 0, 0, q }
-  end
-  for q = 1, n do
-    local b = q * 11
-    local held = redis.call('HGET', KEYS[b + 3], id)
-    if held then
-      put_back_token()
-      redis.call('HSET', KEYS[b + 4], id, ARGV[3])
-      return counted(b, held, q)
+  -- Several queues: KEYS 1-11 are the held task's queue, finished above; then, for each queue to claim from in the
+  -- order to try them, seven keys: tasks, tokens, processing, inflight, control, counters, paused. In mode 'taken'
+  -- the token came from the first of them. (No function is defined here: a closure per call costs.)
+  local n = (#KEYS - 11) / 7
+  local taken = ARGV[2] == 'taken'
+  for q = 0, n - 1 do
+    if redis.call('HEXISTS', KEYS[16 + q * 7], id) == 1 then
+      if taken then redis.call('RPUSH', KEYS[13], '1') end
+      return { 'stop' }
     end
   end
-  local last, paused = n, 0
-  if ARGV[2] == 'taken' then last = 1 end
-  for q = 1, last do
-    local b = q * 11
-    if redis.call('EXISTS', KEYS[b + 11]) == 1 then
-      paused = paused + 1
-      if ARGV[2] == 'taken' then redis.call('RPUSH', KEYS[b + 2], '1') end
-    elseif ARGV[2] == 'taken' or redis.call('LPOP', KEYS[b + 2]) then
-      local task = redis.call('LPOP', KEYS[b + 1])
-      if task then
-        redis.call('HSET', KEYS[b + 3], id, task)
-        redis.call('HSET', KEYS[b + 4], id, ARGV[3])
-        if #task > tonumber(ARGV[6]) then return { 'oversize', #task, q } end
-        return counted(b, task, q)
+  if redis.call('EXISTS', id) == 0 then
+    if taken then redis.call('RPUSH', KEYS[13], '1') end
+    return { 'unregistered' }
+  end
+  local task, from = nil, nil
+  for q = 0, n - 1 do
+    task = redis.call('HGET', KEYS[14 + q * 7], id)
+    if task then
+      if taken then redis.call('RPUSH', KEYS[13], '1') end
+      from = q
+      break
+    end
+  end
+  local paused, last = 0, n - 1
+  if taken then last = 0 end
+  if not task then
+    for q = 0, last do
+      local b = 11 + q * 7
+      if redis.call('EXISTS', KEYS[b + 7]) == 1 then
+        paused = paused + 1
+        if taken then redis.call('RPUSH', KEYS[b + 2], '1') end
+      elseif taken or redis.call('LPOP', KEYS[b + 2]) then
+        task = redis.call('LPOP', KEYS[b + 1])
+        if task then
+          redis.call('HSET', KEYS[b + 3], id, task)
+          from = q
+          break
+        end
       end
     end
   end
-  if paused > 0 and paused == last then return { 'paused' } end
-  return false
+  if not task then
+    if paused > 0 and paused == last + 1 then return { 'paused' } end
+    return false
+  end
+  local b = 11 + from * 7
+  redis.call('HSET', KEYS[b + 4], id, ARGV[3])
+  if #task > tonumber(ARGV[6]) then return { 'oversize', #task, from + 1 } end
+  if redis.call('EXISTS', KEYS[b + 6]) == 1 then
+    local d = redis.sha1hex(task)
+    local v = redis.call('HMGET', KEYS[b + 6], 'a' .. d, 'n' .. d)
+    return { 'task', task, tonumber(v[1]) or 0, tonumber(v[2]) or 0, from + 1 }
+  end
+  return { 'task', task, 0, 0, from + 1 }
 end
 if redis.call('HEXISTS', KEYS[6], id) == 1 then
   if ARGV[2] == 'taken' then redis.call('RPUSH', KEYS[2], '1') end

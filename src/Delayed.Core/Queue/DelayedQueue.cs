@@ -24,6 +24,10 @@ public sealed class DelayedQueue
     private readonly RedisKey[] _scriptKeys;
     private readonly RedisKey[] _promoteKeys;
 
+    /// <summary>The keys a claim from this queue needs, when a worker of several queues claims (LuaScripts.FinishAndClaim).</summary>
+    private readonly RedisKey[] _claimKeys;
+    private const int ClaimKeyCount = 7;
+
     public DelayedQueue(DelayedConnection connection, string name)
     {
         Keys = new QueueKeys(name);
@@ -40,6 +44,7 @@ public sealed class DelayedQueue
         _workers = Keys.Workers;
         _control = Keys.Control;
         _scriptKeys = Array.ConvertAll(Keys.All, k => (RedisKey)k);
+        _claimKeys = new RedisKey[] { Keys.Tasks, Keys.Tokens, Keys.Processing, Keys.InFlight, Keys.Control, Keys.Counters, Keys.Paused };
         _promoteKeys = _scriptKeys.Concat(new RedisKey[] { Keys.RecurringDue, Keys.Recurring }).ToArray(); // KEYS[12], KEYS[13]
     }
 
@@ -381,9 +386,9 @@ public sealed class DelayedQueue
         var keys = _scriptKeys;
         if (claimFrom is { Count: > 0 } && !(claimFrom.Count == 1 && ReferenceEquals(claimFrom[0], this)))
         {
-            keys = new RedisKey[_scriptKeys.Length * (claimFrom.Count + 1)];
+            keys = new RedisKey[_scriptKeys.Length + ClaimKeyCount * claimFrom.Count];
             _scriptKeys.CopyTo(keys, 0);
-            for (var i = 0; i < claimFrom.Count; i++) claimFrom[i]._scriptKeys.CopyTo(keys, _scriptKeys.Length * (i + 1));
+            for (var i = 0; i < claimFrom.Count; i++) claimFrom[i]._claimKeys.CopyTo(keys, _scriptKeys.Length + ClaimKeyCount * i);
         }
         var reply = await Db.ScriptEvaluateAsync(LuaScripts.FinishAndClaim, keys, arguments).ConfigureAwait(false);
         if (reply.IsNull) return ClaimReply.Nothing;

@@ -47,6 +47,14 @@ namespace Delayed.PowerShell.Commands;
 /// sweeper recovers it, so handlers should be idempotent.
 /// </remarks>
 /// <example>
+/// <code>Start-DelayedWorker urgent, default, reports -Concurrency 4</code>
+/// <para>
+/// One worker for three queues of the default server: a task in urgent always goes before one in default, and that
+/// before one in reports. Idle, it waits on all three at once. With -Weighted, each busy queue gets a share instead
+/// (a half, a third, a sixth), so reports still move while urgent is busy. Python and Go workers serve one queue each.
+/// </para>
+/// </example>
+/// <example>
 /// <code>Start-DelayedWorker $queue -Handler @{ 'Restart-Site' = { param($Server) Restart-WebAppPool $Server } }</code>
 /// <para>Runs tasks named Restart-Site until Ctrl+C.</para>
 /// </example>
@@ -66,11 +74,23 @@ namespace Delayed.PowerShell.Commands;
 [OutputType(typeof(WorkerSummary), typeof(TaskResult), typeof(Job), typeof(string))]
 public sealed class StartDelayedWorkerCommand : DelayedCmdlet
 {
-    /// <summary>The queue to take tasks from (a queue object, or a queue name on the default server).</summary>
+    /// <summary>
+    /// The queues to take tasks from (queue objects, or queue names on the default server), in priority order: a task of
+    /// an earlier queue always goes first (see -Weighted). All on one Redis server; the first queue's dequeue and
+    /// keep-alive timeouts apply.
+    /// </summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [QueueTransformation]
     [ArgumentCompleter(typeof(Completion.QueueNameCompleter))]
-    public Queue Queue { get; set; } = null!;
+    [ValidateNotNullOrEmpty]
+    public Queue[] Queue { get; set; } = Array.Empty<Queue>();
+
+    /// <summary>
+    /// With several queues: instead of strict priority, each busy queue gets a share of the tasks by its place: of two,
+    /// two thirds and one third; of three, a half, a third and a sixth; so a busy first queue never starves the others.
+    /// </summary>
+    [Parameter]
+    public SwitchParameter Weighted { get; set; }
 
     /// <summary>Task names mapped to scriptblocks (or command names) that handle them, in addition to the registered handlers.</summary>
     [Parameter]
@@ -164,7 +184,9 @@ public sealed class StartDelayedWorkerCommand : DelayedCmdlet
         }
         if (registry.Count == 0)
             WriteWarning("No handler is registered: every task will be refused and released. Pass -Handler or -AssemblyPath, or use Register-DelayedHandler first.");
-        if (!ShouldProcess($"Queue '{Queue.Name}' on {Queue.Redis}", $"Take and run tasks with {registry.Count} handler(s), {Concurrency} at a time"))
+        var primary = Queue[0];
+        var queueName = string.Join(", ", Queue.Select(q => q.Name));
+        if (!ShouldProcess($"Queue '{queueName}' on {primary.Redis}", $"Take and run tasks with {registry.Count} handler(s), {Concurrency} at a time"))
         {
             runspaces?.Dispose();
             return;
@@ -172,8 +194,9 @@ public sealed class StartDelayedWorkerCommand : DelayedCmdlet
 
         var options = new WorkerOptions
         {
-            DequeueTimeout = Queue.DequeueTimeout,
-            KeepAliveTimeout = Queue.KeepAliveTimeout,
+            DequeueTimeout = primary.DequeueTimeout,
+            KeepAliveTimeout = primary.KeepAliveTimeout,
+            WeightedQueues = Weighted,
             Concurrency = Concurrency,
             MaxTasks = MaxTasks,
             StopWhenEmpty = StopWhenEmpty,
@@ -181,8 +204,17 @@ public sealed class StartDelayedWorkerCommand : DelayedCmdlet
             RetryDelay = RetryDelay,
             MaxRetryDelay = MaxRetryDelay,
         };
-        var worker = new DelayedWorker(Queue.Engine, registry, options);
-        var queueName = Queue.Name;
+        DelayedWorker worker;
+        try
+        {
+            worker = new DelayedWorker(Queue.Select(q => q.Engine).ToArray(), registry, options);
+        }
+        catch (ArgumentException e)
+        {
+            runspaces?.Dispose();
+            ThrowTerminatingError(new ErrorRecord(e, "InvalidQueues", ErrorCategory.InvalidArgument, Queue) { ErrorDetails = new ErrorDetails(WithoutParameterName(e)) });
+            return;
+        }
         var running = new RunningTasks();
         StopNotice? Notice(bool afterCtrlC) => StopNotice.Show(Host, $"Worker on queue '{queueName}'", running, worker.InterruptRunning, afterCtrlC);
 
@@ -206,7 +238,7 @@ public sealed class StartDelayedWorkerCommand : DelayedCmdlet
 
         if (AsJob)
         {
-            var job = new DelayedJob("Start-DelayedWorker", new[] { Queue }, $"DelayedWorker:{queueName}",
+            var job = new DelayedJob("Start-DelayedWorker", Queue, $"DelayedWorker:{queueName}",
                 (output, stop) => RunAsync(new WorkerEventReporter(output, passThru: true, LogFormat), stop), whileStopping: () => Notice(afterCtrlC: false));
             JobRepository.Add(job);
             job.Start();
@@ -214,7 +246,7 @@ public sealed class StartDelayedWorkerCommand : DelayedCmdlet
             return;
         }
 
-        WriteVerbose($"Worker on queue '{queueName}' at {Queue.Redis} with {registry.Count} handler(s), {Concurrency} at a time.");
+        WriteVerbose($"Worker on queue '{queueName}' at {primary.Redis} with {registry.Count} handler(s), {Concurrency} at a time.");
         using (StopSignals.Register(StopProcessing))
         {
             var verbose = MyInvocation.BoundParameters.TryGetValue("Verbose", out var flag)
