@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
+using System.Threading;
 using System.Threading.Tasks;
 using Delayed.Core.Protocol;
 using Delayed.Core.Redis;
@@ -383,13 +384,7 @@ public sealed class DelayedQueue
                 finish.Bytes ?? Array.Empty<byte>(), finish.DelayMilliseconds, how == "schedule" ? ScheduledEntry.NewId() : "",
                 finish.Counter, finish.CounterValue, how == "fail" ? finish.Reason.ToString() : "", finish.Error,
             };
-        var keys = _scriptKeys;
-        if (claimFrom is { Count: > 0 } && !(claimFrom.Count == 1 && ReferenceEquals(claimFrom[0], this)))
-        {
-            keys = new RedisKey[_scriptKeys.Length + ClaimKeyCount * claimFrom.Count];
-            _scriptKeys.CopyTo(keys, 0);
-            for (var i = 0; i < claimFrom.Count; i++) claimFrom[i]._claimKeys.CopyTo(keys, _scriptKeys.Length + ClaimKeyCount * i);
-        }
+        var keys = claimFrom is { Count: > 0 } && !(claimFrom.Count == 1 && ReferenceEquals(claimFrom[0], this)) ? ClaimKeys(claimFrom) : _scriptKeys;
         var reply = await Db.ScriptEvaluateAsync(LuaScripts.FinishAndClaim, keys, arguments).ConfigureAwait(false);
         if (reply.IsNull) return ClaimReply.Nothing;
         if (reply.Resp2Type != ResultType.Array) return ClaimReply.Of((byte[])reply!);
@@ -403,6 +398,32 @@ public sealed class DelayedQueue
             _ => ClaimReply.Stop,
         };
     }
+
+    /// <summary>This queue's keys followed by the claim keys of <paramref name="claimFrom"/>; the last such list is kept, as a worker in strict order asks for the same one again and again.</summary>
+    private RedisKey[] ClaimKeys(IReadOnlyList<DelayedQueue> claimFrom)
+    {
+        if (Volatile.Read(ref _lastClaim) is { } last && ReferenceEquals(last.From, claimFrom)) return last.Keys;
+        var keys = new RedisKey[_scriptKeys.Length + ClaimKeyCount * claimFrom.Count];
+        _scriptKeys.CopyTo(keys, 0);
+        for (var i = 0; i < claimFrom.Count; i++) claimFrom[i]._claimKeys.CopyTo(keys, _scriptKeys.Length + ClaimKeyCount * i);
+        Volatile.Write(ref _lastClaim, new ClaimKeyList(claimFrom, keys));
+        return keys;
+    }
+
+    private sealed class ClaimKeyList
+    {
+        public ClaimKeyList(IReadOnlyList<DelayedQueue> from, RedisKey[] keys)
+        {
+            From = from;
+            Keys = keys;
+        }
+
+        public IReadOnlyList<DelayedQueue> From { get; }
+
+        public RedisKey[] Keys { get; }
+    }
+
+    private ClaimKeyList? _lastClaim;
 
     /// <summary>Moves due tasks from the schedule to the task list with a token each; how many moved (at most one batch).</summary>
     public async Task<long> PromoteAsync() => (await PromoteAndFindTicksAsync().ConfigureAwait(false)).Moved;
