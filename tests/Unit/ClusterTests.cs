@@ -74,6 +74,24 @@ public sealed class ClusterTests : IClassFixture<ClusterFixture>
     }
 
     [Fact]
+    public async Task OneWorkerServesSeveralQueuesOfOneHashTag_AndRefusesQueuesOfDifferentTags()
+    {
+        var high = new DelayedQueue(_connection, "{multi}high");
+        var low = new DelayedQueue(_connection, "{multi}low");
+        await low.EnqueueAsync(TaskEncoder.EncodePython("m:f", new object[] { "low" }, null, 0));
+        await high.EnqueueAsync(TaskEncoder.EncodePython("m:f", new object[] { "high" }, null, 0));
+        var ran = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var summary = await new DelayedWorker(new[] { high, low }, new DelegateRegistry().Add("m:f", c => ran.Enqueue((string)c.Task.Arguments[0]!)),
+            new WorkerOptions { StopWhenEmpty = true, DequeueTimeout = TimeSpan.FromMilliseconds(100) }).RunAsync();
+        Assert.Equal(2, summary.Succeeded);
+        Assert.Equal(new[] { "high", "low" }, ran);
+
+        var other = new DelayedQueue(_connection, "{other}low");
+        var e = Assert.Throws<ArgumentException>(() => new DelayedWorker(new[] { high, other }, new DelegateRegistry()));
+        Assert.Contains("share a hash tag", e.Message);
+    }
+
+    [Fact]
     public async Task ASweepSkipsAndCountsAWorkerIdOutsideTheSlot_AndRecoversTheRestWithTheirTokens()
     {
         var queue = new DelayedQueue(_connection, "{probe}");

@@ -156,7 +156,11 @@ public class RecurringTests
     }
 }
 
-/// <summary>A schedule of every second for a minute, with three sweepers and two workers firing it on a server of its own.</summary>
+/// <summary>
+/// A schedule of every second for a minute, with three sweepers and two workers firing it on a server of its own. In
+/// the sequential collection: run beside other tests, its five busy clients starve their timing on two cores.
+/// </summary>
+[Collection("redis")]
 public sealed class RecurringRaceTests : IAsyncLifetime
 {
     private Delayed.Testing.LocalRedisServer? _server;
