@@ -55,11 +55,11 @@ public class MultiQueueTests
     {
         var queues = ThreeQueues();
         var ran = new TaskCompletionSource<string>();
-        var blockedBefore = await BlockedClientsAsync();
+        var blockedBefore = await _redis.BlockedClientsAsync();
         var worker = new DelayedWorker(queues, new DelegateRegistry().Add("m:f", c => ran.TrySetResult(c.Queue)),
             new WorkerOptions { DequeueTimeout = TimeSpan.FromSeconds(10) });
         var run = worker.RunAsync();
-        await Eventually.True(async () => await BlockedClientsAsync() > blockedBefore, "the worker to block in BLPOP");
+        await Eventually.True(async () => await _redis.BlockedClientsAsync() > blockedBefore, "the worker to block in BLPOP");
         foreach (var queue in queues) Assert.Single(await queue.GetWorkersAsync());
         var clock = System.Diagnostics.Stopwatch.StartNew();
         await Fill(queues[2], 1);
@@ -93,12 +93,5 @@ public class MultiQueueTests
         await Eventually.True(() => ran.Count == 15, "the resumed queue's tasks to run");
         worker.RequestStop();
         await run;
-    }
-
-    private async Task<long> BlockedClientsAsync()
-    {
-        var info = (string)(await _redis.Db.ExecuteAsync("INFO", "clients"))!;
-        var line = info.Split('\n').First(l => l.StartsWith("blocked_clients:", StringComparison.Ordinal));
-        return long.Parse(line.Substring("blocked_clients:".Length).Trim(), System.Globalization.CultureInfo.InvariantCulture);
     }
 }

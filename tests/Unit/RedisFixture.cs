@@ -35,6 +35,16 @@ public sealed class RedisFixture : IAsyncLifetime
         return Task.CompletedTask;
     }
 
+    /// <summary>How many clients wait in a blocking command (BLPOP) on the server now: a test's premise that a worker really waits.</summary>
+    public async Task<long> BlockedClientsAsync()
+    {
+        var info = (string)(await Db.ExecuteAsync("INFO", "clients"))!;
+        foreach (var line in info.Split('\n'))
+            if (line.StartsWith("blocked_clients:", StringComparison.Ordinal))
+                return long.Parse(line.Substring("blocked_clients:".Length).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        throw new InvalidOperationException("INFO clients has no blocked_clients line.");
+    }
+
     public DelayedQueue NewQueue(string prefix = "q") =>
         new DelayedQueue(Connection, $"{prefix}{Interlocked.Increment(ref _queues)}-{Guid.NewGuid():N}".Substring(0, 24));
 }

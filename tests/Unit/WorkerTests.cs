@@ -248,22 +248,15 @@ public class WorkerTests
         options.MaxTasks = 1;
         // A long wait: a worker that only polled would start the task seconds late (its idle wait is 5 to 10 s).
         options.DequeueTimeout = TimeSpan.FromSeconds(10);
-        var blockedBefore = await BlockedClientsAsync();
+        var blockedBefore = await _redis.BlockedClientsAsync();
         var run = new DelayedWorker(queue, new DelegateRegistry().Add("m:f", c => ran.SetResult(c.Task.Name)), options).RunAsync();
         // The premise: the worker really waits in a blocking command on the server.
-        await Eventually.True(async () => await BlockedClientsAsync() > blockedBefore, "the worker to block in BLPOP");
+        await Eventually.True(async () => await _redis.BlockedClientsAsync() > blockedBefore, "the worker to block in BLPOP");
         var clock = System.Diagnostics.Stopwatch.StartNew();
         await queue.EnqueueAsync(TaskEncoder.EncodePython("m:f", null, null, 0));
         Assert.Equal("m:f", await ran.Task.WaitAsync(TimeSpan.FromSeconds(15)));
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(3), $"the task started {clock.Elapsed} after it was enqueued: the wait did not wake");
         await run.WaitAsync(TimeSpan.FromSeconds(5));
-    }
-
-    private async Task<long> BlockedClientsAsync()
-    {
-        var info = (string)(await _redis.Db.ExecuteAsync("INFO", "clients"))!;
-        var line = info.Split('\n').First(l => l.StartsWith("blocked_clients:", StringComparison.Ordinal));
-        return long.Parse(line.Substring("blocked_clients:".Length).Trim(), System.Globalization.CultureInfo.InvariantCulture);
     }
 
     [Fact]
