@@ -12,13 +12,14 @@
       Demo     the module at work against a local Redis it starts and stops itself.
       Bench    the benchmark (bench/README.md).
       Package  the module's .nupkg in out/packages/.
+      Mutate   mutation testing of the core's codecs with dotnet-stryker (tests/README.md: score, time, survivors).
 .EXAMPLE
     dotnet tool restore; dotnet pwsh ./build.ps1 test
 #>
 [CmdletBinding()]
 param(
     [Parameter(Position = 0)]
-    [ValidateSet('Clean', 'Build', 'Docs', 'Test', 'Demo', 'Bench', 'Package')]
+    [ValidateSet('Clean', 'Build', 'Docs', 'Test', 'Demo', 'Bench', 'Package', 'Mutate')]
     [string] $Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
@@ -193,6 +194,15 @@ function Invoke-Bench {
     Invoke-Native $pwsh[0] (@($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-File', (Join-Path $Root 'bench/cmdlets.ps1')))
 }
 
+function Invoke-Mutate {
+    # Not part of Test: it takes minutes (tests/README.md says how long). Reports land in tests/Mutation/StrykerOutput/.
+    Invoke-Native dotnet @('tool', 'restore')
+    Push-Location (Join-Path $Root 'tests/Mutation')
+    try {
+        Invoke-Native dotnet @('dotnet-stryker', '--config-file', 'stryker-config.json', '--solution', (Join-Path $Root 'Delayed.PowerShell.sln'))
+    } finally { Pop-Location }
+}
+
 function Invoke-Package {
     Invoke-Build
     $packages = Join-Path $Out 'packages'
@@ -217,4 +227,5 @@ switch ($Task) {
     'Demo' { Invoke-Demo }
     'Bench' { Invoke-Bench }
     'Package' { Invoke-Package }
+    'Mutate' { Invoke-Mutate }
 }
