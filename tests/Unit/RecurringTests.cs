@@ -92,6 +92,29 @@ public class RecurringTests
     }
 
     [Fact]
+    public async Task AfterARealTenSecondOutageRunOnceCatchesUpOnceAndSkipDoesNot()
+    {
+        var queue = _redis.NewQueue();
+        var store = new RecurringScheduleStore(queue);
+        await store.RegisterAsync(RecurringSchedule.Create("once", "* * * * * *", "UTC", Tick, MisfirePolicy.RunOnce));
+        await store.RegisterAsync(RecurringSchedule.Create("skip", "* * * * * *", "UTC", TaskEncoder.EncodePython("m:skip", null, null, 0), MisfirePolicy.Skip));
+        var promoter = new SchedulePromoter(new[] { queue }, e => throw e);
+        await Eventually.True(async () =>
+        {
+            await promoter.PromoteOnceAsync();
+            return (await store.GetAsync()).All(s => s.Fired > 0);
+        }, "both schedules to fire once");
+        var before = (await store.GetAsync()).ToDictionary(s => s.Name, s => s.Fired);
+        await Task.Delay(TimeSpan.FromSeconds(10.5)); // the outage: no worker or sweeper runs
+        await promoter.PromoteOnceAsync();
+        var after = (await store.GetAsync()).ToDictionary(s => s.Name);
+        Assert.Equal(("CaughtUp", before["once"] + 1), (after["once"].LastOutcome, after["once"].Fired));
+        Assert.Equal(("Skipped", before["skip"]), (after["skip"].LastOutcome, after["skip"].Fired));
+        var now = await store.ServerTimeAsync();
+        Assert.All(after.Values, s => Assert.True(s.NextTick > now, "a missed tick is still due: the next pass would burst"));
+    }
+
+    [Fact]
     public async Task ATickIsFiredOnceWhenPromotersRace_AndNotAgainByAStaleReader()
     {
         var queue = _redis.NewQueue();
