@@ -46,10 +46,10 @@ public sealed class FailedEntry
             var reader = new MessagePackReader(record);
             if (reader.ReadArrayHeader() != 7) throw new FormatException("not a 7-element array");
             var at = reader.ReadInt64();
-            var reason = Text(ref reader);
-            var error = Text(ref reader);
-            var worker = Text(ref reader);
-            var host = Text(ref reader);
+            var reason = Codec.MessagePackText.Read(ref reader);
+            var error = Codec.MessagePackText.Read(ref reader);
+            var worker = Codec.MessagePackText.Read(ref reader);
+            var host = Codec.MessagePackText.Read(ref reader);
             var attempts = reader.ReadInt64();
             var raw = reader.ReadStringSequence() is { } bytes ? bytes.ToArray() : Array.Empty<byte>();
             return new FailedEntry(id, DateTimeOffset.FromUnixTimeMilliseconds(at), reason, error, worker, host, attempts, raw);
@@ -59,7 +59,4 @@ public sealed class FailedEntry
             return new FailedEntry(id, DateTimeOffset.MinValue, "Unreadable", $"The failed-store record {id} does not read ({e.Message}).", "", "", 0, Array.Empty<byte>());
         }
     }
-
-    private static string Text(ref MessagePackReader reader) =>
-        reader.ReadStringSequence() is { } bytes ? Encoding.UTF8.GetString(bytes.ToArray()) : "";
 }

@@ -1,6 +1,4 @@
 using System;
-using System.Buffers;
-using System.Text;
 using MessagePack;
 
 namespace Delayed.Core.Queue;
@@ -27,7 +25,7 @@ public sealed class PauseState
             var reader = new MessagePackReader(value);
             if (reader.ReadArrayHeader() < 2) throw new FormatException("not a 2-element array");
             var since = DateTimeOffset.FromUnixTimeMilliseconds(reader.ReadInt64());
-            var reason = reader.ReadStringSequence() is { } bytes ? Encoding.UTF8.GetString(bytes.ToArray()) : "";
+            var reason = Codec.MessagePackText.Read(ref reader);
             return new PauseState(since, reason);
         }
         catch (Exception e) when (e is FormatException or MessagePackSerializationException or System.IO.EndOfStreamException or InvalidOperationException)

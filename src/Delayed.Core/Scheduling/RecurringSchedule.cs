@@ -115,13 +115,13 @@ public sealed class RecurringSchedule
             var reader = new MessagePackReader(definition);
             var length = reader.ReadArrayHeader();
             if (length < 6 || reader.ReadInt32() != FormatVersion) throw new FormatException("an unknown definition format");
-            var cron = Text(ref reader);
-            var zone = Text(ref reader);
+            var cron = MessagePackText.Read(ref reader);
+            var zone = MessagePackText.Read(ref reader);
             var task = reader.ReadBytes() is { } bytes ? bytes.ToArray() : Array.Empty<byte>();
             var misfire = (MisfirePolicy)reader.ReadInt32();
             var suspended = reader.ReadBoolean();
             var uniqueFor = length >= 8 ? TimeSpan.FromMilliseconds(reader.ReadInt64()) : TimeSpan.Zero;
-            var uniqueKey = length >= 8 && !reader.TryReadNil() ? Text(ref reader) : null;
+            var uniqueKey = length >= 8 && !reader.TryReadNil() ? MessagePackText.Read(ref reader) : null;
             return Create(name, cron, zone, task, misfire, suspended, uniqueFor, uniqueKey);
         }
         catch (Exception e) when (e is MessagePackSerializationException or System.IO.EndOfStreamException or InvalidOperationException or ArgumentException or FormatException)
@@ -161,7 +161,4 @@ public sealed class RecurringSchedule
                 "(or a Windows id such as 'W. Europe Standard Time'); [System.TimeZoneInfo]::GetSystemTimeZones() lists them.", nameof(timeZone), e);
         }
     }
-
-    private static string Text(ref MessagePackReader reader) =>
-        reader.ReadStringSequence() is { } bytes ? Encoding.UTF8.GetString(bytes.ToArray()) : "";
 }
