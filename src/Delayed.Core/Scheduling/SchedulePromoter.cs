@@ -9,8 +9,9 @@ namespace Delayed.Core.Scheduling;
 /// <summary>
 /// Makes due scheduled tasks runnable and fires the due ticks of recurring schedules: once a second, or sooner when
 /// something falls due sooner, one promotion script per queue (one round trip, however many tasks are due, when no
-/// tick is), and at once again while a whole batch was due. Every worker and sweeper of this implementation runs one; promotions racing each other move each
-/// task once and fire each tick once, since each script is atomic and a tick is fenced by its due score.
+/// tick is), and at once again while a whole batch was due. Every worker and sweeper of this implementation runs one;
+/// promotions racing each other move each task once and fire each tick once, since each script is atomic and a tick
+/// is fenced by its due score.
 /// </summary>
 public sealed class SchedulePromoter
 {
