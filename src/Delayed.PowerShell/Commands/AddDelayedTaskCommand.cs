@@ -161,11 +161,12 @@ public sealed class AddDelayedTaskCommand : DelayedCmdlet
 
         if (_batchQueue is not null && !ReferenceEquals(_batchQueue.Engine, Queue.Engine)) Flush();
         _batchQueue = Queue;
-        var sent = new EnqueuedTask(Queue, Name, Format, task.Length);
-        if (UniqueFor is { } unique) _unique.Add((new Core.Queue.UniqueTask(task, unique, UniqueKey, Delay, At), sent));
+        // The record only when it is written: a pipeline of plain enqueues allocates nothing more per task.
+        var sent = PassThru || UniqueFor is not null ? new EnqueuedTask(Queue, Name, Format, task.Length) : null;
+        if (UniqueFor is { } unique) _unique.Add((new Core.Queue.UniqueTask(task, unique, UniqueKey, Delay, At), sent!));
         else if (Delay is null && At is null) _batch.Add(task);
         else _scheduled.Add((task, Delay, At));
-        if (PassThru) _sent.Add(sent);
+        if (PassThru) _sent.Add(sent!);
         var pending = _batch.Count + _scheduled.Count + _unique.Count;
         if (pending == 1) _batchAge.Restart();
         if (pending >= BatchSize || _batchAge.Elapsed > MaxBatchAge) Flush();
