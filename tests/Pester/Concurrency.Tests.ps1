@@ -142,6 +142,20 @@ Describe 'Start-DelayedWorker -LogFormat Json' {
         $events[1].task | Should -Be 'ok'
         $events[-1].processed | Should -Be 2
     }
+
+    It 'names each task''s arguments in its lines: positional, named, and a Go-shaped payload' {
+        $queue = New-DelayedQueue (New-QueueName) -Redis $redis.Configuration -DequeueTimeout '00:00:00.1'
+        Add-DelayedTask $queue patch -ArgumentList 'web7', @(1, 2) -Parameter @{ Reboot = $true }
+        Add-DelayedTask $queue 'ops.Patch' -ArgumentList @{ host = 'db3' } -Format Go
+        $events = Start-DelayedWorker $queue -StopWhenEmpty -LogFormat Json -Handler @{ patch = { param($Server, $Ids, $Reboot) throw "$Server down" }; 'ops.Patch' = { param($Spec) } } -ErrorAction SilentlyContinue |
+            ForEach-Object { $_ | ConvertFrom-Json }
+        $failed = $events | Where-Object event -eq TaskFailed
+        $failed.args[0] | Should -Be 'web7'
+        $failed.args[1] | Should -Be @(1, 2)
+        $failed.parameters.Reboot | Should -BeTrue
+        $failed.error | Should -Be 'web7 down'
+        ($events | Where-Object { $_.event -eq 'TaskSucceeded' }).payload.host | Should -Be 'db3'
+    }
 }
 
 Describe '-AsJob' {

@@ -206,15 +206,20 @@ Describe 'Start-DelayedWorker' {
         $redis.Db.ListLength($queue.TokenKey) | Should -Be 3
     }
 
-    It 'writes one record per task with -PassThru' {
+    It 'writes one record per task with -PassThru, naming the task''s arguments so that a log says which server failed' {
         Add-DelayedTask $queue ok
-        Add-DelayedTask $queue bad
-        $records = @(Invoke-Worker $queue @{ ok = {}; bad = { throw 'x' } } -PassThru | Where-Object { $_ -is [Delayed.TaskResult] })
+        Add-DelayedTask $queue bad -ArgumentList 'web7' -Parameter @{ Port = 8443 }
+        $records = @(Invoke-Worker $queue @{ ok = {}; bad = { param($Server, $Port) throw 'x' } } -PassThru | Where-Object { $_ -is [Delayed.TaskResult] })
         $records.Count | Should -Be 2
         $records[0].Status | Should -Be 'Succeeded'
         $records[1].Status | Should -Be 'Failed'
         $records[1].Error | Should -Be 'x'
+        $records[1].Attempt | Should -Be 1
+        $records[1].ArgumentList | Should -Be @('web7')
+        $records[1].Parameter['Port'] | Should -Be 8443
+        $records[1].Arguments | Should -Be 'web7, Port=8443'
         $records[0].WorkerId | Should -Match '^[0-9a-f]{32}$'
+        ($records[1] | Format-Table | Out-String) | Should -Match 'bad\s+web7, Port=8443\s+Failed'
     }
 
     It 'tells each task''s start and success with -Verbose' {

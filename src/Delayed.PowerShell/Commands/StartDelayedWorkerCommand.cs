@@ -92,7 +92,7 @@ public sealed class StartDelayedWorkerCommand : DelayedCmdlet
     [Parameter]
     public SwitchParameter Weighted { get; set; }
 
-    /// <summary>Task names mapped to scriptblocks (or command names) that handle them, in addition to the registered handlers.</summary>
+    /// <summary>Task names mapped to scriptblocks (or command names) that handle them, in addition to the registered handlers. What a handler writes to its warning, error, verbose, debug and information streams (Write-Host too) reaches the worker's own streams; its output is not logged.</summary>
     [Parameter]
     public IDictionary? Handler { get; set; }
 
@@ -140,7 +140,7 @@ public sealed class StartDelayedWorkerCommand : DelayedCmdlet
     [ValidateRange(1, int.MaxValue)]
     public int MaxTasks { get; set; }
 
-    /// <summary>Also writes one record per task: name, worker id, status, duration, error.</summary>
+    /// <summary>Also writes one record per task: name, arguments, attempt, worker id, status, duration, error.</summary>
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
@@ -148,7 +148,10 @@ public sealed class StartDelayedWorkerCommand : DelayedCmdlet
     [Parameter]
     public SwitchParameter AsJob { get; set; }
 
-    /// <summary>Default writes PowerShell's streams; Json writes one JSON line per event (for journald or a log shipper).</summary>
+    /// <summary>
+    /// Default writes PowerShell's streams; Json writes one JSON line per event (for journald or a log shipper), with the
+    /// task's arguments, and one per record a handler writes (warning, error, verbose, debug, information, Write-Host).
+    /// </summary>
     [Parameter]
     public LogFormat LogFormat { get; set; } = LogFormat.Default;
 
@@ -158,6 +161,7 @@ public sealed class StartDelayedWorkerCommand : DelayedCmdlet
             ThrowTerminatingError(new ErrorRecord(new ArgumentOutOfRangeException(nameof(TaskTimeout), limit, "The task timeout must be positive."), "InvalidTaskTimeout", ErrorCategory.InvalidArgument, limit));
         var inRunspaces = AsJob || Concurrency > 1 || ImportModule is not null || InitializationScript is not null || TaskTimeout is not null;
         var pump = new PipelinePump();
+        var streams = new HandlerStreams();
         HandlerRunspaces? runspaces = null;
         WorkerHandlerRegistry registry;
         try
@@ -168,12 +172,14 @@ public sealed class StartDelayedWorkerCommand : DelayedCmdlet
             if (inRunspaces)
             {
                 runspaces = new HandlerRunspaces(ImportModule ?? Array.Empty<string>(), InitializationScript?.ToString());
-                registry = WorkerHandlerRegistry.InRunspaces(Handler, handlers, runspaces, InvokeCommand);
+                foreach (var preference in new[] { "VerbosePreference", "DebugPreference", "InformationPreference", "WarningPreference" })
+                    runspaces.CopyPreference(preference, GetVariableValue(preference));
+                registry = WorkerHandlerRegistry.InRunspaces(Handler, handlers, runspaces, streams, InvokeCommand);
                 if (handlers.Any(h => h.Method is null) || Handler is { Count: > 0 }) runspaces.Prepare();
             }
             else
             {
-                registry = WorkerHandlerRegistry.OnPipeline(Handler, handlers, pump, InvokeCommand);
+                registry = WorkerHandlerRegistry.OnPipeline(Handler, handlers, pump, streams, InvokeCommand);
             }
         }
         catch (Exception e) when (e is ArgumentException or System.IO.IOException or BadImageFormatException or RuntimeException or InvalidOperationException)
@@ -225,6 +231,7 @@ public sealed class StartDelayedWorkerCommand : DelayedCmdlet
                 running.Observe(e);
                 reporter.Report(e);
             };
+            streams.ConnectTo(reporter.HandlerRecord);
             try
             {
                 var summary = await worker.RunAsync(stop).ConfigureAwait(false);

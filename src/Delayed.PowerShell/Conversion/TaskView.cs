@@ -4,7 +4,6 @@ using System.Collections.Generic;
 using System.Collections.Specialized;
 using System.Globalization;
 using System.Linq;
-using Delayed.PowerShell.Hosting;
 using Delayed.Core.Codec;
 
 namespace Delayed.PowerShell.Conversion;
@@ -54,18 +53,23 @@ internal sealed class TaskView
     /// <summary>The task as a confirmation prompt names it: "Name(arguments)", or why its bytes do not decode.</summary>
     public string Describe() => Name is null ? $"an undecodable task ({DecodeError})" : $"{Name}({FormatArguments()})";
 
+    /// <summary>A task already decoded.</summary>
+    public static TaskView Of(DelayedTask task)
+    {
+        if (task.Format == Core.Codec.TaskFormat.Go)
+        {
+            var payload = task.HasPayload ? new[] { PlainDataConverter.FromPlain(task.Payload) } : Array.Empty<object?>();
+            return new TaskView(task.Name, TaskFormat.Go, payload, new OrderedDictionary(), 0, null);
+        }
+        return new TaskView(task.Name, TaskFormat.Python, task.Arguments.Select(PlainDataConverter.FromPlain).ToArray(),
+            PlainDataConverter.MapToOrdered(task.NamedArguments), task.Retry, null);
+    }
+
     public static TaskView Of(byte[] raw)
     {
         try
         {
-            var task = TaskDecoder.Decode(raw);
-            if (task.Format == Core.Codec.TaskFormat.Go)
-            {
-                var payload = task.HasPayload ? new[] { PlainDataConverter.FromPlain(task.Payload) } : Array.Empty<object?>();
-                return new TaskView(task.Name, TaskFormat.Go, payload, new OrderedDictionary(), 0, null);
-            }
-            return new TaskView(task.Name, TaskFormat.Python, task.Arguments.Select(PlainDataConverter.FromPlain).ToArray(),
-                PlainDataConverter.MapToOrdered(task.NamedArguments), task.Retry, null);
+            return Of(TaskDecoder.Decode(raw));
         }
         catch (MalformedTaskException e)
         {

@@ -30,6 +30,15 @@ internal sealed class HandlerRunspaces : IDisposable
         _initializationScript = initializationScript;
     }
 
+    /// <summary>
+    /// Gives every runspace the caller's value of a preference variable (before the first is opened), so that a
+    /// handler's Write-Verbose or Write-Information is shown or not as it would be in the foreground.
+    /// </summary>
+    public void CopyPreference(string name, object? value)
+    {
+        if (value is not null) _state.Variables.Add(new SessionStateVariableEntry(name, value, "The preference of the session that started the worker."));
+    }
+
     /// <summary>Defines a function in every runspace (before the first is opened).</summary>
     public void DefineFunction(string name, string definition) => _state.Commands.Add(new SessionStateFunctionEntry(name, definition));
 

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Concurrent;
+using System.Threading;
 using System.Threading.Tasks;
 
 namespace Delayed.PowerShell.Handlers;
@@ -11,6 +12,10 @@ namespace Delayed.PowerShell.Handlers;
 internal sealed class PipelinePump
 {
     private readonly BlockingCollection<Action> _work = new();
+    private int _pumpThread = -1;
+
+    /// <summary>Whether the caller runs on the pipeline thread, inside the pump (a foreground handler does).</summary>
+    public bool OnPumpThread => Volatile.Read(ref _pumpThread) == Environment.CurrentManagedThreadId;
 
     /// <summary>Queues <paramref name="action"/>; does nothing once the pump has finished.</summary>
     public void Post(Action action)
@@ -47,6 +52,14 @@ internal sealed class PipelinePump
     public void Run(Task until)
     {
         until.ContinueWith(_ => _work.CompleteAdding(), TaskScheduler.Default);
-        foreach (var action in _work.GetConsumingEnumerable()) action();
+        Volatile.Write(ref _pumpThread, Environment.CurrentManagedThreadId);
+        try
+        {
+            foreach (var action in _work.GetConsumingEnumerable()) action();
+        }
+        finally
+        {
+            Volatile.Write(ref _pumpThread, -1);
+        }
     }
 }

@@ -18,9 +18,6 @@ internal abstract class PowerShellTaskHandler : ISelfDispatchingTaskHandler
 {
     // Splatting gives positional and named binding exactly as PowerShell users know it.
     protected const string CallMarker = "& $__delayedHandler @__delayedArguments @__delayedNamed";
-    // $DelayedTask, a parameter of the wrapper, is visible to the handler it calls (PowerShell's dynamic scoping).
-    protected const string WrapperText =
-        "param($__delayedHandler, $__delayedArguments, $__delayedNamed, $DelayedTask)\n$ErrorActionPreference = 'Stop'\n" + CallMarker;
 
     /// <summary>The variable that tells a handler which task, worker and attempt it runs.</summary>
     protected const string TaskVariable = "DelayedTask";

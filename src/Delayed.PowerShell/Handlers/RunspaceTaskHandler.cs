@@ -1,6 +1,7 @@
 using System;
 using System.Collections;
 using System.Management.Automation;
+using System.Management.Automation.Runspaces;
 using System.Threading.Tasks;
 using Delayed.Core.Worker;
 
@@ -9,20 +10,23 @@ namespace Delayed.PowerShell.Handlers;
 /// <summary>
 /// Runs a scriptblock or command handler in the runspace of the worker slot that took the task: the handler
 /// is called as a command of that runspace (where $ErrorActionPreference is 'Stop'), positional arguments as
-/// arguments and named ones as parameters, without a wrapper script. A task timeout or an interrupt stops the
-/// invocation; a stop request lets it finish.
+/// arguments and named ones as parameters, without a wrapper script. Its streams are merged into its output and
+/// passed on to the worker as they are written. A task timeout or an interrupt stops the invocation; a stop
+/// request lets it finish.
 /// </summary>
 internal sealed class RunspaceTaskHandler : PowerShellTaskHandler
 {
     private readonly string _command;
     private readonly HandlerRunspaces _runspaces;
+    private readonly HandlerStreams _streams;
 
     // command: the function or command to call in the slot's runspace.
-    public RunspaceTaskHandler(string name, string command, HandlerSignature signature, HandlerRunspaces runspaces)
+    public RunspaceTaskHandler(string name, string command, HandlerSignature signature, HandlerRunspaces runspaces, HandlerStreams streams)
         : base(name, signature)
     {
         _command = command;
         _runspaces = runspaces;
+        _streams = streams;
     }
 
     public override async Task InvokeAsync(TaskContext context)
@@ -35,9 +39,13 @@ internal sealed class RunspaceTaskHandler : PowerShellTaskHandler
         powerShell.AddCommand(_command);
         foreach (var argument in positional) powerShell.AddArgument(argument);
         foreach (DictionaryEntry parameter in named) powerShell.AddParameter((string)parameter.Key, parameter.Value);
+        powerShell.Commands.Commands[0].MergeMyResults(PipelineResultTypes.All, PipelineResultTypes.Output);
+        using var output = new PSDataCollection<PSObject>();
+        // Raised on the runspace's thread as each item is written: the worker hears of it while the task runs.
+        output.DataAdded += (_, added) => _streams.Write(context, output[added.Index]);
         try
         {
-            var invocation = powerShell.BeginInvoke();
+            var invocation = powerShell.BeginInvoke<PSObject, PSObject>(null, output);
             // A timeout or an interrupt (a second Ctrl+C) stops the instance; on a mere stop request a running task finishes.
             // Registered once the invocation runs: a stop before it would be lost, and one already due now runs at once.
             using var timeout = context.TimeoutToken.Register(() => powerShell.BeginStop(null, null));

@@ -16,16 +16,16 @@ internal sealed class WorkerHandlerRegistry : ITaskHandlerRegistry
     public int Count => _handlers.Count;
 
     /// <summary>Handlers that run on the cmdlet's pipeline thread, in the caller's runspace.</summary>
-    public static WorkerHandlerRegistry OnPipeline(IDictionary? table, IEnumerable<HandlerInfo> registered, PipelinePump pump, CommandInvocationIntrinsics commands)
+    public static WorkerHandlerRegistry OnPipeline(IDictionary? table, IEnumerable<HandlerInfo> registered, PipelinePump pump, HandlerStreams streams, CommandInvocationIntrinsics commands)
     {
         var wrapper = PipelineTaskHandler.CreateWrapper();
         return Build(table, registered, commands,
-            (name, block) => PipelineTaskHandler.ForScriptBlock(name, block, pump, wrapper),
-            (name, command) => PipelineTaskHandler.ForCommand(name, command, pump, wrapper));
+            (name, block) => PipelineTaskHandler.ForScriptBlock(name, block, pump, wrapper, streams),
+            (name, command) => PipelineTaskHandler.ForCommand(name, command, pump, wrapper, streams));
     }
 
     /// <summary>Handlers that run in a runspace per worker slot, re-created there from their definitions.</summary>
-    public static WorkerHandlerRegistry InRunspaces(IDictionary? table, IEnumerable<HandlerInfo> registered, HandlerRunspaces runspaces, CommandInvocationIntrinsics commands)
+    public static WorkerHandlerRegistry InRunspaces(IDictionary? table, IEnumerable<HandlerInfo> registered, HandlerRunspaces runspaces, HandlerStreams streams, CommandInvocationIntrinsics commands)
     {
         var count = 0;
         return Build(table, registered, commands,
@@ -33,13 +33,13 @@ internal sealed class WorkerHandlerRegistry : ITaskHandlerRegistry
             {
                 var function = "__DelayedHandler" + ++count;
                 runspaces.DefineFunction(function, block.ToString());
-                return new RunspaceTaskHandler(name, function, HandlerSignature.Of(block), runspaces);
+                return new RunspaceTaskHandler(name, function, HandlerSignature.Of(block), runspaces, streams);
             },
             (name, command) =>
             {
                 if (command.Module is { } module) runspaces.ImportModule(string.IsNullOrEmpty(module.Path) ? module.Name : module.Path);
                 else if (command is FunctionInfo function) runspaces.DefineFunction(function.Name, function.Definition);
-                return new RunspaceTaskHandler(name, command.Name, HandlerSignature.Of(command), runspaces);
+                return new RunspaceTaskHandler(name, command.Name, HandlerSignature.Of(command), runspaces, streams);
             });
     }
 

@@ -9,4 +9,6 @@ internal interface IWorkerOutput
     void Error(ErrorRecord record);
     void Warning(string message);
     void Verbose(string message);
+    void Debug(string message);
+    void Information(InformationRecord record);
 }

@@ -13,4 +13,6 @@ internal sealed class JobOutput : IWorkerOutput
     public void Error(ErrorRecord record) => _job.Error.Add(record);
     public void Warning(string message) => _job.Warning.Add(new WarningRecord(message));
     public void Verbose(string message) => _job.Verbose.Add(new VerboseRecord(message));
+    public void Debug(string message) => _job.Debug.Add(new DebugRecord(message));
+    public void Information(InformationRecord record) => _job.Information.Add(record);
 }

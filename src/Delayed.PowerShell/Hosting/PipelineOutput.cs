@@ -24,8 +24,20 @@ internal sealed class PipelineOutput : IWorkerOutput
     public void Error(ErrorRecord record) => Post(() => _cmdlet.WriteError(record), ui => ui.WriteErrorLine(record.ToString()));
     public void Warning(string message) => Post(() => _cmdlet.WriteWarning(message), ui => ui.WriteWarningLine(message));
     public void Verbose(string message) => Post(() => _cmdlet.WriteVerbose(message), _ => { });
+    public void Debug(string message) => Post(() => _cmdlet.WriteDebug(message), _ => { });
 
-    private void Post(System.Action write, System.Action<System.Management.Automation.Host.PSHostUserInterface> afterStop) => _pump.Post(() =>
+    // Write-Host's records carry the PSHOST tag: the host shows them whatever the information preference.
+    public void Information(InformationRecord record) => Post(() => _cmdlet.WriteInformation(record),
+        ui => { if (record.Tags.Contains("PSHOST")) ui.WriteLine(record.MessageData?.ToString()); });
+
+    // A foreground handler writes from the pipeline thread itself, while the pump runs it: written at once, not after the task.
+    private void Post(System.Action write, System.Action<System.Management.Automation.Host.PSHostUserInterface> afterStop)
+    {
+        if (_pump.OnPumpThread) Write(write, afterStop);
+        else _pump.Post(() => Write(write, afterStop));
+    }
+
+    private void Write(System.Action write, System.Action<System.Management.Automation.Host.PSHostUserInterface> afterStop)
     {
         try
         {
@@ -35,5 +47,5 @@ internal sealed class PipelineOutput : IWorkerOutput
         {
             if (_host?.UI is { } ui) afterStop(ui);
         }
-    });
+    }
 }

@@ -4,6 +4,7 @@ using System.Management.Automation;
 using Delayed.Core.Redis;
 using Delayed.Core.Queue;
 using Delayed.Core.Worker;
+using Delayed.PowerShell.Conversion;
 
 namespace Delayed.PowerShell.Hosting;
 
@@ -85,8 +86,48 @@ internal sealed class WorkerEventReporter
                 _output.Warning($"{what}: {e.Error?.Message}{retry}");
                 return;
         }
-        if (_passThru) _output.Object(new TaskResult(e.Queue, name, e.WorkerId, Status(e.Kind), e.Duration, e.Error?.Message, e.Reason?.ToString(), e.Attempt));
+        if (_passThru)
+        {
+            var view = e.Task is { } task ? TaskView.Of(task) : TaskView.Of(e.RawTask.ToArray());
+            _output.Object(new TaskResult(e.Queue, view, e.WorkerId, Status(e.Kind), e.Duration, e.Error?.Message, e.Reason?.ToString(), e.Attempt));
+        }
     }
+
+    /// <summary>
+    /// A record a handler wrote (warning, error, verbose, debug, information) goes to the worker's stream of the same
+    /// kind, or becomes one JSON line naming the task and worker. Output objects are the task's result, not a log: dropped.
+    /// </summary>
+    public void HandlerRecord(TaskContext context, object? item)
+    {
+        if (_format == LogFormat.Json)
+        {
+            if (HandlerLine(item) is not ({ } stream, { } level, var message)) return;
+            _output.Object(JsonLine.Of(new Dictionary<string, object?>
+            {
+                ["time"] = DateTime.UtcNow, ["level"] = level, ["event"] = "HandlerRecord", ["stream"] = stream, ["queue"] = context.Queue,
+                ["worker"] = context.WorkerId, ["task"] = context.Task.Name, ["attempt"] = context.Attempt, ["message"] = message,
+            }));
+            return;
+        }
+        switch (item)
+        {
+            case WarningRecord warning: _output.Warning(warning.Message); break;
+            case VerboseRecord verbose: _output.Verbose(verbose.Message); break;
+            case DebugRecord debug: _output.Debug(debug.Message); break;
+            case InformationRecord information: _output.Information(information); break;
+            case ErrorRecord error: _output.Error(error); break;
+        }
+    }
+
+    private static (string? Stream, string? Level, string? Message) HandlerLine(object? item) => item switch
+    {
+        WarningRecord warning => ("warning", "warning", warning.Message),
+        VerboseRecord verbose => ("verbose", "debug", verbose.Message),
+        DebugRecord debug => ("debug", "debug", debug.Message),
+        InformationRecord information => (information.Tags.Contains("PSHOST") ? "host" : "information", "info", information.MessageData?.ToString()),
+        ErrorRecord error => ("error", "error", error.ToString()),
+        _ => (null, null, null),
+    };
 
     public void Summary(WorkerSummary summary)
     {
@@ -117,6 +158,10 @@ internal sealed class WorkerEventReporter
         ["queue"] = e.Queue,
         ["worker"] = e.WorkerId,
         ["task"] = e.TaskName,
+        // Which server, which file: a log line names the task's data, not only that a task of that name failed.
+        ["args"] = e.Task is { Arguments.Count: > 0 } python ? python.Arguments : null,
+        ["parameters"] = e.Task is { NamedArguments.Count: > 0 } named ? named.NamedArguments : null,
+        ["payload"] = e.Task is { HasPayload: true } go ? go.Payload ?? "null" : null,
         ["reason"] = e.Reason?.ToString(),
         ["attempt"] = e.Attempt == 0 ? null : e.Attempt,
         ["retryInMs"] = e.RetryIn?.TotalMilliseconds,

@@ -1,16 +1,20 @@
 using System;
+using System.Collections.Specialized;
+using Delayed.PowerShell.Conversion;
 
 namespace Delayed;
 
-/// <summary>One task run by Start-DelayedWorker -PassThru.</summary>
+/// <summary>One task run by Start-DelayedWorker -PassThru: which task (name and arguments), where, how it ended.</summary>
 public sealed class TaskResult
 {
-    internal TaskResult(string queue, string? name, string workerId, TaskStatus status, TimeSpan duration, string? error, string? reason = null, long attempt = 0)
+    private readonly TaskView _view;
+
+    internal TaskResult(string queue, TaskView view, string workerId, TaskStatus status, TimeSpan duration, string? error, string? reason = null, long attempt = 0)
     {
+        _view = view;
         Reason = reason;
         Attempt = attempt;
         Queue = queue;
-        Name = name;
         WorkerId = workerId;
         Status = status;
         Duration = duration;
@@ -20,7 +24,15 @@ public sealed class TaskResult
     public string Queue { get; }
 
     /// <summary>The task's name; empty when its bytes could not be decoded.</summary>
-    public string? Name { get; }
+    public string? Name => _view.Name;
+
+    /// <summary>Positional arguments; for a Go-shaped task, its payload as the only element.</summary>
+    public object?[] ArgumentList => _view.ArgumentList;
+
+    public OrderedDictionary Parameter => _view.Parameter;
+
+    /// <summary>The arguments on one line, as the tables show them: positional ones, then parameters as Name=value.</summary>
+    public string Arguments => _view.FormatArguments();
 
     public string WorkerId { get; }
     public TaskStatus Status { get; }

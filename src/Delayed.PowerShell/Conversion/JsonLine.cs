@@ -5,7 +5,7 @@ using System.Globalization;
 using System.Management.Automation;
 using System.Text;
 
-namespace Delayed.PowerShell.Hosting;
+namespace Delayed.PowerShell.Conversion;
 
 /// <summary>Compact JSON on one line, for log shippers and tables (netstandard2.0 has no JSON writer of its own).</summary>
 internal static class JsonLine
