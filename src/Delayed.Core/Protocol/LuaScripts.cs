@@ -4,7 +4,7 @@ namespace Delayed.Core.Protocol;
 /// The scripts this implementation runs. They take data only through KEYS and ARGV. Each is atomic, so a
 /// task is always in exactly one place: the task list, the processing hash, the schedule or the failed store.
 /// Queue scripts share one KEYS layout: tasks, tokens, processing, inflight, workers, control, scheduled, failed,
-/// failed data, counters (<see cref="QueueKeys"/>).
+/// failed data, counters, paused, tracked, tracked ended (<see cref="QueueKeys.All"/>).
 /// </summary>
 internal static class LuaScripts
 {
@@ -78,14 +78,40 @@ end
 ";
 
     /// <summary>
+    /// Tracked tasks (needs <see cref="Clock"/>; KEYS[12] the tracked hash, KEYS[13] the ended set, <see cref="QueueKeys.Tracked"/>).
+    /// track_wait: the task now waits in the list with these bytes, its id at the end of their line. track_end: it
+    /// ended as state says, with output; its record is kept for its 'k' ms (default a day), and records past theirs go.
+    /// </summary>
+    private const string Tracking = @"
+local function track_wait(tid, task)
+  local w = 'w' .. redis.sha1hex(task)
+  redis.call('HSET', KEYS[12], w, (redis.call('HGET', KEYS[12], w) or '') .. tid, 's' .. tid, cmsgpack.pack({ 'q' }), 'b' .. tid, task)
+end
+local function track_trim(now)
+  local gone = redis.call('ZRANGEBYSCORE', KEYS[13], '-inf', now, 'LIMIT', 0, 200)
+  for i = 1, #gone do
+    redis.call('HDEL', KEYS[12], 's' .. gone[i], 'b' .. gone[i], 'k' .. gone[i], 'o' .. gone[i])
+  end
+  if #gone > 0 then redis.call('ZREM', KEYS[13], unpack(gone)) end
+end
+local function track_end(tid, now, state, output)
+  local keep = tonumber(redis.call('HGET', KEYS[12], 'k' .. tid)) or 86400000
+  redis.call('HSET', KEYS[12], 's' .. tid, state, 'o' .. tid, output or '')
+  redis.call('ZADD', KEYS[13], now + keep, tid)
+  track_trim(now)
+end
+";
+
+    /// <summary>
     /// Finishes the task a worker holds and claims the next one, in one round trip.
     /// ARGV: 1 worker id, 2 mode, 3 new claim stamp, 4 stamp of the task to finish ('' for none), 5 how to finish it,
     /// 6 the largest task in bytes; and only when finishing otherwise than by 'release': 7 host, 8 failed-store
     /// limit, 9 its age limit in ms, 10 bytes put back, 11 delay in ms, 12 schedule entry id, 13 the counter to set
     /// for the bytes put back ('a' or 'n', '' for none), 14 its value (for 'fail', the attempts), 15 failure reason,
-    /// 16 error. How: 'release'; 'requeue' (bytes 10 to the tail now); 'schedule' (bytes 10 into the schedule, due in
-    /// 11 ms, as entry 12); 'fail' (the held task into the failed store, under the worker id and the finished claim's
-    /// stamp, which are unique).
+    /// 16 error; for a tracked task (whatever the finish) also 17 its id, 18 its output, 19 the attempt, 20 its duration
+    /// in ms. How: 'release'; 'requeue' (bytes 10 to the tail now); 'schedule' (bytes 10 into the schedule, due in
+    /// 11 ms, as entry 12, for a tracked task its id); 'fail' (the held task into the failed store, under the worker id
+    /// and the finished claim's stamp, which are unique). A tracked task's record follows it (<see cref="Tracking"/>).
     /// Mode 'none' only finishes; 'token' claims only if a token can be taken now (never blocks);
     /// 'taken' claims after the caller already took a token with BLPOP.
     /// The finish happens only if the worker still holds the claim it names, so a repeated call (after a
@@ -96,20 +122,36 @@ end
     /// swept from under it. A paused queue (KEYS[11] exists) hands out no new task: {'paused'}. A task over the size limit is claimed but not sent: {'oversize', size}; the worker
     /// then finishes it as a failure, so its bytes go to the failed store without ever leaving Redis. An empty task list returns false and changes nothing (D1); a surplus token is simply
     /// consumed. A claimed task comes back as its bytes, or as {'task', bytes, attempts, returns} when its
-    /// counters are set. With more than eleven KEYS (a worker of several queues), the first eleven are the held task's
-    /// queue and the rest, seven per queue (tasks, tokens, processing, inflight, control, counters, paused), the queues
-    /// to claim from in order: a task then comes back as {'task', bytes, attempts,
-    /// returns, n} and an oversize one as {'oversize', size, n}, n the 1-based position of its queue among them.
+    /// counters are set, or as {'task', bytes, attempts, returns, n, id} when it is tracked (its id taken from the line
+    /// of its bytes, its record now running). With more than thirteen KEYS (a worker of several queues), the first
+    /// thirteen are the held task's queue and the rest, eight per queue (tasks, tokens, processing, inflight, control,
+    /// counters, paused, tracked), the queues to claim from in order: a task then comes back as {'task', bytes,
+    /// attempts, returns, n[, id]} and an oversize one as {'oversize', size, n}, n the 1-based position of its queue
+    /// among them.
     /// </summary>
     public const string FinishAndClaim = @"
 local id = ARGV[1]
 -- The hot path (a release, no counters) defines no function and reads no clock.
 local counted = redis.call('EXISTS', KEYS[10]) == 1
+local tid = ARGV[17]
 if ARGV[4] ~= '' and redis.call('HGET', KEYS[4], id) == ARGV[4] then
   local how = ARGV[5]
-  if how ~= 'release' or counted then
-" + Clock + FailedStore + Counters + @"
+  if how ~= 'release' or counted or tid then
+" + Clock + FailedStore + Counters + Tracking + @"
     local held = redis.call('HGET', KEYS[3], id)
+    if tid and tid ~= '' and redis.call('HGET', KEYS[12], 'r' .. id) == tid then
+      redis.call('HDEL', KEYS[12], 'r' .. id)
+      local now = now_ms()
+      if how == 'release' then
+        track_end(tid, now, cmsgpack.pack({ 'c', now, tonumber(ARGV[19]), tonumber(ARGV[20]) }), ARGV[18])
+      elseif how == 'fail' then
+        track_end(tid, now, cmsgpack.pack({ 'f', now, tonumber(ARGV[19]), ARGV[15], ARGV[16], id }), ARGV[18])
+      elseif how == 'requeue' then
+        track_wait(tid, ARGV[10])
+      elseif how == 'schedule' then
+        redis.call('HSET', KEYS[12], 's' .. tid, cmsgpack.pack({ 'd', now + tonumber(ARGV[11]) }), 'b' .. tid, ARGV[10])
+      end
+    end
     if how == 'requeue' then
       redis.call('RPUSH', KEYS[1], ARGV[10])
       redis.call('RPUSH', KEYS[2], '1')
@@ -129,27 +171,27 @@ if ARGV[4] ~= '' and redis.call('HGET', KEYS[4], id) == ARGV[4] then
   redis.call('HDEL', KEYS[4], id)
 end
 if ARGV[2] == 'none' then return false end
-if #KEYS > 11 then
-  -- Several queues: KEYS 1-11 are the held task's queue, finished above; then, for each queue to claim from in the
-  -- order to try them, seven keys: tasks, tokens, processing, inflight, control, counters, paused. In mode 'taken'
-  -- the token came from the first of them. (No function is defined here: a closure per call costs.)
-  local n = (#KEYS - 11) / 7
+if #KEYS > 13 then
+  -- Several queues: KEYS 1-13 are the held task's queue, finished above; then, for each queue to claim from in the
+  -- order to try them, eight keys: tasks, tokens, processing, inflight, control, counters, paused, tracked. In mode
+  -- 'taken' the token came from the first of them. (No function is defined here: a closure per call costs.)
+  local n = (#KEYS - 13) / 8
   local taken = ARGV[2] == 'taken'
   for q = 0, n - 1 do
-    if redis.call('HEXISTS', KEYS[16 + q * 7], id) == 1 then
-      if taken then redis.call('RPUSH', KEYS[13], '1') end
+    if redis.call('HEXISTS', KEYS[18 + q * 8], id) == 1 then
+      if taken then redis.call('RPUSH', KEYS[15], '1') end
       return { 'stop' }
     end
   end
   if redis.call('EXISTS', id) == 0 then
-    if taken then redis.call('RPUSH', KEYS[13], '1') end
+    if taken then redis.call('RPUSH', KEYS[15], '1') end
     return { 'unregistered' }
   end
   local task, from = nil, nil
   for q = 0, n - 1 do
-    task = redis.call('HGET', KEYS[14 + q * 7], id)
+    task = redis.call('HGET', KEYS[16 + q * 8], id)
     if task then
-      if taken then redis.call('RPUSH', KEYS[13], '1') end
+      if taken then redis.call('RPUSH', KEYS[15], '1') end
       from = q
       break
     end
@@ -158,7 +200,7 @@ if #KEYS > 11 then
   if taken then last = 0 end
   if not task then
     for q = 0, last do
-      local b = 11 + q * 7
+      local b = 13 + q * 8
       if redis.call('EXISTS', KEYS[b + 7]) == 1 then
         paused = paused + 1
         if taken then redis.call('RPUSH', KEYS[b + 2], '1') end
@@ -176,15 +218,30 @@ if #KEYS > 11 then
     if paused > 0 and paused == last + 1 then return { 'paused' } end
     return false
   end
-  local b = 11 + from * 7
+  local b = 13 + from * 8
   redis.call('HSET', KEYS[b + 4], id, ARGV[3])
   if #task > tonumber(ARGV[6]) then return { 'oversize', #task, from + 1 } end
+  local attempts, returns = 0, 0
   if redis.call('EXISTS', KEYS[b + 6]) == 1 then
     local d = redis.sha1hex(task)
     local v = redis.call('HMGET', KEYS[b + 6], 'a' .. d, 'n' .. d)
-    return { 'task', task, tonumber(v[1]) or 0, tonumber(v[2]) or 0, from + 1 }
+    attempts, returns = tonumber(v[1]) or 0, tonumber(v[2]) or 0
   end
-  return { 'task', task, 0, 0, from + 1 }
+  if redis.call('EXISTS', KEYS[b + 8]) == 1 then
+    local t = KEYS[b + 8]
+    local tracked = redis.call('HGET', t, 'r' .. id)
+    if not tracked then
+      local w = 'w' .. redis.sha1hex(task)
+      local line = redis.call('HGET', t, w)
+      if line then
+        tracked = string.sub(line, 1, 16)
+        if #line > 16 then redis.call('HSET', t, w, string.sub(line, 17)) else redis.call('HDEL', t, w) end
+        redis.call('HSET', t, 'r' .. id, tracked, 's' .. tracked, cmsgpack.pack({ 'r', id, ARGV[3] }))
+      end
+    end
+    if tracked then return { 'task', task, attempts, returns, from + 1, tracked } end
+  end
+  return { 'task', task, attempts, returns, from + 1 }
 end
 if redis.call('HEXISTS', KEYS[6], id) == 1 then
   if ARGV[2] == 'taken' then redis.call('RPUSH', KEYS[2], '1') end
@@ -209,12 +266,28 @@ else
 end
 redis.call('HSET', KEYS[4], id, ARGV[3])
 if #task > tonumber(ARGV[6]) then return { 'oversize', #task } end
+local attempts, returns = 0, 0
 if counted then
   local d = redis.sha1hex(task)
   local v = redis.call('HMGET', KEYS[10], 'a' .. d, 'n' .. d)
-  local attempts, returns = tonumber(v[1]) or 0, tonumber(v[2]) or 0
-  if attempts > 0 or returns > 0 then return { 'task', task, attempts, returns } end
+  attempts, returns = tonumber(v[1]) or 0, tonumber(v[2]) or 0
 end
+-- A tracked task (the key exists only while some are): its id from the line of its bytes, or the one this worker
+-- already holds when the reply of its claim was lost.
+if redis.call('EXISTS', KEYS[12]) == 1 then
+  local tracked = redis.call('HGET', KEYS[12], 'r' .. id)
+  if not tracked then
+    local w = 'w' .. redis.sha1hex(task)
+    local line = redis.call('HGET', KEYS[12], w)
+    if line then
+      tracked = string.sub(line, 1, 16)
+      if #line > 16 then redis.call('HSET', KEYS[12], w, string.sub(line, 17)) else redis.call('HDEL', KEYS[12], w) end
+      redis.call('HSET', KEYS[12], 'r' .. id, tracked, 's' .. tracked, cmsgpack.pack({ 'r', id, ARGV[3] }))
+    end
+  end
+  if tracked then return { 'task', task, attempts, returns, 0, tracked } end
+end
+if attempts > 0 or returns > 0 then return { 'task', task, attempts, returns } end
 return task
 ";
 
@@ -230,8 +303,9 @@ return task
     /// because every enqueuer pushes a task no later than its token, D4).
     /// Returns { tasks recovered, token adjustment, entries skipped, tasks failed as lost }.
     /// </summary>
-    public const string Sweep = Clock + FailedStore + Counters + Tokens + @"
+    public const string Sweep = Clock + FailedStore + Counters + Tokens + Tracking + @"
 local tag = ARGV[1]
+local tracking = redis.call('EXISTS', KEYS[12]) == 1
 local function checkable(id) return tag == '' or string.sub(id, 1, #tag) == tag end
 local entries = redis.call('HGETALL', KEYS[3])
 local dead, skipped = {}, 0
@@ -248,18 +322,23 @@ for _, i in ipairs(dead) do
     times = redis.call('HINCRBY', KEYS[10], 'l' .. redis.sha1hex(task), 1)
     redis.call('PEXPIRE', KEYS[10], 2592000000)
   end
+  local tid = tracking and redis.call('HGET', KEYS[12], 'r' .. id)
+  if tid then redis.call('HDEL', KEYS[12], 'r' .. id) end
   if bound > 0 and times > bound then
     local attempts = counters_of(task)
-    keep_failure(ARGV[3] .. lost, ARGV[4], ARGV[5], 'WorkerLost',
-      'Its worker died while running it ' .. times .. ' times (the liveness key expired): it may crash or kill its worker.', id, '', attempts, task)
+    local why = 'Its worker died while running it ' .. times .. ' times (the liveness key expired): it may crash or kill its worker.'
+    keep_failure(ARGV[3] .. lost, ARGV[4], ARGV[5], 'WorkerLost', why, id, '', attempts, task)
     forget_counters(task)
+    if tid then track_end(tid, now_ms(), cmsgpack.pack({ 'f', now_ms(), attempts, 'WorkerLost', why, id }), '') end
     lost = lost + 1
   else
     redis.call('RPUSH', KEYS[1], task)
+    if tid then track_wait(tid, task) end
     recovered = recovered + 1
   end
   redis.call('HDEL', KEYS[3], id)
 end
+if redis.call('EXISTS', KEYS[13]) == 1 then track_trim(now_ms()) end
 local stamps = redis.call('HKEYS', KEYS[4])
 for i = 1, #stamps do
   if redis.call('HEXISTS', KEYS[3], stamps[i]) == 0 then redis.call('HDEL', KEYS[4], stamps[i]) end
@@ -278,31 +357,40 @@ return { recovered, diff, skipped, lost }
 
     /// <summary>
     /// Moves due tasks from the schedule to the tail of the task list, with one token each, at most ARGV[1] of
-    /// them. A schedule entry is a 16-character id followed by the task's exact bytes. Also finds up to ARGV[2] due
-    /// ticks of recurring schedules (KEYS[12] due set, KEYS[13] definitions); a paused queue (KEYS[11]) holds both, which the caller fires (FireTick), so
+    /// them. A schedule entry is a 16-character id followed by the task's exact bytes; a tracked task's id is its
+    /// entry's, and its record follows it into the list. Also finds up to ARGV[2] due ticks of recurring schedules
+    /// (KEYS[14] due set, KEYS[15] definitions); a paused queue (KEYS[11]) holds both, which the caller fires (FireTick), so
     /// that an idle second costs one round trip for both. Returns { moved, server now (ms), the soonest due time still
     /// to come (ms, -1 for none), then name, tick (ms) and definition of each due tick }.
     /// </summary>
-    public const string Promote = Clock + Tokens + @"
+    public const string Promote = Clock + Tokens + Tracking + @"
 local now = now_ms()
 if redis.call('EXISTS', KEYS[11]) == 1 then return { 0, now, -1 } end
 local due = redis.call('ZRANGEBYSCORE', KEYS[7], '-inf', now, 'LIMIT', 0, tonumber(ARGV[1]))
 if #due > 0 then
-  for i = 1, #due do redis.call('RPUSH', KEYS[1], string.sub(due[i], 17)) end
+  local tracking = redis.call('EXISTS', KEYS[12]) == 1
+  for i = 1, #due do
+    local task = string.sub(due[i], 17)
+    redis.call('RPUSH', KEYS[1], task)
+    if tracking then
+      local tid = string.sub(due[i], 1, 16)
+      if redis.call('HEXISTS', KEYS[12], 's' .. tid) == 1 then track_wait(tid, task) end
+    end
+  end
   for i = 1, #due, 1000 do redis.call('ZREM', KEYS[7], unpack(due, i, math.min(i + 999, #due))) end
   push_tokens(#due)
 end
 local soonest = -1
-for _, key in ipairs({ KEYS[7], KEYS[12] }) do
+for _, key in ipairs({ KEYS[7], KEYS[14] }) do
   local first = redis.call('ZRANGEBYSCORE', key, '(' .. now, '+inf', 'WITHSCORES', 'LIMIT', 0, 1)
   if #first > 0 and (soonest < 0 or tonumber(first[2]) < soonest) then soonest = tonumber(first[2]) end
 end
 local reply = { #due, now, soonest }
-local ticks = redis.call('ZRANGEBYSCORE', KEYS[12], '-inf', now, 'WITHSCORES', 'LIMIT', 0, tonumber(ARGV[2]))
+local ticks = redis.call('ZRANGEBYSCORE', KEYS[14], '-inf', now, 'WITHSCORES', 'LIMIT', 0, tonumber(ARGV[2]))
 for i = 1, #ticks, 2 do
   reply[#reply + 1] = ticks[i]
   reply[#reply + 1] = ticks[i + 1]
-  reply[#reply + 1] = redis.call('HGET', KEYS[13], ticks[i]) or ''
+  reply[#reply + 1] = redis.call('HGET', KEYS[15], ticks[i]) or ''
 end
 return reply
 ";
@@ -421,6 +509,71 @@ for i = 1, #ARGV, 3 do
   redis.call('ZADD', KEYS[7], due, ARGV[i + 2])
 end
 return #ARGV / 3
+";
+
+    /// <summary>
+    /// Enqueues or schedules tracked tasks. ARGV in fives: the task's id (16 characters), how long to keep its record
+    /// after it ends (ms), 'now' | 'in' | 'at', the delay or time in ms, and the task's bytes. A task enqueued now goes
+    /// to the tail with a token, its id to the end of its bytes' line; a scheduled one into the schedule under its id.
+    /// Returns the number of tasks.
+    /// </summary>
+    public const string EnqueueTracked = Clock + Tracking + @"
+local now = now_ms()
+for i = 1, #ARGV, 5 do
+  local tid, task = ARGV[i], ARGV[i + 4]
+  redis.call('HSET', KEYS[12], 'k' .. tid, ARGV[i + 1])
+  if ARGV[i + 2] == 'now' then
+    redis.call('RPUSH', KEYS[1], task)
+    redis.call('RPUSH', KEYS[2], '1')
+    track_wait(tid, task)
+  else
+    local due = tonumber(ARGV[i + 3])
+    if ARGV[i + 2] == 'in' then due = now + due end
+    redis.call('ZADD', KEYS[7], due, tid .. task)
+    redis.call('HSET', KEYS[12], 's' .. tid, cmsgpack.pack({ 'd', due }), 'b' .. tid, task)
+  end
+end
+return #ARGV / 5
+";
+
+    /// <summary>
+    /// Stops a tracked task that has not started. ARGV: its id. A queued one leaves the list (one copy of its bytes,
+    /// with a token; equal bytes are interchangeable) and its bytes' line; a scheduled one leaves the schedule. Its
+    /// record then says stopped. Returns 'stopped', 'running' (a worker has it: the worker must stop it), 'ended'
+    /// (it had ended), 'unknown' (no record: never tracked here, or kept past its time), or 'gone' (its record
+    /// said queued, yet no task with its bytes waits: a worker that keeps no records took it; the record now says so,
+    /// ['g', ended ms]).
+    /// </summary>
+    public const string CancelTracked = Clock + Tracking + @"
+local tid = ARGV[1]
+local raw = redis.call('HGET', KEYS[12], 's' .. tid)
+if not raw then return 'unknown' end
+local state = cmsgpack.unpack(raw)
+local task = redis.call('HGET', KEYS[12], 'b' .. tid)
+if state[1] == 'r' then return 'running' end
+if state[1] == 'q' then
+  local w = 'w' .. redis.sha1hex(task)
+  local line = redis.call('HGET', KEYS[12], w) or ''
+  local rest = ''
+  for at = 1, #line, 16 do
+    local other = string.sub(line, at, at + 15)
+    if other ~= tid then rest = rest .. other end
+  end
+  if rest == '' then redis.call('HDEL', KEYS[12], w) else redis.call('HSET', KEYS[12], w, rest) end
+  if redis.call('LREM', KEYS[1], -1, task) == 0 then
+    local now = now_ms()
+    track_end(tid, now, cmsgpack.pack({ 'g', now }), '')
+    return 'gone'
+  end
+  redis.call('LPOP', KEYS[2])
+elseif state[1] == 'd' then
+  if redis.call('ZREM', KEYS[7], tid .. task) == 0 then return 'ended' end
+else
+  return 'ended'
+end
+local now = now_ms()
+track_end(tid, now, cmsgpack.pack({ 'x', now, ARGV[2] }), '')
+return 'stopped'
 ";
 
     /// <summary>

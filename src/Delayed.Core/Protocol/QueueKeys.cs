@@ -9,7 +9,7 @@ public sealed class QueueKeys
     /// The suffixes that make a queue's other keys from its name: the protocol's, then this implementation's
     /// extension keys (PROTOCOL.md 8). A queue name that ends in one of them would share keys with another queue.
     /// </summary>
-    public static readonly string[] Suffixes = { "_noti", "_processing", "_inflight", "_workers", "_control", "_scheduled", "_failed", "_failed_data", "_counters", "_recurring", "_recurring_due", "_recurring_runs", "_paused", "_unique" };
+    public static readonly string[] Suffixes = { "_noti", "_processing", "_inflight", "_workers", "_control", "_scheduled", "_failed", "_failed_data", "_counters", "_recurring", "_recurring_due", "_recurring_runs", "_paused", "_unique", "_tracked", "_tracked_ended" };
 
     public QueueKeys(string name)
     {
@@ -30,6 +30,8 @@ public sealed class QueueKeys
         RecurringRuns = name + "_recurring_runs";
         Paused = name + "_paused";
         Unique = name + "_unique";
+        Tracked = name + "_tracked";
+        TrackedEnded = name + "_tracked_ended";
         HashTag = FindHashTag(name);
     }
 
@@ -125,15 +127,34 @@ public sealed class QueueKeys
     /// </summary>
     public string Unique { get; }
 
+    /// <summary>
+    /// Extension hash of tracked tasks (Add-DelayedTask -AsJob), by field prefix: 's' + task id its state, a MessagePack
+    /// array (['q'] queued, ['d', due ms] scheduled, ['r', worker id, claim stamp] running, ['c', ended ms, attempt,
+    /// duration ms] completed, ['f', ended ms, attempt, reason, error, worker id] failed, ['x', ended ms, why] stopped, ['g', ended ms] taken by a worker that keeps no records);
+    /// 'b' + id its current bytes; 'k' + id how long to keep it after it ends (ms); 'o' + id what its handler gave back
+    /// (written by the host that ran it, bounded); 'w' + the SHA-1 of a task's bytes the ids of the tracked tasks with
+    /// those bytes waiting in the list, 16 characters each, oldest first (the wire format has no id: a claim takes the
+    /// first); 'r' + worker id the id of the tracked task that worker runs. Written only for tracked tasks, in the
+    /// scripts that already move them; the key does not exist while no task is tracked.
+    /// </summary>
+    public string Tracked { get; }
+
+    /// <summary>
+    /// Extension sorted set: ids of tracked tasks that ended, by the time their record is to be dropped (unix ms).
+    /// Records past it are removed, with their fields in <see cref="Tracked"/>, when another tracked task ends and at
+    /// each sweep.
+    /// </summary>
+    public string TrackedEnded { get; }
+
     /// <summary>The Redis Cluster hash tag of the name, e.g. "{jobs}", or "" when it has none.</summary>
     public string HashTag { get; }
 
     /// <summary>
     /// The protocol's own keys and this implementation's extension keys, in the order of the queue scripts'
     /// KEYS (LuaScripts): tasks, tokens, processing, inflight, workers, control, scheduled, failed, failed data, counters,
-    /// paused.
+    /// paused, tracked, tracked ended.
     /// </summary>
-    public string[] All => new[] { Tasks, Tokens, Processing, InFlight, Workers, Control, Scheduled, Failed, FailedData, Counters, Paused };
+    public string[] All => new[] { Tasks, Tokens, Processing, InFlight, Workers, Control, Scheduled, Failed, FailedData, Counters, Paused, Tracked, TrackedEnded };
 
     /// <summary>Refuses a name that is empty, blank, or ends like another queue's key.</summary>
     public static void CheckName(string? name)

@@ -18,8 +18,9 @@ internal readonly struct ClaimReply
 
     private readonly Kind _kind;
 
-    private ClaimReply(Kind kind, byte[]? task, long attempts = 0, long returns = 0, long size = 0, int source = 0)
+    private ClaimReply(Kind kind, byte[]? task, long attempts = 0, long returns = 0, long size = 0, int source = 0, string? trackingId = null)
     {
+        TrackingId = trackingId;
         Source = source;
         _kind = kind;
         Task = task;
@@ -29,6 +30,9 @@ internal readonly struct ClaimReply
     }
 
     public byte[]? Task { get; }
+
+    /// <summary>The id of a tracked task (its record now says running); null for an untracked one.</summary>
+    public string? TrackingId { get; }
 
     /// <summary>For a worker of several queues: the position, among the queues claimed from, of the task's queue.</summary>
     public int Source { get; }
@@ -60,5 +64,6 @@ internal readonly struct ClaimReply
 
     public static ClaimReply Oversize(long size, int source = 0) => new(Kind.Oversize, null, size: size, source: source);
 
-    public static ClaimReply Of(byte[] task, long attempts = 0, long returns = 0, int source = 0) => new(Kind.Task, task, attempts, returns, source: source);
+    public static ClaimReply Of(byte[] task, long attempts = 0, long returns = 0, int source = 0, string? trackingId = null) =>
+        new(Kind.Task, task, attempts, returns, source: source, trackingId: trackingId);
 }

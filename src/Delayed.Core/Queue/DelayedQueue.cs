@@ -27,7 +27,7 @@ public sealed class DelayedQueue
 
     /// <summary>The keys a claim from this queue needs, when a worker of several queues claims (LuaScripts.FinishAndClaim).</summary>
     private readonly RedisKey[] _claimKeys;
-    private const int ClaimKeyCount = 7;
+    private const int ClaimKeyCount = 8;
 
     public DelayedQueue(DelayedConnection connection, string name)
     {
@@ -45,8 +45,8 @@ public sealed class DelayedQueue
         _workers = Keys.Workers;
         _control = Keys.Control;
         _scriptKeys = Array.ConvertAll(Keys.All, k => (RedisKey)k);
-        _claimKeys = new RedisKey[] { Keys.Tasks, Keys.Tokens, Keys.Processing, Keys.InFlight, Keys.Control, Keys.Counters, Keys.Paused };
-        _promoteKeys = _scriptKeys.Concat(new RedisKey[] { Keys.RecurringDue, Keys.Recurring }).ToArray(); // KEYS[12], KEYS[13]
+        _claimKeys = new RedisKey[] { Keys.Tasks, Keys.Tokens, Keys.Processing, Keys.InFlight, Keys.Control, Keys.Counters, Keys.Paused, Keys.Tracked };
+        _promoteKeys = _scriptKeys.Concat(new RedisKey[] { Keys.RecurringDue, Keys.Recurring }).ToArray(); // KEYS[14], KEYS[15]
     }
 
     public string Name => Keys.Name;
@@ -376,13 +376,14 @@ public sealed class DelayedQueue
     {
         var modeText = mode switch { ClaimMode.TakeToken => "token", ClaimMode.TokenTaken => "taken", _ => "none" };
         var how = finish?.How ?? "release";
-        var arguments = how == "release"
+        var arguments = how == "release" && finish?.TrackingId is null
             ? new RedisValue[] { workerId, modeText, claimStamp, finish?.Stamp ?? "", how, maxTaskBytes }
             : new RedisValue[]
             {
                 workerId, modeText, claimStamp, finish!.Stamp, how, maxTaskBytes, Host, FailedTaskLimit, _failedRetentionMs,
-                finish.Bytes ?? Array.Empty<byte>(), finish.DelayMilliseconds, how == "schedule" ? ScheduledEntry.NewId() : "",
+                finish.Bytes ?? Array.Empty<byte>(), finish.DelayMilliseconds, how == "schedule" ? finish.TrackingId ?? ScheduledEntry.NewId() : "",
                 finish.Counter, finish.CounterValue, how == "fail" ? finish.Reason.ToString() : "", finish.Error,
+                finish.TrackingId ?? "", finish.Output, finish.Attempt, (long)finish.Duration.TotalMilliseconds,
             };
         var keys = claimFrom is { Count: > 0 } && !(claimFrom.Count == 1 && ReferenceEquals(claimFrom[0], this)) ? ClaimKeys(claimFrom) : _scriptKeys;
         var reply = await Db.ScriptEvaluateAsync(LuaScripts.FinishAndClaim, keys, arguments).ConfigureAwait(false);
@@ -391,7 +392,8 @@ public sealed class DelayedQueue
         var parts = (RedisResult[])reply!;
         return (string?)parts[0] switch
         {
-            "task" => ClaimReply.Of((byte[])parts[1]!, (long)parts[2], (long)parts[3], parts.Length > 4 ? (int)(long)parts[4] - 1 : 0),
+            "task" => ClaimReply.Of((byte[])parts[1]!, (long)parts[2], (long)parts[3], parts.Length > 4 && (long)parts[4] > 0 ? (int)(long)parts[4] - 1 : 0,
+                parts.Length > 5 ? (string?)parts[5] : null),
             "oversize" => ClaimReply.Oversize((long)parts[1], parts.Length > 2 ? (int)(long)parts[2] - 1 : 0),
             "unregistered" => ClaimReply.NotRegistered,
             "paused" => ClaimReply.PausedQueue,
@@ -503,6 +505,65 @@ public sealed class DelayedQueue
         entryId.Length == ScheduledEntry.IdLength && await Db.SortedSetRemoveAsync(Keys.Scheduled, new ScheduledEntry(entryId, default, task).Member()).ConfigureAwait(false)
             ? AdminOutcome.Done
             : AdminOutcome.NotFound;
+
+    /// <summary>
+    /// Enqueues or schedules tasks tracked by their ids (<see cref="TrackedEnqueue.Id"/>), atomically, in one round trip:
+    /// their records follow them through claims, retries, sweeps and promotion until they end.
+    /// </summary>
+    public async Task EnqueueTrackedAsync(IReadOnlyList<TrackedEnqueue> tasks)
+    {
+        if (tasks.Count == 0) return;
+        var arguments = new RedisValue[tasks.Count * 5];
+        for (var i = 0; i < tasks.Count; i++)
+        {
+            var task = tasks[i];
+            arguments[i * 5] = task.Id;
+            arguments[i * 5 + 1] = (long)Math.Ceiling(task.KeepFor.TotalMilliseconds);
+            arguments[i * 5 + 2] = task.Delay is not null ? "in" : task.At is not null ? "at" : "now";
+            arguments[i * 5 + 3] = task.Delay is { } delay ? (long)delay.TotalMilliseconds : task.At?.ToUnixTimeMilliseconds() ?? 0;
+            arguments[i * 5 + 4] = task.Task;
+        }
+        await Db.ScriptEvaluateAsync(LuaScripts.EnqueueTracked, _scriptKeys, arguments).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The records of tracked tasks, read at one instant, in the order of <paramref name="ids"/>; with
+    /// <paramref name="withData"/> also their bytes and output (which can be large: ask for it once a task has ended).
+    /// </summary>
+    public async Task<IReadOnlyList<TrackedTask>> GetTrackedAsync(IReadOnlyList<string> ids, bool withData = false)
+    {
+        if (ids.Count == 0) return Array.Empty<TrackedTask>();
+        var per = withData ? 3 : 1;
+        var fields = new RedisValue[ids.Count * per];
+        for (var i = 0; i < ids.Count; i++)
+        {
+            fields[i * per] = "s" + ids[i];
+            if (!withData) continue;
+            fields[i * per + 1] = "b" + ids[i];
+            fields[i * per + 2] = "o" + ids[i];
+        }
+        var values = await Db.HashGetAsync(Keys.Tracked, fields).ConfigureAwait(false);
+        var result = new TrackedTask[ids.Count];
+        for (var i = 0; i < ids.Count; i++)
+        {
+            var state = values[i * per];
+            result[i] = TrackedTask.Read(ids[i], state.IsNull ? null : (byte[])state!,
+                withData && !values[i * per + 1].IsNull ? (byte[])values[i * per + 1]! : null,
+                withData && !values[i * per + 2].IsNull ? (byte[])values[i * per + 2]! : null);
+        }
+        return result;
+    }
+
+    /// <summary>Stops a tracked task that has not started (<see cref="LuaScripts.CancelTracked"/>).</summary>
+    public async Task<CancelOutcome> CancelTrackedAsync(string id, string why) =>
+        (string?)await Db.ScriptEvaluateAsync(LuaScripts.CancelTracked, _scriptKeys, new RedisValue[] { id, why }).ConfigureAwait(false) switch
+        {
+            "stopped" => CancelOutcome.Stopped,
+            "running" => CancelOutcome.Running,
+            "ended" => CancelOutcome.Ended,
+            "gone" => CancelOutcome.TakenUntracked,
+            _ => CancelOutcome.Unknown,
+        };
 
     /// <summary>The failed store, newest first, read at one instant (it is bounded by <see cref="FailedTaskLimit"/>).</summary>
     public async Task<IReadOnlyList<FailedEntry>> GetFailedAsync()

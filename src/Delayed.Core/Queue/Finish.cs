@@ -1,3 +1,5 @@
+using System;
+
 namespace Delayed.Core.Queue;
 
 /// <summary>
@@ -36,6 +38,28 @@ internal sealed class Finish
     public bool IsReturn => How == "schedule" && Counter == "n";
 
     public string Error { get; private set; } = "";
+
+    /// <summary>The id of the tracked task finished; null for an untracked one.</summary>
+    public string? TrackingId { get; private set; }
+
+    /// <summary>What the tracked task's handler gave back, as its host wrote it.</summary>
+    public byte[] Output { get; private set; } = Array.Empty<byte>();
+
+    /// <summary>The attempt that ran (tracked tasks).</summary>
+    public long Attempt { get; private set; }
+
+    /// <summary>How long the run took (tracked tasks).</summary>
+    public TimeSpan Duration { get; private set; }
+
+    /// <summary>Makes the finish update the tracked task's record as well.</summary>
+    public Finish Tracked(string trackingId, byte[]? output, long attempt, TimeSpan duration)
+    {
+        TrackingId = trackingId;
+        Output = output ?? Array.Empty<byte>();
+        Attempt = attempt;
+        Duration = duration;
+        return this;
+    }
 
     /// <summary>Release: the task is done, successfully or not kept.</summary>
     public static Finish Release(string stamp) => new(stamp, "release");

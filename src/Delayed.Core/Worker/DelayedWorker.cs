@@ -265,8 +265,25 @@ public sealed class DelayedWorker
         if (held is not null) await FinishLastAsync(heldQueue, id, held).ConfigureAwait(false);
     }
 
-    /// <summary>Runs one claimed task and says how to finish it: every outcome ends in exactly one place.</summary>
+    /// <summary>Runs one claimed task and says how to finish it; a tracked task's finish updates its record too, with its output.</summary>
     private async Task<Finish> ExecuteAsync(DelayedQueue queue, string id, ClaimReply claimed, string stamp, HandlerThread handlerThread, CancellationToken stop)
+    {
+        if (claimed.TrackingId is not { } trackingId) return await RunAsync(queue, id, claimed, stamp, handlerThread, stop, null).ConfigureAwait(false);
+        var run = new TrackedRun();
+        var finish = await RunAsync(queue, id, claimed, stamp, handlerThread, stop, run).ConfigureAwait(false);
+        return finish.Tracked(trackingId, run.Context?.Output, claimed.Attempts + 1, run.Clock.Elapsed);
+    }
+
+    /// <summary>What a tracked task's finish needs from its run.</summary>
+    private sealed class TrackedRun
+    {
+        public TaskContext? Context { get; set; }
+
+        public Stopwatch Clock { get; } = Stopwatch.StartNew();
+    }
+
+    /// <summary>Runs one claimed task and says how to finish it: every outcome ends in exactly one place.</summary>
+    private async Task<Finish> RunAsync(DelayedQueue queue, string id, ClaimReply claimed, string stamp, HandlerThread handlerThread, CancellationToken stop, TrackedRun? tracked)
     {
         var raw = claimed.Task!;
         var attempt = claimed.Attempts + 1;
@@ -291,7 +308,8 @@ public sealed class DelayedWorker
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(stop, timeout.Token);
         try
         {
-            var context = new TaskContext(task, queue.Name, id, cancel.Token, timeout.Token, attempt, _interrupting.Token);
+            var context = new TaskContext(task, queue.Name, id, cancel.Token, timeout.Token, attempt, _interrupting.Token, claimed.TrackingId);
+            if (tracked is not null) tracked.Context = context;
             await (handler is ISelfDispatchingTaskHandler
                 ? handler.InvokeAsync(context)
                 : handlerThread.RunAsync(() => handler.InvokeAsync(context))).ConfigureAwait(false);

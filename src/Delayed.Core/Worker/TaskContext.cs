@@ -7,8 +7,9 @@ namespace Delayed.Core.Worker;
 public sealed class TaskContext
 {
     public TaskContext(DelayedTask task, string queue, string workerId, CancellationToken cancellationToken, CancellationToken timeoutToken = default, long attempt = 1,
-        CancellationToken interruptToken = default)
+        CancellationToken interruptToken = default, string? trackingId = null)
     {
+        TrackingId = trackingId;
         InterruptToken = interruptToken;
         Attempt = attempt;
         Task = task;
@@ -19,6 +20,15 @@ public sealed class TaskContext
     }
 
     public DelayedTask Task { get; }
+
+    /// <summary>The id of a tracked task, whose caller waits for its outcome and output; null for an untracked one.</summary>
+    public string? TrackingId { get; }
+
+    /// <summary>
+    /// For a tracked task: what the handler gave back, serialized by the host that ran it (the worker stores it with the
+    /// outcome). Set before the handler's task completes; left null, the task is recorded without output.
+    /// </summary>
+    public byte[]? Output { get; set; }
 
     /// <summary>Which attempt this is, from 1: one more than the runs of the same task that failed before.</summary>
     public long Attempt { get; }

@@ -1,0 +1,253 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Text;
+using System.Threading;
+using System.Threading.Tasks;
+using Delayed.Core.Codec;
+using Delayed.Core.Queue;
+using Delayed.Core.Worker;
+using StackExchange.Redis;
+using Xunit;
+
+namespace Delayed.Tests;
+
+/// <summary>
+/// A tracked task keeps one record, found by its id, through every move the scripts make: claim, retry, sweep,
+/// promotion, stop; equal bytes enqueued many times keep their own records; untracked tasks cost no key.
+/// </summary>
+[Collection("redis")]
+public class TrackingTests
+{
+    private static readonly TimeSpan Day = TimeSpan.FromDays(1);
+    private readonly RedisFixture _redis;
+
+    public TrackingTests(RedisFixture redis) => _redis = redis;
+
+    private static WorkerOptions Drain() => new()
+    {
+        DequeueTimeout = TimeSpan.FromMilliseconds(100),
+        StopWhenEmpty = true,
+        RetryDelay = TimeSpan.Zero,
+    };
+
+    // A handler whose output names the record it ran under, so that a record holding another task's output shows.
+    private static DelegateRegistry Echo(string name = "m:echo") =>
+        new DelegateRegistry().Add(name, c => { c.Output = Encoding.UTF8.GetBytes($"{c.TrackingId}/{c.Attempt}"); });
+
+    private static byte[] Task(string name = "m:echo", long retry = 0) => TaskEncoder.EncodePython(name, new object[] { "same" }, null, retry);
+
+    [Fact]
+    public async Task EqualBytesEnqueuedTrackedThreeTimesAndOnceUntrackedEachEndWithTheirOwnRecordAndOutput()
+    {
+        var queue = _redis.NewQueue();
+        var tracked = Enumerable.Range(0, 3).Select(_ => new TrackedEnqueue(Task(), Day)).ToList();
+        await queue.EnqueueTrackedAsync(tracked);
+        await queue.EnqueueAsync(Task());
+        Assert.All(await queue.GetTrackedAsync(tracked.Select(t => t.Id).ToList()), t => Assert.Equal(TrackedState.Queued, t.State));
+
+        var summary = await new DelayedWorker(queue, Echo(), Drain()).RunAsync();
+
+        Assert.Equal(4, summary.Succeeded);
+        var records = await queue.GetTrackedAsync(tracked.Select(t => t.Id).ToList(), withData: true);
+        foreach (var record in records)
+        {
+            Assert.Equal(TrackedState.Completed, record.State);
+            Assert.Equal($"{record.Id}/1", Encoding.UTF8.GetString(record.Output!));
+            Assert.Equal(Task(), record.Bytes);
+            Assert.Equal(1, record.Attempt);
+            Assert.NotNull(record.EndedAt);
+        }
+        // Nothing of the tasks' lines or workers is left behind: only the three records and their end times.
+        var fields = (await _redis.Db.HashKeysAsync(queue.Keys.Tracked)).Select(f => ((string)f!)[0]).ToList();
+        Assert.DoesNotContain('w', fields);
+        Assert.DoesNotContain('r', fields);
+        Assert.Equal(3, await _redis.Db.SortedSetLengthAsync(queue.Keys.TrackedEnded));
+    }
+
+    [Fact]
+    public async Task UntrackedTasksWriteNoTrackingKey()
+    {
+        var queue = _redis.NewQueue();
+        await queue.EnqueueAsync(Task());
+        await queue.EnqueueAsync(Task("m:fail"));
+        var registry = Echo().Add("m:fail", _ => throw new InvalidOperationException("no"));
+        await new DelayedWorker(queue, registry, Drain()).RunAsync();
+        Assert.False(await _redis.Db.KeyExistsAsync(queue.Keys.Tracked));
+        Assert.False(await _redis.Db.KeyExistsAsync(queue.Keys.TrackedEnded));
+    }
+
+    [Fact]
+    public async Task ARetriedTaskKeepsItsRecordThroughItsNewBytes_AndAFailureForGoodRecordsReasonErrorAndWorker()
+    {
+        var queue = _redis.NewQueue();
+        var flaky = new TrackedEnqueue(Task("m:flaky", retry: 2), Day);
+        var doomed = new TrackedEnqueue(Task("m:doomed", retry: 1), Day);
+        await queue.EnqueueTrackedAsync(new[] { flaky, doomed });
+        var runs = 0;
+        var registry = new DelegateRegistry()
+            .Add("m:flaky", c =>
+            {
+                if (Interlocked.Increment(ref runs) == 1) throw new InvalidOperationException("first time");
+                c.Output = Encoding.UTF8.GetBytes($"{c.TrackingId}/{c.Attempt}");
+            })
+            .Add("m:doomed", c => throw new InvalidOperationException($"disk full on attempt {c.Attempt}"));
+        var worker = new DelayedWorker(queue, registry, Drain());
+        await worker.RunAsync();
+
+        var records = (await queue.GetTrackedAsync(new[] { flaky.Id, doomed.Id }, withData: true)).ToDictionary(r => r.Id);
+        Assert.Equal(TrackedState.Completed, records[flaky.Id].State);
+        Assert.Equal(2, records[flaky.Id].Attempt);
+        Assert.Equal($"{flaky.Id}/2", Encoding.UTF8.GetString(records[flaky.Id].Output!));
+        Assert.Equal(TaskEncoder.EncodePython("m:flaky", new object[] { "same" }, null, 1), records[flaky.Id].Bytes);
+        var failed = records[doomed.Id];
+        Assert.Equal(TrackedState.Failed, failed.State);
+        Assert.Equal("Failed", failed.Reason);
+        Assert.Equal("disk full on attempt 2", failed.Error);
+        Assert.Equal(2, failed.Attempt);
+        Assert.Equal(worker.WorkerIds[0], failed.WorkerId);
+    }
+
+    [Fact]
+    public async Task ARetryThatWaitsOutItsBackOffIsScheduledThenRunsUnderTheSameRecord()
+    {
+        var queue = _redis.NewQueue();
+        var task = new TrackedEnqueue(Task("m:flaky", retry: 1), Day);
+        await queue.EnqueueTrackedAsync(new[] { task });
+        var registry = new DelegateRegistry().Add("m:flaky", c =>
+        {
+            if (c.Attempt == 1) throw new InvalidOperationException("first time");
+            c.Output = Encoding.UTF8.GetBytes("second");
+        });
+        var options = Drain();
+        options.RetryDelay = TimeSpan.FromMinutes(5);
+        options.MaxRetryDelay = TimeSpan.FromMinutes(5);
+        options.MaxTasks = 1;
+        await new DelayedWorker(queue, registry, options).RunAsync();
+        var scheduled = (await queue.GetTrackedAsync(new[] { task.Id }))[0];
+        Assert.Equal(TrackedState.Scheduled, scheduled.State);
+        Assert.InRange(scheduled.DueAt!.Value, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddMinutes(6));
+
+        // Due now: the schedule entry carries the record's id, which promotion follows into the list.
+        var entry = Assert.Single(await queue.GetScheduledAsync());
+        Assert.Equal(task.Id, entry.Id);
+        await _redis.Db.SortedSetAddAsync(queue.Keys.Scheduled, entry.Member(), 0);
+        Assert.Equal(1, await queue.PromoteAsync());
+        Assert.Equal(TrackedState.Queued, (await queue.GetTrackedAsync(new[] { task.Id }))[0].State);
+        await new DelayedWorker(queue, registry, Drain()).RunAsync();
+        var done = (await queue.GetTrackedAsync(new[] { task.Id }, withData: true))[0];
+        Assert.Equal(TrackedState.Completed, done.State);
+        Assert.Equal("second", Encoding.UTF8.GetString(done.Output!));
+    }
+
+    [Fact]
+    public async Task ATaskOfAWorkerThatDiedIsQueuedAgainBySweep_AndCompletesUnderItsRecordOnAnotherWorker()
+    {
+        var queue = _redis.NewQueue();
+        var task = new TrackedEnqueue(Task(), Day);
+        await queue.EnqueueTrackedAsync(new[] { task });
+        // A worker claims it, then dies: its liveness key goes.
+        const string dead = "0123456789abcdef0123456789abcdef";
+        await _redis.Db.StringSetAsync(dead, "1");
+        var claim = await queue.FinishAndClaimAsync(dead, ClaimMode.TakeToken, "1:1700000000000", null);
+        Assert.Equal(task.Id, claim.TrackingId);
+        var running = (await queue.GetTrackedAsync(new[] { task.Id }))[0];
+        Assert.Equal(TrackedState.Running, running.State);
+        Assert.Equal(dead, running.WorkerId);
+        Assert.Equal(DateTimeOffset.FromUnixTimeMilliseconds(1700000000000), running.StartedAt);
+        await _redis.Db.KeyDeleteAsync(dead);
+
+        Assert.Equal(1, (await queue.SweepAsync()).Recovered);
+        Assert.Equal(TrackedState.Queued, (await queue.GetTrackedAsync(new[] { task.Id }))[0].State);
+        await new DelayedWorker(queue, Echo(), Drain()).RunAsync();
+        var done = (await queue.GetTrackedAsync(new[] { task.Id }, withData: true))[0];
+        Assert.Equal(TrackedState.Completed, done.State);
+        Assert.Equal($"{task.Id}/1", Encoding.UTF8.GetString(done.Output!));
+    }
+
+    [Fact]
+    public async Task StoppingTakesAQueuedOrScheduledTaskOutWithItsToken_ARunningOneIsLeftToItsWorker()
+    {
+        var queue = _redis.NewQueue();
+        var first = new TrackedEnqueue(Task(), Day);
+        var second = new TrackedEnqueue(Task(), Day);
+        var later = new TrackedEnqueue(Task(), Day, delay: TimeSpan.FromHours(1));
+        await queue.EnqueueTrackedAsync(new[] { first, second, later });
+
+        Assert.Equal(CancelOutcome.Stopped, await queue.CancelTrackedAsync(first.Id, "Stop-Job"));
+        Assert.Equal(CancelOutcome.Stopped, await queue.CancelTrackedAsync(later.Id, "Stop-Job"));
+        Assert.Equal(CancelOutcome.Ended, await queue.CancelTrackedAsync(first.Id, "Stop-Job"));
+        Assert.Equal(CancelOutcome.Unknown, await queue.CancelTrackedAsync(TrackingIds.New(), "Stop-Job"));
+        var stopped = (await queue.GetTrackedAsync(new[] { first.Id, later.Id })).ToList();
+        Assert.All(stopped, s => Assert.Equal(TrackedState.Stopped, s.State));
+        Assert.Equal("Stop-Job", stopped[0].Reason);
+        Assert.Equal(1, await queue.GetLengthAsync());
+        Assert.Equal(1, await _redis.Db.ListLengthAsync(queue.Keys.Tokens));
+        Assert.Empty(await queue.GetScheduledAsync());
+
+        // The one left runs under its own record, not under the stopped one's.
+        const string worker = "fedcba9876543210fedcba9876543210";
+        await _redis.Db.StringSetAsync(worker, "1");
+        var claim = await queue.FinishAndClaimAsync(worker, ClaimMode.TakeToken, "1:1", null);
+        Assert.Equal(second.Id, claim.TrackingId);
+        Assert.Equal(CancelOutcome.Running, await queue.CancelTrackedAsync(second.Id, "Stop-Job"));
+    }
+
+    [Fact]
+    public async Task ATrackedTaskTakenByAWorkerThatKeepsNoRecordsIsSaidSoWhenStopped()
+    {
+        var queue = _redis.NewQueue();
+        var task = new TrackedEnqueue(Task(), Day);
+        await queue.EnqueueTrackedAsync(new[] { task });
+        // What a Python or Go worker does: BLPOP a token, LPOP the task, HSET it as processing; nothing else.
+        await _redis.Db.ListLeftPopAsync(queue.Keys.Tokens);
+        var bytes = await _redis.Db.ListLeftPopAsync(queue.Keys.Tasks);
+        await _redis.Db.HashSetAsync(queue.Keys.Processing, "python-worker", bytes);
+
+        Assert.Equal(CancelOutcome.TakenUntracked, await queue.CancelTrackedAsync(task.Id, "Stop-Job"));
+        Assert.Equal(TrackedState.TakenUntracked, (await queue.GetTrackedAsync(new[] { task.Id }))[0].State);
+    }
+
+    [Fact]
+    public async Task RecordsAreDroppedOnceKeptForTheirTime()
+    {
+        var queue = _redis.NewQueue();
+        var brief = new TrackedEnqueue(Task(), TimeSpan.FromMilliseconds(1));
+        var kept = new TrackedEnqueue(Task(), Day);
+        await queue.EnqueueTrackedAsync(new[] { brief });
+        await new DelayedWorker(queue, Echo(), Drain()).RunAsync();
+        Assert.Equal(TrackedState.Completed, (await queue.GetTrackedAsync(new[] { brief.Id }))[0].State);
+        await Eventually.True(async () =>
+        {
+            await queue.SweepAsync();
+            return (await queue.GetTrackedAsync(new[] { brief.Id }))[0].State == TrackedState.Unknown;
+        }, "the record kept for 1 ms to be dropped by a sweep");
+        Assert.Empty(await _redis.Db.HashKeysAsync(queue.Keys.Tracked));
+        Assert.False(await _redis.Db.KeyExistsAsync(queue.Keys.TrackedEnded));
+
+        // And when another tracked task ends.
+        await queue.EnqueueTrackedAsync(new[] { brief = new TrackedEnqueue(Task(), TimeSpan.FromMilliseconds(1)) });
+        await new DelayedWorker(queue, Echo(), Drain()).RunAsync();
+        await System.Threading.Tasks.Task.Delay(5);
+        await queue.EnqueueTrackedAsync(new[] { kept });
+        await new DelayedWorker(queue, Echo(), Drain()).RunAsync();
+        var states = await queue.GetTrackedAsync(new[] { brief.Id, kept.Id });
+        Assert.Equal(TrackedState.Unknown, states[0].State);
+        Assert.Equal(TrackedState.Completed, states[1].State);
+    }
+
+    [Fact]
+    public async Task AWorkerOfSeveralQueuesTracksATaskOfAnyOfThem()
+    {
+        var high = _redis.NewQueue("{multi}high");
+        var low = new DelayedQueue(high.Connection, "{multi}low" + Guid.NewGuid().ToString("N").Substring(0, 8));
+        var task = new TrackedEnqueue(Task(), Day);
+        await low.EnqueueTrackedAsync(new[] { task });
+        await high.EnqueueAsync(Task());
+        var summary = await new DelayedWorker(new[] { high, low }, Echo(), Drain()).RunAsync();
+        Assert.Equal(2, summary.Succeeded);
+        var done = (await low.GetTrackedAsync(new[] { task.Id }, withData: true))[0];
+        Assert.Equal(TrackedState.Completed, done.State);
+        Assert.Equal($"{task.Id}/1", Encoding.UTF8.GetString(done.Output!));
+    }
+}
