@@ -209,6 +209,31 @@ public class TrackingTests
     }
 
     [Fact]
+    public async Task ReconcilingMarksAsTakenOnlyAsManyOfEqualTasksAsAWorkerKeepingNoRecordsTook_TheOldestFirst()
+    {
+        var queue = _redis.NewQueue();
+        var tasks = Enumerable.Range(0, 3).Select(_ => new TrackedEnqueue(Task(), Day)).ToList();
+        await queue.EnqueueTrackedAsync(tasks);
+        var ids = tasks.Select(t => t.Id).ToList();
+        Assert.Empty(await queue.ReconcileTrackedAsync(ids));
+        // A Python worker pops the head twice.
+        for (var i = 0; i < 2; i++)
+        {
+            await _redis.Db.ListLeftPopAsync(queue.Keys.Tokens);
+            await _redis.Db.ListLeftPopAsync(queue.Keys.Tasks);
+        }
+
+        Assert.Equal(ids.Take(2), await queue.ReconcileTrackedAsync(ids));
+        Assert.Empty(await queue.ReconcileTrackedAsync(ids));
+        var states = await queue.GetTrackedAsync(ids);
+        Assert.Equal(new[] { TrackedState.TakenUntracked, TrackedState.TakenUntracked, TrackedState.Queued }, states.Select(s => s.State));
+        await new DelayedWorker(queue, Echo(), Drain()).RunAsync();
+        var last = (await queue.GetTrackedAsync(new[] { ids[2] }, withData: true))[0];
+        Assert.Equal(TrackedState.Completed, last.State);
+        Assert.Equal($"{ids[2]}/1", Encoding.UTF8.GetString(last.Output!));
+    }
+
+    [Fact]
     public async Task RecordsAreDroppedOnceKeptForTheirTime()
     {
         var queue = _redis.NewQueue();

@@ -55,14 +55,31 @@ public sealed class MethodTaskHandler : ITaskHandler
         {
             case Task task:
                 await task.ConfigureAwait(false);
+                if (context.TrackingId is not null) context.Result = ResultOf(task);
                 break;
             case ValueTask valueTask:
                 await valueTask.ConfigureAwait(false);
                 break;
             case not null when result.GetType() is { IsGenericType: true } type && type.GetGenericTypeDefinition() == typeof(ValueTask<>):
-                await ((Task)type.GetMethod(nameof(ValueTask<int>.AsTask))!.Invoke(result, null)!).ConfigureAwait(false);
+                var awaited = (Task)type.GetMethod(nameof(ValueTask<int>.AsTask))!.Invoke(result, null)!;
+                await awaited.ConfigureAwait(false);
+                if (context.TrackingId is not null) context.Result = ResultOf(awaited);
+                break;
+            default:
+                // Only a tracked task's caller gets the value back: an untracked task's is dropped as before.
+                if (context.TrackingId is not null) context.Result = result;
                 break;
         }
+    }
+
+    /// <summary>The result of a completed Task&lt;T&gt;; null for a plain Task.</summary>
+    private static object? ResultOf(Task task)
+    {
+        var type = task.GetType();
+        while (type is not null && !(type.IsGenericType && type.GetGenericTypeDefinition() == typeof(Task<>))) type = type.BaseType;
+        var value = type?.GetProperty(nameof(Task<int>.Result))?.GetValue(task);
+        // Task<VoidTaskResult> and the like: an async method without a value.
+        return value is not null && value.GetType().FullName == "System.Threading.Tasks.VoidTaskResult" ? null : value;
     }
 
     private object?[] Bind(TaskContext context)

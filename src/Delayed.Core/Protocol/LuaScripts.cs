@@ -577,6 +577,38 @@ return 'stopped'
 ";
 
     /// <summary>
+    /// Finds tracked tasks that a worker keeping no records (Python, Go) took: ARGV the ids to check. For each line of
+    /// equal bytes that a queued one of them waits in, the line may hold no more ids than the list holds copies of the
+    /// bytes (LPOS, a scan of the list); the oldest ids beyond that were taken (those workers pop the head) and their
+    /// records say so, ['g', ended ms]. Returns the ids found taken.
+    /// </summary>
+    public const string ReconcileTracked = Clock + Tracking + @"
+local taken, seen = {}, {}
+for i = 1, #ARGV do
+  local raw = redis.call('HGET', KEYS[12], 's' .. ARGV[i])
+  if raw and cmsgpack.unpack(raw)[1] == 'q' then
+    local task = redis.call('HGET', KEYS[12], 'b' .. ARGV[i])
+    local w = 'w' .. redis.sha1hex(task)
+    if not seen[w] then
+      seen[w] = true
+      local line = redis.call('HGET', KEYS[12], w) or ''
+      local excess = #line / 16 - #redis.call('LPOS', KEYS[1], task, 'COUNT', 0)
+      if excess > 0 then
+        local now = now_ms()
+        for at = 1, excess do
+          local tid = string.sub(line, at * 16 - 15, at * 16)
+          track_end(tid, now, cmsgpack.pack({ 'g', now }), '')
+          taken[#taken + 1] = tid
+        end
+        if excess * 16 >= #line then redis.call('HDEL', KEYS[12], w) else redis.call('HSET', KEYS[12], w, string.sub(line, excess * 16 + 1)) end
+      end
+    end
+  end
+end
+return taken
+";
+
+    /// <summary>
     /// Puts failed tasks back. ARGV in twos: the failed-store id and the bytes to enqueue (the failed task's, or with
     /// a new retry budget). Each goes to the tail with a token only if it is still in the store, and leaves it.
     /// Returns one 1 (restored) or 0 (gone already) per pair.

@@ -554,6 +554,17 @@ public sealed class DelayedQueue
         return result;
     }
 
+    /// <summary>
+    /// Of these tracked tasks, the queued ones that a worker keeping no records took (<see cref="LuaScripts.ReconcileTracked"/>,
+    /// a scan of the list per distinct bytes): their records now say so; returns their ids.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> ReconcileTrackedAsync(IReadOnlyList<string> ids)
+    {
+        if (ids.Count == 0) return Array.Empty<string>();
+        var reply = await Db.ScriptEvaluateAsync(LuaScripts.ReconcileTracked, _scriptKeys, ids.Select(id => (RedisValue)id).ToArray()).ConfigureAwait(false);
+        return reply.IsNull ? Array.Empty<string>() : Array.ConvertAll((RedisResult[])reply!, r => (string)r!);
+    }
+
     /// <summary>Stops a tracked task that has not started (<see cref="LuaScripts.CancelTracked"/>).</summary>
     public async Task<CancelOutcome> CancelTrackedAsync(string id, string why) =>
         (string?)await Db.ScriptEvaluateAsync(LuaScripts.CancelTracked, _scriptKeys, new RedisValue[] { id, why }).ConfigureAwait(false) switch

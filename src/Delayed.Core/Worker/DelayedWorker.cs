@@ -271,7 +271,20 @@ public sealed class DelayedWorker
         if (claimed.TrackingId is not { } trackingId) return await RunAsync(queue, id, claimed, stamp, handlerThread, stop, null).ConfigureAwait(false);
         var run = new TrackedRun();
         var finish = await RunAsync(queue, id, claimed, stamp, handlerThread, stop, run).ConfigureAwait(false);
-        return finish.Tracked(trackingId, run.Context?.Output, claimed.Attempts + 1, run.Clock.Elapsed);
+        var output = run.Context?.Output;
+        if (output is null && run.Context?.Result is { } result && _options.ResultSerializer is { } serialize)
+        {
+            try
+            {
+                output = serialize(result);
+            }
+            catch (Exception e)
+            {
+                Emit(new WorkerEvent(WorkerEventKind.WorkerError, queue.Name, id, run.Context.Task, error: new InvalidOperationException(
+                    $"The value task '{run.Context.Task.Name}' returned could not be kept as its output: {e.Message}", e)));
+            }
+        }
+        return finish.Tracked(trackingId, output, claimed.Attempts + 1, run.Clock.Elapsed);
     }
 
     /// <summary>What a tracked task's finish needs from its run.</summary>

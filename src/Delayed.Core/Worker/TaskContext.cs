@@ -30,6 +30,9 @@ public sealed class TaskContext
     /// </summary>
     public byte[]? Output { get; set; }
 
+    /// <summary>For a tracked task: what a .NET handler returned (a Task's result awaited), which the worker serializes as its output.</summary>
+    public object? Result { get; set; }
+
     /// <summary>Which attempt this is, from 1: one more than the runs of the same task that failed before.</summary>
     public long Attempt { get; }
 

@@ -72,6 +72,12 @@ public sealed class WorkerOptions
     /// <summary>Called, from worker threads, for every task outcome and worker error.</summary>
     public Action<WorkerEvent>? OnEvent { get; set; }
 
+    /// <summary>
+    /// Turns what a .NET handler of a tracked task returned into the output its record keeps (the host's format);
+    /// without it, such a value is not kept.
+    /// </summary>
+    public Func<object, byte[]>? ResultSerializer { get; set; }
+
     internal int KeepAliveSeconds => Math.Max(1, (int)Math.Ceiling(KeepAliveTimeout.TotalSeconds));
 
     /// <summary>Refuses a dequeue timeout that is not positive (0 would block for ever).</summary>

@@ -27,7 +27,21 @@ namespace Delayed.PowerShell.Commands;
 /// With -UniqueFor, a task whose key (its bytes, or -UniqueKey) was enqueued less than that long ago is skipped,
 /// atomically however many clients enqueue at once; the windows live in the extension key name_unique, which
 /// expires by itself. Python and Go enqueuers know nothing of it.
+/// With -AsJob each task is tracked and comes back as a PowerShell job (one per task): Wait-Job, Receive-Job,
+/// Stop-Job and Remove-Job work on it as on any job, from this session; Get-DelayedTask -Id finds it again from any
+/// session. Its record (extension keys name_tracked and name_tracked_ended) follows it through workers, retries,
+/// sweeps and the schedule, and stays for -KeepFor after it ends (default one day), with up to 1 MiB of what its
+/// handler wrote (a note says when more was dropped). Only this module's workers keep records: a tracked task that a
+/// Python or Go worker takes ends Disconnected, its outcome unknown. An untracked task costs nothing of this.
 /// </remarks>
+/// <example>
+/// <code>1..20 | ForEach-Object { [pscustomobject]@{ Name = 'Get-Answer'; ArgumentList = @($_) } } | Add-DelayedTask $queue -AsJob | Wait-Job | Receive-Job</code>
+/// <para>Enqueues twenty tracked tasks, waits until workers (on any machine) have run them all, and returns what their handlers returned; their warnings and errors come back in this session's streams.</para>
+/// </example>
+/// <example>
+/// <code>$job = Add-DelayedTask $queue Patch-Server web01 -AsJob -KeepFor (New-TimeSpan -Days 7); $job.TrackingId</code>
+/// <para>Tracks one task and keeps its outcome for a week; its id finds it again from another session: Get-DelayedTask $queue -Id $id.</para>
+/// </example>
 /// <example>
 /// <code>Add-DelayedTask $queue Restart-Site web01 -UniqueFor (New-TimeSpan -Minutes 10) -UniqueKey 'restart:web01' -PassThru</code>
 /// <para>Restarts web01 at most once per ten minutes, however many alerts ask for it: a duplicate is skipped (Duplicate = True).</para>
@@ -53,7 +67,7 @@ namespace Delayed.PowerShell.Commands;
 /// <para>A task for a Go worker whose handler takes one string.</para>
 /// </example>
 [Cmdlet(VerbsCommon.Add, "DelayedTask", SupportsShouldProcess = true)]
-[OutputType(typeof(EnqueuedTask))]
+[OutputType(typeof(EnqueuedTask), typeof(Job))]
 public sealed class AddDelayedTaskCommand : DelayedCmdlet
 {
     private const int BatchSize = 1000;
@@ -62,6 +76,7 @@ public sealed class AddDelayedTaskCommand : DelayedCmdlet
     private readonly List<(byte[] Task, TimeSpan? Delay, DateTimeOffset? At)> _scheduled = new();
     private readonly List<EnqueuedTask> _sent = new();
     private readonly List<(Core.Queue.UniqueTask Task, EnqueuedTask Sent)> _unique = new();
+    private readonly List<(Core.Queue.TrackedEnqueue Task, DelayedTaskJob Job)> _tracked = new();
     private readonly Stopwatch _batchAge = new();
     private Queue? _batchQueue;
     private long _enqueued;
@@ -122,6 +137,14 @@ public sealed class AddDelayedTaskCommand : DelayedCmdlet
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
+    /// <summary>Tracks each task and writes a job for it, which Wait-Job, Receive-Job and Stop-Job take (see the remarks).</summary>
+    [Parameter]
+    public SwitchParameter AsJob { get; set; }
+
+    /// <summary>With -AsJob: how long the task's record and output stay in Redis after it ends (default one day).</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public TimeSpan KeepFor { get; set; } = TimeSpan.FromDays(1);
+
     protected override void ProcessRecord()
     {
         if (TaskBytes.FormatProblem(Format, MyInvocation.BoundParameters.ContainsKey(nameof(Parameter)), MyInvocation.BoundParameters.ContainsKey(nameof(Retry))) is { } problem)
@@ -139,6 +162,16 @@ public sealed class AddDelayedTaskCommand : DelayedCmdlet
         if (UniqueFor is { } window && window <= TimeSpan.Zero)
         {
             WriteError(new ErrorRecord(new ArgumentException($"Task '{Name}' was not enqueued: -UniqueFor {window} is not positive. Give how long a second enqueue of the same task is skipped, e.g. (New-TimeSpan -Minutes 10)."), "UniqueWindowNotPositive", ErrorCategory.InvalidArgument, Name));
+            return;
+        }
+        if (AsJob && UniqueFor is not null)
+        {
+            WriteError(new ErrorRecord(new ArgumentException($"Task '{Name}' was not enqueued: -AsJob and -UniqueFor do not go together yet. Track the task (-AsJob) or make it unique (-UniqueFor)."), "AsJobWithUniqueFor", ErrorCategory.NotImplemented, Name));
+            return;
+        }
+        if (KeepFor <= TimeSpan.Zero)
+        {
+            WriteError(new ErrorRecord(new ArgumentException($"Task '{Name}' was not enqueued: -KeepFor {KeepFor} is not positive. Give how long its outcome stays after it ends, e.g. (New-TimeSpan -Days 7)."), "KeepForNotPositive", ErrorCategory.InvalidArgument, Name));
             return;
         }
         if (Delay < TimeSpan.Zero)
@@ -163,11 +196,16 @@ public sealed class AddDelayedTaskCommand : DelayedCmdlet
         _batchQueue = Queue;
         // The record only when it is written: a pipeline of plain enqueues allocates nothing more per task.
         var sent = PassThru || UniqueFor is not null ? new EnqueuedTask(Queue, Name, Format, task.Length) : null;
-        if (UniqueFor is { } unique) _unique.Add((new Core.Queue.UniqueTask(task, unique, UniqueKey, Delay, At), sent!));
+        if (AsJob)
+        {
+            var tracked = new Core.Queue.TrackedEnqueue(task, KeepFor, Delay, At);
+            _tracked.Add((tracked, new DelayedTaskJob(Queue, tracked.Id, Name, scheduled: Delay is not null || At is not null)));
+        }
+        else if (UniqueFor is { } unique) _unique.Add((new Core.Queue.UniqueTask(task, unique, UniqueKey, Delay, At), sent!));
         else if (Delay is null && At is null) _batch.Add(task);
         else _scheduled.Add((task, Delay, At));
         if (PassThru) _sent.Add(sent!);
-        var pending = _batch.Count + _scheduled.Count + _unique.Count;
+        var pending = _batch.Count + _scheduled.Count + _unique.Count + _tracked.Count;
         if (pending == 1) _batchAge.Restart();
         if (pending >= BatchSize || _batchAge.Elapsed > MaxBatchAge) Flush();
     }
@@ -180,8 +218,9 @@ public sealed class AddDelayedTaskCommand : DelayedCmdlet
 
     private void Flush()
     {
-        if (_batch.Count + _scheduled.Count + _unique.Count == 0 || _batchQueue is null) return;
+        if (_batch.Count + _scheduled.Count + _unique.Count + _tracked.Count == 0 || _batchQueue is null) return;
         if (_batch.Count > 0) Await(_batchQueue.Engine.EnqueueAsync(_batch.ToArray()), _batchQueue.Name);
+        if (_tracked.Count > 0) Await(_batchQueue.Engine.EnqueueTrackedAsync(_tracked.Select(t => t.Task).ToArray()), _batchQueue.Name);
         if (_scheduled.Count > 0) Await(_batchQueue.Engine.ScheduleAsync(_scheduled.ToArray()), _batchQueue.Name);
         if (_unique.Count > 0)
         {
@@ -194,12 +233,19 @@ public sealed class AddDelayedTaskCommand : DelayedCmdlet
             }
             _enqueued += enqueued.Count(e => e);
         }
-        _enqueued += _batch.Count + _scheduled.Count;
+        _enqueued += _batch.Count + _scheduled.Count + _tracked.Count;
         _batch.Clear();
         _scheduled.Clear();
         _unique.Clear();
         foreach (var sent in _sent) WriteObject(sent);
         _sent.Clear();
+        foreach (var (_, job) in _tracked)
+        {
+            JobRepository.Add(job);
+            job.Track();
+            WriteObject(job);
+        }
+        _tracked.Clear();
         if (_enqueued >= BatchSize)
             WriteProgress(new ProgressRecord(1, "Adding delayed tasks", $"{_enqueued:N0} tasks enqueued on '{_batchQueue.Name}'"));
     }

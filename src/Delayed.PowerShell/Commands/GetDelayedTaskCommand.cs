@@ -17,7 +17,14 @@ namespace Delayed.PowerShell.Commands;
 /// -Scheduled lists the tasks that run later (scheduled with -Delay or -At, or waiting out a retry back-off), earliest
 /// first, with DueAt. -Failed lists the failed store, newest first: tasks that failed for good, with their Reason,
 /// Error, Attempts, Worker, Host and FailedAt.
+/// -Id finds tracked tasks (Add-DelayedTask -AsJob) from any session: their State (Queued, Scheduled, Running,
+/// Completed, Failed, Stopped, TakenUntracked by a Python or Go worker, or Unknown once kept past its time), worker,
+/// times, attempt and error; with -AsJob, a job of this session that follows the task, to wait on and receive from.
 /// </remarks>
+/// <example>
+/// <code>Get-DelayedTask $queue -Id 3f2a9c0e4b7d1e65 -AsJob | Receive-Job -Wait</code>
+/// <para>From another session or machine: waits for a tracked task and returns what its handler returned.</para>
+/// </example>
 /// <example>
 /// <code>Get-DelayedTask $queue -First 10</code>
 /// <para>The next ten tasks to run.</para>
@@ -42,9 +49,10 @@ namespace Delayed.PowerShell.Commands;
 [OutputType(typeof(QueuedTask), ParameterSetName = new[] { QueuedSet })]
 [OutputType(typeof(ScheduledTask), ParameterSetName = new[] { ScheduledSet })]
 [OutputType(typeof(FailedTask), ParameterSetName = new[] { FailedSet })]
+[OutputType(typeof(TrackedTaskInfo), typeof(Job), ParameterSetName = new[] { IdSet })]
 public sealed class GetDelayedTaskCommand : DelayedCmdlet
 {
-    private const string QueuedSet = "Queued", ScheduledSet = "Scheduled", FailedSet = "Failed";
+    private const string QueuedSet = "Queued", ScheduledSet = "Scheduled", FailedSet = "Failed", IdSet = "Id";
 
     /// <summary>From this many tasks on, writing them shows progress.</summary>
     private const int ProgressFrom = 10_000;
@@ -55,13 +63,27 @@ public sealed class GetDelayedTaskCommand : DelayedCmdlet
     [ArgumentCompleter(typeof(Completion.QueueNameCompleter))]
     public Queue Queue { get; set; } = null!;
 
+    /// <summary>The ids of tracked tasks (Add-DelayedTask -AsJob gives them, as the jobs' TrackingId).</summary>
+    [Parameter(Mandatory = true, ParameterSetName = IdSet, ValueFromPipelineByPropertyName = true)]
+    [Alias("TrackingId")]
+    [ValidateNotNullOrEmpty]
+    public string[] Id { get; set; } = Array.Empty<string>();
+
+    /// <summary>With -Id: a job of this session for each task, which Wait-Job, Receive-Job and Stop-Job take.</summary>
+    [Parameter(ParameterSetName = IdSet)]
+    public SwitchParameter AsJob { get; set; }
+
     /// <summary>How many tasks to show at most. Default: all.</summary>
-    [Parameter]
+    [Parameter(ParameterSetName = QueuedSet)]
+    [Parameter(ParameterSetName = ScheduledSet)]
+    [Parameter(ParameterSetName = FailedSet)]
     [ValidateRange(1, long.MaxValue)]
     public long First { get; set; } = long.MaxValue;
 
     /// <summary>How many tasks to pass over from the head first.</summary>
-    [Parameter]
+    [Parameter(ParameterSetName = QueuedSet)]
+    [Parameter(ParameterSetName = ScheduledSet)]
+    [Parameter(ParameterSetName = FailedSet)]
     [ValidateRange(0, long.MaxValue)]
     public long Skip { get; set; }
 
@@ -80,6 +102,11 @@ public sealed class GetDelayedTaskCommand : DelayedCmdlet
 
     protected override void ProcessRecord()
     {
+        if (ParameterSetName == IdSet)
+        {
+            WriteTracked();
+            return;
+        }
         if (ParameterSetName == ScheduledSet)
         {
             foreach (var entry in Await(Queue.Engine.GetScheduledAsync(Skip, First), Queue.Name))
@@ -109,5 +136,36 @@ public sealed class GetDelayedTaskCommand : DelayedCmdlet
             WriteObject(new QueuedTask(Queue, snapshot[i].Position, snapshot[i].Raw));
         }
         if (snapshot.Count >= ProgressFrom) WriteProgress(new ProgressRecord(1, activity, "Done") { RecordType = ProgressRecordType.Completed });
+    }
+
+    private void WriteTracked()
+    {
+        var ids = new List<string>();
+        foreach (var id in Id)
+        {
+            var normal = id.Trim().ToLowerInvariant();
+            if (Core.Queue.TrackingIds.IsWellFormed(normal)) ids.Add(normal);
+            else WriteError(new ErrorRecord(new ArgumentException($"'{id}' is not the id of a tracked task: those are {Core.Queue.TrackingIds.Length} hexadecimal characters, as a job of Add-DelayedTask -AsJob shows in its TrackingId."), "InvalidTrackingId", ErrorCategory.InvalidArgument, id));
+        }
+        foreach (var record in Await(Queue.Engine.GetTrackedAsync(ids, withData: true), Queue.Name))
+        {
+            if (record.State == Core.Queue.TrackedState.Unknown)
+            {
+                WriteError(new ErrorRecord(new ItemNotFoundException(
+                    $"Queue '{Queue.Name}' has no tracked task {record.Id}{(record.Error is null ? "" : $" ({record.Error})")}: it was never tracked there, or it ended longer ago than it was kept (-KeepFor of Add-DelayedTask), or the queue was cleared."),
+                    "TrackedTaskNotFound", ErrorCategory.ObjectNotFound, record.Id));
+                continue;
+            }
+            var info = new TrackedTaskInfo(Queue, record);
+            if (!AsJob)
+            {
+                WriteObject(info);
+                continue;
+            }
+            var job = new DelayedTaskJob(Queue, record.Id, info.Name ?? "(undecodable)");
+            JobRepository.Add(job);
+            job.Track();
+            WriteObject(job);
+        }
     }
 }

@@ -5,6 +5,7 @@ using System.Management.Automation;
 using System.Threading;
 using System.Threading.Tasks;
 using Delayed.Core.Worker;
+using Delayed.PowerShell.Conversion;
 using Delayed.PowerShell.Handlers;
 using Delayed.PowerShell.Hosting;
 
@@ -209,6 +210,7 @@ public sealed class StartDelayedWorkerCommand : DelayedCmdlet
             TaskTimeout = TaskTimeout,
             RetryDelay = RetryDelay,
             MaxRetryDelay = MaxRetryDelay,
+            ResultSerializer = TaskOutput.OfValue,
         };
         DelayedWorker worker;
         try

@@ -1,0 +1,151 @@
+# Tracked tasks as PowerShell jobs (Add-DelayedTask -AsJob), run by workers in other processes.
+BeforeAll {
+    Import-Module $env:DELAYED_MODULE
+    Import-Module "$PSScriptRoot/TestSupport.psm1"
+    $redis = Start-TestRedis
+    # A worker in a pwsh of its own; the gate file lets 'slow' finish.
+    function Start-WorkerProcess([string] $QueueName, [string] $Extra = '') {
+        Start-PwshProcess -Script @"
+`$queue = New-DelayedQueue '$QueueName' -Redis '$($redis.Configuration)' -DequeueTimeout '00:00:00.2' -KeepAliveTimeout '00:00:02'
+[Console]::Out.WriteLine('starting'); [Console]::Out.Flush()
+Start-DelayedWorker `$queue $Extra -Handler @{
+    'Get-Answer' = { param(`$N) Write-Warning "thinking about `$N"; [pscustomobject]@{ N = `$N; Square = `$N * `$N } }
+    'boom' = { param(`$Why) Write-Error "soft: `$Why" -ErrorAction Continue; throw "hard: `$Why" }
+    'slow' = { param(`$Gate) [Console]::Out.WriteLine('slow started'); [Console]::Out.Flush(); while (-not (Test-Path `$Gate)) { Start-Sleep -Milliseconds 20 }; 'slow done' }
+    'big' = { 1..3000 | ForEach-Object { 'x' * 1000 } }
+} | Out-Null
+"@
+    }
+}
+AfterAll { Stop-TestRedis $redis }
+
+Describe 'Add-DelayedTask -AsJob' {
+    BeforeEach { $queue = New-DelayedQueue (New-QueueName) -Redis $redis.Configuration -DequeueTimeout '00:00:00.2' }
+
+    It 'gives one job per task; Wait-Job and Receive-Job return every result from a worker in another process, warnings in their stream' {
+        $worker = Start-WorkerProcess $queue.Name '-Concurrency 2'
+        try {
+            Wait-Line $worker 'starting' | Out-Null
+            $jobs = 1..20 | ForEach-Object { [pscustomobject]@{ Name = 'Get-Answer'; ArgumentList = @($_) } } | Add-DelayedTask $queue -AsJob
+            $jobs.Count | Should -Be 20
+            $jobs | ForEach-Object { $_ | Should -BeOfType [System.Management.Automation.Job] }
+            @(Get-Job -Id $jobs[0].Id).Count | Should -Be 1
+            $results = $jobs | Wait-Job -Timeout 60 | Receive-Job -WarningVariable warnings -WarningAction SilentlyContinue
+            ($jobs | Where-Object State -ne Completed) | Should -BeNullOrEmpty
+            $results.Count | Should -Be 20
+            ($results | Sort-Object N).Square | Should -Be (1..20 | ForEach-Object { $_ * $_ })
+            $results[0].PSObject.TypeNames | Should -Contain 'Deserialized.System.Management.Automation.PSCustomObject'
+            @($warnings).Count | Should -Be 20
+            @($warnings.Message) | Should -Contain 'thinking about 7'
+            ($jobs | Select-Object -ExpandProperty TrackingId -Unique).Count | Should -Be 20
+        } finally { $worker.Kill(); Get-Job | Remove-Job -Force }
+    }
+
+    It 'ends a failing task''s job Failed with its error, and gives back the errors it wrote' {
+        $worker = Start-WorkerProcess $queue.Name
+        try {
+            $job = Add-DelayedTask $queue boom 'disk full' -AsJob
+            $job | Wait-Job -Timeout 60 | Out-Null
+            $job.State | Should -Be Failed
+            $job.StatusMessage | Should -BeLike '*hard: disk full*'
+            $errors = $null
+            Receive-Job $job -ErrorVariable errors -ErrorAction SilentlyContinue
+            @($errors | ForEach-Object { "$_" }) | Should -Contain 'soft: disk full'
+            @($errors | ForEach-Object { "$_" }) -join "`n" | Should -BeLike "*Task 'boom' failed (Failed, attempt 1): hard: disk full*"
+            { Receive-Job $job -ErrorAction Stop } | Should -Not -Throw -Because 'the records were received already'
+            (Get-DelayedTask $queue -Id $job.TrackingId).State | Should -Be Failed
+        } finally { $worker.Kill(); Get-Job | Remove-Job -Force }
+    }
+
+    It 'stops a queued and a scheduled task with Stop-Job: they leave the queue and never run' {
+        $queued = Add-DelayedTask $queue 'Get-Answer' 1 -AsJob
+        $scheduled = Add-DelayedTask $queue 'Get-Answer' 2 -Delay '01:00:00' -AsJob
+        $scheduled.StatusMessage | Should -Be 'Scheduled'
+        $queued, $scheduled | Stop-Job
+        $queued.State | Should -Be Stopped
+        $scheduled.State | Should -Be Stopped
+        (Get-DelayedQueue $queue).Length | Should -Be 0
+        @(Get-DelayedTask $queue -Scheduled).Count | Should -Be 0
+        (Get-DelayedTask $queue -Id $queued.TrackingId).State | Should -Be Stopped
+        Get-Job | Remove-Job -Force
+    }
+
+    It 'finds a task again by its id from another pwsh, as a record and as a job to receive from' {
+        $job = Add-DelayedTask $queue 'Get-Answer' 6 -AsJob
+        (Get-DelayedTask $queue -Id $job.TrackingId).State | Should -Be Queued
+        $reader = Start-PwshProcess -Script @"
+`$queue = New-DelayedQueue '$($queue.Name)' -Redis '$($redis.Configuration)'
+[Console]::Out.WriteLine('state ' + (Get-DelayedTask `$queue -Id '$($job.TrackingId)').State); [Console]::Out.Flush()
+`$result = Get-DelayedTask `$queue -Id '$($job.TrackingId)' -AsJob | Receive-Job -Wait -WarningAction SilentlyContinue
+[Console]::Out.WriteLine('square ' + `$result.Square); [Console]::Out.Flush()
+"@
+        $worker = $null
+        try {
+            Wait-Line $reader 'state ' | Should -Be 'state Queued'
+            $worker = Start-WorkerProcess $queue.Name
+            Wait-Line $reader 'square ' | Should -Be 'square 36'
+            $job | Wait-Job -Timeout 30 | Receive-Job -WarningAction SilentlyContinue | ForEach-Object Square | Should -Be 36
+        } finally { $reader.Kill(); if ($worker) { $worker.Kill() }; Get-Job | Remove-Job -Force }
+        { Get-DelayedTask $queue -Id 'not-an-id' -ErrorAction Stop } | Should -Throw '*16 hexadecimal characters*'
+        { Get-DelayedTask $queue -Id '0123456789abcdef' -ErrorAction Stop } | Should -Throw '*has no tracked task 0123456789abcdef*'
+    }
+
+    It 'ends Disconnected, not guessed, when a worker that keeps no records (Python-shaped) takes the task' {
+        $job = Add-DelayedTask $queue 'Get-Answer' 3 -AsJob
+        # What a Python worker does: a token, the task, into processing under its own id; it never reports.
+        $redis.Db.ListLeftPop("$($queue.Name)_noti") | Out-Null
+        $bytes = $redis.Db.ListLeftPop($queue.Name)
+        $redis.Db.HashSet("$($queue.Name)_processing", 'python-worker-1', $bytes) | Out-Null
+        $job | Wait-Job -Timeout 30 | Out-Null
+        $job.State | Should -Be Disconnected
+        $job.StatusMessage | Should -BeLike '*keeps no records*not known*'
+        (Get-DelayedTask $queue -Id $job.TrackingId).State | Should -Be TakenUntracked
+        $warning = $null
+        Receive-Job $job -WarningVariable warning -WarningAction SilentlyContinue
+        "$warning" | Should -BeLike '*Python or Go*not known*'
+
+        # Stop-Job finds it out as well, at once.
+        $second = Add-DelayedTask $queue 'Get-Answer' 4 -AsJob
+        $redis.Db.ListLeftPop("$($queue.Name)_noti") | Out-Null
+        $redis.Db.ListLeftPop($queue.Name) | Out-Null
+        Stop-Job $second
+        $second.State | Should -Be Disconnected
+        Get-Job | Remove-Job -Force
+    }
+
+    It 'stays Running while its worker is killed mid-task, until a sweep puts it back; then completes on another worker' {
+        $gate = Join-Path $TestDrive 'gate'
+        $first = Start-WorkerProcess $queue.Name
+        try {
+            $job = Add-DelayedTask $queue slow $gate -AsJob
+            Wait-Line $first 'slow started' | Out-Null
+            Wait-Until { $job.State -eq 'Running' } 'the job to say Running'
+            $workerId = (Get-DelayedTask $queue -Id $job.TrackingId).WorkerId
+            $first.Kill()
+            $first.WaitForExit()
+            Wait-Until { -not $redis.Db.KeyExists($workerId) } "the killed worker's liveness key to expire" 10
+            Start-Sleep -Milliseconds 300
+            $job.State | Should -Be Running -Because 'nothing has said otherwise: no sweep has run'
+            (Start-DelayedSweeper $queue -Once).Recovered | Should -Be 1
+            Wait-Until { $job.StatusMessage -eq 'Queued' } 'the job to see its task queued again'
+            New-Item $gate | Out-Null
+            $second = Start-WorkerProcess $queue.Name
+            try {
+                $job | Wait-Job -Timeout 60 | Receive-Job | Should -Be 'slow done'
+                $job.State | Should -Be Completed
+            } finally { $second.Kill() }
+        } finally { if (-not $first.HasExited) { $first.Kill() }; Get-Job | Remove-Job -Force }
+    }
+
+    It 'keeps at most 1 MiB of a task''s output, with a note of what it dropped' {
+        $worker = Start-WorkerProcess $queue.Name
+        try {
+            $job = Add-DelayedTask $queue big -AsJob
+            $lines = $job | Wait-Job -Timeout 60 | Receive-Job -WarningVariable notes -WarningAction SilentlyContinue
+            $job.State | Should -Be Completed
+            $lines.Count | Should -BeGreaterThan 900
+            $lines.Count | Should -BeLessThan 1100
+            "$notes" | Should -BeLike '*truncated*item(s) past the bound of 1,048,576 bytes*'
+        } finally { $worker.Kill(); Get-Job | Remove-Job -Force }
+    }
+}
