@@ -61,6 +61,22 @@ Describe 'examples/redis/delayed.acl' {
         @(Get-Refusal).Count | Should -BeGreaterThan 0
     }
 
+    It 'lets the enqueuer account track its tasks: enqueue as jobs, follow them, find them by id and stop them; the worker account runs them' {
+        $queue = Connect-As enqueuer
+        $jobs = 1..2 | ForEach-Object { Add-DelayedTask $queue m:square $_ -AsJob }
+        $later = Add-DelayedTask $queue m:square 3 -Delay '01:00:00' -AsJob
+        (Get-DelayedTask $queue -Id $jobs[0].TrackingId).State | Should -Be Queued
+        Stop-Job $later
+        $later.State | Should -Be Stopped
+        $worker = Start-DelayedWorker (Connect-As worker) -Handler @{ 'm:square' = { param($n) $n * $n } } -AsJob
+        try {
+            $jobs | Wait-Job -Timeout 30 | Receive-Job | Should -Be @(1, 4)
+        } finally { $worker | Stop-Job -PassThru | Remove-Job -Force; $jobs, $later | Remove-Job -Force }
+        Start-DelayedSweeper (Connect-As sweeper) -Once | Out-Null
+        (Get-DelayedTask (Connect-As operator) -Id $jobs[1].TrackingId).State | Should -Be Completed
+        Get-Refusal | Should -BeNullOrEmpty
+    }
+
     It 'lets the worker account run, retry and wait for tasks, and the operator account inspect and stop it' {
         $enqueuer = Connect-As enqueuer
         Add-DelayedTask $enqueuer m:f 1

@@ -70,6 +70,26 @@ Describe 'Add-DelayedTask -AsJob' {
         Get-Job | Remove-Job -Force
     }
 
+    It 'stops a running task with Stop-Job through its worker (handlers in runspaces), at its next keep-alive: not retried, not a failure' {
+        $gate = Join-Path $TestDrive 'never'
+        $worker = Start-WorkerProcess $queue.Name '-Concurrency 2'
+        try {
+            $job = Add-DelayedTask $queue slow $gate -Retry 3 -AsJob
+            Wait-Line $worker 'slow started' | Out-Null
+            Wait-Until { $job.State -eq 'Running' } 'the job to say Running'
+            Stop-Job $job
+            $job | Wait-Job -Timeout 30 | Out-Null
+            $job.State | Should -Be Stopped
+            $job.StatusMessage | Should -BeLike 'Stopped after it ran * ms (Stop-Job)'
+            (Get-DelayedTask $queue -Id $job.TrackingId).State | Should -Be Stopped
+            (Get-DelayedQueue $queue).Length | Should -Be 0 -Because 'a stopped task is not retried'
+            @(Get-DelayedTask $queue -Scheduled).Count | Should -Be 0
+            @(Get-DelayedTask $queue -Failed).Count | Should -Be 0
+            # The worker goes on with the next task.
+            Add-DelayedTask $queue 'Get-Answer' 5 -AsJob | Wait-Job -Timeout 30 | Receive-Job -WarningAction SilentlyContinue | ForEach-Object Square | Should -Be 25
+        } finally { $worker.Kill(); Get-Job | Remove-Job -Force }
+    }
+
     It 'finds a task again by its id from another pwsh, as a record and as a job to receive from' {
         $job = Add-DelayedTask $queue 'Get-Answer' 6 -AsJob
         (Get-DelayedTask $queue -Id $job.TrackingId).State | Should -Be Queued

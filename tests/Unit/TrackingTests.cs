@@ -194,6 +194,40 @@ public class TrackingTests
     }
 
     [Fact]
+    public async Task StoppingARunningTaskReachesItsWorkerAtItsNextKeepAlive_WhichStopsTheHandlerAndRecordsItStopped()
+    {
+        var queue = _redis.NewQueue();
+        var task = new TrackedEnqueue(Task("m:wait", retry: 5), Day);
+        await queue.EnqueueTrackedAsync(new[] { task });
+        var started = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var registry = new DelegateRegistry().Add("m:wait", async c =>
+        {
+            started.TrySetResult(true);
+            await System.Threading.Tasks.Task.Delay(Timeout.Infinite, c.CancellationToken);
+        });
+        var options = Drain();
+        options.KeepAliveTimeout = TimeSpan.FromSeconds(1);
+        var events = new EventLog();
+        options.OnEvent = events.Add;
+        var run = new DelayedWorker(queue, registry, options).RunAsync();
+        await started.Task.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(CancelOutcome.Running, await queue.CancelTrackedAsync(task.Id, "Stop-Job"));
+        var summary = await run.WaitAsync(TimeSpan.FromSeconds(30));
+
+        var stopped = (await queue.GetTrackedAsync(new[] { task.Id }))[0];
+        Assert.Equal(TrackedState.Stopped, stopped.State);
+        Assert.Equal("Stop-Job", stopped.Reason);
+        Assert.Equal(1, stopped.Attempt);
+        Assert.Single(events.Of(WorkerEventKind.TaskStopped));
+        Assert.Equal(0, summary.Retried);
+        Assert.Equal(0, await queue.GetLengthAsync());
+        Assert.Empty(await queue.GetScheduledAsync());
+        Assert.Empty(await queue.GetFailedAsync());
+        Assert.DoesNotContain(await _redis.Db.HashKeysAsync(queue.Keys.Tracked), f => ((string)f!)[0] is 'c' or 'r');
+    }
+
+    [Fact]
     public async Task ATrackedTaskTakenByAWorkerThatKeepsNoRecordsIsSaidSoWhenStopped()
     {
         var queue = _redis.NewQueue();

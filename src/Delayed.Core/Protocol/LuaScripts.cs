@@ -109,7 +109,7 @@ end
     /// limit, 9 its age limit in ms, 10 bytes put back, 11 delay in ms, 12 schedule entry id, 13 the counter to set
     /// for the bytes put back ('a' or 'n', '' for none), 14 its value (for 'fail', the attempts), 15 failure reason,
     /// 16 error; for a tracked task (whatever the finish) also 17 its id, 18 its output, 19 the attempt, 20 its duration
-    /// in ms. How: 'release'; 'requeue' (bytes 10 to the tail now); 'schedule' (bytes 10 into the schedule, due in
+    /// in ms (a release with reason 'Stopped' records it stopped, why in 16). How: 'release'; 'requeue' (bytes 10 to the tail now); 'schedule' (bytes 10 into the schedule, due in
     /// 11 ms, as entry 12, for a tracked task its id); 'fail' (the held task into the failed store, under the worker id
     /// and the finished claim's stamp, which are unique). A tracked task's record follows it (<see cref="Tracking"/>).
     /// Mode 'none' only finishes; 'token' claims only if a token can be taken now (never blocks);
@@ -140,9 +140,11 @@ if ARGV[4] ~= '' and redis.call('HGET', KEYS[4], id) == ARGV[4] then
 " + Clock + FailedStore + Counters + Tracking + @"
     local held = redis.call('HGET', KEYS[3], id)
     if tid and tid ~= '' and redis.call('HGET', KEYS[12], 'r' .. id) == tid then
-      redis.call('HDEL', KEYS[12], 'r' .. id)
+      redis.call('HDEL', KEYS[12], 'r' .. id, 'c' .. id)
       local now = now_ms()
-      if how == 'release' then
+      if how == 'release' and ARGV[15] == 'Stopped' then
+        track_end(tid, now, cmsgpack.pack({ 'x', now, ARGV[16], tonumber(ARGV[19]), tonumber(ARGV[20]) }), ARGV[18])
+      elseif how == 'release' then
         track_end(tid, now, cmsgpack.pack({ 'c', now, tonumber(ARGV[19]), tonumber(ARGV[20]) }), ARGV[18])
       elseif how == 'fail' then
         track_end(tid, now, cmsgpack.pack({ 'f', now, tonumber(ARGV[19]), ARGV[15], ARGV[16], id }), ARGV[18])
@@ -323,7 +325,7 @@ for _, i in ipairs(dead) do
     redis.call('PEXPIRE', KEYS[10], 2592000000)
   end
   local tid = tracking and redis.call('HGET', KEYS[12], 'r' .. id)
-  if tid then redis.call('HDEL', KEYS[12], 'r' .. id) end
+  if tid then redis.call('HDEL', KEYS[12], 'r' .. id, 'c' .. id) end
   if bound > 0 and times > bound then
     local attempts = counters_of(task)
     local why = 'Its worker died while running it ' .. times .. ' times (the liveness key expired): it may crash or kill its worker.'
@@ -515,7 +517,7 @@ return #ARGV / 3
     /// Enqueues or schedules tracked tasks. ARGV in fives: the task's id (16 characters), how long to keep its record
     /// after it ends (ms), 'now' | 'in' | 'at', the delay or time in ms, and the task's bytes. A task enqueued now goes
     /// to the tail with a token, its id to the end of its bytes' line; a scheduled one into the schedule under its id.
-    /// Returns the number of tasks.
+    /// Returns the number of tasks. Uses KEYS 1, 2, 7, 12 and 13 only.
     /// </summary>
     public const string EnqueueTracked = Clock + Tracking + @"
 local now = now_ms()
@@ -537,9 +539,10 @@ return #ARGV / 5
 ";
 
     /// <summary>
-    /// Stops a tracked task that has not started. ARGV: its id. A queued one leaves the list (one copy of its bytes,
-    /// with a token; equal bytes are interchangeable) and its bytes' line; a scheduled one leaves the schedule. Its
-    /// record then says stopped. Returns 'stopped', 'running' (a worker has it: the worker must stop it), 'ended'
+    /// Stops a tracked task. ARGV: its id, why. A queued one leaves the list (one copy of its bytes, with a token; equal
+    /// bytes are interchangeable) and its bytes' line; a scheduled one leaves the schedule; its record then says
+    /// stopped. For a running one, a request to its worker ('c' + worker id: the task's id), which the worker reads at
+    /// its next keep-alive (<see cref="KeepAlive"/>). Returns 'stopped', 'running' (requested of its worker), 'ended'
     /// (it had ended), 'unknown' (no record: never tracked here, or kept past its time), or 'gone' (its record
     /// said queued, yet no task with its bytes waits: a worker that keeps no records took it; the record now says so,
     /// ['g', ended ms]).
@@ -550,7 +553,11 @@ local raw = redis.call('HGET', KEYS[12], 's' .. tid)
 if not raw then return 'unknown' end
 local state = cmsgpack.unpack(raw)
 local task = redis.call('HGET', KEYS[12], 'b' .. tid)
-if state[1] == 'r' then return 'running' end
+if state[1] == 'r' then
+  -- Its worker hears of the request at its next keep-alive, stops the handler, and records it stopped.
+  redis.call('HSET', KEYS[12], 'c' .. state[2], tid)
+  return 'running'
+end
 if state[1] == 'q' then
   local w = 'w' .. redis.sha1hex(task)
   local line = redis.call('HGET', KEYS[12], w) or ''
@@ -646,6 +653,16 @@ return done
 if not redis.call('SET', KEYS[1], '1', 'EX', ARGV[1], 'NX') then return 0 end
 redis.call('HSET', KEYS[2], KEYS[1], ARGV[2])
 return 1
+";
+
+    /// <summary>
+    /// Refreshes a worker's liveness key. KEYS: the key (the worker id), the tracked hash. ARGV: ttl seconds. Returns
+    /// false when the key was gone (the caller registers again), else the id of a tracked task that the worker is asked
+    /// to stop (Stop-Job, <see cref="CancelTracked"/>), else 1.
+    /// </summary>
+    public const string KeepAlive = @"
+if redis.call('EXPIRE', KEYS[1], ARGV[1]) == 0 then return false end
+return redis.call('HGET', KEYS[2], 'c' .. KEYS[1]) or 1
 ";
 
     /// <summary>Goes offline: DEL id, and the worker's extension entries. KEYS: liveness key, workers, control.</summary>

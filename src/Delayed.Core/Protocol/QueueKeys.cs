@@ -130,11 +130,12 @@ public sealed class QueueKeys
     /// <summary>
     /// Extension hash of tracked tasks (Add-DelayedTask -AsJob), by field prefix: 's' + task id its state, a MessagePack
     /// array (['q'] queued, ['d', due ms] scheduled, ['r', worker id, claim stamp] running, ['c', ended ms, attempt,
-    /// duration ms] completed, ['f', ended ms, attempt, reason, error, worker id] failed, ['x', ended ms, why] stopped, ['g', ended ms] taken by a worker that keeps no records);
+    /// duration ms] completed, ['f', ended ms, attempt, reason, error, worker id] failed, ['x', ended ms, why[, attempt, duration ms when it ran]] stopped, ['g', ended ms] taken by a worker that keeps no records);
     /// 'b' + id its current bytes; 'k' + id how long to keep it after it ends (ms); 'o' + id what its handler gave back
     /// (written by the host that ran it, bounded); 'w' + the SHA-1 of a task's bytes the ids of the tracked tasks with
     /// those bytes waiting in the list, 16 characters each, oldest first (the wire format has no id: a claim takes the
-    /// first); 'r' + worker id the id of the tracked task that worker runs. Written only for tracked tasks, in the
+    /// first); 'r' + worker id the id of the tracked task that worker runs; 'c' + worker id the id of the tracked task
+    /// that worker is asked to stop (Stop-Job), read with its keep-alive. Written only for tracked tasks, in the
     /// scripts that already move them; the key does not exist while no task is tracked.
     /// </summary>
     public string Tracked { get; }

@@ -25,6 +25,12 @@ public sealed class DelayedQueue
     private readonly RedisKey[] _scriptKeys;
     private readonly RedisKey[] _promoteKeys;
 
+    /// <summary>
+    /// The KEYS of the scripts of a tracked task's caller (enqueue, stop, reconcile): laid out as <see cref="QueueKeys.All"/>,
+    /// with the keys they do not touch replaced by the task list, so that an enqueuer's account needs only the keys it uses.
+    /// </summary>
+    private readonly RedisKey[] _trackingKeys;
+
     /// <summary>The keys a claim from this queue needs, when a worker of several queues claims (LuaScripts.FinishAndClaim).</summary>
     private readonly RedisKey[] _claimKeys;
     private const int ClaimKeyCount = 8;
@@ -47,6 +53,11 @@ public sealed class DelayedQueue
         _scriptKeys = Array.ConvertAll(Keys.All, k => (RedisKey)k);
         _claimKeys = new RedisKey[] { Keys.Tasks, Keys.Tokens, Keys.Processing, Keys.InFlight, Keys.Control, Keys.Counters, Keys.Paused, Keys.Tracked };
         _promoteKeys = _scriptKeys.Concat(new RedisKey[] { Keys.RecurringDue, Keys.Recurring }).ToArray(); // KEYS[14], KEYS[15]
+        _trackingKeys = Array.ConvertAll(_scriptKeys, _ => (RedisKey)Keys.Tasks);
+        _trackingKeys[1] = Keys.Tokens;
+        _trackingKeys[6] = Keys.Scheduled;
+        _trackingKeys[11] = Keys.Tracked;
+        _trackingKeys[12] = Keys.TrackedEnded;
     }
 
     public string Name => Keys.Name;
@@ -315,11 +326,16 @@ public sealed class DelayedQueue
     /// Redis outage) is noticed rather than silently papered over, as a plain SETEX would. False when it had lapsed:
     /// the worker is then registered again under the same id (a second round trip, only then).
     /// </summary>
-    internal async Task<bool> KeepAliveAsync(string workerId, int ttlSeconds, WorkerDescription description)
+    /// <summary>
+    /// Refreshes a worker's liveness key, or registers it again when it had lapsed (Alive false); StopTracked names a
+    /// tracked task the worker is asked to stop (Stop-Job).
+    /// </summary>
+    internal async Task<(bool Alive, string? StopTracked)> KeepAliveAsync(string workerId, int ttlSeconds, WorkerDescription description)
     {
-        if (await Db.KeyExpireAsync(workerId, TimeSpan.FromSeconds(ttlSeconds)).ConfigureAwait(false)) return true;
+        var reply = await Db.ScriptEvaluateAsync(LuaScripts.KeepAlive, new RedisKey[] { workerId, Keys.Tracked }, new RedisValue[] { ttlSeconds }).ConfigureAwait(false);
+        if (!reply.IsNull) return (true, reply.Resp2Type == ResultType.BulkString ? (string?)reply : null);
         await RegisterAsync(workerId, ttlSeconds, description).ConfigureAwait(false);
-        return false;
+        return (false, null);
     }
 
     /// <summary>Whether the worker still holds the claim with this stamp (a sweep may have taken it during a lapse).</summary>
@@ -382,7 +398,7 @@ public sealed class DelayedQueue
             {
                 workerId, modeText, claimStamp, finish!.Stamp, how, maxTaskBytes, Host, FailedTaskLimit, _failedRetentionMs,
                 finish.Bytes ?? Array.Empty<byte>(), finish.DelayMilliseconds, how == "schedule" ? finish.TrackingId ?? ScheduledEntry.NewId() : "",
-                finish.Counter, finish.CounterValue, how == "fail" ? finish.Reason.ToString() : "", finish.Error,
+                finish.Counter, finish.CounterValue, how == "fail" ? finish.Reason.ToString() : finish.StoppedOnRequest ? "Stopped" : "", finish.Error,
                 finish.TrackingId ?? "", finish.Output, finish.Attempt, (long)finish.Duration.TotalMilliseconds,
             };
         var keys = claimFrom is { Count: > 0 } && !(claimFrom.Count == 1 && ReferenceEquals(claimFrom[0], this)) ? ClaimKeys(claimFrom) : _scriptKeys;
@@ -523,7 +539,7 @@ public sealed class DelayedQueue
             arguments[i * 5 + 3] = task.Delay is { } delay ? (long)delay.TotalMilliseconds : task.At?.ToUnixTimeMilliseconds() ?? 0;
             arguments[i * 5 + 4] = task.Task;
         }
-        await Db.ScriptEvaluateAsync(LuaScripts.EnqueueTracked, _scriptKeys, arguments).ConfigureAwait(false);
+        await Db.ScriptEvaluateAsync(LuaScripts.EnqueueTracked, _trackingKeys, arguments).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -561,13 +577,13 @@ public sealed class DelayedQueue
     public async Task<IReadOnlyList<string>> ReconcileTrackedAsync(IReadOnlyList<string> ids)
     {
         if (ids.Count == 0) return Array.Empty<string>();
-        var reply = await Db.ScriptEvaluateAsync(LuaScripts.ReconcileTracked, _scriptKeys, ids.Select(id => (RedisValue)id).ToArray()).ConfigureAwait(false);
+        var reply = await Db.ScriptEvaluateAsync(LuaScripts.ReconcileTracked, _trackingKeys, ids.Select(id => (RedisValue)id).ToArray()).ConfigureAwait(false);
         return reply.IsNull ? Array.Empty<string>() : Array.ConvertAll((RedisResult[])reply!, r => (string)r!);
     }
 
     /// <summary>Stops a tracked task that has not started (<see cref="LuaScripts.CancelTracked"/>).</summary>
     public async Task<CancelOutcome> CancelTrackedAsync(string id, string why) =>
-        (string?)await Db.ScriptEvaluateAsync(LuaScripts.CancelTracked, _scriptKeys, new RedisValue[] { id, why }).ConfigureAwait(false) switch
+        (string?)await Db.ScriptEvaluateAsync(LuaScripts.CancelTracked, _trackingKeys, new RedisValue[] { id, why }).ConfigureAwait(false) switch
         {
             "stopped" => CancelOutcome.Stopped,
             "running" => CancelOutcome.Running,

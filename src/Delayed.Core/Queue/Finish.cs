@@ -72,6 +72,12 @@ internal sealed class Finish
     public static Finish Schedule(string stamp, byte[] bytes, long delayMilliseconds, string counter, long value) =>
         new(stamp, "schedule") { Bytes = bytes, DelayMilliseconds = delayMilliseconds, Counter = counter, CounterValue = value };
 
+    /// <summary>Whether a tracked task was stopped on its caller's request (Stop-Job): released, its record saying stopped.</summary>
+    public bool StoppedOnRequest { get; private set; }
+
+    /// <summary>Released after its caller stopped it (Stop-Job): not retried, not kept as a failure.</summary>
+    public static Finish Stopped(string stamp, string why) => new(stamp, "release") { StoppedOnRequest = true, Error = why };
+
     /// <summary>Into the failed store with its reason and error (or released, when the store keeps none).</summary>
     public static Finish Fail(string stamp, FailureReason reason, string error, long attempts) =>
         new(stamp, "fail") { Reason = reason, Error = error, CounterValue = attempts };

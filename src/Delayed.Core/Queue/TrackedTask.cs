@@ -96,6 +96,12 @@ public sealed class TrackedTask
                     task.State = TrackedState.Stopped;
                     task.EndedAt = DateTimeOffset.FromUnixTimeMilliseconds(reader.ReadInt64());
                     task.Reason = count > 2 ? Codec.MessagePackText.Read(ref reader) : null;
+                    // Stopped while it ran: also its attempt and how long it ran.
+                    if (count > 4)
+                    {
+                        task.Attempt = ReadNumber(ref reader);
+                        task.Duration = TimeSpan.FromMilliseconds(ReadNumber(ref reader));
+                    }
                     break;
                 case "g":
                     task.State = TrackedState.TakenUntracked;

@@ -108,7 +108,7 @@ public sealed class DelayedWorker
                 foreach (var id in ids) await other.ListWorkerAsync(id, description).ConfigureAwait(false);
             WorkerIds = ids;
             _keepAlive = new KeepAliveLoop(_queue, ids, _options, description,
-                e => Emit(new WorkerEvent(WorkerEventKind.WorkerError, _queue.Name, ids[0], error: e)), OnLapse);
+                e => Emit(new WorkerEvent(WorkerEventKind.WorkerError, _queue.Name, ids[0], error: e)), OnLapse, OnStopRequest);
             // The first refresh before any slot starts: a worker that cannot refresh its key takes no task (D12).
             await _keepAlive.RefreshAsync().ConfigureAwait(false);
             keepAliveTask = Task.Run(() => _keepAlive.RunAsync(keepAliveStop.Token));
@@ -269,8 +269,17 @@ public sealed class DelayedWorker
     private async Task<Finish> ExecuteAsync(DelayedQueue queue, string id, ClaimReply claimed, string stamp, HandlerThread handlerThread, CancellationToken stop)
     {
         if (claimed.TrackingId is not { } trackingId) return await RunAsync(queue, id, claimed, stamp, handlerThread, stop, null).ConfigureAwait(false);
-        var run = new TrackedRun();
-        var finish = await RunAsync(queue, id, claimed, stamp, handlerThread, stop, run).ConfigureAwait(false);
+        using var run = new TrackedRun(trackingId);
+        _trackedRuns[id] = run;
+        Finish finish;
+        try
+        {
+            finish = await RunAsync(queue, id, claimed, stamp, handlerThread, stop, run).ConfigureAwait(false);
+        }
+        finally
+        {
+            _trackedRuns.TryRemove(id, out _);
+        }
         var output = run.Context?.Output;
         if (output is null && run.Context?.Result is { } result && _options.ResultSerializer is { } serialize)
         {
@@ -287,12 +296,40 @@ public sealed class DelayedWorker
         return finish.Tracked(trackingId, output, claimed.Attempts + 1, run.Clock.Elapsed);
     }
 
-    /// <summary>What a tracked task's finish needs from its run.</summary>
-    private sealed class TrackedRun
+    /// <summary>What a tracked task's finish needs from its run, and how its caller stops it.</summary>
+    private sealed class TrackedRun : IDisposable
     {
+        public TrackedRun(string trackingId) => TrackingId = trackingId;
+
+        public string TrackingId { get; }
+
         public TaskContext? Context { get; set; }
 
         public Stopwatch Clock { get; } = Stopwatch.StartNew();
+
+        /// <summary>Cancelled when its caller asks to stop it (Stop-Job).</summary>
+        public CancellationTokenSource StopRequest { get; } = new();
+
+        public void Dispose() => StopRequest.Dispose();
+    }
+
+    /// <summary>The tracked task each slot runs, by slot id, for stop requests.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, TrackedRun> _trackedRuns = new(StringComparer.Ordinal);
+
+    /// <summary>Stop-Job on a tracked task this worker runs (heard at a keep-alive): its handler is stopped as on a timeout.</summary>
+    private void OnStopRequest(string slot, string trackingId)
+    {
+        if (_trackedRuns.TryGetValue(slot, out var run) && run.TrackingId == trackingId)
+        {
+            try
+            {
+                run.StopRequest.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+                // It ended meanwhile.
+            }
+        }
     }
 
     /// <summary>Runs one claimed task and says how to finish it: every outcome ends in exactly one place.</summary>
@@ -318,6 +355,8 @@ public sealed class DelayedWorker
         if (_options.OnEvent is not null) Emit(new WorkerEvent(WorkerEventKind.TaskStarted, queue.Name, id, task, attempt: attempt));
         var clock = Stopwatch.StartNew();
         using var timeout = _options.TaskTimeout is { } limit ? new CancellationTokenSource(limit) : new CancellationTokenSource();
+        // Stop-Job stops a handler the way a timeout does; the outcome then says stopped, not timed out.
+        using var stopRequested = tracked?.StopRequest.Token.Register(() => timeout.Cancel());
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(stop, timeout.Token);
         try
         {
@@ -331,6 +370,13 @@ public sealed class DelayedWorker
             var recovered = _lapsed.IsEmpty ? null : await RecoveredDuringLapseAsync(queue, id, stamp).ConfigureAwait(false);
             if (_options.OnEvent is not null) Emit(new WorkerEvent(WorkerEventKind.TaskSucceeded, queue.Name, id, task, error: recovered, duration: clock.Elapsed, attempt: attempt));
             return Finish.Release(stamp);
+        }
+        catch (Exception) when (tracked is { StopRequest.IsCancellationRequested: true })
+        {
+            // Stopped by its caller (Stop-Job): not retried, not a failure to keep.
+            Interlocked.Increment(ref _failed);
+            Emit(new WorkerEvent(WorkerEventKind.TaskStopped, queue.Name, id, task, duration: clock.Elapsed, attempt: attempt));
+            return Finish.Stopped(stamp, "Stop-Job");
         }
         catch (Exception e) when (stop.IsCancellationRequested && !timeout.IsCancellationRequested && e is OperationCanceledException)
         {

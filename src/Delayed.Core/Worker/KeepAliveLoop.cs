@@ -8,8 +8,9 @@ using Delayed.Core.Queue;
 namespace Delayed.Core.Worker;
 
 /// <summary>
-/// Refreshes the liveness keys of a worker's slots, independently of task execution. While a refresh
-/// fails, <see cref="Healthy"/> is false and the slots take no new tasks (D12).
+/// Refreshes the liveness keys of a worker's slots, independently of task execution, and hears with each refresh
+/// whether a slot is asked to stop the tracked task it runs (Stop-Job). While a refresh fails,
+/// <see cref="Healthy"/> is false and the slots take no new tasks (D12).
 /// </summary>
 internal sealed class KeepAliveLoop
 {
@@ -19,6 +20,7 @@ internal sealed class KeepAliveLoop
     private readonly WorkerOptions _options;
     private readonly Action<Exception> _onError;
     private readonly Action<string> _onLapse;
+    private readonly Action<string, string>? _onStopRequest;
     private readonly WorkerDescription _description;
     private volatile bool _healthy = true;
 
@@ -28,9 +30,11 @@ internal sealed class KeepAliveLoop
     /// <param name="description">What a lapsed slot registers again with.</param>
     /// <param name="onError">Called when a refresh fails.</param>
     /// <param name="onLapse">Called with the id of a slot whose liveness key had lapsed and was written again.</param>
+    /// <param name="onStopRequest">Called with a slot's id and the id of the tracked task it is asked to stop (Stop-Job).</param>
     public KeepAliveLoop(DelayedQueue queue, IReadOnlyList<string> ids, WorkerOptions options, WorkerDescription description,
-        Action<Exception> onError, Action<string> onLapse)
+        Action<Exception> onError, Action<string> onLapse, Action<string, string>? onStopRequest = null)
     {
+        _onStopRequest = onStopRequest;
         _queue = queue;
         _ids = ids;
         _options = options;
@@ -49,7 +53,10 @@ internal sealed class KeepAliveLoop
             var alive = await Task.WhenAll(_ids.Select(id => _queue.KeepAliveAsync(id, _options.KeepAliveSeconds, _description))).ConfigureAwait(false);
             _healthy = true;
             for (var i = 0; i < alive.Length; i++)
-                if (!alive[i]) _onLapse(_ids[i]);
+            {
+                if (!alive[i].Alive) _onLapse(_ids[i]);
+                else if (alive[i].StopTracked is { } tracked) _onStopRequest?.Invoke(_ids[i], tracked);
+            }
         }
         catch (Exception e)
         {

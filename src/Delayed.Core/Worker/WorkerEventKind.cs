@@ -12,6 +12,8 @@ public enum WorkerEventKind
     TaskInterrupted,
     /// <summary>No handler for its name here: put back for a worker that has one, after <see cref="WorkerEvent.RetryIn"/>.</summary>
     TaskReturned,
+    /// <summary>A tracked task was stopped on its caller's request (Stop-Job) while it ran: not retried, not kept as a failure.</summary>
+    TaskStopped,
     /// <summary>A Redis operation of the worker failed; it backs off and goes on.</summary>
     WorkerError,
     /// <summary>The queue is paused (Suspend-DelayedQueue): the worker takes no task until it is resumed. Once per pause.</summary>

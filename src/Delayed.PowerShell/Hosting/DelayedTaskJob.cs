@@ -53,14 +53,22 @@ internal sealed class DelayedTaskJob : Job
     /// <summary>Starts following the task's record.</summary>
     public void Track() => _monitor.Follow(this);
 
-    /// <summary>Stops a task that has not started: it leaves the queue or the schedule and will not run.</summary>
+    /// <summary>
+    /// Stops the task: one that has not started leaves the queue or the schedule and will not run; a running one is
+    /// stopped by its worker at its next keep-alive (within a quarter of the queue's keep-alive timeout, at most
+    /// 15 s), not retried. The job is Stopping until then. A foreground scriptblock handler cannot be stopped from
+    /// outside: it runs to its end, and the job ends as the task did.
+    /// </summary>
     public override void StopJob()
     {
         if (IsFinished) return;
         var outcome = Task.Run(() => Queue.Engine.CancelTrackedAsync(TrackingId, "Stop-Job")).GetAwaiter().GetResult();
         if (outcome == CancelOutcome.Running)
-            throw new InvalidOperationException(
-                $"Task '{TaskName}' ({TrackingId}) is running on worker {WorkerId}: a running task cannot be stopped from here yet; Stop-DelayedWorker stops its worker after it.");
+        {
+            _status = $"Stopping: worker {WorkerId} stops it at its next keep-alive";
+            SetJobState(JobState.Stopping);
+            return;
+        }
         // The record now says how it ended; the monitor reads it with the rest.
         _monitor.Refresh(this).GetAwaiter().GetResult();
     }
@@ -81,6 +89,7 @@ internal sealed class DelayedTaskJob : Job
                 StartedAt = record.StartedAt;
                 _status = $"Running on worker {record.WorkerId}";
                 if (JobStateInfo.State == JobState.NotStarted) SetJobState(JobState.Running);
+                else if (JobStateInfo.State == JobState.Stopping) _status = $"Stopping: worker {WorkerId} stops it at its next keep-alive";
                 break;
         }
     }
@@ -123,7 +132,7 @@ internal sealed class DelayedTaskJob : Job
                 SetJobState(JobState.Failed);
                 break;
             case TrackedState.Stopped:
-                _status = $"Stopped before it ran ({record.Reason})";
+                _status = record.Duration is { } ran ? $"Stopped after it ran {ran.TotalMilliseconds:0.#} ms ({record.Reason})" : $"Stopped before it ran ({record.Reason})";
                 SetJobState(JobState.Stopped);
                 break;
             case TrackedState.TakenUntracked:

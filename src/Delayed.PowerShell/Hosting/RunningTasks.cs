@@ -20,7 +20,7 @@ internal sealed class RunningTasks
                 _bySlot[e.WorkerId] = (e.Task?.Name ?? e.TaskName ?? "?", e.Timestamp);
                 break;
             case WorkerEventKind.TaskSucceeded or WorkerEventKind.TaskFailed or WorkerEventKind.TaskRetried
-                or WorkerEventKind.TaskInterrupted or WorkerEventKind.TaskReturned:
+                or WorkerEventKind.TaskInterrupted or WorkerEventKind.TaskReturned or WorkerEventKind.TaskStopped:
                 _bySlot.TryRemove(e.WorkerId, out _);
                 break;
         }

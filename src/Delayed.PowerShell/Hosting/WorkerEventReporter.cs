@@ -62,6 +62,9 @@ internal sealed class WorkerEventReporter
             case WorkerEventKind.TaskInterrupted:
                 _output.Warning($"Task '{name}' was interrupted by the stop and put back on the queue unchanged.");
                 break;
+            case WorkerEventKind.TaskStopped:
+                _output.Warning($"Task '{name}' was stopped by its caller (Stop-Job) after {e.Duration.TotalMilliseconds:0.#} ms: not retried, not kept as a failure.");
+                break;
             case WorkerEventKind.TaskFailed:
                 _output.Error(TaskError(e));
                 break;
@@ -150,7 +153,8 @@ internal sealed class WorkerEventReporter
         ["level"] = e.Kind switch
         {
             WorkerEventKind.TaskFailed => "error",
-            WorkerEventKind.TaskRetried or WorkerEventKind.TaskInterrupted or WorkerEventKind.TaskReturned or WorkerEventKind.WorkerError or WorkerEventKind.QueuePaused => "warning",
+            WorkerEventKind.TaskRetried or WorkerEventKind.TaskInterrupted or WorkerEventKind.TaskReturned or WorkerEventKind.TaskStopped
+                or WorkerEventKind.WorkerError or WorkerEventKind.QueuePaused => "warning",
             WorkerEventKind.TaskSucceeded when e.Error is not null => "warning",
             _ => "info",
         },
@@ -193,6 +197,7 @@ internal sealed class WorkerEventReporter
         WorkerEventKind.TaskSucceeded => TaskStatus.Succeeded,
         WorkerEventKind.TaskRetried or WorkerEventKind.TaskInterrupted => TaskStatus.Retried,
         WorkerEventKind.TaskReturned => TaskStatus.Returned,
+        WorkerEventKind.TaskStopped => TaskStatus.Stopped,
         _ => TaskStatus.Failed,
     };
 

@@ -9,4 +9,6 @@ public enum TaskStatus
     Retried,
     /// <summary>Put back without running for a worker that has a handler for its name.</summary>
     Returned,
+    /// <summary>A tracked task stopped by its caller (Stop-Job) while it ran: not retried.</summary>
+    Stopped,
 }
