@@ -16,7 +16,10 @@ function Start-LocalRedis {
     $listener.Stop()
     $start = [System.Diagnostics.ProcessStartInfo]::new('redis-server')
     $ports = if ($Tls) { @('--port', 0, '--tls-port', $port) } else { @('--port', $port) }
-    foreach ($a in $ports + @('--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'warning') + $Arguments) { $start.ArgumentList.Add([string]$a) }
+    # A directory of its own: nothing a server writes (a replica's sync) is loaded by a later one.
+    $directory = Join-Path ([IO.Path]::GetTempPath()) "delayed-redis-$([Guid]::NewGuid().ToString('N'))"
+    $null = New-Item $directory -ItemType Directory
+    foreach ($a in $ports + @('--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'warning', '--dir', $directory) + $Arguments) { $start.ArgumentList.Add([string]$a) }
     $start.RedirectStandardOutput = $true # its start-up banner is noise here
     $start.UseShellExecute = $false
     $process = [System.Diagnostics.Process]::Start($start)
@@ -26,7 +29,7 @@ function Start-LocalRedis {
         if ($process.HasExited) { throw "redis-server exited with code $($process.ExitCode) on start." }
         try {
             ([System.Net.Sockets.TcpClient]::new('127.0.0.1', $port)).Dispose()
-            return [pscustomobject]@{ Port = $port; Configuration = "127.0.0.1:$port"; Process = $process }
+            return [pscustomobject]@{ Port = $port; Configuration = "127.0.0.1:$port"; Process = $process; Directory = $directory }
         } catch [System.Net.Sockets.SocketException] { Start-Sleep -Milliseconds 50 }
     }
     $process.Kill()
@@ -40,6 +43,7 @@ function Stop-LocalRedis {
         $Server.Process.Kill()
         $null = $Server.Process.WaitForExit(5000)
     }
+    if ($null -ne $Server -and $Server.PSObject.Properties['Directory']) { Remove-Item $Server.Directory -Recurse -Force -ErrorAction Ignore }
 }
 
 Export-ModuleMember -Function Start-LocalRedis, Stop-LocalRedis

@@ -39,6 +39,27 @@ if (args.Contains("queues"))
     }
     return;
 }
+if (args.Contains("tracked"))
+{
+    // What tracking costs, alternately: the same enqueue and drain with every task tracked and with none, and the
+    // bytes Redis holds per ended task's record (a no-op handler's: no output).
+    await Drain(10_000, 1);
+    await Drain(10_000, 1, tracked: true);
+    for (var round = 0; round < 3; round++)
+    {
+        ReportRun("enqueue batched, untracked", await EnqueueBatched(200_000, 1000));
+        ReportRun("enqueue batched, tracked", await EnqueueTracked(200_000, 1000));
+        ReportRun("drain, 1 slot, untracked", await Drain(50_000, 1));
+        ReportRun("drain, 1 slot, tracked", await Drain(50_000, 1, tracked: true));
+        ReportRun("drain, 8 slots, untracked", await Drain(100_000, 8));
+        ReportRun("drain, 8 slots, tracked", await Drain(100_000, 8, tracked: true));
+    }
+    await connection.Database.ExecuteAsync("FLUSHALL");
+    var before = UsedMemory();
+    await Drain(100_000, 8, tracked: true);
+    Report("Redis memory per ended tracked task (record kept)", (UsedMemory() - before) / 100_000.0, "bytes");
+    return;
+}
 if (args.Contains("drain"))
 {
     // Only the worker's hot path, five times: for comparing two builds run alternately.
@@ -112,12 +133,33 @@ async Task<Run> EnqueueBatched(int count, int batchSize)
     return clock.Stop(count);
 }
 
+async Task<Run> EnqueueTracked(int count, int batchSize)
+{
+    var queue = NewQueue();
+    var clock = Measure.Start();
+    for (var sent = 0; sent < count; sent += batchSize)
+        await queue.EnqueueTrackedAsync(Enumerable.Range(0, batchSize).Select(_ => new TrackedEnqueue(task, TimeSpan.FromDays(1))).ToArray());
+    return clock.Stop(count);
+}
+
+long UsedMemory()
+{
+    var info = connection.Database.Execute("INFO", "memory").ToString()!;
+    var line = info.Split('\n').First(l => l.StartsWith("used_memory:", StringComparison.Ordinal));
+    return long.Parse(line.Substring("used_memory:".Length).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+}
+
 // One worker drains `queues` queues holding `count` tasks in all, in priority order (1: the plain single-queue path).
-async Task<Run> Drain(int count, int slots, int queues = 1)
+async Task<Run> Drain(int count, int slots, int queues = 1, bool tracked = false)
 {
     var all = Enumerable.Range(0, queues).Select(_ => NewQueue()).ToArray();
     var batch = Enumerable.Repeat(task, 1000).ToArray();
-    for (var sent = 0; sent < count; sent += batch.Length) await all[sent / batch.Length % queues].EnqueueAsync(batch);
+    for (var sent = 0; sent < count; sent += batch.Length)
+    {
+        var queue = all[sent / batch.Length % queues];
+        if (tracked) await queue.EnqueueTrackedAsync(batch.Select(t => new TrackedEnqueue(t, TimeSpan.FromDays(1))).ToArray());
+        else await queue.EnqueueAsync(batch);
+    }
     var options = new WorkerOptions { Concurrency = slots, StopWhenEmpty = true, DequeueTimeout = TimeSpan.FromMilliseconds(100) };
     var clock = Measure.Start();
     var summary = await new DelayedWorker(all, new NoOpRegistry(), options).RunAsync();

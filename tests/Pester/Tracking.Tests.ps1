@@ -157,6 +157,22 @@ Describe 'Add-DelayedTask -AsJob' {
         } finally { if (-not $first.HasExited) { $first.Kill() }; Get-Job | Remove-Job -Force }
     }
 
+    It 'gives a duplicate of a unique tracked task a job that follows the task enqueued first, and -PassThru its id' {
+        $first = Add-DelayedTask $queue 'Get-Answer' 8 -UniqueFor '00:10:00' -UniqueKey answer -AsJob
+        $second = Add-DelayedTask $queue 'Get-Answer' 9 -UniqueFor '00:10:00' -UniqueKey answer -AsJob
+        $record = Add-DelayedTask $queue 'Get-Answer' 10 -UniqueFor '00:10:00' -UniqueKey answer -PassThru
+        $second.TrackingId | Should -Be $first.TrackingId
+        $record.Duplicate | Should -BeTrue
+        $record.TrackingId | Should -Be $first.TrackingId
+        (Get-DelayedQueue $queue).Length | Should -Be 1
+        $worker = Start-WorkerProcess $queue.Name
+        try {
+            $first, $second | Wait-Job -Timeout 60 | Receive-Job -WarningAction SilentlyContinue | ForEach-Object Square | Should -Be @(64, 64)
+        } finally { $worker.Kill(); Get-Job | Remove-Job -Force }
+        Add-DelayedTask $queue plain -UniqueFor '00:10:00' -UniqueKey untracked
+        { Add-DelayedTask $queue plain -UniqueFor '00:10:00' -UniqueKey untracked -AsJob -ErrorAction Stop } | Should -Throw '*without -AsJob, so no job can follow it*'
+    }
+
     It 'keeps at most 1 MiB of a task''s output, with a note of what it dropped' {
         $worker = Start-WorkerProcess $queue.Name
         try {

@@ -47,6 +47,8 @@ public sealed class LocalRedisServer : IDisposable
         _process = StartProcess();
     }
 
+    private string _directory = "";
+
     public void Dispose() => Stop();
 
     private Process StartProcess()
@@ -59,7 +61,9 @@ public sealed class LocalRedisServer : IDisposable
             UseShellExecute = false,
         };
         var port = _tlsOnly ? new[] { "--port", "0", "--tls-port", Port.ToString() } : new[] { "--port", Port.ToString() };
-        foreach (var argument in port.Concat(new[] { "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning" }).Concat(_extraArguments))
+        // A directory of its own: a replica writes the RDB of its full sync there, and no later server may load it.
+        _directory = Directory.CreateTempSubdirectory("delayed-redis-").FullName;
+        foreach (var argument in port.Concat(new[] { "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning", "--dir", _directory }).Concat(_extraArguments))
             start.ArgumentList.Add(argument);
         Process process;
         try
@@ -92,6 +96,13 @@ public sealed class LocalRedisServer : IDisposable
         {
         }
         _process.Dispose();
+        try
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
     }
 
     private void WaitUntilListening(Process process)

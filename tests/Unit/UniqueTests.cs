@@ -3,6 +3,7 @@ using System.Linq;
 using System.Threading.Tasks;
 using Delayed.Core.Codec;
 using Delayed.Core.Queue;
+using Delayed.Core.Worker;
 using Delayed.Core.Redis;
 using Xunit;
 
@@ -34,6 +35,59 @@ public class UniqueTests
         {
             foreach (var connection in connections) connection.Dispose();
         }
+    }
+
+    [Fact]
+    public async Task EightTrackingEnqueuersOfOneKeyAtOnceEnqueueOneTask_AndTheSevenOthersAreToldItsId()
+    {
+        var probe = _redis.NewQueue();
+        var connections = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => DelayedConnection.ConnectAsync(_redis.Server.Configuration)));
+        try
+        {
+            var tasks = Enumerable.Range(0, 8).Select(_ => new UniqueTask(Report, TimeSpan.FromMinutes(5), key: "report", keepFor: TimeSpan.FromHours(1))).ToList();
+            var outcomes = await Task.WhenAll(connections.Select((c, i) => Task.Run(() =>
+                new DelayedQueue(c, probe.Name).EnqueueUniqueWithOutcomeAsync(new[] { tasks[i] }))));
+            var winner = Assert.Single(Enumerable.Range(0, 8), i => outcomes[i][0].Enqueued);
+            Assert.All(Enumerable.Range(0, 8).Where(i => i != winner), i => Assert.Equal(tasks[winner].TrackingId, outcomes[i][0].ExistingTrackingId));
+            Assert.Equal(1, await probe.GetLengthAsync());
+            var record = (await probe.GetTrackedAsync(new[] { tasks[winner].TrackingId! }))[0];
+            Assert.Equal(TrackedState.Queued, record.State);
+
+            // A duplicate of an untracked task has no id to give.
+            var untracked = await probe.EnqueueUniqueWithOutcomeAsync(new[] { new UniqueTask(Report, TimeSpan.FromMinutes(5)) });
+            Assert.True(untracked[0].Enqueued);
+            var again = await probe.EnqueueUniqueWithOutcomeAsync(new[] { new UniqueTask(Report, TimeSpan.FromMinutes(5), keepFor: TimeSpan.FromHours(1)) });
+            Assert.False(again[0].Enqueued);
+            Assert.Null(again[0].ExistingTrackingId);
+        }
+        finally
+        {
+            foreach (var connection in connections) connection.Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task ATrackedUniqueTaskRunsUnderItsRecord_AndItsWindowsIdGoesWithTheWindow()
+    {
+        var queue = _redis.NewQueue();
+        var scheduled = new UniqueTask(Report, TimeSpan.FromMilliseconds(200), key: "later", delay: TimeSpan.FromHours(1), keepFor: TimeSpan.FromHours(1));
+        var now = new UniqueTask(Report, TimeSpan.FromMilliseconds(200), key: "now", keepFor: TimeSpan.FromMilliseconds(500));
+        Assert.All(await queue.EnqueueUniqueWithOutcomeAsync(new[] { scheduled, now }), o => Assert.True(o.Enqueued));
+        Assert.Equal(scheduled.TrackingId, Assert.Single(await queue.GetScheduledAsync()).Id);
+        Assert.Equal(TrackedState.Scheduled, (await queue.GetTrackedAsync(new[] { scheduled.TrackingId! }))[0].State);
+        var registry = new DelegateRegistry().Add("m:report", c => { c.Output = System.Text.Encoding.UTF8.GetBytes(c.TrackingId!); });
+        await new DelayedWorker(queue, registry, new WorkerOptions { StopWhenEmpty = true, DequeueTimeout = TimeSpan.FromMilliseconds(100) }).RunAsync();
+        var done = (await queue.GetTrackedAsync(new[] { now.TrackingId! }, withData: true))[0];
+        Assert.Equal(TrackedState.Completed, done.State);
+        Assert.Equal(now.TrackingId, System.Text.Encoding.UTF8.GetString(done.Output!));
+        Assert.True(await _redis.Db.HashExistsAsync(queue.Keys.Tracked, "uk:now"));
+        // The window's id goes with the record, at the sweep after its time.
+        await Eventually.True(async () =>
+        {
+            await queue.SweepAsync();
+            return !await _redis.Db.HashExistsAsync(queue.Keys.Tracked, "uk:now");
+        }, "the window's id to go with the record");
+        Assert.False(await _redis.Db.HashExistsAsync(queue.Keys.Tracked, "v" + now.TrackingId));
     }
 
     [Fact]

@@ -90,7 +90,10 @@ end
 local function track_trim(now)
   local gone = redis.call('ZRANGEBYSCORE', KEYS[13], '-inf', now, 'LIMIT', 0, 200)
   for i = 1, #gone do
-    redis.call('HDEL', KEYS[12], 's' .. gone[i], 'b' .. gone[i], 'k' .. gone[i], 'o' .. gone[i])
+    -- A unique task's window names it ('u' + member, 'v' + id the other way): that goes with the record, if still its.
+    local member = redis.call('HGET', KEYS[12], 'v' .. gone[i])
+    if member and redis.call('HGET', KEYS[12], 'u' .. member) == gone[i] then redis.call('HDEL', KEYS[12], 'u' .. member) end
+    redis.call('HDEL', KEYS[12], 's' .. gone[i], 'b' .. gone[i], 'k' .. gone[i], 'o' .. gone[i], 'v' .. gone[i])
   end
   if #gone > 0 then redis.call('ZREM', KEYS[13], unpack(gone)) end
 end
@@ -398,42 +401,51 @@ return reply
 ";
 
     /// <summary>
-    /// Enqueues or schedules tasks that are unique within a window. KEYS: tasks, tokens, schedule, unique set. ARGV in
-    /// fives: the uniqueness member ('' for the SHA-1 of the task's bytes), the window in ms, 'now' | 'in' | 'at', the
-    /// delay or time in ms, and the task's bytes ('now') or its schedule entry (a 16-character id and the bytes). A task
-    /// whose member's window has not ended is skipped. Returns one 1 (enqueued) or 0 (skipped) per task.
+    /// Enqueues or schedules tasks that are unique within a window. KEYS: laid out as <see cref="QueueKeys.All"/> (1 tasks,
+    /// 2 tokens, 7 schedule, 12 tracked, 13 tracked ended; the others unused), then 14 the unique set. ARGV in sevens: the
+    /// uniqueness member ('' for the SHA-1 of the task's bytes), the window in ms, 'now' | 'in' | 'at', the delay or time
+    /// in ms, the task's bytes ('now') or its schedule entry (a 16-character id and the bytes), the id to track it by
+    /// ('' untracked; a scheduled tracked task's entry id is that id) and how long to keep its record (ms). A task whose
+    /// member's window has not ended is skipped. Returns per task 1 (enqueued), or, skipped, the id of the tracked task
+    /// that holds the window ('u' + member in the tracked hash, 'v' + id the member: they go when the window ends while
+    /// the set lives, or with the task's record), or 0.
     /// </summary>
-    public const string EnqueueUnique = Clock + @"
+    public const string EnqueueUnique = Clock + Tracking + @"
 local now = now_ms()
-redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now)
+if redis.call('EXISTS', KEYS[12]) == 1 then
+  local ended = redis.call('ZRANGEBYSCORE', KEYS[14], '-inf', now)
+  for i = 1, #ended do redis.call('HDEL', KEYS[12], 'u' .. ended[i]) end
+end
+redis.call('ZREMRANGEBYSCORE', KEYS[14], '-inf', now)
 local done = {}
 local longest = 0
-for i = 1, #ARGV, 5 do
-  local mode, payload = ARGV[i + 2], ARGV[i + 4]
+for i = 1, #ARGV, 7 do
+  local mode, payload, tid = ARGV[i + 2], ARGV[i + 4], ARGV[i + 5]
+  local bytes = payload
+  if mode ~= 'now' then bytes = string.sub(payload, 17) end
   local member = ARGV[i]
-  if member == '' then
-    local bytes = payload
-    if mode ~= 'now' then bytes = string.sub(payload, 17) end
-    member = 'b:' .. redis.sha1hex(bytes)
-  end
-  if redis.call('ZSCORE', KEYS[4], member) then
-    done[#done + 1] = 0
+  if member == '' then member = 'b:' .. redis.sha1hex(bytes) end
+  if redis.call('ZSCORE', KEYS[14], member) then
+    done[#done + 1] = redis.call('HGET', KEYS[12], 'u' .. member) or 0
   else
     local window = tonumber(ARGV[i + 1])
-    redis.call('ZADD', KEYS[4], now + window, member)
+    redis.call('ZADD', KEYS[14], now + window, member)
     if window > longest then longest = window end
+    if tid ~= '' then redis.call('HSET', KEYS[12], 'k' .. tid, ARGV[i + 6], 'u' .. member, tid, 'v' .. tid, member) end
     if mode == 'now' then
       redis.call('RPUSH', KEYS[1], payload)
       redis.call('RPUSH', KEYS[2], '1')
+      if tid ~= '' then track_wait(tid, payload) end
     else
       local due = tonumber(ARGV[i + 3])
       if mode == 'in' then due = now + due end
-      redis.call('ZADD', KEYS[3], due, payload)
+      redis.call('ZADD', KEYS[7], due, payload)
+      if tid ~= '' then redis.call('HSET', KEYS[12], 's' .. tid, cmsgpack.pack({ 'd', due }), 'b' .. tid, bytes) end
     end
     done[#done + 1] = 1
   end
 end
-if longest > 0 and redis.call('PTTL', KEYS[4]) < longest then redis.call('PEXPIRE', KEYS[4], longest) end
+if longest > 0 and redis.call('PTTL', KEYS[14]) < longest then redis.call('PEXPIRE', KEYS[14], longest) end
 return done
 ";
 

@@ -135,7 +135,8 @@ public sealed class QueueKeys
     /// (written by the host that ran it, bounded); 'w' + the SHA-1 of a task's bytes the ids of the tracked tasks with
     /// those bytes waiting in the list, 16 characters each, oldest first (the wire format has no id: a claim takes the
     /// first); 'r' + worker id the id of the tracked task that worker runs; 'c' + worker id the id of the tracked task
-    /// that worker is asked to stop (Stop-Job), read with its keep-alive. Written only for tracked tasks, in the
+    /// that worker is asked to stop (Stop-Job), read with its keep-alive; 'u' + a uniqueness member the id of the
+    /// tracked task that holds its window, 'v' + id that member. Written only for tracked tasks, in the
     /// scripts that already move them; the key does not exist while no task is tracked.
     /// </summary>
     public string Tracked { get; }

@@ -31,6 +31,9 @@ public sealed class DelayedQueue
     /// </summary>
     private readonly RedisKey[] _trackingKeys;
 
+    /// <summary>The KEYS of <see cref="LuaScripts.EnqueueUnique"/>: <see cref="_trackingKeys"/>, then the unique set.</summary>
+    private readonly RedisKey[] _uniqueKeys;
+
     /// <summary>The keys a claim from this queue needs, when a worker of several queues claims (LuaScripts.FinishAndClaim).</summary>
     private readonly RedisKey[] _claimKeys;
     private const int ClaimKeyCount = 8;
@@ -58,6 +61,7 @@ public sealed class DelayedQueue
         _trackingKeys[6] = Keys.Scheduled;
         _trackingKeys[11] = Keys.Tracked;
         _trackingKeys[12] = Keys.TrackedEnded;
+        _uniqueKeys = _trackingKeys.Concat(new RedisKey[] { Keys.Unique }).ToArray();
     }
 
     public string Name => Keys.Name;
@@ -481,24 +485,34 @@ public sealed class DelayedQueue
     /// less than its window ago is skipped, atomically, however many clients enqueue at once. The key defaults to the
     /// task's bytes. Returns, per task, whether it was enqueued.
     /// </summary>
-    public async Task<bool[]> EnqueueUniqueAsync(IReadOnlyList<UniqueTask> tasks)
+    public async Task<bool[]> EnqueueUniqueAsync(IReadOnlyList<UniqueTask> tasks) =>
+        (await EnqueueUniqueWithOutcomeAsync(tasks).ConfigureAwait(false)).Select(o => o.Enqueued).ToArray();
+
+    /// <summary>
+    /// As <see cref="EnqueueUniqueAsync"/>, saying of each skipped task which tracked task holds its window, when one
+    /// does: a caller that tracks its tasks then follows that one instead.
+    /// </summary>
+    public async Task<IReadOnlyList<UniqueOutcome>> EnqueueUniqueWithOutcomeAsync(IReadOnlyList<UniqueTask> tasks)
     {
-        if (tasks.Count == 0) return Array.Empty<bool>();
-        var arguments = new RedisValue[tasks.Count * 5];
+        if (tasks.Count == 0) return Array.Empty<UniqueOutcome>();
+        var arguments = new RedisValue[tasks.Count * 7];
         for (var i = 0; i < tasks.Count; i++)
         {
             var task = tasks[i];
             if (task.Window <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(tasks), task.Window, "A uniqueness window must be positive.");
             if (task.Delay is not null && task.At is not null) throw new ArgumentException("A task runs after a delay or at a time, not both.", nameof(tasks));
-            arguments[i * 5] = task.Key is null ? RedisValue.EmptyString : "k:" + task.Key;
-            arguments[i * 5 + 1] = (long)Math.Ceiling(task.Window.TotalMilliseconds);
-            arguments[i * 5 + 2] = task.Delay is not null ? "in" : task.At is not null ? "at" : "now";
-            arguments[i * 5 + 3] = task.Delay is { } d ? (long)d.TotalMilliseconds : task.At is { } at ? at.ToUnixTimeMilliseconds() : 0;
-            arguments[i * 5 + 4] = task.Delay is null && task.At is null ? task.Bytes : new ScheduledEntry(ScheduledEntry.NewId(), default, task.Bytes).Member();
+            arguments[i * 7] = task.Key is null ? RedisValue.EmptyString : "k:" + task.Key;
+            arguments[i * 7 + 1] = (long)Math.Ceiling(task.Window.TotalMilliseconds);
+            arguments[i * 7 + 2] = task.Delay is not null ? "in" : task.At is not null ? "at" : "now";
+            arguments[i * 7 + 3] = task.Delay is { } d ? (long)d.TotalMilliseconds : task.At is { } at ? at.ToUnixTimeMilliseconds() : 0;
+            arguments[i * 7 + 4] = task.Delay is null && task.At is null ? task.Bytes : new ScheduledEntry(task.TrackingId ?? ScheduledEntry.NewId(), default, task.Bytes).Member();
+            arguments[i * 7 + 5] = task.TrackingId ?? "";
+            arguments[i * 7 + 6] = task.KeepFor is { } keep ? (long)Math.Ceiling(keep.TotalMilliseconds) : 0;
         }
-        var reply = (RedisResult[])(await Db.ScriptEvaluateAsync(LuaScripts.EnqueueUnique,
-            new RedisKey[] { Keys.Tasks, Keys.Tokens, Keys.Scheduled, Keys.Unique }, arguments).ConfigureAwait(false))!;
-        return Array.ConvertAll(reply, r => (long)r == 1);
+        var reply = (RedisResult[])(await Db.ScriptEvaluateAsync(LuaScripts.EnqueueUnique, _uniqueKeys, arguments).ConfigureAwait(false))!;
+        return Array.ConvertAll(reply, r => r.Resp2Type == ResultType.BulkString
+            ? new UniqueOutcome(false, (string?)r)
+            : new UniqueOutcome((long)r == 1, null));
     }
 
     /// <summary>The scheduled tasks, earliest first, from <paramref name="skip"/>: one range read, so those of one instant.</summary>

@@ -43,6 +43,10 @@ namespace Delayed.PowerShell.Commands;
 /// <para>Tracks one task and keeps its outcome for a week; its id finds it again from another session: Get-DelayedTask $queue -Id $id.</para>
 /// </example>
 /// <example>
+/// <code>Add-DelayedTask $queue Restart-Site web01 -UniqueFor (New-TimeSpan -Minutes 10) -AsJob | Receive-Job -Wait</code>
+/// <para>However many alerts ask, one restart per ten minutes; each caller's job follows that one restart and receives its result.</para>
+/// </example>
+/// <example>
 /// <code>Add-DelayedTask $queue Restart-Site web01 -UniqueFor (New-TimeSpan -Minutes 10) -UniqueKey 'restart:web01' -PassThru</code>
 /// <para>Restarts web01 at most once per ten minutes, however many alerts ask for it: a duplicate is skipped (Duplicate = True).</para>
 /// </example>
@@ -164,11 +168,6 @@ public sealed class AddDelayedTaskCommand : DelayedCmdlet
             WriteError(new ErrorRecord(new ArgumentException($"Task '{Name}' was not enqueued: -UniqueFor {window} is not positive. Give how long a second enqueue of the same task is skipped, e.g. (New-TimeSpan -Minutes 10)."), "UniqueWindowNotPositive", ErrorCategory.InvalidArgument, Name));
             return;
         }
-        if (AsJob && UniqueFor is not null)
-        {
-            WriteError(new ErrorRecord(new ArgumentException($"Task '{Name}' was not enqueued: -AsJob and -UniqueFor do not go together yet. Track the task (-AsJob) or make it unique (-UniqueFor)."), "AsJobWithUniqueFor", ErrorCategory.NotImplemented, Name));
-            return;
-        }
         if (KeepFor <= TimeSpan.Zero)
         {
             WriteError(new ErrorRecord(new ArgumentException($"Task '{Name}' was not enqueued: -KeepFor {KeepFor} is not positive. Give how long its outcome stays after it ends, e.g. (New-TimeSpan -Days 7)."), "KeepForNotPositive", ErrorCategory.InvalidArgument, Name));
@@ -196,12 +195,13 @@ public sealed class AddDelayedTaskCommand : DelayedCmdlet
         _batchQueue = Queue;
         // The record only when it is written: a pipeline of plain enqueues allocates nothing more per task.
         var sent = PassThru || UniqueFor is not null ? new EnqueuedTask(Queue, Name, Format, task.Length) : null;
-        if (AsJob)
+        if (UniqueFor is { } unique) _unique.Add((new Core.Queue.UniqueTask(task, unique, UniqueKey, Delay, At, AsJob ? KeepFor : null), sent!));
+        else if (AsJob)
         {
             var tracked = new Core.Queue.TrackedEnqueue(task, KeepFor, Delay, At);
+            if (sent is not null) sent.TrackingId = tracked.Id;
             _tracked.Add((tracked, new DelayedTaskJob(Queue, tracked.Id, Name, scheduled: Delay is not null || At is not null)));
         }
-        else if (UniqueFor is { } unique) _unique.Add((new Core.Queue.UniqueTask(task, unique, UniqueKey, Delay, At), sent!));
         else if (Delay is null && At is null) _batch.Add(task);
         else _scheduled.Add((task, Delay, At));
         if (PassThru) _sent.Add(sent!);
@@ -222,16 +222,32 @@ public sealed class AddDelayedTaskCommand : DelayedCmdlet
         if (_batch.Count > 0) Await(_batchQueue.Engine.EnqueueAsync(_batch.ToArray()), _batchQueue.Name);
         if (_tracked.Count > 0) Await(_batchQueue.Engine.EnqueueTrackedAsync(_tracked.Select(t => t.Task).ToArray()), _batchQueue.Name);
         if (_scheduled.Count > 0) Await(_batchQueue.Engine.ScheduleAsync(_scheduled.ToArray()), _batchQueue.Name);
+        var uniqueJobs = new List<DelayedTaskJob>();
         if (_unique.Count > 0)
         {
-            var enqueued = Await(_batchQueue.Engine.EnqueueUniqueAsync(_unique.Select(u => u.Task).ToArray()), _batchQueue.Name);
-            for (var i = 0; i < enqueued.Length; i++)
+            var outcomes = Await(_batchQueue.Engine.EnqueueUniqueWithOutcomeAsync(_unique.Select(u => u.Task).ToArray()), _batchQueue.Name);
+            for (var i = 0; i < outcomes.Count; i++)
             {
-                if (enqueued[i]) continue;
-                _unique[i].Sent.Duplicate = true;
-                WriteVerbose($"Task '{_unique[i].Sent.Name}' was not enqueued on '{_batchQueue.Name}': a task with the same uniqueness key was, less than {_unique[i].Task.Window} ago.");
+                var (unique, sent) = _unique[i];
+                // A duplicate of a tracked task stands for that one: its job follows it rather than a new task.
+                var id = outcomes[i].Enqueued ? unique.TrackingId : outcomes[i].ExistingTrackingId;
+                sent.TrackingId = id;
+                if (!outcomes[i].Enqueued)
+                {
+                    sent.Duplicate = true;
+                    WriteVerbose($"Task '{sent.Name}' was not enqueued on '{_batchQueue.Name}': a task with the same uniqueness key was, less than {unique.Window} ago{(id is null ? "" : $" (tracked task {id})")}.");
+                }
+                if (unique.TrackingId is null) continue;
+                if (id is null)
+                {
+                    WriteError(new ErrorRecord(new InvalidOperationException(
+                        $"Task '{sent.Name}' was not enqueued on '{_batchQueue.Name}': a task with the same uniqueness key was, less than {unique.Window} ago, without -AsJob, so no job can follow it."),
+                        "DuplicateOfUntrackedTask", ErrorCategory.ResourceExists, sent.Name));
+                    continue;
+                }
+                uniqueJobs.Add(new DelayedTaskJob(_batchQueue, id, sent.Name, scheduled: outcomes[i].Enqueued && (unique.Delay is not null || unique.At is not null)));
             }
-            _enqueued += enqueued.Count(e => e);
+            _enqueued += outcomes.Count(o => o.Enqueued);
         }
         _enqueued += _batch.Count + _scheduled.Count + _tracked.Count;
         _batch.Clear();
@@ -239,7 +255,7 @@ public sealed class AddDelayedTaskCommand : DelayedCmdlet
         _unique.Clear();
         foreach (var sent in _sent) WriteObject(sent);
         _sent.Clear();
-        foreach (var (_, job) in _tracked)
+        foreach (var job in _tracked.Select(t => t.Job).Concat(uniqueJobs))
         {
             JobRepository.Add(job);
             job.Track();

@@ -149,6 +149,12 @@ internal sealed class DelayedTaskJob : Job
         }
     }
 
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) _monitor.Forget(this);
+        base.Dispose(disposing);
+    }
+
     /// <summary>Says that the record cannot be read now (Redis unreachable); the job keeps following it.</summary>
     internal void Unreachable(Exception e) => _status = $"Cannot read its record now: {e.Message}";
 

@@ -22,8 +22,9 @@ internal sealed class TrackedTaskMonitor
     private static readonly TimeSpan Slowest = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan ReconcileEvery = TimeSpan.FromSeconds(2);
     private readonly DelayedQueue _queue;
-    private readonly ConcurrentDictionary<string, DelayedTaskJob> _jobs = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, TrackedState> _seen = new(StringComparer.Ordinal);
+    // By job, not by id: several jobs may follow one task (Get-DelayedTask -Id -AsJob twice, or duplicates of a unique task).
+    private readonly ConcurrentDictionary<DelayedTaskJob, bool> _jobs = new();
+    private readonly Dictionary<DelayedTaskJob, TrackedState> _seen = new();
     private readonly SemaphoreSlim _poll = new(1, 1);
     private int _running;
 
@@ -33,9 +34,12 @@ internal sealed class TrackedTaskMonitor
 
     public void Follow(DelayedTaskJob job)
     {
-        _jobs[job.TrackingId] = job;
+        _jobs[job] = true;
         if (Interlocked.Exchange(ref _running, 1) == 0) _ = Task.Run(RunAsync);
     }
+
+    /// <summary>Stops following a job (Remove-Job): its task runs on, unwatched from here.</summary>
+    public void Forget(DelayedTaskJob job) => _jobs.TryRemove(job, out _);
 
     /// <summary>Reads one job's record now (after Stop-Job), instead of at the next poll.</summary>
     public Task Refresh(DelayedTaskJob job) => PollAsync(new[] { job });
@@ -46,7 +50,7 @@ internal sealed class TrackedTaskMonitor
         var reconciled = System.Diagnostics.Stopwatch.StartNew();
         while (true)
         {
-            var jobs = _jobs.Values.ToList();
+            var jobs = _jobs.Keys.ToList();
             if (jobs.Count == 0)
             {
                 Volatile.Write(ref _running, 0);
@@ -88,9 +92,9 @@ internal sealed class TrackedTaskMonitor
             for (var i = 0; i < jobs.Count; i++)
             {
                 var record = records[i];
-                if (_seen.TryGetValue(jobs[i].TrackingId, out var before) && before == record.State && !record.HasEnded) continue;
+                if (_seen.TryGetValue(jobs[i], out var before) && before == record.State && !record.HasEnded) continue;
                 changed = true;
-                _seen[jobs[i].TrackingId] = record.State;
+                _seen[jobs[i]] = record.State;
                 if (record.HasEnded) ended.Add(jobs[i]);
                 else jobs[i].Observe(record);
             }
@@ -98,8 +102,8 @@ internal sealed class TrackedTaskMonitor
             var full = await _queue.GetTrackedAsync(ended.Select(j => j.TrackingId).ToList(), withData: true).ConfigureAwait(false);
             for (var i = 0; i < ended.Count; i++)
             {
-                _jobs.TryRemove(ended[i].TrackingId, out _);
-                _seen.Remove(ended[i].TrackingId);
+                _jobs.TryRemove(ended[i], out _);
+                _seen.Remove(ended[i]);
                 ended[i].End(full[i]);
             }
             return true;

@@ -23,4 +23,10 @@ public sealed class EnqueuedTask
     /// (Add-DelayedTask -UniqueFor).
     /// </summary>
     public bool Duplicate { get; internal set; }
+
+    /// <summary>
+    /// The id of the tracked task (Add-DelayedTask -AsJob) this enqueue stands for: the new one, or for a duplicate the
+    /// tracked one that holds the window; Get-DelayedTask -Id finds it. Empty for an untracked task.
+    /// </summary>
+    public string? TrackingId { get; internal set; }
 }
