@@ -60,8 +60,7 @@ public class TrackingTests
         }
         // Nothing of the tasks' lines or workers is left behind: only the three records and their end times.
         var fields = (await _redis.Db.HashKeysAsync(queue.Keys.Tracked)).Select(f => ((string)f!)[0]).ToList();
-        Assert.DoesNotContain('w', fields);
-        Assert.DoesNotContain('r', fields);
+        foreach (var kind in "wqir") Assert.DoesNotContain(kind, fields);
         Assert.Equal(3, await _redis.Db.SortedSetLengthAsync(queue.Keys.TrackedEnded));
     }
 
@@ -225,6 +224,23 @@ public class TrackingTests
         Assert.Empty(await queue.GetScheduledAsync());
         Assert.Empty(await queue.GetFailedAsync());
         Assert.DoesNotContain(await _redis.Db.HashKeysAsync(queue.Keys.Tracked), f => ((string)f!)[0] is 'c' or 'r');
+    }
+
+    [Fact]
+    public async Task StoppingOneOfManyEqualTasksLeavesTheOthersTheirOwnRecords()
+    {
+        var queue = _redis.NewQueue();
+        var tasks = Enumerable.Range(0, 5).Select(_ => new TrackedEnqueue(Task(), Day)).ToList();
+        await queue.EnqueueTrackedAsync(tasks);
+        Assert.Equal(CancelOutcome.Stopped, await queue.CancelTrackedAsync(tasks[2].Id, "Stop-Job"));
+        Assert.Equal(CancelOutcome.Stopped, await queue.CancelTrackedAsync(tasks[0].Id, "Stop-Job"));
+        Assert.Equal(3, (await new DelayedWorker(queue, Echo(), Drain()).RunAsync()).Succeeded);
+        var records = await queue.GetTrackedAsync(tasks.Select(t => t.Id).ToList(), withData: true);
+        Assert.Equal(new[] { TrackedState.Stopped, TrackedState.Completed, TrackedState.Stopped, TrackedState.Completed, TrackedState.Completed },
+            records.Select(r => r.State));
+        foreach (var record in records.Where(r => r.State == TrackedState.Completed))
+            Assert.Equal($"{record.Id}/1", Encoding.UTF8.GetString(record.Output!));
+        Assert.DoesNotContain(await _redis.Db.HashKeysAsync(queue.Keys.Tracked), f => ((string)f!)[0] is 'w' or 'q' or 'i');
     }
 
     [Fact]

@@ -78,14 +78,61 @@ end
 ";
 
     /// <summary>
-    /// Tracked tasks (needs <see cref="Clock"/>; KEYS[12] the tracked hash, KEYS[13] the ended set, <see cref="QueueKeys.Tracked"/>).
-    /// track_wait: the task now waits in the list with these bytes, its id at the end of their line. track_end: it
-    /// ended as state says, with output; its record is kept for its 'k' ms (default a day), and records past theirs go.
+    /// The line of a tracked task's bytes (<see cref="QueueKeys.Tracked"/>): the ids of the tracked tasks with those bytes
+    /// that wait in the list, oldest first, in fields of a tracked hash: 'w' + d "head tail
+    /// count" (d the SHA-1 of the bytes), 'q' + d + ':' + index an id, 'i' + id its index. Taking, adding and removing
+    /// are O(1) however many equal tasks wait (a removed id leaves a hole that the next take steps over).
+    /// line_take(key, d): the oldest id, out of the line, or nil. Defined only where a line is read, as a closure costs.
     /// </summary>
-    private const string Tracking = @"
+    private const string LineTake = @"
+local function line_state(key, d)
+  local w = redis.call('HGET', key, 'w' .. d)
+  if not w then return nil end
+  local h, t, n = string.match(w, '(%d+) (%d+) (%d+)')
+  return tonumber(h), tonumber(t), tonumber(n)
+end
+local function line_set(key, d, h, t, n)
+  if n <= 0 then redis.call('HDEL', key, 'w' .. d) else redis.call('HSET', key, 'w' .. d, h .. ' ' .. t .. ' ' .. n) end
+end
+local function line_take(key, d)
+  local h, t, n = line_state(key, d)
+  if not h then return nil end
+  while h < t do
+    local slot = 'q' .. d .. ':' .. h
+    local tid = redis.call('HGET', key, slot)
+    h = h + 1
+    if tid then
+      redis.call('HDEL', key, slot, 'i' .. tid)
+      line_set(key, d, h, t, n - 1)
+      return tid
+    end
+  end
+  redis.call('HDEL', key, 'w' .. d)
+  return nil
+end
+";
+
+    /// <summary>
+    /// Tracked tasks (needs <see cref="Clock"/>; KEYS[12] the tracked hash, KEYS[13] the ended set, <see cref="QueueKeys.Tracked"/>).
+    /// track_wait: the task now waits in the list with these bytes, its id at the end of their line. line_remove: an id
+    /// leaves its line (stopped). track_end: it ended as state says, with output; its record is kept for its 'k' ms
+    /// (default a day), and records past theirs go.
+    /// </summary>
+    private const string Tracking = LineTake + @"
 local function track_wait(tid, task)
-  local w = 'w' .. redis.sha1hex(task)
-  redis.call('HSET', KEYS[12], w, (redis.call('HGET', KEYS[12], w) or '') .. tid, 's' .. tid, cmsgpack.pack({ 'q' }), 'b' .. tid, task)
+  local d = redis.sha1hex(task)
+  local h, t, n = line_state(KEYS[12], d)
+  if not h then h, t, n = 0, 0, 0 end
+  redis.call('HSET', KEYS[12], 'w' .. d, h .. ' ' .. (t + 1) .. ' ' .. (n + 1), 'q' .. d .. ':' .. t, tid, 'i' .. tid, t,
+    's' .. tid, cmsgpack.pack({ 'q' }), 'b' .. tid, task)
+end
+local function line_remove(tid, task)
+  local i = redis.call('HGET', KEYS[12], 'i' .. tid)
+  if not i then return end
+  local d = redis.sha1hex(task)
+  redis.call('HDEL', KEYS[12], 'q' .. d .. ':' .. i, 'i' .. tid)
+  local h, t, n = line_state(KEYS[12], d)
+  if h then line_set(KEYS[12], d, h, t, n - 1) end
 end
 local function track_trim(now)
   local gone = redis.call('ZRANGEBYSCORE', KEYS[13], '-inf', now, 'LIMIT', 0, 200)
@@ -104,7 +151,6 @@ local function track_end(tid, now, state, output)
   track_trim(now)
 end
 ";
-
     /// <summary>
     /// Finishes the task a worker holds and claims the next one, in one round trip.
     /// ARGV: 1 worker id, 2 mode, 3 new claim stamp, 4 stamp of the task to finish ('' for none), 5 how to finish it,
@@ -236,13 +282,9 @@ if #KEYS > 13 then
     local t = KEYS[b + 8]
     local tracked = redis.call('HGET', t, 'r' .. id)
     if not tracked then
-      local w = 'w' .. redis.sha1hex(task)
-      local line = redis.call('HGET', t, w)
-      if line then
-        tracked = string.sub(line, 1, 16)
-        if #line > 16 then redis.call('HSET', t, w, string.sub(line, 17)) else redis.call('HDEL', t, w) end
-        redis.call('HSET', t, 'r' .. id, tracked, 's' .. tracked, cmsgpack.pack({ 'r', id, ARGV[3] }))
-      end
+" + LineTake + @"
+      tracked = line_take(t, redis.sha1hex(task))
+      if tracked then redis.call('HSET', t, 'r' .. id, tracked, 's' .. tracked, cmsgpack.pack({ 'r', id, ARGV[3] })) end
     end
     if tracked then return { 'task', task, attempts, returns, from + 1, tracked } end
   end
@@ -282,13 +324,9 @@ end
 if redis.call('EXISTS', KEYS[12]) == 1 then
   local tracked = redis.call('HGET', KEYS[12], 'r' .. id)
   if not tracked then
-    local w = 'w' .. redis.sha1hex(task)
-    local line = redis.call('HGET', KEYS[12], w)
-    if line then
-      tracked = string.sub(line, 1, 16)
-      if #line > 16 then redis.call('HSET', KEYS[12], w, string.sub(line, 17)) else redis.call('HDEL', KEYS[12], w) end
-      redis.call('HSET', KEYS[12], 'r' .. id, tracked, 's' .. tracked, cmsgpack.pack({ 'r', id, ARGV[3] }))
-    end
+" + LineTake + @"
+    tracked = line_take(KEYS[12], redis.sha1hex(task))
+    if tracked then redis.call('HSET', KEYS[12], 'r' .. id, tracked, 's' .. tracked, cmsgpack.pack({ 'r', id, ARGV[3] })) end
   end
   if tracked then return { 'task', task, attempts, returns, 0, tracked } end
 end
@@ -571,14 +609,7 @@ if state[1] == 'r' then
   return 'running'
 end
 if state[1] == 'q' then
-  local w = 'w' .. redis.sha1hex(task)
-  local line = redis.call('HGET', KEYS[12], w) or ''
-  local rest = ''
-  for at = 1, #line, 16 do
-    local other = string.sub(line, at, at + 15)
-    if other ~= tid then rest = rest .. other end
-  end
-  if rest == '' then redis.call('HDEL', KEYS[12], w) else redis.call('HSET', KEYS[12], w, rest) end
+  line_remove(tid, task)
   if redis.call('LREM', KEYS[1], -1, task) == 0 then
     local now = now_ms()
     track_end(tid, now, cmsgpack.pack({ 'g', now }), '')
@@ -607,19 +638,17 @@ for i = 1, #ARGV do
   local raw = redis.call('HGET', KEYS[12], 's' .. ARGV[i])
   if raw and cmsgpack.unpack(raw)[1] == 'q' then
     local task = redis.call('HGET', KEYS[12], 'b' .. ARGV[i])
-    local w = 'w' .. redis.sha1hex(task)
-    if not seen[w] then
-      seen[w] = true
-      local line = redis.call('HGET', KEYS[12], w) or ''
-      local excess = #line / 16 - #redis.call('LPOS', KEYS[1], task, 'COUNT', 0)
-      if excess > 0 then
-        local now = now_ms()
-        for at = 1, excess do
-          local tid = string.sub(line, at * 16 - 15, at * 16)
-          track_end(tid, now, cmsgpack.pack({ 'g', now }), '')
-          taken[#taken + 1] = tid
-        end
-        if excess * 16 >= #line then redis.call('HDEL', KEYS[12], w) else redis.call('HSET', KEYS[12], w, string.sub(line, excess * 16 + 1)) end
+    local d = redis.sha1hex(task)
+    if not seen[d] then
+      seen[d] = true
+      local h, t, n = line_state(KEYS[12], d)
+      local excess = (n or 0) - #redis.call('LPOS', KEYS[1], task, 'COUNT', 0)
+      local now = now_ms()
+      for _ = 1, excess do
+        local tid = line_take(KEYS[12], d)
+        if not tid then break end
+        track_end(tid, now, cmsgpack.pack({ 'g', now }), '')
+        taken[#taken + 1] = tid
       end
     end
   end
