@@ -49,6 +49,23 @@ public static class Maintenance
     {
     }
 
+    /// <summary>
+    /// Task "example:disk": how much space is free where a path lives. What it returns is a tracked task's output:
+    /// Add-DelayedTask $queue example:disk / -AsJob | Receive-Job -Wait.
+    /// </summary>
+    [DelayedHandler("example:disk")]
+    public static async Task<DiskReport> DiskAsync(string path, CancellationToken cancellationToken = default)
+    {
+        await Task.Yield();
+        cancellationToken.ThrowIfCancellationRequested();
+        var drive = new DriveInfo(Path.GetFullPath(path));
+        return new DiskReport(path, drive.AvailableFreeSpace, drive.TotalSize);
+    }
+
+    /// <summary>Task "example:add": a value returned at once.</summary>
+    [DelayedHandler("example:add")]
+    public static long Add(long a, long b) => a + b;
+
     /// <summary>Public, but not marked: no task can call it.</summary>
     public static void NotAHandler(string path) => File.WriteAllText(path, "must never run");
 }

@@ -173,6 +173,21 @@ Describe 'Add-DelayedTask -AsJob' {
         { Add-DelayedTask $queue plain -UniqueFor '00:10:00' -UniqueKey untracked -AsJob -ErrorAction Stop } | Should -Throw '*without -AsJob, so no job can follow it*'
     }
 
+    It 'returns what .NET handlers return: a value, and an object of an async method' {
+        $examples = Join-Path (Split-Path (Split-Path $env:DELAYED_MODULE)) 'examples/Delayed.Examples.dll'
+        $worker = Start-DelayedWorker $queue -AssemblyPath $examples -AsJob
+        try {
+            $sum = Add-DelayedTask $queue example:add 2, 40 -AsJob
+            $disk = Add-DelayedTask $queue example:disk $TestDrive -AsJob
+            $sum | Wait-Job -Timeout 30 | Receive-Job | Should -Be 42
+            $report = $disk | Wait-Job -Timeout 30 | Receive-Job
+            $report.Path | Should -Be $TestDrive
+            $report.FreeBytes | Should -BeGreaterThan 0
+            $report.TotalBytes | Should -BeGreaterOrEqual $report.FreeBytes
+            $report.PSObject.TypeNames[0] | Should -Be 'Deserialized.Delayed.Examples.DiskReport'
+        } finally { $worker | Stop-Job -PassThru | Remove-Job -Force; Get-Job | Remove-Job -Force }
+    }
+
     It 'keeps at most 1 MiB of a task''s output, with a note of what it dropped' {
         $worker = Start-WorkerProcess $queue.Name
         try {

@@ -259,6 +259,41 @@ public class TrackingTests
     }
 
     [Fact]
+    public async Task AdminRepairsCarryTheRecord_RestoringAFailureOrADeadWorkersTaskQueuesItAgain_RemovingOneStopsIt()
+    {
+        var queue = _redis.NewQueue();
+        var failing = new TrackedEnqueue(Task("m:fail"), Day);
+        await queue.EnqueueTrackedAsync(new[] { failing });
+        await new DelayedWorker(queue, new DelegateRegistry().Add("m:fail", _ => throw new InvalidOperationException("no")), Drain()).RunAsync();
+        var failed = Assert.Single(await queue.GetFailedAsync());
+        Assert.Equal(failing.Id, failed.TrackingId);
+        Assert.Equal(new[] { true }, await queue.RestoreFailedAsync(new[] { (failed.Id, failed.Raw) }));
+        Assert.Equal(TrackedState.Queued, (await queue.GetTrackedAsync(new[] { failing.Id }))[0].State);
+        Assert.Equal(0, await _redis.Db.SortedSetLengthAsync(queue.Keys.TrackedEnded));
+        await new DelayedWorker(queue, Echo("m:fail"), Drain()).RunAsync();
+        Assert.Equal(TrackedState.Completed, (await queue.GetTrackedAsync(new[] { failing.Id }))[0].State);
+
+        // A dead worker's task, restored by hand; then one removed by hand.
+        var held = new TrackedEnqueue(Task(), Day);
+        var removed = new TrackedEnqueue(Task(), Day);
+        await queue.EnqueueTrackedAsync(new[] { held });
+        const string dead = "00112233445566778899aabbccddeeff";
+        await _redis.Db.StringSetAsync(dead, "1");
+        await queue.FinishAndClaimAsync(dead, ClaimMode.TakeToken, "1:1", null);
+        await _redis.Db.KeyDeleteAsync(dead);
+        Assert.Equal(AdminOutcome.Done, await queue.RestoreAsync(dead, Task(), tail: true, force: false));
+        Assert.Equal(TrackedState.Queued, (await queue.GetTrackedAsync(new[] { held.Id }))[0].State);
+        await queue.EnqueueTrackedAsync(new[] { removed });
+        Assert.Equal(AdminOutcome.Done, await queue.RemoveQueuedAsync(1, Task()));
+        var states = await queue.GetTrackedAsync(new[] { held.Id, removed.Id });
+        Assert.Equal(TrackedState.Stopped, states[0].State); // the oldest of the equal ones: they are interchangeable
+        Assert.Equal("Remove-DelayedTask", states[0].Reason);
+        Assert.Equal(TrackedState.Queued, states[1].State);
+        await new DelayedWorker(queue, Echo(), Drain()).RunAsync();
+        Assert.Equal(TrackedState.Completed, (await queue.GetTrackedAsync(new[] { removed.Id }))[0].State);
+    }
+
+    [Fact]
     public async Task ReconcilingMarksAsTakenOnlyAsManyOfEqualTasksAsAWorkerKeepingNoRecordsTook_TheOldestFirst()
     {
         var queue = _redis.NewQueue();

@@ -29,11 +29,13 @@ local function drop_failed(ids)
     redis.call('HDEL', KEYS[9], unpack(ids, i, last))
   end
 end
-local function keep_failure(fid, limit, max_age, reason, err, worker, host, attempts, task)
+local function keep_failure(fid, limit, max_age, reason, err, worker, host, attempts, task, tracked)
   limit = tonumber(limit)
   if limit <= 0 then return end
   local now = now_ms()
-  redis.call('HSET', KEYS[9], fid, cmsgpack.pack({ now, reason, err, worker, host, tonumber(attempts) or 0, task }))
+  local record = { now, reason, err, worker, host, tonumber(attempts) or 0, task }
+  if tracked and tracked ~= '' then record[8] = tracked end
+  redis.call('HSET', KEYS[9], fid, cmsgpack.pack(record))
   redis.call('ZADD', KEYS[8], now, fid)
   drop_failed(redis.call('ZRANGEBYSCORE', KEYS[8], '-inf', '(' .. (now - tonumber(max_age))))
   local over = redis.call('ZCARD', KEYS[8]) - limit
@@ -209,7 +211,7 @@ if ARGV[4] ~= '' and redis.call('HGET', KEYS[4], id) == ARGV[4] then
     elseif how == 'schedule' then
       redis.call('ZADD', KEYS[7], now_ms() + tonumber(ARGV[11]), ARGV[12] .. ARGV[10])
     elseif how == 'fail' and held then
-      keep_failure(id .. ':' .. ARGV[4], ARGV[8], ARGV[9], ARGV[15], ARGV[16], id, ARGV[7], ARGV[14], held)
+      keep_failure(id .. ':' .. ARGV[4], ARGV[8], ARGV[9], ARGV[15], ARGV[16], id, ARGV[7], ARGV[14], held, tid)
     end
     local recount = how ~= 'release' and how ~= 'fail' and ARGV[13] ~= ''
     if held and counted and (how == 'release' or how == 'fail' or recount) then forget_counters(held) end
@@ -370,7 +372,7 @@ for _, i in ipairs(dead) do
   if bound > 0 and times > bound then
     local attempts = counters_of(task)
     local why = 'Its worker died while running it ' .. times .. ' times (the liveness key expired): it may crash or kill its worker.'
-    keep_failure(ARGV[3] .. lost, ARGV[4], ARGV[5], 'WorkerLost', why, id, '', attempts, task)
+    keep_failure(ARGV[3] .. lost, ARGV[4], ARGV[5], 'WorkerLost', why, id, '', attempts, task, tid)
     forget_counters(task)
     if tid then track_end(tid, now_ms(), cmsgpack.pack({ 'f', now_ms(), attempts, 'WorkerLost', why, id }), '') end
     lost = lost + 1
@@ -658,16 +660,24 @@ return taken
 
     /// <summary>
     /// Puts failed tasks back. ARGV in twos: the failed-store id and the bytes to enqueue (the failed task's, or with
-    /// a new retry budget). Each goes to the tail with a token only if it is still in the store, and leaves it.
+    /// a new retry budget). Each goes to the tail with a token only if it is still in the store, and leaves it; a tracked
+    /// one's record (its id is the failed record's eighth element) says queued again.
     /// Returns one 1 (restored) or 0 (gone already) per pair.
     /// </summary>
-    public const string RestoreFailed = @"
+    public const string RestoreFailed = Tracking + @"
 local done = {}
 for i = 1, #ARGV, 2 do
+  local record = redis.call('HGET', KEYS[9], ARGV[i])
   if redis.call('ZREM', KEYS[8], ARGV[i]) == 1 then
     redis.call('HDEL', KEYS[9], ARGV[i])
     redis.call('RPUSH', KEYS[1], ARGV[i + 1])
     redis.call('RPUSH', KEYS[2], '1')
+    -- A tracked task's record, still kept, follows it back: queued again, no longer due to be dropped.
+    local tracked = record and cmsgpack.unpack(record)[8]
+    if tracked and redis.call('HEXISTS', KEYS[12], 's' .. tracked) == 1 then
+      track_wait(tracked, ARGV[i + 1])
+      redis.call('ZREM', KEYS[13], tracked)
+    end
     done[#done + 1] = 1
   else
     done[#done + 1] = 0
@@ -716,37 +726,50 @@ return 1
 
     /// <summary>
     /// Puts an in-flight task back on its queue with a token, only if the worker still holds exactly those
-    /// bytes, and, unless forced, only if that worker is gone. ARGV: worker id, bytes, 'head' or 'tail',
-    /// '1' to force. Returns 'restored', 'not-held' or 'alive'.
+    /// bytes, and, unless forced, only if that worker is gone (a tracked task's record says queued again). ARGV: worker
+    /// id, bytes, 'head' or 'tail', '1' to force. Returns 'restored', 'not-held' or 'alive'.
     /// </summary>
-    public const string Restore = @"
+    public const string Restore = Tracking + @"
 if redis.call('HGET', KEYS[3], ARGV[1]) ~= ARGV[2] then return 'not-held' end
 if ARGV[4] ~= '1' and redis.call('EXISTS', ARGV[1]) == 1 then return 'alive' end
 if ARGV[3] == 'head' then redis.call('LPUSH', KEYS[1], ARGV[2]) else redis.call('RPUSH', KEYS[1], ARGV[2]) end
 redis.call('RPUSH', KEYS[2], '1')
 redis.call('HDEL', KEYS[3], ARGV[1])
 redis.call('HDEL', KEYS[4], ARGV[1])
+local tracked = redis.call('EXISTS', KEYS[12]) == 1 and redis.call('HGET', KEYS[12], 'r' .. ARGV[1])
+if tracked then
+  redis.call('HDEL', KEYS[12], 'r' .. ARGV[1], 'c' .. ARGV[1])
+  track_wait(tracked, ARGV[2])
+end
 return 'restored'
 ";
 
     /// <summary>
     /// Deletes an in-flight task, only if the worker still holds exactly those bytes and, unless forced, is
-    /// gone. ARGV: worker id, bytes, '1' to force. Returns 'removed', 'not-held' or 'alive'.
+    /// gone (a tracked task's record says stopped). ARGV: worker id, bytes, '1' to force. Returns 'removed', 'not-held'
+    /// or 'alive'.
     /// </summary>
-    public const string RemoveInFlight = @"
+    public const string RemoveInFlight = Clock + Tracking + @"
 if redis.call('HGET', KEYS[3], ARGV[1]) ~= ARGV[2] then return 'not-held' end
 if ARGV[3] ~= '1' and redis.call('EXISTS', ARGV[1]) == 1 then return 'alive' end
 redis.call('HDEL', KEYS[3], ARGV[1])
 redis.call('HDEL', KEYS[4], ARGV[1])
+local tracked = redis.call('EXISTS', KEYS[12]) == 1 and redis.call('HGET', KEYS[12], 'r' .. ARGV[1])
+if tracked then
+  redis.call('HDEL', KEYS[12], 'r' .. ARGV[1], 'c' .. ARGV[1])
+  local now = now_ms()
+  track_end(tracked, now, cmsgpack.pack({ 'x', now, 'Remove-DelayedTask' }), '')
+end
 return 'removed'
 ";
 
     /// <summary>
     /// Deletes one queued task with exactly these bytes, with one token: the one at the given position if
-    /// it is still there, else the first one from the head (tasks with equal bytes are interchangeable).
+    /// it is still there, else the first one from the head (tasks with equal bytes are interchangeable); when that
+    /// leaves a tracked one without its copy, the oldest tracked record of those bytes says stopped.
     /// ARGV: position, bytes, a marker value no task has. Returns 1, or 0 when no such task is queued.
     /// </summary>
-    public const string RemoveQueued = @"
+    public const string RemoveQueued = Clock + Tracking + @"
 local at = tonumber(ARGV[1])
 if redis.call('LINDEX', KEYS[1], at) == ARGV[2] then
   redis.call('LSET', KEYS[1], at, ARGV[3])
@@ -755,6 +778,16 @@ elseif redis.call('LREM', KEYS[1], 1, ARGV[2]) == 0 then
   return 0
 end
 redis.call('LPOP', KEYS[2])
+-- When its bytes' line now holds more ids than copies of them wait, a tracked one went: the oldest says stopped.
+if redis.call('EXISTS', KEYS[12]) == 1 then
+  local d = redis.sha1hex(ARGV[2])
+  local h, t, n = line_state(KEYS[12], d)
+  if n and n > #redis.call('LPOS', KEYS[1], ARGV[2], 'COUNT', 0) then
+    local tracked = line_take(KEYS[12], d)
+    local now = now_ms()
+    if tracked then track_end(tracked, now, cmsgpack.pack({ 'x', now, 'Remove-DelayedTask' }), '') end
+  end
+end
 return 1
 ";
 

@@ -82,7 +82,8 @@ public sealed class QueueKeys
 
     /// <summary>
     /// Extension hash: failed-task id to its record, a MessagePack array [failed at (unix ms), reason, error, worker
-    /// id, host, attempts, exact task bytes]. Entries live exactly as long as their id in <see cref="Failed"/>.
+    /// id, host, attempts, exact task bytes], and for a tracked task its id as an eighth element. Entries live exactly as
+    /// long as their id in <see cref="Failed"/>.
     /// </summary>
     public string FailedData { get; }
 

@@ -38,13 +38,17 @@ public sealed class FailedEntry
 
     public byte[] Raw { get; }
 
+    /// <summary>The id of a tracked task (Add-DelayedTask -AsJob); null for an untracked one.</summary>
+    public string? TrackingId { get; private set; }
+
     /// <summary>Reads a record of <see cref="Protocol.QueueKeys.FailedData"/>; a record that does not read is shown as such, never thrown.</summary>
     internal static FailedEntry Read(string id, byte[] record)
     {
         try
         {
             var reader = new MessagePackReader(record);
-            if (reader.ReadArrayHeader() != 7) throw new FormatException("not a 7-element array");
+            var count = reader.ReadArrayHeader();
+            if (count is not (7 or 8)) throw new FormatException("not an array of 7 or 8 elements");
             var at = reader.ReadInt64();
             var reason = Codec.MessagePackText.Read(ref reader);
             var error = Codec.MessagePackText.Read(ref reader);
@@ -52,7 +56,8 @@ public sealed class FailedEntry
             var host = Codec.MessagePackText.Read(ref reader);
             var attempts = reader.ReadInt64();
             var raw = reader.ReadStringSequence() is { } bytes ? bytes.ToArray() : Array.Empty<byte>();
-            return new FailedEntry(id, DateTimeOffset.FromUnixTimeMilliseconds(at), reason, error, worker, host, attempts, raw);
+            var tracked = count > 7 ? Codec.MessagePackText.Read(ref reader) : null;
+            return new FailedEntry(id, DateTimeOffset.FromUnixTimeMilliseconds(at), reason, error, worker, host, attempts, raw) { TrackingId = tracked };
         }
         catch (Exception e) when (e is FormatException or MessagePackSerializationException or System.IO.EndOfStreamException or ArgumentOutOfRangeException or InvalidOperationException)
         {
