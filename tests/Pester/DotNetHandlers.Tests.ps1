@@ -15,7 +15,7 @@ Describe '.NET handler assemblies' {
 
     It 'registers only the methods marked [DelayedHandler], by attribute name or Namespace.Type.Method' {
         $handlers = Register-DelayedHandler -AssemblyPath $examples -PassThru
-        $handlers.Name | Sort-Object | Should -Be @('Delayed.Examples.Maintenance.Append', 'example:fail', 'example:hang', 'example:noop', 'example:patch')
+        $handlers.Name | Sort-Object | Should -Be @('Delayed.Examples.Maintenance.Append', 'example:add', 'example:disk', 'example:fail', 'example:hang', 'example:noop', 'example:patch')
         (Get-DelayedHandler example:patch).Kind | Should -Be 'DotNet'
         (Get-DelayedHandler example:patch).Definition | Should -BeLike '*PatchAsync(Server server, String log, Boolean reboot, CancellationToken cancellationToken) in Delayed.Examples.dll'
     }
