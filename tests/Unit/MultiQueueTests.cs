@@ -36,6 +36,23 @@ public class MultiQueueTests
     }
 
     [Fact]
+    public async Task AfterACallWhoseReplyWasLostTheTaskItClaimedInAnyQueueIsHandedBack_NotASecondOne()
+    {
+        var queues = ThreeQueues();
+        await Fill(queues[1], 2);
+        const string worker = "0123456789abcdef0123456789abcdee";
+        await _redis.Db.StringSetAsync(worker, "1");
+        // The call that claimed the first task of 'mid'; say its reply never came.
+        var lost = await queues[0].FinishAndClaimAsync(worker, ClaimMode.TakeToken, "1:1", null, int.MaxValue, queues);
+        Assert.Equal(1, lost.Source);
+        var again = await queues[0].FinishAndClaimAsync(worker, ClaimMode.TakeToken, "2:2", null, int.MaxValue, queues, replyLost: true);
+        Assert.Equal(lost.Task, again.Task);
+        Assert.Equal(1, again.Source);
+        Assert.Equal(1, await queues[1].GetLengthAsync()); // the second task is still queued
+        Assert.Equal(1, await _redis.Db.HashLengthAsync(queues[1].Keys.Processing));
+    }
+
+    [Fact]
     public async Task WeightedEachBusyQueueGetsItsShareWithinTenPercent()
     {
         var queues = ThreeQueues();

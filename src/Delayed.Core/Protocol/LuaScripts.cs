@@ -164,7 +164,8 @@ end
     /// 11 ms, as entry 12, for a tracked task its id); 'fail' (the held task into the failed store, under the worker id
     /// and the finished claim's stamp, which are unique). A tracked task's record follows it (<see cref="Tracking"/>).
     /// Mode 'none' only finishes; 'token' claims only if a token can be taken now (never blocks);
-    /// 'taken' claims after the caller already took a token with BLPOP.
+    /// 'taken' claims after the caller already took a token with BLPOP; a worker of several queues adds '?' to either
+    /// after a call whose reply it did not get, so that a task that call claimed is handed back.
     /// The finish happens only if the worker still holds the claim it names, so a repeated call (after a
     /// lost reply) or a task an admin already restored is never released or re-enqueued twice. A task
     /// already recorded under the id (a claim whose reply was lost) is handed back rather than overwritten.
@@ -229,7 +230,10 @@ if #KEYS > 13 then
   -- order to try them, eight keys: tasks, tokens, processing, inflight, control, counters, paused, tracked. In mode
   -- 'taken' the token came from the first of them. (No function is defined here: a closure per call costs.)
   local n = (#KEYS - 13) / 8
-  local taken = ARGV[2] == 'taken'
+  -- A mode ending in '?' (after a call whose reply was lost): a task already recorded under the id, in any of the
+  -- queues, is handed back. Otherwise none can be, and the check, a command per queue, is skipped.
+  local recheck = string.sub(ARGV[2], -1) == '?'
+  local taken = string.sub(ARGV[2], 1, 5) == 'taken'
   for q = 0, n - 1 do
     if redis.call('HEXISTS', KEYS[18 + q * 8], id) == 1 then
       if taken then redis.call('RPUSH', KEYS[15], '1') end
@@ -241,7 +245,7 @@ if #KEYS > 13 then
     return { 'unregistered' }
   end
   local task, from = nil, nil
-  for q = 0, n - 1 do
+  for q = 0, recheck and n - 1 or -1 do
     task = redis.call('HGET', KEYS[16 + q * 8], id)
     if task then
       if taken then redis.call('RPUSH', KEYS[15], '1') end

@@ -389,12 +389,14 @@ public sealed class DelayedQueue
     /// </summary>
     /// <remarks>
     /// claimFrom, for a worker of several queues: the queues to claim from, in the order to try (the first is the one
-    /// a taken token came from); null to claim from this queue. This queue is then the held task's.
+    /// a taken token came from); null to claim from this queue. This queue is then the held task's. replyLost: the
+    /// slot's previous call failed, so it may have claimed a task whose reply never came (a single queue always checks).
     /// </remarks>
     internal async Task<ClaimReply> FinishAndClaimAsync(string workerId, ClaimMode mode, string claimStamp, Finish? finish, long maxTaskBytes = int.MaxValue,
-        IReadOnlyList<DelayedQueue>? claimFrom = null)
+        IReadOnlyList<DelayedQueue>? claimFrom = null, bool replyLost = false)
     {
         var modeText = mode switch { ClaimMode.TakeToken => "token", ClaimMode.TokenTaken => "taken", _ => "none" };
+        if (replyLost && claimFrom is not null && mode != ClaimMode.None) modeText += "?";
         var how = finish?.How ?? "release";
         var arguments = how == "release" && finish?.TrackingId is null
             ? new RedisValue[] { workerId, modeText, claimStamp, finish?.Stamp ?? "", how, maxTaskBytes }

@@ -167,6 +167,7 @@ public sealed class DelayedWorker
         var several = _queues.Length > 1;
         long claims = 0;
         var unregistered = 0;
+        var replyLost = false; // the last claim failed: it may have claimed a task whose reply never came
         var maxBytes = _options.Limits.MaxTaskBytes;
         while (!stop.IsCancellationRequested)
         {
@@ -182,8 +183,9 @@ public sealed class DelayedWorker
             var source = order;
             try
             {
-                var reply = await (held is null ? order[0] : heldQueue).FinishAndClaimAsync(id, ClaimMode.TakeToken, stamp, held, maxBytes, several ? order : null).ConfigureAwait(false);
+                var reply = await (held is null ? order[0] : heldQueue).FinishAndClaimAsync(id, ClaimMode.TakeToken, stamp, held, maxBytes, several ? order : null, replyLost).ConfigureAwait(false);
                 held = null;
+                replyLost = false;
                 if (reply.StopRequested)
                 {
                     // Stop-DelayedWorker: the whole worker stops after its running tasks.
@@ -234,6 +236,7 @@ public sealed class DelayedWorker
             catch (Exception e)
             {
                 Unreserve();
+                replyLost = true;
                 Emit(new WorkerEvent(WorkerEventKind.WorkerError, _queue.Name, id, error: e, duration: backoff.Next));
                 await backoff.WaitAsync(stop).ConfigureAwait(false);
                 continue;
