@@ -6,6 +6,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using Delayed.Core.Protocol;
 using Delayed.Core.Redis;
+using Delayed.Core.Telemetry;
 using StackExchange.Redis;
 
 namespace Delayed.Core.Queue;
@@ -99,6 +100,7 @@ public sealed class DelayedQueue
         var pushTask = transaction.ListRightPushAsync(_tasks, task ?? throw new ArgumentNullException(nameof(task)));
         var pushToken = transaction.ListRightPushAsync(_tokens, Token);
         await ExecuteAsync(transaction, pushTask, pushToken).ConfigureAwait(false);
+        DelayedMetrics.TasksEnqueued(Name, 1);
     }
 
     /// <summary>Appends many tasks with one token each, atomically, in one round trip.</summary>
@@ -112,6 +114,7 @@ public sealed class DelayedQueue
         var pushTasks = transaction.ListRightPushAsync(_tasks, values);
         var pushTokens = transaction.ListRightPushAsync(_tokens, Repeat(Token, values.Length));
         await ExecuteAsync(transaction, pushTasks, pushTokens).ConfigureAwait(false);
+        DelayedMetrics.TasksEnqueued(Name, values.Length);
     }
 
     private static async Task ExecuteAsync(ITransaction transaction, Task<long> pushTasks, Task<long> pushTokens)
@@ -142,6 +145,7 @@ public sealed class DelayedQueue
                 $"Queue '{Name}' has a worker id outside the queue's cluster slot, so the sweep cannot check that worker's liveness. " +
                 $"Run workers with ids that start with '{Keys.HashTag}', or keep the queue on a single Redis instance. Redis said: {e.Message}");
         }
+        DelayedMetrics.TasksRecovered(Name, (long)result[0]);
         return new SweepResult(Name, (long)result[0], (long)result[1], (long)result[2], (long)result[3]);
     }
 
@@ -480,6 +484,7 @@ public sealed class DelayedQueue
             arguments[i * 3 + 2] = new ScheduledEntry(ScheduledEntry.NewId(), default, task ?? throw new ArgumentException("A task to schedule is null.", nameof(tasks))).Member();
         }
         await Db.ScriptEvaluateAsync(LuaScripts.Schedule, _scriptKeys, arguments).ConfigureAwait(false);
+        DelayedMetrics.TasksEnqueued(Name, tasks.Count);
     }
 
     /// <summary>
@@ -512,9 +517,11 @@ public sealed class DelayedQueue
             arguments[i * 7 + 6] = task.KeepFor is { } keep ? (long)Math.Ceiling(keep.TotalMilliseconds) : 0;
         }
         var reply = (RedisResult[])(await Db.ScriptEvaluateAsync(LuaScripts.EnqueueUnique, _uniqueKeys, arguments).ConfigureAwait(false))!;
-        return Array.ConvertAll(reply, r => r.Resp2Type == ResultType.BulkString
+        var outcomes = Array.ConvertAll(reply, r => r.Resp2Type == ResultType.BulkString
             ? new UniqueOutcome(false, (string?)r)
             : new UniqueOutcome((long)r == 1, null));
+        DelayedMetrics.TasksEnqueued(Name, outcomes.Count(o => o.Enqueued));
+        return outcomes;
     }
 
     /// <summary>The scheduled tasks, earliest first, from <paramref name="skip"/>: one range read, so those of one instant.</summary>
@@ -556,6 +563,7 @@ public sealed class DelayedQueue
             arguments[i * 5 + 4] = task.Task;
         }
         await Db.ScriptEvaluateAsync(LuaScripts.EnqueueTracked, _trackingKeys, arguments).ConfigureAwait(false);
+        DelayedMetrics.TasksEnqueued(Name, tasks.Count);
     }
 
     /// <summary>

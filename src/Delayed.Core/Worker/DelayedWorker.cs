@@ -8,6 +8,7 @@ using System.Threading.Tasks;
 using Delayed.Core.Codec;
 using Delayed.Core.Protocol;
 using Delayed.Core.Queue;
+using Delayed.Core.Telemetry;
 using Delayed.Core.Redis;
 using Delayed.Core.Scheduling;
 
@@ -356,6 +357,7 @@ public sealed class DelayedWorker
         }
 
         if (_options.OnEvent is not null) Emit(new WorkerEvent(WorkerEventKind.TaskStarted, queue.Name, id, task, attempt: attempt));
+        DelayedMetrics.TaskStarted(queue.Name, task.Name);
         var clock = Stopwatch.StartNew();
         using var timeout = _options.TaskTimeout is { } limit ? new CancellationTokenSource(limit) : new CancellationTokenSource();
         // Stop-Job stops a handler the way a timeout does; the outcome then says stopped, not timed out.
@@ -369,6 +371,7 @@ public sealed class DelayedWorker
                 ? handler.InvokeAsync(context)
                 : handlerThread.RunAsync(() => handler.InvokeAsync(context))).ConfigureAwait(false);
             Interlocked.Increment(ref _succeeded);
+            DelayedMetrics.TaskProcessed(queue.Name, task.Name, "succeeded", duration: clock.Elapsed);
             // After a lapse, a success is reported with what the lapse may have done to it.
             var recovered = _lapsed.IsEmpty ? null : await RecoveredDuringLapseAsync(queue, id, stamp).ConfigureAwait(false);
             if (_options.OnEvent is not null) Emit(new WorkerEvent(WorkerEventKind.TaskSucceeded, queue.Name, id, task, error: recovered, duration: clock.Elapsed, attempt: attempt));
@@ -378,6 +381,7 @@ public sealed class DelayedWorker
         {
             // Stopped by its caller (Stop-Job): not retried, not a failure to keep.
             Interlocked.Increment(ref _failed);
+            DelayedMetrics.TaskProcessed(queue.Name, task.Name, "stopped", duration: clock.Elapsed);
             Emit(new WorkerEvent(WorkerEventKind.TaskStopped, queue.Name, id, task, duration: clock.Elapsed, attempt: attempt));
             return Finish.Stopped(stamp, "Stop-Job");
         }
@@ -385,6 +389,7 @@ public sealed class DelayedWorker
         {
             // Interrupted by a stop request, not failed: put it back unchanged, budget and counters untouched.
             Interlocked.Increment(ref _retried);
+            DelayedMetrics.TaskProcessed(queue.Name, task.Name, "interrupted", duration: clock.Elapsed);
             Emit(new WorkerEvent(WorkerEventKind.TaskInterrupted, queue.Name, id, task, error: e, duration: clock.Elapsed, attempt: attempt));
             return Finish.Requeue(stamp, raw);
         }
@@ -392,6 +397,7 @@ public sealed class DelayedWorker
         {
             // The handler ran and failed, and the budget allows another attempt (checklist 21, 22), after a back-off.
             Interlocked.Increment(ref _retried);
+            DelayedMetrics.TaskProcessed(queue.Name, task.Name, "retried", duration: clock.Elapsed);
             var wait = RetryDelays.Next(attempt, _options.RetryDelay, _options.MaxRetryDelay);
             Emit(new WorkerEvent(WorkerEventKind.TaskRetried, queue.Name, id, task, error: e, duration: clock.Elapsed, attempt: attempt, retryIn: wait));
             var retry = TaskEncoder.EncodeRetry(task);
@@ -447,6 +453,7 @@ public sealed class DelayedWorker
         if (returns >= _options.MaxReturns)
             return Failed(queue, id, stamp, null, raw, FailureReason.NoHandler, new UnknownTaskException(name, returns), 0, default, name);
         Interlocked.Increment(ref _returned);
+        DelayedMetrics.TaskProcessed(queue.Name, name, "returned");
         var wait = RetryDelays.Ceiling(returns + 1, _options.RetryDelay, WorkerOptions.MaxReturnDelay);
         // Warned once per name, not once per task: the event says whether this is the first.
         var first = _returnedNames.TryAdd(name, true);
@@ -457,6 +464,7 @@ public sealed class DelayedWorker
     private Finish Failed(DelayedQueue queue, string id, string stamp, DelayedTask? task, byte[] raw, FailureReason reason, Exception error, long attempts, TimeSpan duration, string? name = null)
     {
         Interlocked.Increment(ref _failed);
+        DelayedMetrics.TaskProcessed(queue.Name, task?.Name ?? name, "failed", reason.ToString(), duration == default ? null : duration);
         Emit(new WorkerEvent(WorkerEventKind.TaskFailed, queue.Name, id, task, raw, error, duration, reason, attempts, taskName: name));
         return Finish.Fail(stamp, reason, error.Message, attempts);
     }

@@ -1,0 +1,79 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics.Metrics;
+
+namespace Delayed.Core.Telemetry;
+
+/// <summary>
+/// What the engine measures, through System.Diagnostics.Metrics: one Meter named "Delayed", which any listener in the
+/// process can read (dotnet-counters, OpenTelemetry, a Prometheus exporter). Tags: the queue, and the task's name, where
+/// names past the first <see cref="MaxNames"/> a process sees fold into "other", so that a flood of distinct names
+/// cannot grow one time series each. Without a listener an instrument costs one check per call.
+/// </summary>
+public static class DelayedMetrics
+{
+    /// <summary>The name of the Meter, e.g. for dotnet-counters monitor --counters Delayed.</summary>
+    public const string MeterName = "Delayed";
+
+    /// <summary>How many distinct task names are tagged as they are; the rest are "other".</summary>
+    public const int MaxNames = 100;
+
+    /// <summary>The name tag of a task past <see cref="MaxNames"/>, or whose bytes did not decode.</summary>
+    public const string OtherName = "other";
+
+    private static readonly Meter Meter = new(MeterName, typeof(DelayedMetrics).Assembly.GetName().Version?.ToString());
+    private static readonly NameFolder Names = new(MaxNames);
+
+    private static readonly Counter<long> Enqueued = Meter.CreateCounter<long>(
+        "delayed.tasks.enqueued", "{task}", "Tasks this process added to a queue (at once, scheduled, or unique and not skipped).");
+
+    private static readonly Counter<long> Started = Meter.CreateCounter<long>(
+        "delayed.tasks.started", "{task}", "Tasks whose handler a worker of this process started.");
+
+    private static readonly Counter<long> Processed = Meter.CreateCounter<long>(
+        "delayed.tasks.processed", "{task}",
+        "Tasks a worker of this process finished, by outcome: succeeded, failed (with its reason), retried, returned (no handler here), interrupted (a stop put it back), stopped (Stop-Job).");
+
+    private static readonly Counter<long> Recovered = Meter.CreateCounter<long>(
+        "delayed.tasks.recovered", "{task}", "Tasks of dead workers that sweeps of this process put back on their queue.");
+
+    private static readonly Histogram<double> Duration = Meter.CreateHistogram<double>(
+        "delayed.task.duration", "s", "How long handlers ran, by outcome.");
+
+    internal static void TasksEnqueued(string queue, long count)
+    {
+        if (Enqueued.Enabled && count > 0) Enqueued.Add(count, new KeyValuePair<string, object?>("queue", queue));
+    }
+
+    internal static void TaskStarted(string queue, string? name)
+    {
+        if (Started.Enabled) Started.Add(1, new KeyValuePair<string, object?>("queue", queue), new KeyValuePair<string, object?>("name", Fold(name)));
+    }
+
+    /// <param name="queue">The task's queue.</param>
+    /// <param name="name">The task's name; null when its bytes did not decode.</param>
+    /// <param name="outcome">succeeded, failed, retried, returned, interrupted or stopped.</param>
+    /// <param name="reason">For a failure, its <c>FailureReason</c>.</param>
+    /// <param name="duration">How long the handler ran; null when none ran.</param>
+    internal static void TaskProcessed(string queue, string? name, string outcome, string? reason = null, TimeSpan? duration = null)
+    {
+        if (!Processed.Enabled && !Duration.Enabled) return;
+        var tags = new[]
+        {
+            new KeyValuePair<string, object?>("queue", queue),
+            new KeyValuePair<string, object?>("name", Fold(name)),
+            new KeyValuePair<string, object?>("outcome", outcome),
+            new KeyValuePair<string, object?>("reason", reason ?? ""),
+        };
+        Processed.Add(1, tags);
+        if (duration is { } ran) Duration.Record(ran.TotalSeconds, tags[0], tags[1], tags[2]);
+    }
+
+    internal static void TasksRecovered(string queue, long count)
+    {
+        if (Recovered.Enabled && count > 0) Recovered.Add(count, new KeyValuePair<string, object?>("queue", queue));
+    }
+
+    /// <summary>The name as tagged (<see cref="NameFolder"/>).</summary>
+    internal static string Fold(string? name) => Names.Fold(name);
+}
