@@ -81,8 +81,7 @@ public sealed class TrackedTask
                 case "c":
                     task.State = TrackedState.Completed;
                     task.EndedAt = DateTimeOffset.FromUnixTimeMilliseconds(reader.ReadInt64());
-                    task.Attempt = ReadNumber(ref reader);
-                    task.Duration = TimeSpan.FromMilliseconds(ReadNumber(ref reader));
+                    task.ReadRun(ref reader);
                     break;
                 case "f":
                     task.State = TrackedState.Failed;
@@ -97,11 +96,7 @@ public sealed class TrackedTask
                     task.EndedAt = DateTimeOffset.FromUnixTimeMilliseconds(reader.ReadInt64());
                     task.Reason = count > 2 ? Codec.MessagePackText.Read(ref reader) : null;
                     // Stopped while it ran: also its attempt and how long it ran.
-                    if (count > 4)
-                    {
-                        task.Attempt = ReadNumber(ref reader);
-                        task.Duration = TimeSpan.FromMilliseconds(ReadNumber(ref reader));
-                    }
+                    if (count > 4) task.ReadRun(ref reader);
                     break;
                 case "g":
                     task.State = TrackedState.TakenUntracked;
@@ -118,6 +113,13 @@ public sealed class TrackedTask
             task.Error = $"The record of tracked task {id} does not read ({e.Message}).";
         }
         return task;
+    }
+
+    /// <summary>The attempt and the duration in ms of a run that ended.</summary>
+    private void ReadRun(ref MessagePackReader reader)
+    {
+        Attempt = ReadNumber(ref reader);
+        Duration = TimeSpan.FromMilliseconds(ReadNumber(ref reader));
     }
 
     // Lua numbers come back from cmsgpack as integers when whole, as doubles when not (or nil when absent).
