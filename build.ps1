@@ -135,20 +135,11 @@ function Invoke-PesterTests {
     foreach ($file in Get-ChildItem (Join-Path $Root 'tests/Pester') -Filter '*.Tests.ps1' | Sort-Object Name) {
         $summary = Join-Path $results "pester-$($file.BaseName).json"
         if (Test-Path $summary) { Remove-Item $summary }
-        $script = @"
-`$ErrorActionPreference = 'Stop'
-Import-Module '$pester'
-`$config = New-PesterConfiguration
-`$config.Run.Path = '$($file.FullName)'
-`$config.Run.PassThru = `$true
-`$config.Output.Verbosity = 'Detailed'
-`$config.TestResult.Enabled = `$true
-`$config.TestResult.OutputPath = '$(Join-Path $results "pester-$($file.BaseName).xml")'
-`$result = Invoke-Pester -Configuration `$config
-@{ Passed = `$result.PassedCount; Failed = `$result.FailedCount + `$result.FailedBlocksCount + `$result.FailedContainersCount } | ConvertTo-Json | Set-Content '$summary'
-"@
+        $runner = Join-Path $Root 'tools/Invoke-PesterFile.ps1'
+        $arguments = @('-NoProfile', '-NonInteractive', '-File', $runner, '-Pester', $pester, '-Path', $file.FullName,
+            '-ResultXml', (Join-Path $results "pester-$($file.BaseName).xml"), '-Summary', $summary)
         Push-Location $results
-        try { & $pwsh[0] @($pwsh | Select-Object -Skip 1) -NoProfile -NonInteractive -Command $script | Out-Host } finally { Pop-Location }
+        try { & $pwsh[0] @($pwsh | Select-Object -Skip 1) @arguments | Out-Host } finally { Pop-Location }
         if (Test-Path $summary) {
             $counts = Get-Content $summary -Raw | ConvertFrom-Json
             $total.Passed += [int]$counts.Passed
