@@ -192,13 +192,13 @@ internal sealed class WorkerEventReporter
 
     private static string RetryLeft(WorkerEvent e) => e.Task!.Retry < 0 ? "unlimited" : (e.Task.Retry - 1).ToString();
 
-    private static TaskStatus Status(WorkerEventKind kind) => kind switch
+    private static TaskOutcome Status(WorkerEventKind kind) => kind switch
     {
-        WorkerEventKind.TaskSucceeded => TaskStatus.Succeeded,
-        WorkerEventKind.TaskRetried or WorkerEventKind.TaskInterrupted => TaskStatus.Retried,
-        WorkerEventKind.TaskReturned => TaskStatus.Returned,
-        WorkerEventKind.TaskStopped => TaskStatus.Stopped,
-        _ => TaskStatus.Failed,
+        WorkerEventKind.TaskSucceeded => TaskOutcome.Succeeded,
+        WorkerEventKind.TaskRetried or WorkerEventKind.TaskInterrupted => TaskOutcome.Retried,
+        WorkerEventKind.TaskReturned => TaskOutcome.Returned,
+        WorkerEventKind.TaskStopped => TaskOutcome.Stopped,
+        _ => TaskOutcome.Failed,
     };
 
     private static ErrorRecord TaskError(WorkerEvent e)

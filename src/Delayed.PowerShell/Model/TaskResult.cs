@@ -9,7 +9,7 @@ public sealed class TaskResult
 {
     private readonly TaskView _view;
 
-    internal TaskResult(string queue, TaskView view, string workerId, TaskStatus status, TimeSpan duration, string? error, string? reason = null, long attempt = 0)
+    internal TaskResult(string queue, TaskView view, string workerId, TaskOutcome status, TimeSpan duration, string? error, string? reason = null, long attempt = 0)
     {
         _view = view;
         Reason = reason;
@@ -35,7 +35,7 @@ public sealed class TaskResult
     public string Arguments => _view.FormatArguments();
 
     public string WorkerId { get; }
-    public TaskStatus Status { get; }
+    public TaskOutcome Status { get; }
     public TimeSpan Duration { get; }
     public string? Error { get; }
 

@@ -1,7 +1,7 @@
 namespace Delayed;
 
-/// <summary>How a task ended on a worker.</summary>
-public enum TaskStatus
+/// <summary>How a task ended on a worker (TaskResult.Status); named apart from System.Threading.Tasks.TaskStatus.</summary>
+public enum TaskOutcome
 {
     Succeeded,
     Failed,
