@@ -2,7 +2,6 @@ using System;
 using System.Management.Automation;
 using System.Threading.Tasks;
 using Delayed.Core.Worker;
-using Delayed.PowerShell.Conversion;
 
 namespace Delayed.PowerShell.Handlers;
 
@@ -46,15 +45,10 @@ internal sealed class PipelineTaskHandler : PowerShellTaskHandler
     private void Invoke(TaskContext context)
     {
         var (positional, named) = BindArguments(context.Task);
-        // A tracked task's caller gets back what the handler wrote, output and records alike.
-        var output = context.TrackingId is null ? null : new TaskOutput();
+        using var run = _streams.Begin(context);
         try
         {
-            _wrapper.Invoke(_target, positional, named, RunningTask.Of(context), HandlerRecordSink.Command, (Action<object?>)(item =>
-            {
-                _streams.Write(context, item);
-                output?.Add(item);
-            }));
+            _wrapper.Invoke(_target, positional, named, RunningTask.Of(context), HandlerRecordSink.Command, (Action<object?>)run.Add);
         }
         catch (Exception e)
         {
@@ -62,9 +56,6 @@ internal sealed class PipelineTaskHandler : PowerShellTaskHandler
             if (ReferenceEquals(translated, e)) throw;
             throw translated;
         }
-        finally
-        {
-            if (output is not null) context.Output = output.ToBytes();
-        }
+
     }
 }

@@ -4,7 +4,6 @@ using System.Management.Automation;
 using System.Management.Automation.Runspaces;
 using System.Threading.Tasks;
 using Delayed.Core.Worker;
-using Delayed.PowerShell.Conversion;
 
 namespace Delayed.PowerShell.Handlers;
 
@@ -42,15 +41,9 @@ internal sealed class RunspaceTaskHandler : PowerShellTaskHandler
         foreach (DictionaryEntry parameter in named) powerShell.AddParameter((string)parameter.Key, parameter.Value);
         powerShell.Commands.Commands[0].MergeMyResults(PipelineResultTypes.All, PipelineResultTypes.Output);
         using var output = new PSDataCollection<PSObject>();
-        // A tracked task's caller gets back what the handler wrote, output and records alike.
-        var kept = context.TrackingId is null ? null : new TaskOutput();
+        using var run = _streams.Begin(context);
         // Raised on the runspace's thread as each item is written: the worker hears of it while the task runs.
-        output.DataAdded += (_, added) =>
-        {
-            var item = output[added.Index];
-            _streams.Write(context, item);
-            kept?.Add(item);
-        };
+        output.DataAdded += (_, added) => run.Add(output[added.Index]);
         try
         {
             var invocation = powerShell.BeginInvoke<PSObject, PSObject>(null, output);
@@ -68,10 +61,7 @@ internal sealed class RunspaceTaskHandler : PowerShellTaskHandler
             if (ReferenceEquals(translated, e)) throw;
             throw translated;
         }
-        finally
-        {
-            if (kept is not null) context.Output = kept.ToBytes();
-        }
+
     }
 
 }

@@ -16,12 +16,13 @@ namespace Delayed.PowerShell.Hosting;
 internal sealed class DelayedTaskJob : Job
 {
     private readonly TrackedTaskMonitor _monitor;
-    private volatile string _status = "Queued";
+    private volatile string _status;
 
     public DelayedTaskJob(Queue queue, string trackingId, string taskName, bool scheduled = false)
         : base($"Add-DelayedTask {queue} {taskName}", taskName)
     {
         _status = scheduled ? "Scheduled" : "Queued";
+        LastSeen = scheduled ? TrackedState.Scheduled : TrackedState.Queued;
         Queue = queue;
         TrackingId = trackingId;
         TaskName = taskName;
@@ -42,6 +43,9 @@ internal sealed class DelayedTaskJob : Job
     public DateTimeOffset? StartedAt { get; private set; }
 
     public DateTimeOffset? EndedAt { get; private set; }
+
+    /// <summary>The state its record had at the last read (the monitor looks for queued tasks a Python or Go worker took).</summary>
+    internal TrackedState LastSeen { get; private set; }
 
     public override bool HasMoreData =>
         Output.Count > 0 || Error.Count > 0 || Warning.Count > 0 || Verbose.Count > 0 || Debug.Count > 0 || Information.Count > 0;
@@ -76,6 +80,7 @@ internal sealed class DelayedTaskJob : Job
     /// <summary>Follows a change of the record (from the monitor's thread).</summary>
     internal void Observe(TrackedTask record)
     {
+        LastSeen = record.State;
         switch (record.State)
         {
             case TrackedState.Queued:

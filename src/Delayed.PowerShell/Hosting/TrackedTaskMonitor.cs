@@ -65,7 +65,7 @@ internal sealed class TrackedTaskMonitor
                 if (reconciled.Elapsed > ReconcileEvery)
                 {
                     reconciled.Restart();
-                    var queued = jobs.Where(j => j.StatusMessage == "Queued").Select(j => j.TrackingId).ToList();
+                    var queued = jobs.Where(j => j.LastSeen == TrackedState.Queued).Select(j => j.TrackingId).ToList();
                     if (queued.Count > 0) await _queue.ReconcileTrackedAsync(queued).ConfigureAwait(false);
                 }
                 changed = await PollAsync(jobs).ConfigureAwait(false);
