@@ -37,7 +37,9 @@ foreach (`$assembly in [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object
         $process = Start-PwshProcess -Script @"
 `$queue = New-DelayedQueue x -Redis '$($redis.Configuration)'
 Register-DelayedSchedule `$queue -Name isolation -Cron '@daily' -TimeZone UTC -TaskName t | Out-Null # loads Cronos
-foreach (`$assembly in [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { `$_.GetName().Name -in 'Delayed.Core', 'MessagePack', 'StackExchange.Redis', 'Cronos', 'Delayed.PowerShell' }) {
+`$prom = Join-Path ([IO.Path]::GetTempPath()) "isolation-`$PID.prom"
+Export-DelayedMetrics `$queue -Path `$prom; Remove-Item `$prom # loads prometheus-net
+foreach (`$assembly in [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { `$_.GetName().Name -in 'Delayed.Core', 'MessagePack', 'StackExchange.Redis', 'Cronos', 'Prometheus.NetStandard', 'Delayed.PowerShell' }) {
     'loaded=' + `$assembly.GetName().Name + '@' + [System.Runtime.Loader.AssemblyLoadContext]::GetLoadContext(`$assembly).Name
 }
 "@
@@ -47,6 +49,7 @@ foreach (`$assembly in [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object
         $lines | Should -Contain 'loaded=Delayed.Core@Delayed'
         $lines | Should -Contain 'loaded=StackExchange.Redis@Delayed'
         $lines | Should -Contain 'loaded=Cronos@Delayed'
+        $lines | Should -Contain 'loaded=Prometheus.NetStandard@Delayed'
         $lines | Should -Contain 'loaded=Delayed.PowerShell@Default'
     }
 

@@ -227,6 +227,16 @@ public sealed class DelayedQueue
     public async Task<byte[]?> GetQueuedAsync(long position) =>
         (byte[]?)await Db.ListGetByIndexAsync(_tasks, position).ConfigureAwait(false);
 
+    /// <summary>The task at the head (the next to be taken) and the one at the tail (the newest); nulls when none waits.</summary>
+    public async Task<(byte[]? Head, byte[]? Tail)> PeekEndsAsync()
+    {
+        var batch = Db.CreateBatch();
+        var head = batch.ListGetByIndexAsync(_tasks, 0);
+        var tail = batch.ListGetByIndexAsync(_tasks, -1);
+        batch.Execute();
+        return ((byte[]?)await head.ConfigureAwait(false), (byte[]?)await tail.ConfigureAwait(false));
+    }
+
     /// <summary>
     /// Up to <paramref name="count"/> waiting tasks from position <paramref name="skip"/>, without taking them: one
     /// LRANGE, so the tasks are those of one instant.

@@ -21,6 +21,12 @@ public static class DelayedMetrics
     /// <summary>The name tag of a task past <see cref="MaxNames"/>, or whose bytes did not decode.</summary>
     public const string OtherName = "other";
 
+    // Before the instruments: a listener that exists already asks for the tags as each instrument is created.
+    private static readonly string[] QueueTag = { "queue" };
+    private static readonly string[] QueueNameTags = { "queue", "name" };
+    private static readonly string[] ProcessedTags = { "queue", "name", "outcome", "reason" };
+    private static readonly string[] DurationTags = { "queue", "name", "outcome" };
+
     private static readonly Meter Meter = new(MeterName, typeof(DelayedMetrics).Assembly.GetName().Version?.ToString());
     private static readonly NameFolder Names = new(MaxNames);
 
@@ -39,6 +45,15 @@ public static class DelayedMetrics
 
     private static readonly Histogram<double> Duration = Meter.CreateHistogram<double>(
         "delayed.task.duration", "s", "How long handlers ran, by outcome.");
+
+    /// <summary>The tags an instrument of this meter is measured with, always all of them: what an exporter makes its labels of.</summary>
+    internal static IReadOnlyList<string> TagsOf(string instrument) => instrument switch
+    {
+        "delayed.tasks.started" => QueueNameTags,
+        "delayed.tasks.processed" => ProcessedTags,
+        "delayed.task.duration" => DurationTags,
+        _ => QueueTag,
+    };
 
     internal static void TasksEnqueued(string queue, long count)
     {

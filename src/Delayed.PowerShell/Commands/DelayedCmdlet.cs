@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Management.Automation;
 using System.Threading;
 using System.Threading.Tasks;
@@ -35,6 +36,61 @@ public abstract class DelayedCmdlet : PSCmdlet, IDisposable
         {
             ThrowTerminatingError(record);
             throw; // not reached
+        }
+    }
+
+    /// <summary>
+    /// Every queue of a server (default: $env:DELAYED_REDIS, else localhost:6379), found by SCAN over their keys, never
+    /// KEYS; a connection failure is a terminating error.
+    /// </summary>
+    private protected IEnumerable<Queue> AllQueues(string? redis)
+    {
+        redis ??= Hosting.ConnectionCache.DefaultConfiguration;
+        DelayedConnection connection;
+        try
+        {
+            connection = Hosting.ConnectionCache.Get(redis);
+        }
+        catch (Exception e) when (ToErrorRecord(e, redis) is { } record)
+        {
+            ThrowTerminatingError(record);
+            throw; // not reached
+        }
+        foreach (var name in Await(connection.FindQueueNamesAsync("", int.MaxValue), redis))
+        {
+            Queue queue;
+            try
+            {
+                queue = Hosting.QueueFactory.Create(name, redis, null, null);
+            }
+            catch (ArgumentException)
+            {
+                continue; // a key that only looks like a queue's (e.g. a name a queue may not have)
+            }
+            yield return queue;
+        }
+    }
+
+    /// <summary>
+    /// Starts serving the Prometheus endpoint of -MetricsPort and -MetricsAddress for <paramref name="queues"/>, or
+    /// nothing when no port is given; a port that cannot be listened on is a terminating error.
+    /// </summary>
+    private protected Core.Telemetry.MetricsEndpoint? StartMetrics(System.Collections.Generic.IEnumerable<Core.Queue.DelayedQueue> queues, int? port, string address)
+    {
+        if (port is not { } number) return null;
+        try
+        {
+            var endpoint = Core.Telemetry.MetricsEndpoint.Start(queues, address, number);
+            WriteVerbose($"Serving metrics at {endpoint.Url}.");
+            return endpoint;
+        }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException)
+        {
+            ThrowTerminatingError(new ErrorRecord(e, "MetricsPortUnavailable", ErrorCategory.ResourceUnavailable, number)
+            {
+                ErrorDetails = e is ArgumentException argument ? new ErrorDetails(WithoutParameterName(argument)) : null,
+            });
+            return null; // not reached
         }
     }
 

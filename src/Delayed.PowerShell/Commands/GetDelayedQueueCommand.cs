@@ -1,5 +1,3 @@
-using System;
-using System.Collections.Generic;
 using System.Management.Automation;
 using Delayed.PowerShell.Hosting;
 
@@ -43,34 +41,6 @@ public sealed class GetDelayedQueueCommand : DelayedCmdlet
 
     protected override void ProcessRecord()
     {
-        foreach (var queue in Queue ?? AllQueues()) WriteObject(new QueueInfo(queue, Await(queue.Engine.GetStatusAsync(), queue.Name)));
-    }
-
-    private IEnumerable<Queue> AllQueues()
-    {
-        var redis = Redis ?? ConnectionCache.DefaultConfiguration;
-        Core.Redis.DelayedConnection connection;
-        try
-        {
-            connection = ConnectionCache.Get(redis);
-        }
-        catch (Exception e) when (ToErrorRecord(e, redis) is { } record)
-        {
-            ThrowTerminatingError(record);
-            throw; // not reached
-        }
-        foreach (var name in Await(connection.FindQueueNamesAsync("", int.MaxValue), redis))
-        {
-            Queue queue;
-            try
-            {
-                queue = QueueFactory.Create(name, redis, null, null);
-            }
-            catch (ArgumentException)
-            {
-                continue; // a key that only looks like a queue's (e.g. a name a queue may not have)
-            }
-            yield return queue;
-        }
+        foreach (var queue in Queue ?? AllQueues(Redis)) WriteObject(new QueueInfo(queue, Await(queue.Engine.GetStatusAsync(), queue.Name)));
     }
 }

@@ -57,6 +57,23 @@ public sealed class StartDelayedSweeperCommand : DelayedCmdlet
     [Parameter]
     public SwitchParameter AsJob { get; set; }
 
+    /// <summary>
+    /// Serves Prometheus metrics at http://127.0.0.1:&lt;port&gt;/metrics while this runs: this process's task counts and
+    /// durations, and the gauges of the queues read from Redis at scrape time (at most once a second). See about_Delayed's
+    /// Monitoring section, or README's.
+    /// </summary>
+    [Parameter]
+    [ValidateRange(1, 65535)]
+    public int? MetricsPort { get; set; }
+
+    /// <summary>
+    /// The address the metrics endpoint listens on (default 127.0.0.1, this machine only); '*' for every address. The
+    /// endpoint has no authentication of its own: open it only to the network your Prometheus scrapes from.
+    /// </summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string MetricsAddress { get; set; } = "127.0.0.1";
+
     protected override void ProcessRecord() => _queues.AddRange(Queue);
 
     protected override void EndProcessing()
@@ -64,11 +81,15 @@ public sealed class StartDelayedSweeperCommand : DelayedCmdlet
         if (Interval <= TimeSpan.Zero)
             ThrowTerminatingError(new ErrorRecord(new ArgumentOutOfRangeException(nameof(Interval), Interval, "The interval must be positive."), "InvalidInterval", ErrorCategory.InvalidArgument, Interval));
         var once = Once.IsPresent;
+        if (once && MetricsPort is not null)
+            ThrowTerminatingError(new ErrorRecord(new ArgumentException("-MetricsPort serves metrics while the sweeper runs, and -Once returns after one pass: " +
+                "leave out -Once, or write the queues' gauges to a file with Export-DelayedMetrics."), "MetricsWithOnce", ErrorCategory.InvalidArgument, MetricsPort));
         // Get-DelayedQueue shows beforehand what a sweep would change: the tasks of gone workers, and the drift.
         var action = once ? "Recover the tasks of gone workers and repair the token count, once" : $"Recover the tasks of gone workers and repair the token count, every {Interval}";
         var queues = _queues.Where(q => ShouldProcess($"Queue '{q.Name}' on {q.Redis}", action)).Select(q => q.Engine).ToList();
         if (queues.Count == 0) return;
-        Task RunAsync(IWorkerOutput output, CancellationToken stop)
+        var metrics = once ? null : StartMetrics(queues, MetricsPort, MetricsAddress);
+        async Task RunAsync(IWorkerOutput output, CancellationToken stop)
         {
             var sweeper = new DelayedSweeper(queues, Interval)
             {
@@ -83,7 +104,14 @@ public sealed class StartDelayedSweeperCommand : DelayedCmdlet
                     new InvalidOperationException($"Sweeping queue '{queue}' failed: {e.Message} The next pass tries again.", e),
                     "SweepFailed", ErrorCategory.ConnectionError, queue)),
             };
-            return once ? sweeper.SweepOnceAsync() : sweeper.RunAsync(stop);
+            try
+            {
+                await (once ? sweeper.SweepOnceAsync() : sweeper.RunAsync(stop)).ConfigureAwait(false);
+            }
+            finally
+            {
+                metrics?.Dispose();
+            }
         }
 
         if (AsJob)

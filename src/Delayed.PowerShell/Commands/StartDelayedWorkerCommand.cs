@@ -156,6 +156,23 @@ public sealed class StartDelayedWorkerCommand : DelayedCmdlet
     [Parameter]
     public LogFormat LogFormat { get; set; } = LogFormat.Default;
 
+    /// <summary>
+    /// Serves Prometheus metrics at http://127.0.0.1:&lt;port&gt;/metrics while this runs: this process's task counts and
+    /// durations, and the gauges of the queues read from Redis at scrape time (at most once a second). See about_Delayed's
+    /// Monitoring section, or README's.
+    /// </summary>
+    [Parameter]
+    [ValidateRange(1, 65535)]
+    public int? MetricsPort { get; set; }
+
+    /// <summary>
+    /// The address the metrics endpoint listens on (default 127.0.0.1, this machine only); '*' for every address. The
+    /// endpoint has no authentication of its own: open it only to the network your Prometheus scrapes from.
+    /// </summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string MetricsAddress { get; set; } = "127.0.0.1";
+
     protected override void ProcessRecord()
     {
         if (TaskTimeout is { } limit && limit <= TimeSpan.Zero)
@@ -223,6 +240,16 @@ public sealed class StartDelayedWorkerCommand : DelayedCmdlet
             ThrowTerminatingError(new ErrorRecord(e, "InvalidQueues", ErrorCategory.InvalidArgument, Queue) { ErrorDetails = new ErrorDetails(WithoutParameterName(e)) });
             return;
         }
+        Core.Telemetry.MetricsEndpoint? metrics;
+        try
+        {
+            metrics = StartMetrics(Queue.Select(q => q.Engine), MetricsPort, MetricsAddress);
+        }
+        catch
+        {
+            runspaces?.Dispose();
+            throw;
+        }
         var running = new RunningTasks();
         StopNotice? Notice(bool afterCtrlC) => StopNotice.Show(Host, $"Worker on queue '{queueName}'", running, worker.InterruptRunning, afterCtrlC);
 
@@ -242,6 +269,7 @@ public sealed class StartDelayedWorkerCommand : DelayedCmdlet
             finally
             {
                 runspaces?.Dispose();
+                metrics?.Dispose();
             }
         }
 
