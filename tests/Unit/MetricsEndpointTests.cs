@@ -10,6 +10,7 @@ using System.Text;
 using System.Text.RegularExpressions;
 using System.Threading.Tasks;
 using Delayed.Core.Codec;
+using Delayed.Core.Queue;
 using Delayed.Core.Telemetry;
 using Delayed.Core.Worker;
 using Xunit;
@@ -171,5 +172,72 @@ public class MetricsEndpointTests
             samples.Add(match.Groups[1].Value, double.Parse(match.Groups[5].Value, NumberStyles.Float, CultureInfo.InvariantCulture));
         }
         return samples;
+    }
+}
+
+/// <summary>The start rate a watcher reads from the claim numbers of the in-flight hash.</summary>
+[Collection("redis")]
+public class ClaimRateTests
+{
+    private readonly RedisFixture _redis;
+
+    public ClaimRateTests(RedisFixture redis) => _redis = redis;
+
+    [Fact]
+    public async Task AWorkersClaimNumberCountsTheTasksItClaimed_NotItsIdleWaits()
+    {
+        var queue = _redis.NewQueue();
+        var release = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var registry = new DelegateRegistry().Add("c:hold", _ => release.Task);
+        using var stop = new System.Threading.CancellationTokenSource();
+        var evalsBefore = await ScriptCallsAsync();
+        var run = new DelayedWorker(queue, registry, new WorkerOptions { DequeueTimeout = TimeSpan.FromMilliseconds(100) }).RunAsync(stop.Token);
+        try
+        {
+            // The premise: the worker went round its idle loop several times, each a claim attempt that found nothing.
+            await Eventually.True(async () => await ScriptCallsAsync() - evalsBefore >= 4, "the idle worker never made four claim attempts");
+            await queue.EnqueueAsync(TaskEncoder.EncodePython("c:hold", null, null, 0));
+            await Eventually.True(async () => (await queue.GetInFlightAsync()).Count == 1, "the task was never claimed");
+            Assert.Equal(1, (await queue.GetInFlightAsync())[0].Claims);
+        }
+        finally
+        {
+            release.SetResult(true);
+            stop.Cancel();
+            await run;
+        }
+    }
+
+    private async Task<long> ScriptCallsAsync()
+    {
+        var info = (string)(await _redis.Db.ExecuteAsync("INFO", "commandstats"))!;
+        long calls = 0;
+        foreach (var line in info.Split('\n'))
+        {
+            if (!line.StartsWith("cmdstat_evalsha:", StringComparison.Ordinal) && !line.StartsWith("cmdstat_eval:", StringComparison.Ordinal)) continue;
+            var field = line.Split(':')[1].Split(',')[0]; // calls=N
+            calls += long.Parse(field.Substring("calls=".Length), CultureInfo.InvariantCulture);
+        }
+        return calls;
+    }
+
+    [Fact]
+    public void TheRateIsTheGrowthOfTheClaimNumbersOverTheLastMinute_ANewWorkerCountingInFull()
+    {
+        var rate = new ClaimRate();
+        var t0 = new DateTimeOffset(2026, 12, 2, 0, 0, 0, TimeSpan.Zero);
+        var old = new WorkerDescription("h", 1, t0.AddHours(-1), 10);
+        var young = new WorkerDescription("h", 2, t0.AddSeconds(5), 10);
+        Delayed.Core.Queue.InFlightTask Held(string worker, long claims, WorkerDescription description) =>
+            new(worker, new byte[] { 1 }, true, null, t0, new Delayed.Core.Queue.WorkerState(worker, description, true, null, false), claims);
+
+        Assert.Equal(0, rate.Observe(new[] { Held("a", 500, old) }, t0)); // an old worker's past claims are not this minute's
+        // Ten seconds on: a took 20 more, b (started after the first look) took 10 in all.
+        Assert.Equal(3.0, rate.Observe(new[] { Held("a", 520, old), Held("b", 10, young) }, t0.AddSeconds(10)), 3);
+        // a idle (holds nothing) for a while, then seen again: the tasks it took meanwhile count when it shows.
+        Assert.Equal(1.5, rate.Observe(new[] { Held("b", 10, young) }, t0.AddSeconds(20)), 3); // still 30, over 20 s
+        Assert.Equal(40 / 30.0, rate.Observe(new[] { Held("a", 530, old) }, t0.AddSeconds(30)), 3);
+        // Past the minute, the first counts drop out of the window.
+        Assert.Equal(10 / 60.0, rate.Observe(new[] { Held("a", 530, old) }, t0.AddSeconds(90)), 3);
     }
 }

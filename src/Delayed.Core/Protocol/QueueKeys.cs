@@ -48,8 +48,9 @@ public sealed class QueueKeys
 
     /// <summary>
     /// Extension hash of this implementation: worker id to the claim stamp "&lt;claim number&gt;:&lt;unix ms&gt;" of the
-    /// task it holds. It makes release exact (a worker never releases a task it did not claim) and tells
-    /// when a task started. Python and Go workers never read it; sweeps remove entries of gone workers.
+    /// task it holds, the number counting the tasks that worker id claimed, this one included. It makes release exact
+    /// (a worker never releases a task it did not claim), tells when a task started, and by the numbers' growth how
+    /// many tasks the workers start (Watch-DelayedQueue). Python and Go workers never read it; sweeps remove entries of gone workers.
     /// </summary>
     public string InFlight { get; }
 

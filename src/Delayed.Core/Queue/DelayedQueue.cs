@@ -171,7 +171,7 @@ public sealed class DelayedQueue
             var description = descriptions.TryGetValue(id, out var value) ? WorkerDescription.TryParse(value) : null;
             var worker = description is null ? null : new WorkerState(id, description, alive, ttl, stopping.Contains(id));
             result.Add(new InFlightTask(id, (byte[])entries[i].Value!, alive, ttl,
-                stamps.TryGetValue(id, out var stamp) ? StampTime((string)stamp!) : null, worker));
+                stamps.TryGetValue(id, out var stamp) ? StampTime((string)stamp!) : null, worker, stamp.HasValue ? StampClaims((string)stamp!) : null));
         }
         return result;
     }
@@ -309,6 +309,13 @@ public sealed class DelayedQueue
     }
 
     /// <summary>The claim time in a stamp "&lt;claim number&gt;:&lt;unix ms&gt;".</summary>
+    /// <summary>The claim number of a claim stamp: how many tasks the worker had claimed with this one.</summary>
+    internal static long? StampClaims(string stamp)
+    {
+        var colon = stamp.IndexOf(':');
+        return colon > 0 && long.TryParse(stamp.Substring(0, colon), NumberStyles.None, CultureInfo.InvariantCulture, out var claims) ? claims : null;
+    }
+
     internal static DateTimeOffset? StampTime(string stamp)
     {
         var colon = stamp.IndexOf(':');
@@ -625,6 +632,19 @@ public sealed class DelayedQueue
             "gone" => CancelOutcome.TakenUntracked,
             _ => CancelOutcome.Unknown,
         };
+
+    /// <summary>The newest <paramref name="count"/> tasks of the failed store, newest first (two round trips; one that failed in between is left out).</summary>
+    public async Task<IReadOnlyList<FailedEntry>> GetNewestFailedAsync(int count)
+    {
+        if (count <= 0) return Array.Empty<FailedEntry>();
+        var ids = await Db.SortedSetRangeByRankAsync(Keys.Failed, 0, count - 1, Order.Descending).ConfigureAwait(false);
+        if (ids.Length == 0) return Array.Empty<FailedEntry>();
+        var records = await Db.HashGetAsync(Keys.FailedData, ids).ConfigureAwait(false);
+        var result = new List<FailedEntry>(ids.Length);
+        for (var i = 0; i < ids.Length; i++)
+            if (!records[i].IsNull) result.Add(FailedEntry.Read((string)ids[i]!, (byte[])records[i]!));
+        return result;
+    }
 
     /// <summary>The failed store, newest first, read at one instant (it is bounded by <see cref="FailedTaskLimit"/>).</summary>
     public async Task<IReadOnlyList<FailedEntry>> GetFailedAsync()

@@ -5,8 +5,9 @@ namespace Delayed.Core.Queue;
 /// <summary>One entry of the processing hash, with what Redis says about its worker.</summary>
 public sealed class InFlightTask
 {
-    public InFlightTask(string workerId, byte[] raw, bool workerAlive, TimeSpan? timeToLive, DateTimeOffset? startedAt, WorkerState? worker = null)
+    public InFlightTask(string workerId, byte[] raw, bool workerAlive, TimeSpan? timeToLive, DateTimeOffset? startedAt, WorkerState? worker = null, long? claims = null)
     {
+        Claims = claims;
         Worker = worker;
         WorkerId = workerId;
         Raw = raw;
@@ -31,4 +32,7 @@ public sealed class InFlightTask
 
     /// <summary>When the task was claimed, for tasks held by this implementation's workers; null otherwise.</summary>
     public DateTimeOffset? StartedAt { get; }
+
+    /// <summary>How many tasks the worker has claimed, this one included (workers of this implementation; null otherwise).</summary>
+    public long? Claims { get; }
 }

@@ -178,7 +178,9 @@ public sealed class DelayedWorker
                 continue;
             }
             if (!TryReserve()) break;
-            var stamp = NewStamp(++claims);
+            // The number counts the tasks this slot claimed (not its attempts), so that the stamps in the in-flight hash
+            // tell a watcher how many tasks a worker took between two looks (Watch-DelayedQueue's rate).
+            var stamp = NewStamp(claims + 1);
             ClaimReply claimed;
             var order = ClaimOrder();
             var source = order;
@@ -242,6 +244,12 @@ public sealed class DelayedWorker
                 await backoff.WaitAsync(stop).ConfigureAwait(false);
                 continue;
             }
+            if (claimed.Task is null && claimed.OversizeBytes == 0)
+            {
+                Unreserve(); // a timeout, or a surplus token (D1): not an error, no back-off
+                continue;
+            }
+            claims++;
             heldQueue = source[claimed.Source];
             if (claimed.OversizeBytes > 0)
             {
@@ -249,11 +257,6 @@ public sealed class DelayedWorker
                 // store without ever coming here.
                 held = Failed(heldQueue, id, stamp, null, Array.Empty<byte>(), FailureReason.Oversize, new MalformedTaskException(
                     $"A task of {claimed.OversizeBytes} bytes is over the limit of {maxBytes} bytes: it went to the failed store without being read."), 0, default);
-                continue;
-            }
-            if (claimed.Task is null)
-            {
-                Unreserve(); // a timeout, or a surplus token (D1): not an error, no back-off
                 continue;
             }
             held = await ExecuteAsync(heldQueue, id, claimed, stamp, handlerThread, stop).ConfigureAwait(false);
