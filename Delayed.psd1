@@ -36,6 +36,7 @@
         'Resume-DelayedQueue'
         'Export-DelayedMetrics'
         'Watch-DelayedQueue'
+        'Start-DelayedDashboard'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()
@@ -43,7 +44,7 @@
     PrivateData          = @{
         PSData = @{
             Tags         = @('PSEdition_Desktop', 'PSEdition_Core', 'Windows', 'Linux', 'MacOS', 'Redis', 'Queue', 'Jobs')
-            ReleaseNotes = 'First release: queues, tasks, workers with scriptblock, command and .NET handlers (concurrent slots, timeouts, jobs, JSON logs), sweeper; run later, retries with back-off, a bounded failed store; recurring schedules (cron, time zones), pausing a queue, one worker for several queues in priority order, unique tasks; inspection and repair of stuck tasks; TLS with private CAs and client certificates, Redis Sentinel, Redis Cluster with hash-tagged queue names; least-privilege Redis ACL examples; Prometheus metrics (-MetricsPort, Export-DelayedMetrics), a live view in the terminal (Watch-DelayedQueue).'
+            ReleaseNotes = 'First release: queues, tasks, workers with scriptblock, command and .NET handlers (concurrent slots, timeouts, jobs, JSON logs), sweeper; run later, retries with back-off, a bounded failed store; recurring schedules (cron, time zones), pausing a queue, one worker for several queues in priority order, unique tasks; inspection and repair of stuck tasks; TLS with private CAs and client certificates, Redis Sentinel, Redis Cluster with hash-tagged queue names; least-privilege Redis ACL examples; Prometheus metrics (-MetricsPort, Export-DelayedMetrics), a live view in the terminal (Watch-DelayedQueue), a web dashboard (Start-DelayedDashboard).'
         }
     }
 }

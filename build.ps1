@@ -89,9 +89,12 @@ function Invoke-Docs {
 }
 
 function Assert-Packages([switch] $ForTests) {
-    # redis-server for the demo and every suite; for the tests also redis-sentinel (failover) and tmux (Ctrl+C in a real terminal).
-    $needed = @('redis-server') + @(if ($ForTests) { 'redis-sentinel', 'tmux' })
-    $missing = $needed | Where-Object { -not (Get-Command $_ -ErrorAction SilentlyContinue) }
+    # Commands and the Debian packages that bring them: redis-server for the demo and every suite; for the tests also
+    # redis-sentinel (failover), tmux (Ctrl+C and Watch-DelayedQueue in a real terminal), chromium and its driver (the
+    # dashboard's browser tests).
+    $needed = [ordered]@{ 'redis-server' = 'redis-server' }
+    if ($ForTests) { $needed += [ordered]@{ 'redis-sentinel' = 'redis-sentinel'; 'tmux' = 'tmux'; 'chromium' = 'chromium'; 'chromedriver' = 'chromium-driver' } }
+    $missing = @($needed.Keys | Where-Object { -not (Get-Command $_ -ErrorAction SilentlyContinue) } | ForEach-Object { $needed[$_] })
     if (-not $missing) { return }
     $isRoot = $IsLinux -and ((& id -u) -eq '0')
     if ($isRoot -and (Get-Command apt-get -ErrorAction SilentlyContinue)) {
@@ -100,7 +103,7 @@ function Assert-Packages([switch] $ForTests) {
         Invoke-Native apt-get (@('install', '-y', '-qq') + $missing)
         return
     }
-    throw "$($missing -join ', ') not on PATH. Install them (Debian/Ubuntu: sudo apt-get install $($missing -join ' '); macOS: brew install redis tmux) and run this again."
+    throw "$($missing -join ', ') not installed. Install them (Debian/Ubuntu: sudo apt-get install $($missing -join ' '); macOS: brew install redis tmux chromium chromedriver) and run this again."
 }
 
 function Get-PesterModule {

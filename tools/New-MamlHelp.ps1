@@ -139,6 +139,7 @@ foreach ($command in Get-Command -Module $module.Name -CommandType Cmdlet | Sort
     if ($command.Noun -in 'DelayedProcessing', 'DelayedWorker') { $related += 'Restore-DelayedTask', 'Get-DelayedWorker', 'Get-DelayedProcessing' }
     if ($command.Noun -eq 'DelayedHandler') { $related += 'Start-DelayedWorker' }
     if ($command.Noun -eq 'DelayedSweeper') { $related += 'Start-DelayedWorker', 'Get-DelayedProcessing', 'Get-DelayedQueue' }
+    if ($command.Noun -eq 'DelayedDashboard') { $related += 'Watch-DelayedQueue', 'Get-DelayedQueue', 'Restore-DelayedTask' }
     if ($command.Noun -eq 'DelayedMetrics') { $related += 'Start-DelayedWorker', 'Start-DelayedSweeper', 'Get-DelayedQueue', 'Watch-DelayedQueue' }
     if ($command.Name -eq 'Start-DelayedWorker') { $related += 'Register-DelayedHandler', 'Start-DelayedSweeper', 'Stop-DelayedWorker' }
     [void]$builder.Append('<command:relatedLinks>')

@@ -5,7 +5,7 @@ using System.Threading.Tasks;
 namespace Delayed.Core;
 
 /// <summary>A wait that a stop cuts short without an exception: the loops of workers, sweepers and promoters stop on their token, not on a throw.</summary>
-internal static class QuietDelay
+public static class QuietDelay
 {
     /// <summary>Waits <paramref name="delay"/>; false when <paramref name="stop"/> cut it short.</summary>
     public static async Task<bool> WaitAsync(TimeSpan delay, CancellationToken stop)

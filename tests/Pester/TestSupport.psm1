@@ -7,9 +7,14 @@ Add-Type -Path (Join-Path (Split-Path $env:DELAYED_MODULE) 'lib/StackExchange.Re
 Import-Module (Join-Path $PSScriptRoot '../../tools/LocalRedis.psm1')
 Import-Module (Join-Path $PSScriptRoot '../../tools/Pwsh.psm1')
 
-function Start-TestRedis([string[]] $Arguments = @()) {
-    $server = Start-LocalRedis -Arguments $Arguments
-    $raw = [StackExchange.Redis.ConnectionMultiplexer]::Connect("$($server.Configuration),allowAdmin=true")
+function Start-TestRedis([string[]] $Arguments = @(), [string] $Password) {
+    $server = Start-LocalRedis -Arguments ($Arguments + @(if ($Password) { '--requirepass', $Password }))
+    try {
+        $raw = [StackExchange.Redis.ConnectionMultiplexer]::Connect("$($server.Configuration),allowAdmin=true$(if ($Password) { ",password=$Password" })")
+    } catch {
+        Stop-LocalRedis $server # no server left behind when the test cannot use it
+        throw
+    }
     [pscustomobject]@{ Port = $server.Port; Configuration = $server.Configuration; Server = $server; Raw = $raw; Db = $raw.GetDatabase() }
 }
 

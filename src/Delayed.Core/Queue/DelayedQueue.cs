@@ -633,6 +633,21 @@ public sealed class DelayedQueue
             _ => CancelOutcome.Unknown,
         };
 
+    /// <summary>
+    /// How many tasks in the failed store failed after <paramref name="afterMs"/> (unix ms of the Redis server's clock, as
+    /// they are stamped), and the failure time of the newest (<paramref name="afterMs"/> when there is none): passed
+    /// back in, it counts the failures from one look to the next, whatever the clock of the one looking.
+    /// </summary>
+    public async Task<(long Count, long NewestMs)> CountFailedAfterAsync(long afterMs)
+    {
+        var batch = Db.CreateBatch();
+        var count = batch.SortedSetLengthAsync(Keys.Failed, afterMs, double.PositiveInfinity, Exclude.Start);
+        var newest = batch.SortedSetRangeByRankWithScoresAsync(Keys.Failed, 0, 0, Order.Descending);
+        batch.Execute();
+        var last = await newest.ConfigureAwait(false);
+        return (await count.ConfigureAwait(false), last.Length == 0 ? afterMs : Math.Max(afterMs, (long)last[0].Score));
+    }
+
     /// <summary>The newest <paramref name="count"/> tasks of the failed store, newest first (two round trips; one that failed in between is left out).</summary>
     public async Task<IReadOnlyList<FailedEntry>> GetNewestFailedAsync(int count)
     {

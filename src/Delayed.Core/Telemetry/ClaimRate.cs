@@ -20,6 +20,9 @@ internal sealed class ClaimRate
     private readonly Queue<(DateTimeOffset At, long Claimed)> _counts = new();
     private DateTimeOffset? _firstLook;
 
+    /// <summary>The tasks counted at the last look: those started since the one before.</summary>
+    public long LastCount { get; private set; }
+
     /// <summary>Takes one look and returns the rate per second over the window (or the time looked, when shorter).</summary>
     public double Observe(IReadOnlyList<InFlightTask> inFlight, DateTimeOffset now)
     {
@@ -33,6 +36,7 @@ internal sealed class ClaimRate
             else if (task.Worker?.Description.StartedAt is { } started && started >= _firstLook) claimed += claims;
             _lastClaims[task.WorkerId] = claims;
         }
+        LastCount = claimed;
         _counts.Enqueue((now, claimed));
         while (_counts.Count > 0 && now - _counts.Peek().At > Window) _counts.Dequeue();
         long total = 0;

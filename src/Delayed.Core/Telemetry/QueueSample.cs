@@ -8,8 +8,9 @@ namespace Delayed.Core.Telemetry;
 public sealed class QueueSample
 {
     public QueueSample(string queue, DateTimeOffset takenAt, QueueStatus status, long workersAlive, TimeSpan? oldestWaiting,
-        IReadOnlyList<InFlightTask>? inFlight = null, IReadOnlyList<FailedEntry>? newestFailed = null, double? startedPerSecond = null)
+        IReadOnlyList<InFlightTask>? inFlight = null, IReadOnlyList<FailedEntry>? newestFailed = null, double? startedPerSecond = null, long? startedSinceLastLook = null)
     {
+        StartedSinceLastLook = startedSinceLastLook;
         Queue = queue;
         TakenAt = takenAt;
         Status = status;
@@ -40,4 +41,7 @@ public sealed class QueueSample
 
     /// <summary>Tasks this implementation's workers started per second over the last minute (<see cref="ClaimRate"/>; a detailed look only).</summary>
     public double? StartedPerSecond { get; }
+
+    /// <summary>Tasks this implementation's workers started since the sampler's previous look (a detailed look only).</summary>
+    public long? StartedSinceLastLook { get; }
 }

@@ -39,11 +39,16 @@ public sealed class QueueSampler
         var now = DateTimeOffset.UtcNow;
         TimeSpan oldest;
         double? rate = null;
+        long? started = null;
         lock (_gate)
         {
             oldest = _age.Observe(read.Length, head, tail, now);
-            if (held is not null) rate = _rate.Observe(held, now);
+            if (held is not null)
+            {
+                rate = _rate.Observe(held, now);
+                started = _rate.LastCount;
+            }
         }
-        return new QueueSample(Queue.Name, now, read, alive, oldest, held, failures, rate);
+        return new QueueSample(Queue.Name, now, read, alive, oldest, held, failures, rate, started);
     }
 }

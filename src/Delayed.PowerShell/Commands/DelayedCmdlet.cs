@@ -43,7 +43,7 @@ public abstract class DelayedCmdlet : PSCmdlet, IDisposable
     /// Every queue of a server (default: $env:DELAYED_REDIS, else localhost:6379), found by SCAN over their keys, never
     /// KEYS; a connection failure is a terminating error.
     /// </summary>
-    private protected IEnumerable<Queue> AllQueues(string? redis)
+    private protected IReadOnlyList<Queue> AllQueues(string? redis)
     {
         redis ??= Hosting.ConnectionCache.DefaultConfiguration;
         DelayedConnection connection;
@@ -56,19 +56,7 @@ public abstract class DelayedCmdlet : PSCmdlet, IDisposable
             ThrowTerminatingError(record);
             throw; // not reached
         }
-        foreach (var name in Await(connection.FindQueueNamesAsync("", int.MaxValue), redis))
-        {
-            Queue queue;
-            try
-            {
-                queue = Hosting.QueueFactory.Create(name, redis, null, null);
-            }
-            catch (ArgumentException)
-            {
-                continue; // a key that only looks like a queue's (e.g. a name a queue may not have)
-            }
-            yield return queue;
-        }
+        return Hosting.QueueFactory.FromNames(Await(connection.FindQueueNamesAsync("", int.MaxValue), redis), redis);
     }
 
     /// <summary>

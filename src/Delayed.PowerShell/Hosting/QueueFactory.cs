@@ -28,4 +28,22 @@ internal static class QueueFactory
         Known[(redis, name)] = true;
         return queue;
     }
+
+    /// <summary>Queues of found names on a server (FindQueueNamesAsync), leaving out keys that only look like a queue's (a name a queue may not have).</summary>
+    public static IReadOnlyList<Queue> FromNames(IEnumerable<string> names, string redis)
+    {
+        var queues = new List<Queue>();
+        foreach (var name in names)
+        {
+            try
+            {
+                queues.Add(Create(name, redis, null, null));
+            }
+            catch (ArgumentException)
+            {
+                // not a queue after all
+            }
+        }
+        return queues;
+    }
 }

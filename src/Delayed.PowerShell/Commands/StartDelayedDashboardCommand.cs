@@ -1,0 +1,134 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Management.Automation;
+using System.Threading;
+using System.Threading.Tasks;
+using Delayed.PowerShell.Dashboard;
+using Delayed.PowerShell.Handlers;
+using Delayed.PowerShell.Hosting;
+
+namespace Delayed.PowerShell.Commands;
+
+/// <summary>Serves a web dashboard of queues from this session, until Ctrl+C or Stop-Job.</summary>
+/// <remarks>
+/// Opens http://127.0.0.1:8080/ (or -Port, -Address): the queues with their counts and a chart of tasks started and
+/// failed per minute over the last hour (sampled while the dashboard runs), and per queue its running tasks with their
+/// workers (stuck ones marked), its workers, scheduled tasks, failed tasks with their errors, and recurring schedules.
+/// No server software is needed. Read-only by default: -AllowActions adds buttons to restore, remove and retry failed
+/// tasks and to pause and resume the queue, each confirmed in the page and carrying a secret made for this run, so
+/// that no other site can make a browser act on it; nothing changes on GET. It listens on 127.0.0.1, this machine
+/// only, unless -Address says otherwise; the dashboard has no authentication of its own, so anything wider belongs
+/// behind a reverse proxy that authenticates. Task data, errors and names are shown as text, never as HTML. No page
+/// shows the Redis password. Without a queue it shows every queue of the server (-Redis, else the default one), found
+/// by SCAN, never KEYS, again each minute. Python and Go workers do not honour a pause, and their tasks are not in the
+/// started rate.
+/// </remarks>
+/// <example>
+/// <code>Start-DelayedDashboard</code>
+/// <para>Every queue of the default server at http://127.0.0.1:8080/, read-only, until Ctrl+C.</para>
+/// </example>
+/// <example>
+/// <code>$dashboard = Start-DelayedDashboard jobs, reports -Port 9000 -AllowActions -AsJob; Start-Process http://127.0.0.1:9000/</code>
+/// <para>Two queues, with actions, in the background of this session; Stop-Job $dashboard ends it.</para>
+/// </example>
+[Cmdlet(VerbsLifecycle.Start, "DelayedDashboard", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
+[OutputType(typeof(Job))]
+public sealed class StartDelayedDashboardCommand : DelayedCmdlet
+{
+    private readonly List<Queue> _queues = new();
+
+    /// <summary>The queues to show (queue objects, or queue names on the default server). Default: every queue of the server.</summary>
+    [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [QueueTransformation]
+    [ArgumentCompleter(typeof(Completion.QueueNameCompleter))]
+    public Queue[]? Queue { get; set; }
+
+    /// <summary>The server whose queues to show when no queue is named. Default: $env:DELAYED_REDIS, else localhost:6379.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Redis { get; set; }
+
+    /// <summary>The TCP port. Default 8080.</summary>
+    [Parameter]
+    [ValidateRange(1, 65535)]
+    public int Port { get; set; } = 8080;
+
+    /// <summary>
+    /// The address to listen on. Default 127.0.0.1 (this machine only); '*' for every address. The dashboard has no
+    /// authentication of its own: open it wider only behind a reverse proxy that authenticates.
+    /// </summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string Address { get; set; } = "127.0.0.1";
+
+    /// <summary>Adds buttons that restore, remove and retry failed tasks and pause and resume queues (each confirmed, and only from this run's pages).</summary>
+    [Parameter]
+    public SwitchParameter AllowActions { get; set; }
+
+    /// <summary>Time between the looks that feed the charts. Default 5 seconds.</summary>
+    [Parameter]
+    public TimeSpan SampleInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Runs the dashboard as a background job of this session and returns the job.</summary>
+    [Parameter]
+    public SwitchParameter AsJob { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        if (Queue is not null) _queues.AddRange(Queue);
+    }
+
+    protected override void EndProcessing()
+    {
+        if (SampleInterval < TimeSpan.FromSeconds(1))
+            ThrowTerminatingError(new ErrorRecord(new ArgumentOutOfRangeException(nameof(SampleInterval), SampleInterval, $"The sample interval must be at least 1 second; it was {SampleInterval}."),
+                "InvalidSampleInterval", ErrorCategory.InvalidArgument, SampleInterval) { ErrorDetails = new ErrorDetails($"The sample interval must be at least 1 second; it was {SampleInterval}.") });
+        var named = MyInvocation.BoundParameters.ContainsKey(nameof(Queue));
+        var redis = Redis ?? ConnectionCache.DefaultConfiguration;
+        var server = named && _queues.Count > 0 ? _queues[0].Redis : ConnectionCache.Get(redis).DisplayName;
+        var what = named ? $"queues {string.Join(", ", _queues.Select(q => q.Name))} on {server}" : $"every queue on {server}";
+        if (!ShouldProcess($"http://{Address}:{Port}/", $"Serve a {(AllowActions ? "dashboard with actions" : "read-only dashboard")} of {what}")) return;
+        if (Address is not ("127.0.0.1" or "localhost" or "::1"))
+            WriteWarning($"The dashboard listens on {Address}: it has no authentication of its own. Anyone who reaches port {Port} sees the queues' tasks{(AllowActions ? " and can act on them" : "")}. Put it behind a reverse proxy that authenticates.");
+        var dashboard = new DashboardServer(named ? _queues.ToList() : null, () => QueueFactory.FromNames(ConnectionCache.Get(redis).FindQueueNamesAsync("", int.MaxValue).GetAwaiter().GetResult(), redis), server, Address, Port, AllowActions, SampleInterval);
+        try
+        {
+            dashboard.Start();
+        }
+        catch (InvalidOperationException e)
+        {
+            dashboard.Dispose();
+            ThrowTerminatingError(new ErrorRecord(e, "DashboardPortUnavailable", ErrorCategory.ResourceUnavailable, Port));
+        }
+
+        async Task RunAsync(IWorkerOutput output, CancellationToken stop)
+        {
+            try
+            {
+                await dashboard.RunAsync(output.Verbose, stop).ConfigureAwait(false);
+            }
+            finally
+            {
+                dashboard.Dispose();
+            }
+        }
+
+        if (AsJob)
+        {
+            var job = new DelayedJob("Start-DelayedDashboard", _queues, $"DelayedDashboard:{dashboard.Url}", RunAsync);
+            JobRepository.Add(job);
+            job.Start();
+            WriteObject(job);
+            return;
+        }
+        WriteInformation(new HostInformationMessage { Message = $"Dashboard of {what} at {dashboard.Url}. Press Ctrl+C to stop." }, new[] { "PSHOST" });
+        var pump = new PipelinePump();
+        using (StopSignals.Register(StopProcessing))
+        {
+            var run = RunAsync(new PipelineOutput(this, pump), StopToken);
+            pump.Run(run);
+            Await(run);
+        }
+    }
+}
