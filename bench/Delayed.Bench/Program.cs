@@ -60,6 +60,27 @@ if (args.Contains("tracked"))
     Report("Redis memory per ended tracked task (record kept)", (UsedMemory() - before) / 100_000.0, "bytes");
     return;
 }
+if (args.Contains("metrics"))
+{
+    // What the measurements cost the worker, alternately: drains with no listener of the Delayed meter, and with the
+    // Prometheus endpoint listening (every measurement recorded) and scraped once a second as Prometheus would.
+    await Drain(10_000, 1);
+    for (var round = 0; round < 3; round++)
+    {
+        ReportRun("drain, 1 slot, no metrics listener", await Drain(50_000, 1));
+        ReportRun("drain, 8 slots, no metrics listener", await Drain(100_000, 8));
+        using (var endpoint = Delayed.Core.Telemetry.MetricsEndpoint.Start(Array.Empty<DelayedQueue>(), "127.0.0.1", Scraping.FreePort()))
+        using (var scraping = new CancellationTokenSource())
+        {
+            var scraper = Scraping.Scrape(endpoint.Url, scraping.Token);
+            ReportRun("drain, 1 slot, Prometheus endpoint", await Drain(50_000, 1));
+            ReportRun("drain, 8 slots, Prometheus endpoint", await Drain(100_000, 8));
+            scraping.Cancel();
+            await scraper;
+        }
+    }
+    return;
+}
 if (args.Contains("drain"))
 {
     // Only the worker's hot path, five times: for comparing two builds run alternately.
@@ -300,4 +321,27 @@ sealed class Measure
 
     public Run Stop(int count) =>
         new(count / _clock.Elapsed.TotalSeconds, (GC.GetTotalAllocatedBytes(precise: true) - _allocated) / (double)count);
+}
+
+/// <summary>The metrics mode's endpoint: a free port, and a scraper as Prometheus would be.</summary>
+static class Scraping
+{
+    public static int FreePort()
+    {
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
+    }
+
+    public static async Task Scrape(Uri url, CancellationToken stop)
+    {
+        using var http = new System.Net.Http.HttpClient();
+        while (!stop.IsCancellationRequested)
+        {
+            await http.GetStringAsync(url);
+            await Delayed.Core.QuietDelay.WaitAsync(TimeSpan.FromSeconds(1), stop);
+        }
+    }
 }

@@ -84,6 +84,23 @@ Describe 'Start-DelayedDashboard in a browser' {
         Save-Screenshot 'dashboard-after-restore'
     }
 
+    It 'charts the tasks started and failed while it runs' {
+        # Each task held a while, so that the dashboard's looks (every second) see the worker's claims.
+        Start-DelayedWorker $queue -StopWhenEmpty -ErrorAction Ignore -Handler @{
+            'Restart-Site' = { param($s) Start-Sleep -Milliseconds 600 }
+            $evil = { param($x) Start-Sleep -Milliseconds 600; throw "boom again" }
+        } | Out-Null
+        # The highest point of a line: its least y (the chart's baseline is at y 142).
+        function Get-Peak([string] $Line) {
+            $browser.Navigate().GoToUrl("$base/?refresh=0")
+            $points = $browser.FindElement([OpenQA.Selenium.By]::CssSelector("svg.chart polyline.$Line")).GetAttribute('points') -split ' '
+            ($points | ForEach-Object { [double]($_ -split ',')[1] } | Measure-Object -Minimum).Minimum
+        }
+        Wait-Until { (Get-Peak started) -lt 142 } 'tasks started on the chart'
+        Wait-Until { (Get-Peak failed) -lt 142 } 'a failure on the chart'
+        Save-Screenshot 'dashboard-chart'
+    }
+
     It 'does nothing when the confirmation is dismissed' {
         $browser.Navigate().GoToUrl("$base/queues/$($queue.Name)?refresh=0")
         $browser.FindElement([OpenQA.Selenium.By]::CssSelector("#state form[action$='/pause'] button")).Click()

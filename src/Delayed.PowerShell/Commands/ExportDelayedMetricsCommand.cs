@@ -29,39 +29,24 @@ namespace Delayed.PowerShell.Commands;
 /// </example>
 [Cmdlet(VerbsData.Export, "DelayedMetrics", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
 [OutputType(typeof(FileInfo))]
-public sealed class ExportDelayedMetricsCommand : DelayedCmdlet
+public sealed class ExportDelayedMetricsCommand : QueuesOrServerCmdlet
 {
-    private readonly List<Queue> _queues = new();
-
-    /// <summary>The queues (queue objects, or queue names on the default server). Default: every queue of the server.</summary>
-    [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-    [QueueTransformation]
-    [ArgumentCompleter(typeof(Completion.QueueNameCompleter))]
-    public Queue[]? Queue { get; set; }
 
     /// <summary>The file to write (replaced whole). Textfile collectors read only names ending in .prom.</summary>
     [Parameter(Mandatory = true)]
     [ValidateNotNullOrEmpty]
     public string Path { get; set; } = "";
 
-    /// <summary>The server whose queues to export when no queue is named. Default: $env:DELAYED_REDIS, else localhost:6379.</summary>
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string? Redis { get; set; }
 
     /// <summary>Returns the file written.</summary>
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
-    protected override void ProcessRecord()
-    {
-        if (Queue is not null) _queues.AddRange(Queue);
-    }
 
     protected override void EndProcessing()
     {
         var path = SessionState.Path.GetUnresolvedProviderPathFromPSPath(Path);
-        var queues = MyInvocation.BoundParameters.ContainsKey(nameof(Queue)) ? _queues : AllQueues(Redis).ToList();
+        var queues = GivenOrAllQueues();
         if (!path.EndsWith(".prom", StringComparison.OrdinalIgnoreCase))
             WriteWarning($"'{path}' does not end in .prom: node_exporter's and windows_exporter's textfile collectors skip such files.");
         if (!ShouldProcess(path, $"Write the gauges of {queues.Count} queue(s)")) return;

@@ -26,18 +26,9 @@ namespace Delayed.PowerShell.Commands;
 /// </example>
 [Cmdlet(VerbsCommon.Get, "DelayedQueue")]
 [OutputType(typeof(QueueInfo))]
-public sealed class GetDelayedQueueCommand : DelayedCmdlet
+public sealed class GetDelayedQueueCommand : QueuesOrServerCmdlet
 {
-    /// <summary>The queues to look at (queue objects, or queue names on the default server). Default: every queue of the server.</summary>
-    [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-    [QueueTransformation]
-    [ArgumentCompleter(typeof(Completion.QueueNameCompleter))]
-    public Queue[]? Queue { get; set; }
 
-    /// <summary>The server whose queues to list when no queue is named. Default: $env:DELAYED_REDIS, else localhost:6379.</summary>
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string? Redis { get; set; }
 
     protected override void ProcessRecord()
     {

@@ -34,20 +34,9 @@ namespace Delayed.PowerShell.Commands;
 /// </example>
 [Cmdlet(VerbsLifecycle.Start, "DelayedDashboard", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
 [OutputType(typeof(Job))]
-public sealed class StartDelayedDashboardCommand : DelayedCmdlet
+public sealed class StartDelayedDashboardCommand : QueuesOrServerCmdlet
 {
-    private readonly List<Queue> _queues = new();
 
-    /// <summary>The queues to show (queue objects, or queue names on the default server). Default: every queue of the server.</summary>
-    [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-    [QueueTransformation]
-    [ArgumentCompleter(typeof(Completion.QueueNameCompleter))]
-    public Queue[]? Queue { get; set; }
-
-    /// <summary>The server whose queues to show when no queue is named. Default: $env:DELAYED_REDIS, else localhost:6379.</summary>
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string? Redis { get; set; }
 
     /// <summary>The TCP port. Default 8080.</summary>
     [Parameter]
@@ -74,24 +63,20 @@ public sealed class StartDelayedDashboardCommand : DelayedCmdlet
     [Parameter]
     public SwitchParameter AsJob { get; set; }
 
-    protected override void ProcessRecord()
-    {
-        if (Queue is not null) _queues.AddRange(Queue);
-    }
 
     protected override void EndProcessing()
     {
         if (SampleInterval < TimeSpan.FromSeconds(1))
             ThrowTerminatingError(new ErrorRecord(new ArgumentOutOfRangeException(nameof(SampleInterval), SampleInterval, $"The sample interval must be at least 1 second; it was {SampleInterval}."),
                 "InvalidSampleInterval", ErrorCategory.InvalidArgument, SampleInterval) { ErrorDetails = new ErrorDetails($"The sample interval must be at least 1 second; it was {SampleInterval}.") });
-        var named = MyInvocation.BoundParameters.ContainsKey(nameof(Queue));
+        var given = QueuesGiven ? GivenOrAllQueues() : null;
         var redis = Redis ?? ConnectionCache.DefaultConfiguration;
-        var server = named && _queues.Count > 0 ? _queues[0].Redis : ConnectionCache.Get(redis).DisplayName;
-        var what = named ? $"queues {string.Join(", ", _queues.Select(q => q.Name))} on {server}" : $"every queue on {server}";
+        var server = ServerName(given ?? Array.Empty<Queue>());
+        var what = given is not null ? $"queues {string.Join(", ", given.Select(q => q.Name))} on {server}" : $"every queue on {server}";
         if (!ShouldProcess($"http://{Address}:{Port}/", $"Serve a {(AllowActions ? "dashboard with actions" : "read-only dashboard")} of {what}")) return;
         if (Address is not ("127.0.0.1" or "localhost" or "::1"))
             WriteWarning($"The dashboard listens on {Address}: it has no authentication of its own. Anyone who reaches port {Port} sees the queues' tasks{(AllowActions ? " and can act on them" : "")}. Put it behind a reverse proxy that authenticates.");
-        var dashboard = new DashboardServer(named ? _queues.ToList() : null, () => QueueFactory.FromNames(ConnectionCache.Get(redis).FindQueueNamesAsync("", int.MaxValue).GetAwaiter().GetResult(), redis), server, Address, Port, AllowActions, SampleInterval);
+        var dashboard = new DashboardServer(given, () => QueueFactory.FromNames(ConnectionCache.Get(redis).FindQueueNamesAsync("", int.MaxValue).GetAwaiter().GetResult(), redis), server, Address, Port, AllowActions, SampleInterval);
         try
         {
             dashboard.Start();
@@ -116,7 +101,7 @@ public sealed class StartDelayedDashboardCommand : DelayedCmdlet
 
         if (AsJob)
         {
-            var job = new DelayedJob("Start-DelayedDashboard", _queues, $"DelayedDashboard:{dashboard.Url}", RunAsync);
+            var job = new DelayedJob("Start-DelayedDashboard", given ?? Array.Empty<Queue>(), $"DelayedDashboard:{dashboard.Url}", RunAsync);
             JobRepository.Add(job);
             job.Start();
             WriteObject(job);

@@ -37,20 +37,9 @@ namespace Delayed.PowerShell.Commands;
 /// </example>
 [Cmdlet(VerbsCommon.Watch, "DelayedQueue")]
 [OutputType(typeof(string))]
-public sealed class WatchDelayedQueueCommand : DelayedCmdlet
+public sealed class WatchDelayedQueueCommand : QueuesOrServerCmdlet
 {
-    private readonly List<Queue> _queues = new();
 
-    /// <summary>The queues to watch (queue objects, or queue names on the default server). Default: every queue of the server.</summary>
-    [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-    [QueueTransformation]
-    [ArgumentCompleter(typeof(Completion.QueueNameCompleter))]
-    public Queue[]? Queue { get; set; }
-
-    /// <summary>The server whose queues to watch when no queue is named. Default: $env:DELAYED_REDIS, else localhost:6379.</summary>
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string? Redis { get; set; }
 
     /// <summary>Time between refreshes. Default 1 second; at least 100 ms.</summary>
     [Parameter]
@@ -61,18 +50,14 @@ public sealed class WatchDelayedQueueCommand : DelayedCmdlet
     [ValidateRange(1, int.MaxValue)]
     public int MaxSamples { get; set; }
 
-    protected override void ProcessRecord()
-    {
-        if (Queue is not null) _queues.AddRange(Queue);
-    }
 
     protected override void EndProcessing()
     {
         if (Interval < TimeSpan.FromMilliseconds(100))
             ThrowTerminatingError(new ErrorRecord(new ArgumentOutOfRangeException(nameof(Interval), Interval, $"The interval must be at least 100 ms; it was {Interval}."),
                 "InvalidInterval", ErrorCategory.InvalidArgument, Interval) { ErrorDetails = new ErrorDetails($"The interval must be at least 100 ms; it was {Interval}.") });
-        var queues = MyInvocation.BoundParameters.ContainsKey(nameof(Queue)) ? _queues : AllQueues(Redis).ToList();
-        var server = queues.Count > 0 ? queues[0].Redis : Redis ?? ConnectionCache.DefaultConfiguration;
+        var queues = GivenOrAllQueues();
+        var server = ServerName(queues);
         var samplers = queues.Select(q => new QueueSampler(q.Engine)).ToList();
         using var screen = LiveScreen.Open(Host, outputGoesOn: MyInvocation.PipelinePosition < MyInvocation.PipelineLength);
         for (var refresh = 1; !StopToken.IsCancellationRequested; refresh++)

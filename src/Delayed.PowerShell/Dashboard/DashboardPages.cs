@@ -210,8 +210,8 @@ internal static class DashboardPages
         svg.Append($"<text x=\"{left}\" y=\"{height - 4}\" font-size=\"11\" fill=\"#555\">an hour ago</text><text x=\"{width - 24}\" y=\"{height - 4}\" font-size=\"11\" fill=\"#555\">now</text>");
         if (points.Count > 0)
         {
-            svg.Append("<polyline fill=\"none\" stroke=\"#2a6fdb\" stroke-width=\"2\" points=\"").Append(Line(p => p.Started)).Append("\"/>");
-            svg.Append("<polyline fill=\"none\" stroke=\"#d33\" stroke-width=\"2\" points=\"").Append(Line(p => p.Failed)).Append("\"/>");
+            svg.Append("<polyline class=\"started\" fill=\"none\" stroke=\"#2a6fdb\" stroke-width=\"2\" points=\"").Append(Line(p => p.Started)).Append("\"/>");
+            svg.Append("<polyline class=\"failed\" fill=\"none\" stroke=\"#d33\" stroke-width=\"2\" points=\"").Append(Line(p => p.Failed)).Append("\"/>");
         }
         svg.Append("</svg><figcaption><span class=\"started\">Started</span> and <span class=\"failed\">failed</span> per minute, sampled every ")
             .Append(H(WatchFrame.Duration(lookInterval))).Append(" while this dashboard runs").Append(points.Count == 0 ? " (no look yet)" : "").Append(".</figcaption></figure>");

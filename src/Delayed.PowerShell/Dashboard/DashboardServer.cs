@@ -34,7 +34,9 @@ internal sealed class DashboardServer : IDisposable
     private readonly int _port;
     private Action<string> _log = _ => { };
     private readonly DashboardHistory _history = new();
+    /// <summary>The look loop's samplers: only it looks through them, so that each look counts what started since the last.</summary>
     private readonly Dictionary<string, QueueSampler> _samplers = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, QueueSample> _latest = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _failedAfter = new(StringComparer.Ordinal);
     private IReadOnlyList<Queue> _queues;
     private DateTimeOffset _discoveredAt;
@@ -131,6 +133,7 @@ internal sealed class DashboardServer : IDisposable
         await Task.WhenAll(queues.Select(async queue =>
         {
             var sample = await SamplerOf(queue).SampleAsync(detailed: true, newestFailed: 0).ConfigureAwait(false);
+            lock (_latest) _latest[queue.Name] = sample;
             long after;
             lock (_failedAfter) after = _failedAfter.TryGetValue(queue.Name, out var known) ? known : -1;
             var (failed, newest) = await queue.Engine.CountFailedAfterAsync(Math.Max(0, after)).ConfigureAwait(false);
@@ -186,7 +189,7 @@ internal sealed class DashboardServer : IDisposable
             {
                 if (!await OnlyGetAsync(request, response).ConfigureAwait(false)) return;
                 var queues = Queues();
-                var samples = await Task.WhenAll(queues.Select(q => SamplerOf(q).SampleAsync(detailed: true, newestFailed: 0))).ConfigureAwait(false);
+                var samples = await Task.WhenAll(queues.Select(q => ReadNowAsync(q, newestFailed: 0))).ConfigureAwait(false);
                 await SendAsync(response, 200, DashboardPages.Overview(_server, samples, _history.Of(queues.Select(q => q.Name)), LookInterval, refresh)).ConfigureAwait(false);
                 return;
             }
@@ -217,9 +220,21 @@ internal sealed class DashboardServer : IDisposable
         }
     }
 
+    /// <summary>
+    /// A queue as it is now, for a page: its counts, running tasks and failures read afresh; its start rate and oldest
+    /// task's wait from the look loop, whose regular looks tell them (null before its first look).
+    /// </summary>
+    private async Task<QueueSample> ReadNowAsync(Queue queue, int newestFailed)
+    {
+        var now = await new QueueSampler(queue.Engine).SampleAsync(detailed: true, newestFailed).ConfigureAwait(false);
+        QueueSample? latest;
+        lock (_latest) _latest.TryGetValue(queue.Name, out latest);
+        return new QueueSample(now.Queue, now.TakenAt, now.Status, now.WorkersAlive, latest?.OldestWaiting, now.InFlight, now.NewestFailed, latest?.StartedPerSecond);
+    }
+
     private async Task<QueuePageData> ReadQueueAsync(Queue queue)
     {
-        var sample = SamplerOf(queue).SampleAsync(detailed: true, newestFailed: DashboardPages.MaxRows);
+        var sample = ReadNowAsync(queue, DashboardPages.MaxRows);
         var workers = queue.Engine.GetWorkersAsync();
         var scheduled = queue.Engine.GetScheduledAsync(0, DashboardPages.MaxRows);
         var schedules = new RecurringScheduleStore(queue.Engine).GetAsync();
@@ -310,7 +325,7 @@ internal sealed class DashboardServer : IDisposable
 
     private static async Task<bool> OnlyGetAsync(HttpListenerRequest request, HttpListenerResponse response)
     {
-        if (request.HttpMethod is "GET" or "HEAD") return true;
+        if (request.HttpMethod == "GET") return true;
         response.AddHeader("Allow", "GET");
         await SendAsync(response, 405, DashboardPages.Message("Method not allowed", "Pages are read with GET.")).ConfigureAwait(false);
         return false;
