@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Diagnostics.Metrics;
 using System.Linq;
@@ -49,40 +50,49 @@ internal sealed class MeterBridge : IDisposable
         if (instrument is Histogram<double> or Histogram<long>)
         {
             var histogram = _factory.CreateHistogram(name, help, new HistogramConfiguration { LabelNames = labels, Buckets = DurationBuckets });
-            return new Sink(labels, (values, value) => histogram.WithLabels(values).Observe(value));
+            return new Sink(labels, values => histogram.WithLabels(values).Observe);
         }
         var counter = _factory.CreateCounter(name, help, new CounterConfiguration { LabelNames = labels });
-        return new Sink(labels, (values, value) => counter.WithLabels(values).Inc(value));
+        return new Sink(labels, values => counter.WithLabels(values).Inc);
     }
 
     public void Dispose() => _listener.Dispose();
 
-    /// <summary>One instrument's target: its label names in order and how a measurement is recorded.</summary>
+    /// <summary>
+    /// One instrument's target: its label names in order, and the recorder of each series it has seen, found again by
+    /// the tags' values without allocating (at most four labels: the meter's instruments have no more).
+    /// </summary>
     private sealed class Sink
     {
         private readonly string[] _labels;
-        private readonly Action<string[], double> _record;
+        private readonly Func<string[], Action<double>> _seriesOf;
+        private readonly ConcurrentDictionary<(string, string, string, string), Action<double>> _series = new();
 
-        public Sink(string[] labels, Action<string[], double> record)
+        public Sink(string[] labels, Func<string[], Action<double>> seriesOf)
         {
+            if (labels.Length > 4) throw new ArgumentException("An instrument of the Delayed meter has at most four tags.", nameof(labels));
             _labels = labels;
-            _record = record;
+            _seriesOf = seriesOf;
         }
 
         public void Record(double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
         {
-            var values = new string[_labels.Length];
-            for (var i = 0; i < _labels.Length; i++)
+            var key = (Value(tags, 0), Value(tags, 1), Value(tags, 2), Value(tags, 3));
+            if (!_series.TryGetValue(key, out var record))
             {
-                values[i] = "";
-                foreach (var tag in tags)
-                {
-                    if (tag.Key != _labels[i]) continue;
-                    values[i] = tag.Value?.ToString() ?? "";
-                    break;
-                }
+                var values = new[] { key.Item1, key.Item2, key.Item3, key.Item4 }.Take(_labels.Length).ToArray();
+                record = _series.GetOrAdd(key, _seriesOf(values));
             }
-            _record(values, value);
+            record(value);
+        }
+
+        /// <summary>The value of the label at <paramref name="index"/> among the tags; "" when it has none.</summary>
+        private string Value(ReadOnlySpan<KeyValuePair<string, object?>> tags, int index)
+        {
+            if (index >= _labels.Length) return "";
+            foreach (var tag in tags)
+                if (tag.Key == _labels[index]) return tag.Value?.ToString() ?? "";
+            return "";
         }
     }
 }
