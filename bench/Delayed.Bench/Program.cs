@@ -340,7 +340,7 @@ static class Scraping
         using var http = new System.Net.Http.HttpClient();
         while (!stop.IsCancellationRequested)
         {
-            await http.GetStringAsync(url);
+            await http.GetStringAsync(url, CancellationToken.None); // a scrape begun is finished
             await Delayed.Core.QuietDelay.WaitAsync(TimeSpan.FromSeconds(1), stop);
         }
     }

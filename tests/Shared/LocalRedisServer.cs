@@ -1,4 +1,5 @@
 using System;
+using System.Globalization;
 using System.Diagnostics;
 using System.IO;
 using System.Linq;
@@ -60,7 +61,7 @@ public sealed class LocalRedisServer : IDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        var port = _tlsOnly ? new[] { "--port", "0", "--tls-port", Port.ToString() } : new[] { "--port", Port.ToString() };
+        var port = _tlsOnly ? new[] { "--port", "0", "--tls-port", Port.ToString(CultureInfo.InvariantCulture) } : new[] { "--port", Port.ToString(CultureInfo.InvariantCulture) };
         // A directory of its own: a replica writes the RDB of its full sync there, and no later server may load it.
         _directory = Directory.CreateTempSubdirectory("delayed-redis-").FullName;
         foreach (var argument in port.Concat(new[] { "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning", "--dir", _directory }).Concat(_extraArguments))

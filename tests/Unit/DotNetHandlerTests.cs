@@ -18,7 +18,7 @@ namespace Delayed.Tests
         {
             TestHandlers.Calls.Last = null;
             var handler = Handlers.Single(h => h.Name == name);
-            await handler.InvokeAsync(new TaskContext(TaskDecoder.Decode(task), "q", "w", token));
+            await handler.InvokeAsync(new TaskContext(TaskDecoder.Decode(task), "q", "w", cancellationToken: token));
             return TestHandlers.Calls.Last;
         }
 

@@ -178,5 +178,5 @@ public class QueueTests
     }
 
     /// <summary>The liveness key a registered worker keeps.</summary>
-    private Task Live(string workerId) => _redis.Db.StringSetAsync(workerId, "1", System.TimeSpan.FromSeconds(60));
+    private Task<bool> Live(string workerId) => _redis.Db.StringSetAsync(workerId, "1", System.TimeSpan.FromSeconds(60));
 }

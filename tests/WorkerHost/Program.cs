@@ -19,7 +19,7 @@ using Delayed.Core.Worker;
 
 var connection = await DelayedConnection.ConnectAsync(args[0]);
 var queue = new DelayedQueue(connection, args[1]);
-var keepAlive = TimeSpan.FromSeconds(int.Parse(args[2]));
+var keepAlive = TimeSpan.FromSeconds(int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture));
 var mode = args.Length > 3 ? args[3] : "hang";
 if (mode == "sweep")
 {

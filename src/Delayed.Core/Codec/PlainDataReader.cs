@@ -34,7 +34,10 @@ public static class PlainDataReader
             case MessagePackType.Boolean:
                 return reader.ReadBoolean();
             case MessagePackType.Integer:
-                return reader.NextCode == MessagePackCode.UInt64 ? ReadUnsigned(ref reader) : reader.ReadInt64();
+                if (reader.NextCode != MessagePackCode.UInt64) return reader.ReadInt64();
+                // An unsigned 64-bit integer as a long where it fits, so that equal numbers compare equal whatever their encoding.
+                var unsigned = reader.ReadUInt64();
+                return unsigned <= long.MaxValue ? (long)unsigned : unsigned;
             case MessagePackType.Float:
                 return reader.ReadDouble();
             case MessagePackType.String:
@@ -70,12 +73,6 @@ public static class PlainDataReader
         {
             throw new PlainDataException("Task data holds a string that is not valid UTF-8.", e);
         }
-    }
-
-    private static object ReadUnsigned(ref MessagePackReader reader)
-    {
-        var value = reader.ReadUInt64();
-        return value <= long.MaxValue ? (object)(long)value : value;
     }
 
     private static object?[] ReadArray(ref MessagePackReader reader, PlainDataLimits limits, ref int budget, int depth)

@@ -208,7 +208,7 @@ public sealed class DelayedConnection : IDisposable
             else if (seenPassword && token.Length > 0 && token.IndexOf('=') < 0)
                 throw new ArgumentException(
                     "The Redis configuration string has a server after password=…: if the password holds a comma, write the address " +
-                    "as a URL with the comma percent-encoded (redis://user:pass%2Cword@host:6379), or name the servers first.", "configuration");
+                    "as a URL with the comma percent-encoded (redis://user:pass%2Cword@host:6379), or name the servers first.", nameof(configuration));
         }
         return ConfigurationOptions.Parse(configuration);
     }

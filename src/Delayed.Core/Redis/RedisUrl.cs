@@ -1,4 +1,5 @@
 using System;
+using System.Diagnostics.CodeAnalysis;
 using StackExchange.Redis;
 
 namespace Delayed.Core.Redis;
@@ -93,6 +94,7 @@ internal static class RedisUrl
         }
     }
 
+    [SuppressMessage("Usage", "CA2208", Justification = "The parameter named is the caller's: the configuration the URL came in.")]
     private static ArgumentException Invalid(string what) =>
         new($"The Redis URL {what}. Write redis://[user[:password]@]host[:port][/database] (rediss:// for TLS), " +
             "with any @ : / % or , in the user name or password percent-encoded (%40 %3A %2F %25 %2C).", "configuration");

@@ -130,10 +130,12 @@ public sealed class RecurringSchedule
         }
     }
 
+    private static readonly char[] FieldSeparators = { ' ', '\t' };
+
     private static CronExpression ParseCron(string cron)
     {
         var text = cron?.Trim() ?? "";
-        var fields = text.Split(new[] { ' ', '\t' }, StringSplitOptions.RemoveEmptyEntries).Length;
+        var fields = text.Split(FieldSeparators, StringSplitOptions.RemoveEmptyEntries).Length;
         try
         {
             return CronExpression.Parse(text, fields == 6 ? CronFormat.IncludeSeconds : CronFormat.Standard);

@@ -56,7 +56,7 @@ public sealed class DelayedSweeper
     {
         var promoter = new SchedulePromoter(_queues, e => OnError?.Invoke("(schedule)", e));
         using var promoting = CancellationTokenSource.CreateLinkedTokenSource(stop);
-        var promotion = Task.Run(() => promoter.RunAsync(promoting.Token));
+        var promotion = Task.Run(() => promoter.RunAsync(promoting.Token), CancellationToken.None);
         try
         {
             while (!stop.IsCancellationRequested)

@@ -19,11 +19,11 @@ internal sealed class MeterBridge : IDisposable
     private static readonly double[] DurationBuckets = { 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 1800, 3600 };
 
     private readonly MeterListener _listener = new();
-    private readonly IMetricFactory _factory;
+    private readonly MetricFactory _factory;
 
     public MeterBridge(CollectorRegistry registry)
     {
-        _factory = Metrics.WithCustomRegistry(registry);
+        _factory = (MetricFactory)Metrics.WithCustomRegistry(registry);
         _listener.InstrumentPublished = (instrument, listener) =>
         {
             if (instrument.Meter.Name == DelayedMetrics.MeterName) listener.EnableMeasurementEvents(instrument, SinkFor(instrument));

@@ -18,9 +18,11 @@ public sealed class MetricsEndpoint : IDisposable
 {
     private readonly MeterBridge _bridge;
     private readonly MetricServer _server;
+    private readonly QueueGauges _gauges;
 
-    private MetricsEndpoint(MeterBridge bridge, MetricServer server, Uri url)
+    private MetricsEndpoint(MeterBridge bridge, MetricServer server, QueueGauges gauges, Uri url)
     {
+        _gauges = gauges;
         _bridge = bridge;
         _server = server;
         Url = url;
@@ -51,10 +53,11 @@ public sealed class MetricsEndpoint : IDisposable
         catch (Exception e) when (e is HttpListenerException or InvalidOperationException or ArgumentException)
         {
             bridge.Dispose();
+            gauges.Dispose();
             throw new InvalidOperationException(
                 $"Cannot serve metrics at http://{host}:{port}/metrics: {e.Message}. Is another process listening on port {port}? Choose another port, or an address of this machine.", e);
         }
-        return new MetricsEndpoint(bridge, server, new Uri($"http://{(host is "*" or "+" ? "localhost" : host)}:{port}/metrics"));
+        return new MetricsEndpoint(bridge, server, gauges, new Uri($"http://{(host is "*" or "+" ? "localhost" : host)}:{port}/metrics"));
     }
 
     /// <summary>
@@ -64,7 +67,7 @@ public sealed class MetricsEndpoint : IDisposable
     public static async Task WriteGaugesAsync(IEnumerable<DelayedQueue> queues, Stream destination, CancellationToken cancel = default)
     {
         var registry = Metrics.NewCustomRegistry();
-        var gauges = new QueueGauges(queues, registry, withOldestWaiting: false);
+        using var gauges = new QueueGauges(queues, registry, withOldestWaiting: false);
         await gauges.UpdateAsync(cancel).ConfigureAwait(false);
         await registry.CollectAndExportAsTextAsync(destination, cancel).ConfigureAwait(false);
     }
@@ -73,5 +76,6 @@ public sealed class MetricsEndpoint : IDisposable
     {
         _server.Dispose();
         _bridge.Dispose();
+        _gauges.Dispose();
     }
 }

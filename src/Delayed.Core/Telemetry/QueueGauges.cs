@@ -12,7 +12,7 @@ namespace Delayed.Core.Telemetry;
 /// The gauges of queues in one Prometheus registry, read from Redis when the registry is collected, at most once per
 /// <see cref="MinInterval"/> however often it is scraped: a scrape in between gets the last values.
 /// </summary>
-internal sealed class QueueGauges
+internal sealed class QueueGauges : IDisposable
 {
     private readonly IReadOnlyList<QueueSampler> _samplers;
     private readonly bool _withOldestWaiting;
@@ -48,6 +48,8 @@ internal sealed class QueueGauges
             _oldestWaiting = Create("delayed_queue_oldest_waiting_seconds",
                 "How long the next task has waited at least, as seen by this process looking at the queue once a second (the wire format carries no enqueue time).");
     }
+
+    public void Dispose() => _reading.Dispose();
 
     /// <summary>Reads the queues unless that was done less than <see cref="MinInterval"/> ago.</summary>
     public async Task UpdateAsync(CancellationToken cancel)

@@ -20,7 +20,7 @@ namespace Delayed.Core.Worker;
 /// connection of its own. Every task that is not re-enqueued is released. A graceful stop finishes the
 /// running tasks, releases them, ends the keep-alive loop, and only then deletes the liveness keys.
 /// </summary>
-public sealed class DelayedWorker
+public sealed class DelayedWorker : IDisposable
 {
     private static readonly TimeSpan UnhealthyPause = TimeSpan.FromMilliseconds(250);
     private readonly DelayedQueue _queue;
@@ -35,6 +35,7 @@ public sealed class DelayedWorker
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> _lapsed = new(StringComparer.Ordinal);
     private long _reserved, _succeeded, _failed, _retried, _returned;
     private int _paused;
+    private int _disposed;
 
     public DelayedWorker(DelayedQueue queue, ITaskHandlerRegistry registry, WorkerOptions? options = null)
         : this(new[] { queue ?? throw new ArgumentNullException(nameof(queue)) }, registry, options)
@@ -71,7 +72,7 @@ public sealed class DelayedWorker
     public IReadOnlyList<string> WorkerIds { get; private set; } = Array.Empty<string>();
 
     /// <summary>Asks the worker to stop gracefully: no new task, running ones finish. Safe from any thread.</summary>
-    public void RequestStop() => _stopping.Cancel();
+    public void RequestStop() => Signal(_stopping);
 
     /// <summary>
     /// Asks the worker to stop now: no new task, and running handlers that can be aborted (PowerShell ones) are, their
@@ -80,7 +81,28 @@ public sealed class DelayedWorker
     public void InterruptRunning()
     {
         RequestStop();
-        _interrupting.Cancel();
+        Signal(_interrupting);
+    }
+
+    /// <summary>Releases the stop signals. Asking a disposed worker to stop does nothing: it has stopped.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
+        _stopping.Dispose();
+        _interrupting.Dispose();
+    }
+
+    private void Signal(CancellationTokenSource source)
+    {
+        if (Volatile.Read(ref _disposed) == 1) return;
+        try
+        {
+            source.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // disposed meanwhile: the run is over
+        }
     }
 
     /// <summary>
@@ -112,10 +134,10 @@ public sealed class DelayedWorker
                 e => Emit(new WorkerEvent(WorkerEventKind.WorkerError, _queue.Name, ids[0], error: e)), OnLapse, OnStopRequest);
             // The first refresh before any slot starts: a worker that cannot refresh its key takes no task (D12).
             await _keepAlive.RefreshAsync().ConfigureAwait(false);
-            keepAliveTask = Task.Run(() => _keepAlive.RunAsync(keepAliveStop.Token));
+            keepAliveTask = Task.Run(() => _keepAlive.RunAsync(keepAliveStop.Token), CancellationToken.None);
             // Scheduled tasks and retries waiting out their back-off become runnable without anyone asking.
             var promoter = new SchedulePromoter(_queues, e => Emit(new WorkerEvent(WorkerEventKind.WorkerError, _queue.Name, ids[0], error: e)));
-            promotionTask = Task.Run(() => promoter.RunAsync(keepAliveStop.Token));
+            promotionTask = Task.Run(() => promoter.RunAsync(keepAliveStop.Token), CancellationToken.None);
             foreach (var _ in ids) blocking.Add(await _queue.Connection.OpenBlockingAsync(_options.DequeueTimeout).ConfigureAwait(false));
             for (var slot = 0; slot < ids.Count; slot++) handlerThreads.Add(new HandlerThread($"Delayed worker slot {slot + 1}"));
             await Task.WhenAll(ids.Select((id, slot) => Task.Run(() => RunSlotAsync(id, blocking[slot], handlerThreads[slot], stop)))).ConfigureAwait(false);
@@ -275,13 +297,13 @@ public sealed class DelayedWorker
     /// <summary>Runs one claimed task and says how to finish it; a tracked task's finish updates its record too, with its output.</summary>
     private async Task<Finish> ExecuteAsync(DelayedQueue queue, string id, ClaimReply claimed, string stamp, HandlerThread handlerThread, CancellationToken stop)
     {
-        if (claimed.TrackingId is not { } trackingId) return await RunAsync(queue, id, claimed, stamp, handlerThread, stop, null).ConfigureAwait(false);
+        if (claimed.TrackingId is not { } trackingId) return await RunAsync(queue, id, claimed, stamp, handlerThread, null, stop).ConfigureAwait(false);
         using var run = new TrackedRun(trackingId);
         _trackedRuns[id] = run;
         Finish finish;
         try
         {
-            finish = await RunAsync(queue, id, claimed, stamp, handlerThread, stop, run).ConfigureAwait(false);
+            finish = await RunAsync(queue, id, claimed, stamp, handlerThread, run, stop).ConfigureAwait(false);
         }
         finally
         {
@@ -340,7 +362,7 @@ public sealed class DelayedWorker
     }
 
     /// <summary>Runs one claimed task and says how to finish it: every outcome ends in exactly one place.</summary>
-    private async Task<Finish> RunAsync(DelayedQueue queue, string id, ClaimReply claimed, string stamp, HandlerThread handlerThread, CancellationToken stop, TrackedRun? tracked)
+    private async Task<Finish> RunAsync(DelayedQueue queue, string id, ClaimReply claimed, string stamp, HandlerThread handlerThread, TrackedRun? tracked, CancellationToken stop)
     {
         var raw = claimed.Task!;
         var attempt = claimed.Attempts + 1;
@@ -368,7 +390,7 @@ public sealed class DelayedWorker
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(stop, timeout.Token);
         try
         {
-            var context = new TaskContext(task, queue.Name, id, cancel.Token, timeout.Token, attempt, _interrupting.Token, claimed.TrackingId);
+            var context = new TaskContext(task, queue.Name, id, attempt, claimed.TrackingId, cancel.Token, timeout.Token, _interrupting.Token);
             if (tracked is not null) tracked.Context = context;
             await (handler is ISelfDispatchingTaskHandler
                 ? handler.InvokeAsync(context)
@@ -545,7 +567,7 @@ public sealed class DelayedWorker
     private static string NewStamp(long claim) =>
         claim.ToString(CultureInfo.InvariantCulture) + ":" + DateTimeOffset.UtcNow.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture);
 
-    private static Task PauseAsync(TimeSpan delay, CancellationToken stop) => QuietDelay.WaitAsync(delay, stop);
+    private static Task<bool> PauseAsync(TimeSpan delay, CancellationToken stop) => QuietDelay.WaitAsync(delay, stop);
 
     private void Emit(WorkerEvent workerEvent)
     {

@@ -6,8 +6,8 @@ namespace Delayed.Core.Worker;
 /// <summary>One task as a handler sees it.</summary>
 public sealed class TaskContext
 {
-    public TaskContext(DelayedTask task, string queue, string workerId, CancellationToken cancellationToken, CancellationToken timeoutToken = default, long attempt = 1,
-        CancellationToken interruptToken = default, string? trackingId = null)
+    public TaskContext(DelayedTask task, string queue, string workerId, long attempt = 1, string? trackingId = null, CancellationToken cancellationToken = default,
+        CancellationToken timeoutToken = default, CancellationToken interruptToken = default)
     {
         TrackingId = trackingId;
         InterruptToken = interruptToken;

@@ -1,4 +1,5 @@
 using System;
+using System.Diagnostics.CodeAnalysis;
 using Delayed.Core.Codec;
 
 namespace Delayed.Core.Worker;
@@ -81,6 +82,7 @@ public sealed class WorkerOptions
     internal int KeepAliveSeconds => Math.Max(1, (int)Math.Ceiling(KeepAliveTimeout.TotalSeconds));
 
     /// <summary>Refuses a dequeue timeout that is not positive (0 would block for ever).</summary>
+    [SuppressMessage("Usage", "CA2208", Justification = "The parameter named is the option's, which the caller's error shows.")]
     public static void CheckDequeueTimeout(TimeSpan timeout)
     {
         if (timeout <= TimeSpan.Zero)
@@ -88,6 +90,7 @@ public sealed class WorkerOptions
     }
 
     /// <summary>Refuses a keep-alive timeout under <see cref="MinimumKeepAliveTimeout"/>.</summary>
+    [SuppressMessage("Usage", "CA2208", Justification = "The parameter named is the option's, which the caller's error shows.")]
     public static void CheckKeepAliveTimeout(TimeSpan timeout)
     {
         if (timeout < MinimumKeepAliveTimeout)

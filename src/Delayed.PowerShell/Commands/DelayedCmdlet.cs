@@ -17,7 +17,14 @@ public abstract class DelayedCmdlet : PSCmdlet, IDisposable
 
     protected override void StopProcessing() => _stopping.Cancel();
 
-    public void Dispose() => _stopping.Dispose();
+    public void Dispose()
+    {
+        _stopping.Dispose();
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>The tags of information written for the host to show (as Write-Host does).</summary>
+    private protected static readonly string[] HostTags = { "PSHOST" };
 
     /// <summary>Waits for Redis on the pipeline thread, turning failures into terminating errors that say what to do.</summary>
     protected T Await<T>(Task<T> task, object? target = null)

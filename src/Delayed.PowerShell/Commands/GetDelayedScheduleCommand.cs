@@ -25,6 +25,8 @@ namespace Delayed.PowerShell.Commands;
 [OutputType(typeof(ScheduleInfo))]
 public sealed class GetDelayedScheduleCommand : DelayedCmdlet
 {
+    private static readonly string[] AnyName = { "*" };
+
     /// <summary>The queue (a queue object, or a queue name on the default server).</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [QueueTransformation]
@@ -38,7 +40,7 @@ public sealed class GetDelayedScheduleCommand : DelayedCmdlet
 
     protected override void ProcessRecord()
     {
-        var patterns = (Name ?? new[] { "*" }).Select(n => WildcardPattern.Get(n, WildcardOptions.IgnoreCase)).ToList();
+        var patterns = (Name ?? AnyName).Select(n => WildcardPattern.Get(n, WildcardOptions.IgnoreCase)).ToList();
         foreach (var status in Await(new RecurringScheduleStore(Queue.Engine).GetAsync(), Queue.Name))
             if (patterns.Any(p => p.IsMatch(status.Name))) WriteObject(new ScheduleInfo(Queue, status));
     }

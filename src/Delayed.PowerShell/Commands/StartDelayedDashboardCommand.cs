@@ -107,8 +107,8 @@ public sealed class StartDelayedDashboardCommand : QueuesOrServerCmdlet
             WriteObject(job);
             return;
         }
-        WriteInformation(new HostInformationMessage { Message = $"Dashboard of {what} at {dashboard.Url}. Press Ctrl+C to stop." }, new[] { "PSHOST" });
-        var pump = new PipelinePump();
+        WriteInformation(new HostInformationMessage { Message = $"Dashboard of {what} at {dashboard.Url}. Press Ctrl+C to stop." }, HostTags);
+        using var pump = new PipelinePump();
         using (StopSignals.Register(StopProcessing))
         {
             var run = RunAsync(new PipelineOutput(this, pump), StopToken);

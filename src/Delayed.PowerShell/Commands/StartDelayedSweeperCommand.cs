@@ -129,9 +129,9 @@ public sealed class StartDelayedSweeperCommand : DelayedCmdlet
             {
                 Message = $"Sweeping {string.Join(", ", queues.Select(q => q.Name))} every {Interval} (first pass now), and moving due scheduled " +
                           "tasks to their queues as they fall due. Press Ctrl+C (or send SIGTERM) to stop.",
-            }, new[] { "PSHOST" });
+            }, HostTags);
         }
-        var pump = new PipelinePump();
+        using var pump = new PipelinePump();
         using (StopSignals.Register(StopProcessing))
         {
             var run = RunAsync(new PipelineOutput(this, pump), StopToken);

@@ -178,7 +178,7 @@ public sealed class StartDelayedWorkerCommand : DelayedCmdlet
         if (TaskTimeout is { } limit && limit <= TimeSpan.Zero)
             ThrowTerminatingError(new ErrorRecord(new ArgumentOutOfRangeException(nameof(TaskTimeout), limit, "The task timeout must be positive."), "InvalidTaskTimeout", ErrorCategory.InvalidArgument, limit));
         var inRunspaces = AsJob || Concurrency > 1 || ImportModule is not null || InitializationScript is not null || TaskTimeout is not null;
-        var pump = new PipelinePump();
+        using var pump = new PipelinePump();
         var streams = new HandlerStreams();
         HandlerRunspaces? runspaces = null;
         WorkerHandlerRegistry registry;
@@ -270,6 +270,7 @@ public sealed class StartDelayedWorkerCommand : DelayedCmdlet
             {
                 runspaces?.Dispose();
                 metrics?.Dispose();
+                worker.Dispose();
             }
         }
 

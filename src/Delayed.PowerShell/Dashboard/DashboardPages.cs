@@ -23,6 +23,13 @@ internal static class DashboardPages
     /// <summary>Rows a table shows at most; the page says how many more there are.</summary>
     internal const int MaxRows = 100;
 
+    private static readonly string[] RunningColumns = { "Task", "Arguments", "Worker", "Host", "Started", "Running", "" };
+    private static readonly string[] WorkerColumns = { "Worker", "Host", "Process", "Started", "Last refresh", "State" };
+    private static readonly string[] ScheduledColumns = { "Due", "Task", "Arguments" };
+    private static readonly string[] FailedColumns = { "Failed", "Task", "Arguments", "Reason", "Attempts", "Error", "Worker host" };
+    private static readonly string[] FailedColumnsWithActions = { "Failed", "Task", "Arguments", "Reason", "Attempts", "Error", "Worker host", "" };
+    private static readonly string[] ScheduleColumns = { "Name", "Cron", "Time zone", "Task", "Next run", "Last run", "Last outcome", "State" };
+
     public static string Overview(string server, IReadOnlyList<QueueSample> samples, IReadOnlyList<DashboardHistory.Point> history, TimeSpan lookInterval, bool refresh)
     {
         var page = Begin("Delayed", server, refresh);
@@ -77,7 +84,7 @@ internal static class DashboardPages
         page.Append("<h2>Throughput and failures</h2>").Append(Chart(data.History, data.LookInterval));
 
         page.Append("<h2>Running</h2>");
-        Table(page, "running", sample.InFlight.OrderBy(t => t.WorkerAlive).ToList(), new[] { "Task", "Arguments", "Worker", "Host", "Started", "Running", "" }, (row, task) =>
+        Table(page, "running", sample.InFlight.OrderBy(t => t.WorkerAlive).ToList(), RunningColumns, (row, task) =>
         {
             var view = TaskView.Of(task.Raw);
             row.Append(Td(view.Name ?? "(undecodable)")).Append(Td(view.FormatArguments())).Append(Td(task.WorkerId)).Append(Td(task.Worker?.Description.Host ?? "(Python or Go worker)"))
@@ -86,7 +93,7 @@ internal static class DashboardPages
         });
 
         page.Append("<h2>Workers</h2>");
-        Table(page, "workers", data.Workers, new[] { "Worker", "Host", "Process", "Started", "Last refresh", "State" }, (row, worker) =>
+        Table(page, "workers", data.Workers, WorkerColumns, (row, worker) =>
         {
             row.Append(Td(worker.WorkerId)).Append(Td(worker.Description.Host)).Append(Td(worker.Description.ProcessId.ToString(CultureInfo.InvariantCulture)))
                 .Append(Td(Time(worker.Description.StartedAt))).Append(Td(worker.SinceLastRefresh is { } ago ? WatchFrame.Duration(ago) + " ago" : ""))
@@ -94,7 +101,7 @@ internal static class DashboardPages
         });
 
         page.Append("<h2>Scheduled</h2>");
-        Table(page, "scheduled", data.Scheduled, new[] { "Due", "Task", "Arguments" }, (row, entry) =>
+        Table(page, "scheduled", data.Scheduled, ScheduledColumns, (row, entry) =>
         {
             var view = TaskView.Of(entry.Raw);
             row.Append(Td(Time(entry.DueAt))).Append(Td(view.Name ?? "(undecodable)")).Append(Td(view.FormatArguments()));
@@ -103,7 +110,7 @@ internal static class DashboardPages
         page.Append("<h2>Failed</h2>");
         if (data.Secret is { } key && status.Failed > 0)
             page.Append("<div>").Append(Action(name, "failed/retry-all", key, "Retry all", $"Put all {status.Failed} failed tasks of {name} back on the queue?")).Append("</div>");
-        var columns = data.Secret is null ? new[] { "Failed", "Task", "Arguments", "Reason", "Attempts", "Error", "Worker host" } : new[] { "Failed", "Task", "Arguments", "Reason", "Attempts", "Error", "Worker host", "" };
+        var columns = data.Secret is null ? FailedColumns : FailedColumnsWithActions;
         Table(page, "failed", sample.NewestFailed, columns, (row, failure) =>
         {
             var view = TaskView.Of(failure.Raw);
@@ -119,7 +126,7 @@ internal static class DashboardPages
         if (data.Schedules.Count > 0)
         {
             page.Append("<h2>Recurring schedules</h2>");
-            Table(page, "schedules", data.Schedules, new[] { "Name", "Cron", "Time zone", "Task", "Next run", "Last run", "Last outcome", "State" }, (row, schedule) =>
+            Table(page, "schedules", data.Schedules, ScheduleColumns, (row, schedule) =>
             {
                 var task = schedule.Schedule is { } s ? TaskView.Of(s.Task).Name ?? "" : "";
                 row.Append(Td(schedule.Name)).Append(Td(schedule.Schedule?.Cron ?? "")).Append(Td(schedule.Schedule?.TimeZone ?? "")).Append(Td(task))

@@ -23,6 +23,7 @@ namespace Delayed.PowerShell.Dashboard;
 internal sealed class DashboardServer : IDisposable
 {
     private const int MaxFormBytes = 16 * 1024;
+    private static readonly char[] PathSeparator = { '/' };
     private static readonly TimeSpan Rediscovery = TimeSpan.FromMinutes(1);
 
     private readonly HttpListener _listener = new();
@@ -101,7 +102,7 @@ internal sealed class DashboardServer : IDisposable
                 {
                     break;
                 }
-                _ = Task.Run(() => HandleAsync(context));
+                _ = Task.Run(() => HandleAsync(context), CancellationToken.None); // a request begun is answered
             }
         }
         await looking.ConfigureAwait(false);
@@ -176,7 +177,7 @@ internal sealed class DashboardServer : IDisposable
                 await SendAsync(response, 421, DashboardPages.Message("Misdirected request", "This dashboard answers only to requests for a loopback address, such as 127.0.0.1 or localhost.")).ConfigureAwait(false);
                 return;
             }
-            var segments = (request.RawUrl ?? "/").Split('?')[0].Split(new[] { '/' }, StringSplitOptions.RemoveEmptyEntries).Select(Uri.UnescapeDataString).ToArray();
+            var segments = (request.RawUrl ?? "/").Split('?')[0].Split(PathSeparator, StringSplitOptions.RemoveEmptyEntries).Select(Uri.UnescapeDataString).ToArray();
             var refresh = !string.Equals(request.QueryString["refresh"], "0", StringComparison.Ordinal);
             if (segments.Length == 1 && segments[0] is "app.js" or "app.css")
             {

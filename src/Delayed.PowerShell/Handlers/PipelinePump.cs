@@ -9,7 +9,7 @@ namespace Delayed.PowerShell.Handlers;
 /// Runs work on the cmdlet's pipeline thread: scriptblocks may run only on their runspace's thread, and
 /// WriteObject/WriteError only from the pipeline thread. Worker threads post; the cmdlet pumps.
 /// </summary>
-internal sealed class PipelinePump
+internal sealed class PipelinePump : IDisposable
 {
     private readonly BlockingCollection<Action> _work = new();
     private int _pumpThread = -1;
@@ -24,10 +24,13 @@ internal sealed class PipelinePump
         {
             _work.Add(action);
         }
-        catch (InvalidOperationException)
+        catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException)
         {
+            // the pump has finished: nothing runs on the pipeline thread any more
         }
     }
+
+    public void Dispose() => _work.Dispose();
 
     /// <summary>Runs <paramref name="action"/> on the pipeline thread; the task completes when it has run.</summary>
     public Task InvokeAsync(Action action)

@@ -15,6 +15,7 @@ namespace Delayed.PowerShell.Hosting;
 /// with output, for those that ended; every 2 s, whether a queued one was taken by a worker that keeps no records.
 /// Runs only while some job follows a task.
 /// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "Lives as long as its queue; its semaphore never hands out a wait handle, so it holds nothing to release.")]
 internal sealed class TrackedTaskMonitor
 {
     private static readonly ConditionalWeakTable<DelayedQueue, TrackedTaskMonitor> ByQueue = new();

@@ -147,7 +147,7 @@ internal sealed class WorkerEventReporter
         }));
     }
 
-    private static IEnumerable<KeyValuePair<string, object?>> Fields(WorkerEvent e) => new Dictionary<string, object?>
+    private static Dictionary<string, object?> Fields(WorkerEvent e) => new()
     {
         ["time"] = e.Timestamp,
         ["level"] = e.Kind switch
@@ -190,7 +190,7 @@ internal sealed class WorkerEventReporter
 
     private static string When(TimeSpan? wait) => wait is { } w && w > TimeSpan.Zero ? $"in {w.TotalSeconds:0.#} s" : "at once";
 
-    private static string RetryLeft(WorkerEvent e) => e.Task!.Retry < 0 ? "unlimited" : (e.Task.Retry - 1).ToString();
+    private static string RetryLeft(WorkerEvent e) => e.Task!.Retry < 0 ? "unlimited" : (e.Task.Retry - 1).ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     private static TaskOutcome Status(WorkerEventKind kind) => kind switch
     {
