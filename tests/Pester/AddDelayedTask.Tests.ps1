@@ -9,7 +9,7 @@ AfterAll { Stop-TestRedis $redis }
 Describe 'Add-DelayedTask' {
     BeforeEach { $queue = New-DelayedQueue (New-QueueName) -Redis $redis.Configuration }
 
-    Context 'bytes identical to PROTOCOL.md 3.8' {
+    Context 'bytes identical to those of the Python and Go enqueuers' {
         It 'P1: no arguments' {
             Add-DelayedTask $queue app.tasks:ping
             Get-OnlyTaskHex $queue | Should -Be '91 ae 61 70 70 2e 74 61 73 6b 73 3a 70 69 6e 67'

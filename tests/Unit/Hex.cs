@@ -3,7 +3,7 @@ using System.Linq;
 
 namespace Delayed.Tests;
 
-/// <summary>Hex dumps as PROTOCOL.md writes them: space-separated pairs.</summary>
+/// <summary>Hex dumps as the protocol's examples write them: space-separated pairs.</summary>
 internal static class Hex
 {
     public static byte[] Parse(string hex) =>

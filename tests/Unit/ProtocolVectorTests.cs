@@ -6,7 +6,7 @@ using Xunit;
 
 namespace Delayed.Tests;
 
-/// <summary>Every hex example of PROTOCOL.md 3.8, encoded and decoded.</summary>
+/// <summary>Every hex example of the protocol shared with the Go and Python implementations (the bytes their enqueuers write), encoded and decoded.</summary>
 public class ProtocolVectorTests
 {
     private const string AddPath = "ad 61 70 70 2e 74 61 73 6b 73 3a 61 64 64";          // "app.tasks:add"

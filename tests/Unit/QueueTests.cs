@@ -141,7 +141,7 @@ public class QueueTests
     }
 
     [Fact]
-    public async Task Claim_WithAnEmptyListChangesNothing_D1()
+    public async Task Claim_WithAnEmptyListChangesNothing()
     {
         var queue = _redis.NewQueue();
         await _redis.Db.ListRightPushAsync(queue.Keys.Tokens, "1");

@@ -91,7 +91,7 @@ public class ScheduleTests
     [Fact]
     public async Task APythonOrGoWorkerSeesAScheduledTaskOnlyOnceItIsDue_AsAnOrdinaryTaskWithOneToken()
     {
-        // A peer that knows only the protocol's keys, doing what the Python and Go workers do (PROTOCOL.md 2.2):
+        // A peer that knows only the protocol's keys, doing what the Python and Go workers do (docs/protocol.md, Operations: Claim):
         // BLPOP on the token list, then the dequeue script that pops the task and records it.
         const string dequeue = "local t = redis.call('LPOP', KEYS[1]) redis.call('HSET', KEYS[2], ARGV[1], t) return t";
         var queue = _redis.NewQueue();

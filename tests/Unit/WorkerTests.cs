@@ -65,7 +65,7 @@ public class WorkerTests
             ttl = await _redis.Db.KeyTimeToLiveAsync(c.WorkerId);
         });
         var options = Options();
-        options.KeepAliveTimeout = TimeSpan.FromSeconds(2.5); // whole seconds on the wire: 3 (D12)
+        options.KeepAliveTimeout = TimeSpan.FromSeconds(2.5); // whole seconds on the wire: 3
         options.KeepAliveInterval = TimeSpan.FromSeconds(1);
         var log = new EventLog();
         options.OnEvent = log.Add;
@@ -102,7 +102,7 @@ public class WorkerTests
     }
 
     [Fact]
-    public async Task UnknownNamesArePutBackForAWorkerThatHasTheHandlerAndMalformedBytesGoToTheFailedStore_D9_D16()
+    public async Task UnknownNamesArePutBackForAWorkerThatHasTheHandlerAndMalformedBytesGoToTheFailedStore()
     {
         var queue = _redis.NewQueue();
         var garbage = new byte[] { 0xc1, 0x00, 0x01 };
@@ -128,7 +128,7 @@ public class WorkerTests
     }
 
     [Fact]
-    public async Task SurplusTokensAreHarmless_D1_D4()
+    public async Task SurplusTokensAreHarmless()
     {
         var queue = _redis.NewQueue();
         await _redis.Db.ListRightPushAsync(queue.Keys.Tokens, new StackExchange.Redis.RedisValue[] { "1", "1", "1" });
@@ -201,7 +201,7 @@ public class WorkerTests
     }
 
     [Fact]
-    public async Task GracefulStopFinishesTheTaskReleasesItAndGoesOfflineForGood_D10()
+    public async Task GracefulStopFinishesTheTaskReleasesItAndGoesOfflineForGood()
     {
         var queue = _redis.NewQueue();
         await queue.EnqueueAsync(TaskEncoder.EncodePython("m:slow", null, null, 0));
@@ -440,7 +440,7 @@ public class WorkerLivenessTests
     public WorkerLivenessTests(RedisFixture redis) => _redis = redis;
 
     [Fact]
-    public async Task AWorkerTakesNoTaskWhileItCannotRefreshItsLivenessKey_D12()
+    public async Task AWorkerTakesNoTaskWhileItCannotRefreshItsLivenessKey()
     {
         // A Redis user that may register (SET) but not refresh (EXPIRE): the keep-alive fails from the start.
         var queue = _redis.NewQueue();
@@ -458,7 +458,7 @@ public class WorkerLivenessTests
     }
 
     [Fact]
-    public async Task TheTokenValueIsIgnored_D21()
+    public async Task TheTokenValueIsIgnored()
     {
         var queue = _redis.NewQueue();
         await _redis.Db.ListRightPushAsync(queue.Keys.Tasks, TaskEncoder.EncodePython("m:f", null, null, 0));
@@ -469,7 +469,7 @@ public class WorkerLivenessTests
     }
 
     [Fact]
-    public async Task RegistrationUsesSetNxAndTheIdIsTheLivenessKey_D11()
+    public async Task RegistrationUsesSetNxAndTheIdIsTheLivenessKey()
     {
         var queue = _redis.NewQueue("{tag}");
         string? id = null;

@@ -2,7 +2,7 @@ using System;
 
 namespace Delayed.Core.Codec;
 
-/// <summary>Bytes popped from a queue are not a task of either shape (PROTOCOL.md 3.7).</summary>
+/// <summary>Bytes popped from a queue are not a task of either shape (docs/protocol.md, Task formats).</summary>
 public sealed class MalformedTaskException : Exception
 {
     public MalformedTaskException(string message) : base(message) { }

@@ -6,7 +6,7 @@ namespace Delayed.Core.Codec;
 
 /// <summary>
 /// Writes plain .NET values as MessagePack in the forms both existing implementations produce
-/// (PROTOCOL.md 3.1): smallest integer forms, str8 for 32–255 bytes, bin for byte arrays, float64 for doubles.
+/// (docs/protocol.md, Task formats): smallest integer forms, str8 for 32–255 bytes, bin for byte arrays, float64 for doubles.
 /// </summary>
 public static class PlainDataWriter
 {

@@ -8,7 +8,7 @@ namespace Delayed.Core.Codec;
 
 /// <summary>
 /// Decodes popped bytes into a <see cref="DelayedTask"/>, telling the two shapes apart by the rules of
-/// PROTOCOL.md 3.7. Anything else is a <see cref="MalformedTaskException"/>; nothing is ever executed or
+/// docs/protocol.md, Task formats. Anything else is a <see cref="MalformedTaskException"/>; nothing is ever executed or
 /// instantiated from the data.
 /// </summary>
 public static class TaskDecoder

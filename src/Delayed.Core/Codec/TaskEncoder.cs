@@ -5,7 +5,7 @@ using MessagePack;
 
 namespace Delayed.Core.Codec;
 
-/// <summary>Serializes tasks byte-identically to the Python and Go enqueuers (PROTOCOL.md 3.2, 3.3, 3.8).</summary>
+/// <summary>Serializes tasks byte-identically to the Python and Go enqueuers (docs/protocol.md, Task formats).</summary>
 public static class TaskEncoder
 {
     private static readonly byte[] NilPayload = { MessagePackCode.Nil };

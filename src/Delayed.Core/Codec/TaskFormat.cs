@@ -1,6 +1,6 @@
 namespace Delayed.Core.Codec;
 
-/// <summary>The two task encodings of the protocol (PROTOCOL.md 3.2 and 3.3).</summary>
+/// <summary>The two task encodings of the protocol (docs/protocol.md, Task formats).</summary>
 public enum TaskFormat
 {
     /// <summary><c>[name, args, kwargs, retry]</c> with the trailing-default rule.</summary>

@@ -11,7 +11,7 @@ using Delayed.Core.Worker;
 namespace Delayed.Core.Handlers;
 
 /// <summary>
-/// Runs tasks with a public static .NET method. Arguments are bound afresh for every task (D17): a
+/// Runs tasks with a public static .NET method. Arguments are bound afresh for every task: a
 /// Python-shaped task's positional arguments by position and its keyword arguments by parameter name
 /// (case-insensitive); a Go-shaped task's payload whole to a single parameter, or spread over several.
 /// Missing optional parameters take their defaults; a CancellationToken parameter receives the worker's

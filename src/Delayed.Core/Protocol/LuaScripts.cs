@@ -66,7 +66,7 @@ local function set_counter(kind, task, value)
 end
 ";
 
-    /// <summary>Pushes n tokens in batches (D6: Lua's unpack fails near 8000 values).</summary>
+    /// <summary>Pushes n tokens in batches (Lua's unpack fails near 8000 values).</summary>
     private const string Tokens = @"
 local function push_tokens(n)
   local ones = {}
@@ -172,7 +172,7 @@ end
     /// A stop request for the id returns {'stop'} instead of a task. A worker whose liveness key (its id) is gone
     /// (expired while its process was paused, or lost by Redis) gets {'unregistered'}: a task it took now could be
     /// swept from under it. A paused queue (KEYS[11] exists) hands out no new task: {'paused'}. A task over the size limit is claimed but not sent: {'oversize', size}; the worker
-    /// then finishes it as a failure, so its bytes go to the failed store without ever leaving Redis. An empty task list returns false and changes nothing (D1); a surplus token is simply
+    /// then finishes it as a failure, so its bytes go to the failed store without ever leaving Redis. An empty task list returns false and changes nothing; a surplus token is simply
     /// consumed. A claimed task comes back as its bytes, or as {'task', bytes, attempts, returns} when its
     /// counters are set, or as {'task', bytes, attempts, returns, n, id} when it is tracked (its id taken from the line
     /// of its bytes, its record now running). With more than thirteen KEYS (a worker of several queues), the first
@@ -345,11 +345,11 @@ return task
     /// as lost (0: never), 3 a failed-store id prefix, 4 failed-store limit, 5 its age limit in ms.
     /// Checks first, writes after, so that an error cannot leave half a sweep: an in-flight entry under an id
     /// outside the queue's cluster slot (a Python or Go worker there) is skipped and counted. Moves the task of
-    /// every worker whose liveness key is gone (EXISTS, so a key of another type is not an error: D7) back to the
+    /// every worker whose liveness key is gone (EXISTS, so that a key of another type is not an error) back to the
     /// tail, or, once the same bytes were recovered more often than the bound, into the failed store as WorkerLost.
     /// Drops extension entries of gone workers and in-flight stamps that no longer match a held task, then brings
-    /// the token count to the task count: missing tokens pushed in bounded batches (D6), surplus ones trimmed (safe
-    /// because every enqueuer pushes a task no later than its token, D4).
+    /// the token count to the task count: missing tokens pushed in bounded batches, surplus ones trimmed (safe
+    /// because every enqueuer pushes a task no later than its token).
     /// Returns { tasks recovered, token adjustment, entries skipped, tasks failed as lost }.
     /// </summary>
     public const string Sweep = Clock + FailedStore + Counters + Tokens + Tracking + @"

@@ -2,12 +2,12 @@ using System;
 
 namespace Delayed.Core.Protocol;
 
-/// <summary>The Redis keys of one queue (PROTOCOL.md 1.1 and 8).</summary>
+/// <summary>The Redis keys of one queue (docs/protocol.md, Keys of a queue).</summary>
 public sealed class QueueKeys
 {
     /// <summary>
     /// The suffixes that make a queue's other keys from its name: the protocol's, then this implementation's
-    /// extension keys (PROTOCOL.md 8). A queue name that ends in one of them would share keys with another queue.
+    /// extension keys (docs/protocol.md, Keys of a queue). A queue name that ends in one of them would share keys with another queue.
     /// </summary>
     public static readonly string[] Suffixes = { "_noti", "_processing", "_inflight", "_workers", "_control", "_scheduled", "_failed", "_failed_data", "_counters", "_recurring", "_recurring_due", "_recurring_runs", "_paused", "_unique", "_tracked", "_tracked_ended" };
 

@@ -6,7 +6,7 @@ namespace Delayed.Core.Protocol;
 
 /// <summary>
 /// Worker ids: 32 lowercase hex characters from 16 cryptographically random bytes (never in the Python
-/// implementation's decimal range, D11), preceded by the queue's hash tag when it has one (PROTOCOL.md 8).
+/// implementation's decimal range), preceded by the queue's hash tag when it has one (docs/protocol.md, Keys of a queue).
 /// </summary>
 public static class WorkerIds
 {

@@ -11,10 +11,10 @@ using StackExchange.Redis;
 
 namespace Delayed.Core.Queue;
 
-/// <summary>The protocol operations on one queue (PROTOCOL.md section 2).</summary>
+/// <summary>The protocol operations on one queue (docs/protocol.md, Operations).</summary>
 public sealed class DelayedQueue
 {
-    /// <summary>Most tokens pushed by one command during a sweep (D6: Lua unpack fails near 8000).</summary>
+    /// <summary>Most tokens pushed by one command during a sweep (Lua's unpack fails near 8000 values).</summary>
     internal const int TokenBatch = 1000;
 
     /// <summary>Most due tasks one promotion moves.</summary>

@@ -1,6 +1,6 @@
 namespace Delayed.Core.Queue;
 
-/// <summary>What one sweep of one queue did (the recovered count apart from the token repair, D5).</summary>
+/// <summary>What one sweep of one queue did (the recovered count apart from the token repair).</summary>
 public sealed class SweepResult
 {
     public SweepResult(string queue, long recovered, long tokenAdjustment, long skipped = 0, long lost = 0)

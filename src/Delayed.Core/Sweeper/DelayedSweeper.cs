@@ -8,7 +8,7 @@ using Delayed.Core.Scheduling;
 namespace Delayed.Core.Sweeper;
 
 /// <summary>
-/// Sweeps queues at an interval (PROTOCOL.md section 5): sweeps first, then sleeps. Errors are reported
+/// Sweeps queues at an interval (docs/protocol.md, Operations: Sweep): sweeps first, then sleeps. Errors are reported
 /// and the loop goes on. Several sweepers may run at once; each pass is atomic.
 /// </summary>
 public sealed class DelayedSweeper

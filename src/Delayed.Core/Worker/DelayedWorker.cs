@@ -15,7 +15,7 @@ using Delayed.Core.Scheduling;
 namespace Delayed.Core.Worker;
 
 /// <summary>
-/// Takes tasks from one queue and dispatches them by exact name to a registry (PROTOCOL.md section 4).
+/// Takes tasks from one queue and dispatches them by exact name to a registry (docs/protocol.md, Operations: Claim).
 /// A busy slot finishes its task and claims the next in one round trip; only an idle slot blocks, on a
 /// connection of its own. Every task that is not re-enqueued is released. A graceful stop finishes the
 /// running tasks, releases them, ends the keep-alive loop, and only then deletes the liveness keys.
@@ -122,7 +122,7 @@ public sealed class DelayedWorker : IDisposable
         Task? keepAliveTask = null, promotionTask = null;
         try
         {
-            // The liveness key is written before the first dequeue (PROTOCOL.md 4.1).
+            // The liveness key is written before the first dequeue (docs/protocol.md, Operations: Register).
             _fractionalTimeouts = _queue.Connection.TakesFractionalTimeouts;
             var description = WorkerDescription.OfThisProcess(_options.KeepAliveSeconds);
             for (var i = 0; i < _options.Concurrency; i++) ids.Add(await RegisterAsync(description).ConfigureAwait(false));
@@ -132,7 +132,7 @@ public sealed class DelayedWorker : IDisposable
             WorkerIds = ids;
             _keepAlive = new KeepAliveLoop(_queue, ids, _options, description,
                 e => Emit(new WorkerEvent(WorkerEventKind.WorkerError, _queue.Name, ids[0], error: e)), OnLapse, OnStopRequest);
-            // The first refresh before any slot starts: a worker that cannot refresh its key takes no task (D12).
+            // The first refresh before any slot starts: a worker that cannot refresh its key takes no task.
             await _keepAlive.RefreshAsync().ConfigureAwait(false);
             keepAliveTask = Task.Run(() => _keepAlive.RunAsync(keepAliveStop.Token), CancellationToken.None);
             // Scheduled tasks and retries waiting out their back-off become runnable without anyone asking.
@@ -147,7 +147,7 @@ public sealed class DelayedWorker : IDisposable
             keepAliveStop.Cancel();
             if (keepAliveTask is not null) await keepAliveTask.ConfigureAwait(false);
             if (promotionTask is not null) await promotionTask.ConfigureAwait(false);
-            // Only after the keep-alive loop has ended, so no SETEX can follow the DEL (D10).
+            // Only after the keep-alive loop has ended, so no refresh can follow the DEL and bring the key back.
             foreach (var id in ids) await GoOfflineAsync(id).ConfigureAwait(false);
             foreach (var connection in blocking) connection.Dispose();
             foreach (var thread in handlerThreads) thread.Dispose();
@@ -160,7 +160,7 @@ public sealed class DelayedWorker : IDisposable
 
     private async Task<string> RegisterAsync(WorkerDescription description)
     {
-        // 128 random bits: a conflict is next to impossible, but SET NX makes sure (D11).
+        // 128 random bits: a conflict is next to impossible, but SET NX makes sure.
         for (var attempt = 0; attempt < 8; attempt++)
         {
             var id = Protocol.WorkerIds.New(_queue.Keys.HashTag);
@@ -268,7 +268,7 @@ public sealed class DelayedWorker : IDisposable
             }
             if (claimed.Task is null && claimed.OversizeBytes == 0)
             {
-                Unreserve(); // a timeout, or a surplus token (D1): not an error, no back-off
+                Unreserve(); // a timeout, or a surplus token: not an error, no back-off
                 continue;
             }
             claims++;

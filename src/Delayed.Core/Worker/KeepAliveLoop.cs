@@ -10,7 +10,7 @@ namespace Delayed.Core.Worker;
 /// <summary>
 /// Refreshes the liveness keys of a worker's slots, independently of task execution, and hears with each refresh
 /// whether a slot is asked to stop the tracked task it runs (Stop-Job). While a refresh fails,
-/// <see cref="Healthy"/> is false and the slots take no new tasks (D12).
+/// <see cref="Healthy"/> is false and the slots take no new tasks: a sweep could otherwise take a task from under a live worker.
 /// </summary>
 internal sealed class KeepAliveLoop
 {

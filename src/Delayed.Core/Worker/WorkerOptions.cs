@@ -4,7 +4,7 @@ using Delayed.Core.Codec;
 
 namespace Delayed.Core.Worker;
 
-/// <summary>How a worker runs. Defaults follow PROTOCOL.md 1.5.</summary>
+/// <summary>How a worker runs. Defaults are those of the Python and Go workers (dequeue timeout 1 s, keep-alive 60 s).</summary>
 public sealed class WorkerOptions
 {
     /// <summary>BLPOP timeout: how long an idle slot waits before it checks for a stop request (default 1 s).</summary>

@@ -8,7 +8,7 @@ using Delayed.Core.Codec;
 namespace Delayed.PowerShell.Conversion;
 
 /// <summary>
-/// PowerShell values to plain task data and back (the table of issue 3). Only data crosses: a value that
+/// PowerShell values to plain task data and back (the table in docs/protocol.md, Task formats). Only data crosses: a value that
 /// is not plain data is refused with an error that names its type and says how to pass data instead.
 /// </summary>
 internal static class PlainDataConverter
