@@ -41,9 +41,11 @@ function Invoke-Native {
 
 Import-Module (Join-Path $PSScriptRoot 'tools/Pwsh.psm1')
 
-function Get-BuildProperty([string] $Name) {
-    $props = [xml](Get-Content (Join-Path $Root 'Directory.Build.props') -Raw)
-    return $props.Project.PropertyGroup.$Name | Where-Object { $_ } | Select-Object -First 1
+# A property as MSBuild evaluates it for a project (default: the module's), e.g. TargetPath or Version.
+function Get-BuildProperty([string] $Name, [string] $Project = 'src/Delayed.PowerShell/Delayed.PowerShell.csproj') {
+    $value = & dotnet msbuild (Join-Path $Root $Project) "-getProperty:$Name" "-p:Configuration=$Configuration" -nologo
+    if ($LASTEXITCODE -ne 0) { throw "MSBuild could not evaluate $Name of $Project." }
+    return "$value".Trim()
 }
 
 function Invoke-Clean {
@@ -61,7 +63,7 @@ function Invoke-Build {
     $lib = New-Item (Join-Path $ModuleOut 'lib') -ItemType Directory -Force
     $moduleRoot = @('Delayed.PowerShell.dll', 'Delayed.Abstractions.dll')
     Get-ChildItem $ModuleOut -Filter '*.dll' -File | Where-Object Name -notin $moduleRoot | Move-Item -Destination $lib
-    Copy-Item (Join-Path $Root "src/Delayed.LoadContext/bin/$Configuration/net8.0/Delayed.LoadContext.dll") $ModuleOut
+    Copy-Item (Get-BuildProperty TargetPath 'src/Delayed.LoadContext/Delayed.LoadContext.csproj') $ModuleOut
     Copy-Item (Join-Path $Root 'src/Delayed.PowerShell/Delayed.Format.ps1xml'), (Join-Path $Root 'src/Delayed.PowerShell/Delayed.Types.ps1xml'), (Join-Path $Root 'LICENSE') $ModuleOut
     # about_Delayed points to the least-privilege Redis accounts: they ship with the module.
     $shipped = New-Item (Join-Path $ModuleOut 'examples') -ItemType Directory -Force
@@ -75,7 +77,7 @@ function Invoke-Build {
     Invoke-Docs
     $examples = Join-Path $Out 'examples'
     New-Item $examples -ItemType Directory -Force | Out-Null
-    Copy-Item (Join-Path $Root "examples/Delayed.Examples/bin/$Configuration/netstandard2.0/Delayed.Examples.dll") $examples
+    Copy-Item (Get-BuildProperty TargetPath 'examples/Delayed.Examples/Delayed.Examples.csproj') $examples
     Write-Host "Module: $ModuleOut"
 }
 
