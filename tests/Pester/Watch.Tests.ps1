@@ -1,5 +1,5 @@
 # Watch-DelayedQueue in a real terminal (tmux, 80 columns): the screen it draws, its refresh, and Ctrl+C leaving the
-# terminal as it was; and as lines where its output is redirected.
+# terminal as it was; and as lines where its output is redirected. Also the dashboard in the foreground, stopped by Ctrl+C.
 BeforeAll {
     Import-Module $env:DELAYED_MODULE
     Import-Module "$PSScriptRoot/TestSupport.psm1"
@@ -75,5 +75,18 @@ Describe 'Watch-DelayedQueue' {
 
     It 'refuses an interval under 100 ms, saying so' {
         { Watch-DelayedQueue $busy -Interval '00:00:00.01' -MaxSamples 1 } | Should -Throw '*at least 100 ms*'
+    }
+}
+
+Describe 'Start-DelayedDashboard in the foreground' {
+    It 'serves until Ctrl+C, then frees its port and gives the prompt back' {
+        $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+        $listener.Start(); $port = $listener.LocalEndpoint.Port; $listener.Stop()
+        $session = Start-Terminal "Start-DelayedDashboard '$($busy.Name)' -Port $port"
+        Wait-Until { try { (Invoke-WebRequest "http://127.0.0.1:$port/" -UseBasicParsing).Content -match $busy.Name } catch { $false } } 'the dashboard to answer'
+        (& tmux -L $socket capture-pane -p -J -t $session) -join "`n" | Should -Match "at http://127\.0\.0\.1:$port/\. Press Ctrl\+C to stop"
+        & tmux -L $socket send-keys -t $session C-c
+        Wait-Until { (Get-Screen $session)[-1..-20] -match '^PS .*> ?$' } "the prompt (the screen showed: $(Get-Screen $session))"
+        { Invoke-WebRequest "http://127.0.0.1:$port/" -UseBasicParsing -TimeoutSec 5 } | Should -Throw
     }
 }
