@@ -4,9 +4,9 @@ using System.Collections.Generic;
 using System.Diagnostics;
 using System.Linq;
 using System.Management.Automation;
-using Delayed.Core.Codec;
 using Delayed.PowerShell.Conversion;
-using Delayed.PowerShell.Hosting;
+using Delayed.PowerShell.Parameters;
+using Delayed.PowerShell.Jobs;
 
 namespace Delayed.PowerShell.Commands;
 

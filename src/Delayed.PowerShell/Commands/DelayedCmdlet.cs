@@ -1,9 +1,11 @@
 using System;
+using Delayed.PowerShell.Parameters;
 using System.Collections.Generic;
 using System.Management.Automation;
 using System.Threading;
 using System.Threading.Tasks;
 using Delayed.Core.Redis;
+using Delayed.PowerShell.Connections;
 
 namespace Delayed.PowerShell.Commands;
 
@@ -52,18 +54,18 @@ public abstract class DelayedCmdlet : PSCmdlet, IDisposable
     /// </summary>
     private protected IReadOnlyList<Queue> AllQueues(string? redis)
     {
-        redis ??= Hosting.ConnectionCache.DefaultConfiguration;
+        redis ??= ConnectionCache.DefaultConfiguration;
         DelayedConnection connection;
         try
         {
-            connection = Hosting.ConnectionCache.Get(redis);
+            connection = ConnectionCache.Get(redis);
         }
         catch (Exception e) when (ToErrorRecord(e, redis) is { } record)
         {
             ThrowTerminatingError(record);
             throw; // not reached
         }
-        return Hosting.QueueFactory.FromNames(Await(connection.FindQueueNamesAsync("", int.MaxValue), redis), redis);
+        return QueueFactory.FromNames(Await(connection.FindQueueNamesAsync("", int.MaxValue), redis), redis);
     }
 
     /// <summary>
@@ -83,7 +85,7 @@ public abstract class DelayedCmdlet : PSCmdlet, IDisposable
         {
             ThrowTerminatingError(new ErrorRecord(e, "MetricsPortUnavailable", ErrorCategory.ResourceUnavailable, number)
             {
-                ErrorDetails = e is ArgumentException argument ? new ErrorDetails(WithoutParameterName(argument)) : null,
+                ErrorDetails = e is ArgumentException argument ? new ErrorDetails(ArgumentMessages.WithoutParameterName(argument)) : null,
             });
             return null; // not reached
         }
@@ -100,21 +102,9 @@ public abstract class DelayedCmdlet : PSCmdlet, IDisposable
         FailureKind.InvalidData => new ErrorRecord(e, "NotPlainData", ErrorCategory.InvalidData, target),
         FailureKind.InvalidArgument => new ErrorRecord(e, "InvalidArgument", ErrorCategory.InvalidArgument, target)
         {
-            ErrorDetails = new ErrorDetails(WithoutParameterName((ArgumentException)e)),
+            ErrorDetails = new ErrorDetails(ArgumentMessages.WithoutParameterName((ArgumentException)e)),
         },
         _ => null,
     };
 
-    /// <summary>The message alone: the .NET parameter name it ends with means nothing at a PowerShell prompt.</summary>
-    internal static string WithoutParameterName(ArgumentException e)
-    {
-        var message = e.Message;
-        if (e.ParamName is not { } name) return message;
-        foreach (var suffix in new[] { $" (Parameter '{name}')", Environment.NewLine + "Parameter name: " + name })
-        {
-            var at = message.IndexOf(suffix, StringComparison.Ordinal);
-            if (at >= 0) return message.Remove(at, suffix.Length);
-        }
-        return message;
-    }
 }

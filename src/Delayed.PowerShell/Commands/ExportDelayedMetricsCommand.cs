@@ -1,10 +1,8 @@
 using System;
-using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Management.Automation;
 using Delayed.Core.Telemetry;
-using Delayed.PowerShell.Hosting;
 
 namespace Delayed.PowerShell.Commands;
 

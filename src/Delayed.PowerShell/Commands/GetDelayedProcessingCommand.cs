@@ -1,8 +1,7 @@
 using System;
 using System.Linq;
 using System.Management.Automation;
-using Delayed.Core.Queue;
-using Delayed.PowerShell.Hosting;
+using Delayed.PowerShell.Parameters;
 
 namespace Delayed.PowerShell.Commands;
 

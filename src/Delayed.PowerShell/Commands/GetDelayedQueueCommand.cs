@@ -1,5 +1,4 @@
 using System.Management.Automation;
-using Delayed.PowerShell.Hosting;
 
 namespace Delayed.PowerShell.Commands;
 

@@ -1,7 +1,7 @@
 using System.Linq;
 using System.Management.Automation;
 using Delayed.Core.Scheduling;
-using Delayed.PowerShell.Hosting;
+using Delayed.PowerShell.Parameters;
 
 namespace Delayed.PowerShell.Commands;
 

@@ -1,7 +1,8 @@
 using System;
 using System.Collections.Generic;
 using System.Management.Automation;
-using Delayed.PowerShell.Hosting;
+using Delayed.PowerShell.Parameters;
+using Delayed.PowerShell.Jobs;
 
 namespace Delayed.PowerShell.Commands;
 

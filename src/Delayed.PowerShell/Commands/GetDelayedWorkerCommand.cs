@@ -1,6 +1,6 @@
 using System.Linq;
 using System.Management.Automation;
-using Delayed.PowerShell.Hosting;
+using Delayed.PowerShell.Parameters;
 
 namespace Delayed.PowerShell.Commands;
 

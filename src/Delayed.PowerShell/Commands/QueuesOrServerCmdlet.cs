@@ -1,6 +1,7 @@
 using System.Collections.Generic;
 using System.Management.Automation;
-using Delayed.PowerShell.Hosting;
+using Delayed.PowerShell.Connections;
+using Delayed.PowerShell.Parameters;
 
 namespace Delayed.PowerShell.Commands;
 

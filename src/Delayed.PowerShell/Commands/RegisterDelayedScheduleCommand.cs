@@ -4,7 +4,7 @@ using System.Linq;
 using System.Management.Automation;
 using Delayed.Core.Scheduling;
 using Delayed.PowerShell.Conversion;
-using Delayed.PowerShell.Hosting;
+using Delayed.PowerShell.Parameters;
 
 namespace Delayed.PowerShell.Commands;
 
@@ -120,7 +120,7 @@ public sealed class RegisterDelayedScheduleCommand : DelayedCmdlet
         }
         catch (Exception e) when (ToErrorRecord(e, Name) is { } record)
         {
-            WriteError(new ErrorRecord(new ArgumentException($"Schedule '{Name}' was not registered: {(e is ArgumentException a ? WithoutParameterName(a) : e.Message)}", e),
+            WriteError(new ErrorRecord(new ArgumentException($"Schedule '{Name}' was not registered: {(e is ArgumentException a ? ArgumentMessages.WithoutParameterName(a) : e.Message)}", e),
                 record.FullyQualifiedErrorId, record.CategoryInfo.Category, Name));
             return;
         }

@@ -2,7 +2,7 @@ using System;
 using System.Management.Automation;
 using Delayed.Core.Queue;
 using Delayed.PowerShell.Conversion;
-using Delayed.PowerShell.Hosting;
+using Delayed.PowerShell.Parameters;
 
 namespace Delayed.PowerShell.Commands;
 

@@ -4,7 +4,7 @@ using System.Management.Automation;
 using Delayed.Core.Codec;
 using Delayed.Core.Queue;
 using Delayed.PowerShell.Conversion;
-using Delayed.PowerShell.Hosting;
+using Delayed.PowerShell.Parameters;
 
 namespace Delayed.PowerShell.Commands;
 

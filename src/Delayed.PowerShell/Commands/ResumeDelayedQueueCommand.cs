@@ -1,5 +1,5 @@
 using System.Management.Automation;
-using Delayed.PowerShell.Hosting;
+using Delayed.PowerShell.Parameters;
 
 namespace Delayed.PowerShell.Commands;
 

@@ -2,7 +2,7 @@ using System;
 using System.Linq;
 using System.Management.Automation;
 using Delayed.Core.Scheduling;
-using Delayed.PowerShell.Hosting;
+using Delayed.PowerShell.Parameters;
 
 namespace Delayed.PowerShell.Commands;
 

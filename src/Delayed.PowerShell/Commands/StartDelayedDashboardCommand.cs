@@ -1,5 +1,4 @@
 using System;
-using System.Collections.Generic;
 using System.Linq;
 using System.Management.Automation;
 using System.Threading;
@@ -7,6 +6,9 @@ using System.Threading.Tasks;
 using Delayed.PowerShell.Dashboard;
 using Delayed.PowerShell.Handlers;
 using Delayed.PowerShell.Hosting;
+using Delayed.PowerShell.Connections;
+using Delayed.PowerShell.Jobs;
+using Delayed.PowerShell.Reporting;
 
 namespace Delayed.PowerShell.Commands;
 

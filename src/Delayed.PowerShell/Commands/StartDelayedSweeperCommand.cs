@@ -7,6 +7,9 @@ using System.Threading.Tasks;
 using Delayed.Core.Sweeper;
 using Delayed.PowerShell.Handlers;
 using Delayed.PowerShell.Hosting;
+using Delayed.PowerShell.Parameters;
+using Delayed.PowerShell.Jobs;
+using Delayed.PowerShell.Reporting;
 
 namespace Delayed.PowerShell.Commands;
 

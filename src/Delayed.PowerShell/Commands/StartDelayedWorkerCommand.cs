@@ -8,6 +8,9 @@ using Delayed.Core.Worker;
 using Delayed.PowerShell.Conversion;
 using Delayed.PowerShell.Handlers;
 using Delayed.PowerShell.Hosting;
+using Delayed.PowerShell.Parameters;
+using Delayed.PowerShell.Jobs;
+using Delayed.PowerShell.Reporting;
 
 namespace Delayed.PowerShell.Commands;
 
@@ -237,7 +240,7 @@ public sealed class StartDelayedWorkerCommand : DelayedCmdlet
         catch (ArgumentException e)
         {
             runspaces?.Dispose();
-            ThrowTerminatingError(new ErrorRecord(e, "InvalidQueues", ErrorCategory.InvalidArgument, Queue) { ErrorDetails = new ErrorDetails(WithoutParameterName(e)) });
+            ThrowTerminatingError(new ErrorRecord(e, "InvalidQueues", ErrorCategory.InvalidArgument, Queue) { ErrorDetails = new ErrorDetails(ArgumentMessages.WithoutParameterName(e)) });
             return;
         }
         Core.Telemetry.MetricsEndpoint? metrics;

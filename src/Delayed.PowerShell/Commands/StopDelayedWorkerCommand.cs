@@ -1,6 +1,6 @@
 using System.Management.Automation;
 using Delayed.Core.Queue;
-using Delayed.PowerShell.Hosting;
+using Delayed.PowerShell.Parameters;
 
 namespace Delayed.PowerShell.Commands;
 

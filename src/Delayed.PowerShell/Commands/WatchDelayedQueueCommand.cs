@@ -1,11 +1,10 @@
 using System;
-using System.Collections.Generic;
 using System.Linq;
 using System.Management.Automation;
 using System.Threading.Tasks;
 using Delayed.Core.Telemetry;
-using Delayed.PowerShell.Hosting;
 using Delayed.PowerShell.Views;
+using Delayed.PowerShell.Reporting;
 
 namespace Delayed.PowerShell.Commands;
 

@@ -4,8 +4,7 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Management.Automation;
 using System.Management.Automation.Language;
-using System.Threading.Tasks;
-using Delayed.PowerShell.Hosting;
+using Delayed.PowerShell.Connections;
 
 namespace Delayed.PowerShell.Completion;
 

@@ -4,8 +4,6 @@ using System.Globalization;
 using System.Linq;
 using System.Net;
 using System.Text;
-using Delayed.Core.Queue;
-using Delayed.Core.Scheduling;
 using Delayed.Core.Telemetry;
 using Delayed.PowerShell.Conversion;
 using Delayed.PowerShell.Views;

@@ -2,7 +2,7 @@ using System;
 using System.Management.Automation.Host;
 using System.Threading;
 
-namespace Delayed.PowerShell.Hosting;
+namespace Delayed.PowerShell.Reporting;
 
 /// <summary>
 /// While a worker stops gracefully with tasks still running: says at once what it waits for, and, in a console,

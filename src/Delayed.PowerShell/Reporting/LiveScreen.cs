@@ -4,7 +4,7 @@ using System.Management.Automation.Host;
 using System.Text;
 using Delayed.PowerShell.Views;
 
-namespace Delayed.PowerShell.Hosting;
+namespace Delayed.PowerShell.Reporting;
 
 /// <summary>
 /// Redraws a screen in place in a terminal through the host, with VT sequences: on the terminal's alternate screen, as

@@ -3,7 +3,7 @@ using System.Collections.Generic;
 using System.Linq;
 using Delayed.Core.Queue;
 
-namespace Delayed.PowerShell.Hosting;
+namespace Delayed.PowerShell.Connections;
 
 /// <summary>Makes queue objects over the shared connections.</summary>
 internal static class QueueFactory

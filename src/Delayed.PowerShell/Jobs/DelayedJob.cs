@@ -4,8 +4,9 @@ using System.Linq;
 using System.Management.Automation;
 using System.Threading;
 using System.Threading.Tasks;
+using Delayed.PowerShell.Reporting;
 
-namespace Delayed.PowerShell.Hosting;
+namespace Delayed.PowerShell.Jobs;
 
 /// <summary>
 /// A worker or sweeper running in the background of this process, as a PowerShell job: Get-Job shows its

@@ -1,6 +1,7 @@
 using System.Management.Automation;
+using Delayed.PowerShell.Reporting;
 
-namespace Delayed.PowerShell.Hosting;
+namespace Delayed.PowerShell.Jobs;
 
 /// <summary>Writes to a job's streams, which Receive-Job reads.</summary>
 internal sealed class JobOutput : IWorkerOutput

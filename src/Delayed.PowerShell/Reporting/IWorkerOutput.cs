@@ -1,6 +1,6 @@
 using System.Management.Automation;
 
-namespace Delayed.PowerShell.Hosting;
+namespace Delayed.PowerShell.Reporting;
 
 /// <summary>Where a worker or sweeper writes: a cmdlet's pipeline, or a job's streams. Callable from any thread.</summary>
 internal interface IWorkerOutput

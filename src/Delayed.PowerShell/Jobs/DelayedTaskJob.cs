@@ -4,7 +4,7 @@ using System.Threading.Tasks;
 using Delayed.Core.Queue;
 using Delayed.PowerShell.Conversion;
 
-namespace Delayed.PowerShell.Hosting;
+namespace Delayed.PowerShell.Jobs;
 
 /// <summary>
 /// A tracked task as a PowerShell job, wherever it runs: NotStarted while it waits (queued or scheduled), Running while

@@ -6,7 +6,7 @@ using Delayed.Core.Queue;
 using Delayed.Core.Worker;
 using Delayed.PowerShell.Conversion;
 
-namespace Delayed.PowerShell.Hosting;
+namespace Delayed.PowerShell.Reporting;
 
 /// <summary>
 /// Turns worker events into what users see: verbose and warning messages, error records that name the task,

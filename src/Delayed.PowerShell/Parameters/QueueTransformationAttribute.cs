@@ -1,9 +1,9 @@
 using System;
 using System.Management.Automation;
 using Delayed.Core.Redis;
-using Delayed.PowerShell.Commands;
+using Delayed.PowerShell.Connections;
 
-namespace Delayed.PowerShell.Hosting;
+namespace Delayed.PowerShell.Parameters;
 
 /// <summary>
 /// Lets -Queue take queue names as well: each becomes a queue on the default Redis server. Works for a single
@@ -36,7 +36,7 @@ internal sealed class QueueTransformationAttribute : ArgumentTransformationAttri
         catch (Exception e) when (e is DelayedConnectionException or ArgumentException)
         {
             // A bare name hides which server it stands for: say so, and how to choose another.
-            var reason = e is ArgumentException argument ? DelayedCmdlet.WithoutParameterName(argument) : e.Message;
+            var reason = e is ArgumentException argument ? ArgumentMessages.WithoutParameterName(argument) : e.Message;
             var source = ConnectionCache.DefaultIsConfigured ? "from $env:DELAYED_REDIS" : "as $env:DELAYED_REDIS is not set";
             throw new ArgumentTransformationMetadataException(
                 $"The queue name '{name}' stands for a queue on the default Redis server, {Describe(redis)} ({source}). {reason} " +

@@ -3,7 +3,7 @@ using System.Collections.Concurrent;
 using System.Threading.Tasks;
 using Delayed.Core.Redis;
 
-namespace Delayed.PowerShell.Hosting;
+namespace Delayed.PowerShell.Connections;
 
 /// <summary>
 /// One connection per Redis configuration string in this process, shared by every queue object and

@@ -7,7 +7,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using Delayed.Core.Queue;
 
-namespace Delayed.PowerShell.Hosting;
+namespace Delayed.PowerShell.Jobs;
 
 /// <summary>
 /// Follows the records of the tracked tasks of one queue that jobs of this session wait on: one read of all their

@@ -3,7 +3,7 @@ using System.Collections.Concurrent;
 using System.Linq;
 using Delayed.Core.Worker;
 
-namespace Delayed.PowerShell.Hosting;
+namespace Delayed.PowerShell.Reporting;
 
 /// <summary>Which task each slot of a worker runs now and since when, followed from the worker's events.</summary>
 internal sealed class RunningTasks

@@ -1,7 +1,7 @@
 using System.Management.Automation;
 using Delayed.PowerShell.Handlers;
 
-namespace Delayed.PowerShell.Hosting;
+namespace Delayed.PowerShell.Reporting;
 
 /// <summary>Writes to a cmdlet's pipeline, always from its pipeline thread (through the pump).</summary>
 internal sealed class PipelineOutput : IWorkerOutput

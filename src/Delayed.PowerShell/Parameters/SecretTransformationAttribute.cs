@@ -1,7 +1,7 @@
 using System.Management.Automation;
 using System.Security;
 
-namespace Delayed.PowerShell.Hosting;
+namespace Delayed.PowerShell.Parameters;
 
 /// <summary>
 /// Lets a password parameter take a SecureString or a PSCredential (its password). Plain text is refused: it would
