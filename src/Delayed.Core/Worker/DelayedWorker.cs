@@ -182,16 +182,14 @@ public sealed class DelayedWorker : IDisposable
         }
     }
 
+    /// <summary>
+    /// One slot's loop: reserve a task of the budget, claim (finishing the task held), run what was claimed, and so on;
+    /// a reservation that got no task is given back in one place. The task a claim finishes is the one the slot ran
+    /// before: finish and claim are one round trip while the slot is busy.
+    /// </summary>
     private async Task RunSlotAsync(string id, BlockingConnection blocking, HandlerThread handlerThread, CancellationToken stop)
     {
-        var backoff = new Backoff(_options.InitialBackoff, _options.MaxBackoff);
-        Finish? held = null;
-        var heldQueue = _queue; // the queue of the held task
-        var several = _queues.Length > 1;
-        long claims = 0;
-        var unregistered = 0;
-        var replyLost = false; // the last claim failed: it may have claimed a task whose reply never came
-        var maxBytes = _options.Limits.MaxTaskBytes;
+        var slot = new Slot(id, blocking, _queue, new Backoff(_options.InitialBackoff, _options.MaxBackoff));
         while (!stop.IsCancellationRequested)
         {
             if (!_keepAlive!.Healthy)
@@ -202,96 +200,109 @@ public sealed class DelayedWorker : IDisposable
             if (!TryReserve()) break;
             // The number counts the tasks this slot claimed (not its attempts), so that the stamps in the in-flight hash
             // tell a watcher how many tasks a worker took between two looks (Watch-DelayedQueue's rate).
-            var stamp = NewStamp(claims + 1);
-            ClaimReply claimed;
-            var order = ClaimOrder();
-            var source = order;
-            try
+            var stamp = NewStamp(slot.Claims + 1);
+            var claim = await ClaimAsync(slot, stamp, stop).ConfigureAwait(false);
+            if (claim.Outcome != ClaimOutcome.Task) Unreserve();
+            if (claim.Outcome is ClaimOutcome.Stop or ClaimOutcome.Empty) break;
+            if (claim.Outcome != ClaimOutcome.Task)
             {
-                var reply = await (held is null ? order[0] : heldQueue).FinishAndClaimAsync(id, ClaimMode.TakeToken, stamp, held, maxBytes, several ? order : null, replyLost).ConfigureAwait(false);
-                held = null;
-                replyLost = false;
-                if (reply.StopRequested)
-                {
-                    // Stop-DelayedWorker: the whole worker stops after its running tasks.
-                    Unreserve();
-                    RequestStop();
-                    break;
-                }
-                if (reply.Paused)
-                {
-                    // Suspend-DelayedQueue: take nothing, and look again after a dequeue timeout (a token taken was put back).
-                    Unreserve();
-                    if (Interlocked.Exchange(ref _paused, 1) == 0) Emit(new WorkerEvent(WorkerEventKind.QueuePaused, Names, id));
-                    await PauseAsync(_options.DequeueTimeout, stop).ConfigureAwait(false);
-                    continue;
-                }
-                if (Volatile.Read(ref _paused) == 1 && Interlocked.Exchange(ref _paused, 0) == 1) Emit(new WorkerEvent(WorkerEventKind.QueueResumed, Names, id));
-                if (reply.Unregistered)
-                {
-                    // The liveness key expired (a paused process) or Redis lost it: write it again (the refresh reports
-                    // the lapse) before taking a task, so that no sweeper takes the task for a dead worker's.
-                    Unreserve();
-                    await _keepAlive.RefreshAsync().ConfigureAwait(false);
-                    if (++unregistered > 1) await backoff.WaitAsync(stop).ConfigureAwait(false);
-                    continue;
-                }
-                unregistered = 0;
-                claimed = reply;
-                if (claimed.Task is null && claimed.OversizeBytes == 0)
-                {
-                    if (_options.StopWhenEmpty)
-                    {
-                        Unreserve();
-                        break;
-                    }
-                    // One blocking wait on every queue's tokens, which Redis serves in the order given.
-                    var woken = several
-                        ? await DelayedQueue.WaitForTokenAsync(blocking, order, IdleWait()).ConfigureAwait(false)
-                        : await _queue.WaitForTokenAsync(blocking, IdleWait()).ConfigureAwait(false) ? 0 : -1;
-                    if (woken >= 0)
-                    {
-                        source = new[] { order[woken] };
-                        if (stop.IsCancellationRequested) await order[woken].ReturnTokenAsync().ConfigureAwait(false);
-                        else claimed = await order[woken].FinishAndClaimAsync(id, ClaimMode.TokenTaken, stamp, null, maxBytes).ConfigureAwait(false);
-                    }
-                }
-                backoff.Reset();
-            }
-            catch (Exception e)
-            {
-                Unreserve();
-                replyLost = true;
-                Emit(new WorkerEvent(WorkerEventKind.WorkerError, _queue.Name, id, error: e, duration: backoff.Next));
-                await backoff.WaitAsync(stop).ConfigureAwait(false);
+                await AfterNoTaskAsync(slot, claim.Outcome, stop).ConfigureAwait(false);
                 continue;
             }
-            if (claimed.Task is null && claimed.OversizeBytes == 0)
-            {
-                Unreserve(); // a timeout, or a surplus token: not an error, no back-off
-                continue;
-            }
-            claims++;
-            heldQueue = source[claimed.Source];
-            if (claimed.OversizeBytes > 0)
-            {
-                // Claimed but not sent: it is finished as a failure with the next claim, so its bytes go to the failed
-                // store without ever coming here.
-                held = Failed(heldQueue, id, stamp, null, Array.Empty<byte>(), FailureReason.Oversize, new MalformedTaskException(
-                    $"A task of {claimed.OversizeBytes} bytes is over the limit of {maxBytes} bytes: it went to the failed store without being read."), 0, default);
-                continue;
-            }
-            held = await ExecuteAsync(heldQueue, id, claimed, stamp, handlerThread, stop).ConfigureAwait(false);
-            if (held.IsReturn)
+            slot.Claims++;
+            slot.HeldQueue = claim.Queue!;
+            slot.Held = claim.Reply.OversizeBytes > 0
+                // Claimed but not sent: finished as a failure with the next claim, so its bytes go to the failed store
+                // without ever coming here.
+                ? Failed(claim.Queue!, id, stamp, null, Array.Empty<byte>(), FailureReason.Oversize, new MalformedTaskException(
+                    $"A task of {claim.Reply.OversizeBytes} bytes is over the limit of {_options.Limits.MaxTaskBytes} bytes: it went to the failed store without being read."), 0, default)
+                : await ExecuteAsync(claim.Queue!, id, claim.Reply, stamp, handlerThread, stop).ConfigureAwait(false);
+            if (slot.Held.IsReturn)
             {
                 // Put back for want of a handler: finished on its own, and this slot steps aside a moment before it
                 // claims again, so that the waiting tokens go to workers that have the handler rather than back here.
-                await FinishLastAsync(heldQueue, id, held).ConfigureAwait(false);
-                held = null;
+                await FinishLastAsync(slot.HeldQueue, id, slot.Held).ConfigureAwait(false);
+                slot.Held = null;
                 await PauseAsync(TimeSpan.FromMilliseconds(Jitter.Value!.Next(50, 250)), stop).ConfigureAwait(false);
             }
         }
-        if (held is not null) await FinishLastAsync(heldQueue, id, held).ConfigureAwait(false);
+        if (slot.Held is not null) await FinishLastAsync(slot.HeldQueue, id, slot.Held).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// One claim: finishes the task the slot holds and takes the next one, or, with none waiting, waits on the tokens
+    /// once and claims what woke it. Never throws: a failure is <see cref="ClaimOutcome.Failed"/>, reported, and the
+    /// next claim hands back a task this one may have taken without its reply arriving.
+    /// </summary>
+    private async Task<Claim> ClaimAsync(Slot slot, string stamp, CancellationToken stop)
+    {
+        var order = ClaimOrder();
+        var several = _queues.Length > 1;
+        var maxBytes = _options.Limits.MaxTaskBytes;
+        try
+        {
+            var reply = await (slot.Held is null ? order[0] : slot.HeldQueue)
+                .FinishAndClaimAsync(slot.Id, ClaimMode.TakeToken, stamp, slot.Held, maxBytes, several ? order : null, slot.ReplyLost).ConfigureAwait(false);
+            slot.Held = null;
+            slot.ReplyLost = false;
+            if (reply.StopRequested)
+            {
+                // Stop-DelayedWorker: the whole worker stops after its running tasks.
+                RequestStop();
+                return new Claim(ClaimOutcome.Stop);
+            }
+            if (reply.Paused) return new Claim(ClaimOutcome.Paused);
+            if (Volatile.Read(ref _paused) == 1 && Interlocked.Exchange(ref _paused, 0) == 1) Emit(new WorkerEvent(WorkerEventKind.QueueResumed, Names, slot.Id));
+            if (reply.Unregistered)
+            {
+                // The liveness key expired (a paused process) or Redis lost it: write it again (the refresh reports the
+                // lapse) before taking a task, so that no sweeper takes the task for a dead worker's.
+                await _keepAlive!.RefreshAsync().ConfigureAwait(false);
+                return new Claim(ClaimOutcome.Unregistered);
+            }
+            slot.Unregistered = 0;
+            slot.Backoff.Reset();
+            if (reply.Task is not null || reply.OversizeBytes > 0) return new Claim(ClaimOutcome.Task, reply, order[reply.Source]);
+            if (_options.StopWhenEmpty) return new Claim(ClaimOutcome.Empty);
+            // One blocking wait on every queue's tokens, which Redis serves in the order given.
+            var woken = several
+                ? await DelayedQueue.WaitForTokenAsync(slot.Blocking, order, IdleWait()).ConfigureAwait(false)
+                : await _queue.WaitForTokenAsync(slot.Blocking, IdleWait()).ConfigureAwait(false) ? 0 : -1;
+            if (woken < 0) return new Claim(ClaimOutcome.Nothing);
+            if (stop.IsCancellationRequested)
+            {
+                await order[woken].ReturnTokenAsync().ConfigureAwait(false);
+                return new Claim(ClaimOutcome.Nothing);
+            }
+            var taken = await order[woken].FinishAndClaimAsync(slot.Id, ClaimMode.TokenTaken, stamp, null, maxBytes).ConfigureAwait(false);
+            // Nothing behind a token is a timeout's race or a surplus token: not an error, no back-off.
+            return taken.Task is not null || taken.OversizeBytes > 0 ? new Claim(ClaimOutcome.Task, taken, order[woken]) : new Claim(ClaimOutcome.Nothing);
+        }
+        catch (Exception e)
+        {
+            slot.ReplyLost = true;
+            Emit(new WorkerEvent(WorkerEventKind.WorkerError, _queue.Name, slot.Id, error: e, duration: slot.Backoff.Next));
+            return new Claim(ClaimOutcome.Failed);
+        }
+    }
+
+    /// <summary>What a slot does after a claim that brought no task, before it claims again.</summary>
+    private async Task AfterNoTaskAsync(Slot slot, ClaimOutcome outcome, CancellationToken stop)
+    {
+        switch (outcome)
+        {
+            case ClaimOutcome.Paused:
+                // Suspend-DelayedQueue: take nothing, and look again after a dequeue timeout (a token taken was put back).
+                if (Interlocked.Exchange(ref _paused, 1) == 0) Emit(new WorkerEvent(WorkerEventKind.QueuePaused, Names, slot.Id));
+                await PauseAsync(_options.DequeueTimeout, stop).ConfigureAwait(false);
+                break;
+            case ClaimOutcome.Unregistered:
+                if (++slot.Unregistered > 1) await slot.Backoff.WaitAsync(stop).ConfigureAwait(false);
+                break;
+            case ClaimOutcome.Failed:
+                await slot.Backoff.WaitAsync(stop).ConfigureAwait(false);
+                break;
+        }
     }
 
     /// <summary>Runs one claimed task and says how to finish it; a tracked task's finish updates its record too, with its output.</summary>

@@ -1,0 +1,40 @@
+using Delayed.Core.Queue;
+using Delayed.Core.Redis;
+
+namespace Delayed.Core.Worker;
+
+/// <summary>What one slot of a worker carries from one claim to the next.</summary>
+internal sealed class Slot
+{
+    public Slot(string id, BlockingConnection blocking, DelayedQueue firstQueue, Backoff backoff)
+    {
+        Id = id;
+        Blocking = blocking;
+        HeldQueue = firstQueue;
+        Backoff = backoff;
+    }
+
+    /// <summary>The slot's worker id (its liveness key).</summary>
+    public string Id { get; }
+
+    /// <summary>Its own connection for the blocking wait on the tokens.</summary>
+    public BlockingConnection Blocking { get; }
+
+    /// <summary>The wait after a failed claim or refresh, reset by a claim that worked.</summary>
+    public Backoff Backoff { get; }
+
+    /// <summary>How the task the slot ran is to be finished, with the next claim; null when it holds none.</summary>
+    public Finish? Held { get; set; }
+
+    /// <summary>The queue of the held task.</summary>
+    public DelayedQueue HeldQueue { get; set; }
+
+    /// <summary>Tasks this slot claimed: the number in its claim stamps.</summary>
+    public long Claims { get; set; }
+
+    /// <summary>Claims in a row that found the liveness key gone.</summary>
+    public int Unregistered { get; set; }
+
+    /// <summary>Whether the last claim failed: it may have claimed a task whose reply never came, which the next one hands back.</summary>
+    public bool ReplyLost { get; set; }
+}
