@@ -176,6 +176,8 @@ public sealed class StartDelayedWorkerCommand : DelayedCmdlet
     [ValidateNotNullOrEmpty]
     public string MetricsAddress { get; set; } = "127.0.0.1";
 
+    private static readonly string[] Preferences = { "VerbosePreference", "DebugPreference", "InformationPreference", "WarningPreference" };
+
     protected override void ProcessRecord()
     {
         if (TaskTimeout is { } limit && limit <= TimeSpan.Zero)
@@ -183,42 +185,41 @@ public sealed class StartDelayedWorkerCommand : DelayedCmdlet
         var inRunspaces = AsJob || Concurrency > 1 || ImportModule is not null || InitializationScript is not null || TaskTimeout is not null;
         using var pump = new PipelinePump();
         var streams = new HandlerStreams();
-        HandlerRunspaces? runspaces = null;
-        WorkerHandlerRegistry registry;
+        HandlerRunspaces? runspaces = inRunspaces ? new HandlerRunspaces(ImportModule ?? Array.Empty<string>(), InitializationScript?.ToString()) : null;
+        WorkerRun? run = null;
         try
         {
-            var handlers = SessionHandlers.Current.Values.ToList();
-            foreach (var path in AssemblyPath ?? Array.Empty<string>())
-                handlers.AddRange(AssemblyHandlerLoader.Load(SessionState.Path.GetUnresolvedProviderPathFromPSPath(path)));
-            if (inRunspaces)
-            {
-                runspaces = new HandlerRunspaces(ImportModule ?? Array.Empty<string>(), InitializationScript?.ToString());
-                foreach (var preference in new[] { "VerbosePreference", "DebugPreference", "InformationPreference", "WarningPreference" })
-                    runspaces.CopyPreference(preference, GetVariableValue(preference));
-                registry = WorkerHandlerRegistry.InRunspaces(Handler, handlers, runspaces, streams, InvokeCommand);
-                if (handlers.Any(h => h.Method is null) || Handler is { Count: > 0 }) runspaces.Prepare();
-            }
-            else
-            {
-                registry = WorkerHandlerRegistry.OnPipeline(Handler, handlers, pump, streams, InvokeCommand);
-            }
+            run = Prepare(pump, streams, runspaces);
         }
-        catch (Exception e) when (e is ArgumentException or System.IO.IOException or BadImageFormatException or RuntimeException or InvalidOperationException)
+        finally
         {
-            runspaces?.Dispose();
-            ThrowTerminatingError(new ErrorRecord(e, "InvalidHandler", ErrorCategory.InvalidArgument, Handler));
+            // Until a run owns them (on -WhatIf, or on an error), the runspaces are this method's to release.
+            if (run is null) runspaces?.Dispose();
+        }
+        if (run is null) return;
+
+        if (AsJob)
+        {
+            var job = new DelayedJob("Start-DelayedWorker", Queue, $"DelayedWorker:{run.QueueName}",
+                (output, stop) => run.RunAsync(new WorkerEventReporter(output, passThru: true, LogFormat), stop), whileStopping: () => run.Notice(Host, afterCtrlC: false));
+            JobRepository.Add(job);
+            job.Start();
+            WriteObject(job);
             return;
         }
+        RunInForeground(run, pump, inRunspaces);
+    }
+
+    /// <summary>The handlers, the worker and its metrics endpoint, ready to run; null on -WhatIf. Bad input stops here, with an error.</summary>
+    private WorkerRun? Prepare(PipelinePump pump, HandlerStreams streams, HandlerRunspaces? runspaces)
+    {
+        var registry = Handlers(pump, streams, runspaces);
         if (registry.Count == 0)
             WriteWarning("No handler is registered: every task will be refused and released. Pass -Handler or -AssemblyPath, or use Register-DelayedHandler first.");
         var primary = Queue[0];
         var queueName = string.Join(", ", Queue.Select(q => q.Name));
-        if (!ShouldProcess($"Queue '{queueName}' on {primary.Redis}", $"Take and run tasks with {registry.Count} handler(s), {Concurrency} at a time"))
-        {
-            runspaces?.Dispose();
-            return;
-        }
-
+        if (!ShouldProcess($"Queue '{queueName}' on {primary.Redis}", $"Take and run tasks with {registry.Count} handler(s), {Concurrency} at a time")) return null;
+        WriteVerbose($"Worker on queue '{queueName}' at {primary.Redis} with {registry.Count} handler(s), {Concurrency} at a time.");
         var options = new WorkerOptions
         {
             DequeueTimeout = primary.DequeueTimeout,
@@ -239,71 +240,60 @@ public sealed class StartDelayedWorkerCommand : DelayedCmdlet
         }
         catch (ArgumentException e)
         {
-            runspaces?.Dispose();
             ThrowTerminatingError(new ErrorRecord(e, "InvalidQueues", ErrorCategory.InvalidArgument, Queue) { ErrorDetails = new ErrorDetails(ArgumentMessages.WithoutParameterName(e)) });
-            return;
+            return null; // not reached
         }
-        Core.Telemetry.MetricsEndpoint? metrics;
         try
         {
-            metrics = StartMetrics(Queue.Select(q => q.Engine), MetricsPort, MetricsAddress);
+            return new WorkerRun(queueName, worker, options, streams, runspaces, StartMetrics(Queue.Select(q => q.Engine), MetricsPort, MetricsAddress));
         }
         catch
         {
-            runspaces?.Dispose();
+            worker.Dispose();
             throw;
         }
-        var running = new RunningTasks();
-        StopNotice? Notice(bool afterCtrlC) => StopNotice.Show(Host, $"Worker on queue '{queueName}'", running, worker.InterruptRunning, afterCtrlC);
+    }
 
-        async Task RunAsync(WorkerEventReporter reporter, CancellationToken stop)
+    /// <summary>The session's registered handlers, -AssemblyPath's and -Handler's, on the pipeline thread or in the runspaces.</summary>
+    private WorkerHandlerRegistry Handlers(PipelinePump pump, HandlerStreams streams, HandlerRunspaces? runspaces)
+    {
+        try
         {
-            options.OnEvent = e =>
-            {
-                running.Observe(e);
-                reporter.Report(e);
-            };
-            streams.ConnectTo(reporter.HandlerRecord);
-            try
-            {
-                var summary = await worker.RunAsync(stop).ConfigureAwait(false);
-                reporter.Summary(new WorkerSummary(queueName, worker.WorkerIds.ToArray(), summary.Succeeded, summary.Failed, summary.Retried, summary.Returned, summary.Duration));
-            }
-            finally
-            {
-                runspaces?.Dispose();
-                metrics?.Dispose();
-                worker.Dispose();
-            }
+            var handlers = SessionHandlers.Current.Values.ToList();
+            foreach (var path in AssemblyPath ?? Array.Empty<string>())
+                handlers.AddRange(AssemblyHandlerLoader.Load(SessionState.Path.GetUnresolvedProviderPathFromPSPath(path)));
+            if (runspaces is null) return WorkerHandlerRegistry.OnPipeline(Handler, handlers, pump, streams, InvokeCommand);
+            foreach (var preference in Preferences) runspaces.CopyPreference(preference, GetVariableValue(preference));
+            var registry = WorkerHandlerRegistry.InRunspaces(Handler, handlers, runspaces, streams, InvokeCommand);
+            if (handlers.Any(h => h.Method is null) || Handler is { Count: > 0 }) runspaces.Prepare();
+            return registry;
         }
-
-        if (AsJob)
+        catch (Exception e) when (e is ArgumentException or System.IO.IOException or BadImageFormatException or RuntimeException or InvalidOperationException)
         {
-            var job = new DelayedJob("Start-DelayedWorker", Queue, $"DelayedWorker:{queueName}",
-                (output, stop) => RunAsync(new WorkerEventReporter(output, passThru: true, LogFormat), stop), whileStopping: () => Notice(afterCtrlC: false));
-            JobRepository.Add(job);
-            job.Start();
-            WriteObject(job);
-            return;
+            ThrowTerminatingError(new ErrorRecord(e, "InvalidHandler", ErrorCategory.InvalidArgument, Handler));
+            throw; // not reached
         }
+    }
 
-        WriteVerbose($"Worker on queue '{queueName}' at {primary.Redis} with {registry.Count} handler(s), {Concurrency} at a time.");
+    /// <summary>Runs on this pipeline until the worker stops (Ctrl+C, SIGTERM, Stop-DelayedWorker, -MaxTasks, -StopWhenEmpty).</summary>
+    private void RunInForeground(WorkerRun run, PipelinePump pump, bool inRunspaces)
+    {
         using (StopSignals.Register(StopProcessing))
         {
             var verbose = MyInvocation.BoundParameters.TryGetValue("Verbose", out var flag)
                 ? ((SwitchParameter)flag).IsPresent
                 : !Equals(GetVariableValue("VerbosePreference"), ActionPreference.SilentlyContinue);
-            var run = RunAsync(new WorkerEventReporter(new PipelineOutput(this, pump), PassThru, LogFormat, verbose), StopToken);
+            var running = run.RunAsync(new WorkerEventReporter(new PipelineOutput(this, pump), PassThru, LogFormat, verbose), StopToken);
             StopNotice? notice = null;
             // Ctrl+C: the worker stops gracefully on the token; handlers in runspaces run on, so say what it waits for,
             // on the pipeline thread, and take a second Ctrl+C to cut them short. Pipeline-thread handlers stop with
             // the pipeline itself.
-            using (StopToken.Register(() => { if (inRunspaces) pump.Post(() => notice = Notice(afterCtrlC: true)); }))
+            using (StopToken.Register(() => { if (inRunspaces) pump.Post(() => notice = run.Notice(Host, afterCtrlC: true)); }))
             {
-                pump.Run(run);
+                pump.Run(running);
             }
             notice?.Dispose();
-            Await(run, queueName);
+            Await(running, run.QueueName);
         }
     }
 }
