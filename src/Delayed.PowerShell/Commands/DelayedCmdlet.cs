@@ -6,6 +6,10 @@ using System.Threading;
 using System.Threading.Tasks;
 using Delayed.Core.Redis;
 using Delayed.PowerShell.Connections;
+using Delayed.PowerShell.Jobs;
+using Delayed.PowerShell.Reporting;
+using Delayed.PowerShell.Handlers;
+using Delayed.PowerShell.Hosting;
 
 namespace Delayed.PowerShell.Commands;
 
@@ -88,6 +92,31 @@ public abstract class DelayedCmdlet : PSCmdlet, IDisposable
                 ErrorDetails = e is ArgumentException argument ? new ErrorDetails(ArgumentMessages.WithoutParameterName(argument)) : null,
             });
             return null; // not reached
+        }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="run"/> as a background job of this session (returned to the pipeline), or here until it ends
+    /// or Ctrl+C or SIGTERM stops it, its output pumped to this pipeline; <paramref name="startMessage"/> is shown first
+    /// when it runs here. What Start-DelayedSweeper and Start-DelayedDashboard share (the worker adds stop notices).
+    /// </summary>
+    private protected void RunAsJobOrHere(bool asJob, string command, IEnumerable<Queue> queues, string jobName, Func<IWorkerOutput, CancellationToken, Task> run, string? startMessage)
+    {
+        if (asJob)
+        {
+            var job = new DelayedJob(command, queues, jobName, run);
+            JobRepository.Add(job);
+            job.Start();
+            WriteObject(job);
+            return;
+        }
+        if (startMessage is not null) WriteInformation(new HostInformationMessage { Message = startMessage }, HostTags);
+        using var pump = new PipelinePump();
+        using (StopSignals.Register(StopProcessing))
+        {
+            var running = run(new PipelineOutput(this, pump), StopToken);
+            pump.Run(running);
+            Await(running);
         }
     }
 

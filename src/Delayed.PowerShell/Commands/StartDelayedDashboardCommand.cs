@@ -4,10 +4,7 @@ using System.Management.Automation;
 using System.Threading;
 using System.Threading.Tasks;
 using Delayed.PowerShell.Dashboard;
-using Delayed.PowerShell.Handlers;
-using Delayed.PowerShell.Hosting;
 using Delayed.PowerShell.Connections;
-using Delayed.PowerShell.Jobs;
 using Delayed.PowerShell.Reporting;
 
 namespace Delayed.PowerShell.Commands;
@@ -101,21 +98,7 @@ public sealed class StartDelayedDashboardCommand : QueuesOrServerCmdlet
             }
         }
 
-        if (AsJob)
-        {
-            var job = new DelayedJob("Start-DelayedDashboard", given ?? Array.Empty<Queue>(), $"DelayedDashboard:{dashboard.Url}", RunAsync);
-            JobRepository.Add(job);
-            job.Start();
-            WriteObject(job);
-            return;
-        }
-        WriteInformation(new HostInformationMessage { Message = $"Dashboard of {what} at {dashboard.Url}. Press Ctrl+C to stop." }, HostTags);
-        using var pump = new PipelinePump();
-        using (StopSignals.Register(StopProcessing))
-        {
-            var run = RunAsync(new PipelineOutput(this, pump), StopToken);
-            pump.Run(run);
-            Await(run);
-        }
+        RunAsJobOrHere(AsJob, "Start-DelayedDashboard", given ?? Array.Empty<Queue>(), $"DelayedDashboard:{dashboard.Url}", RunAsync,
+            $"Dashboard of {what} at {dashboard.Url}. Press Ctrl+C to stop.");
     }
 }

@@ -5,10 +5,7 @@ using System.Management.Automation;
 using System.Threading;
 using System.Threading.Tasks;
 using Delayed.Core.Sweeper;
-using Delayed.PowerShell.Handlers;
-using Delayed.PowerShell.Hosting;
 using Delayed.PowerShell.Parameters;
-using Delayed.PowerShell.Jobs;
 using Delayed.PowerShell.Reporting;
 
 namespace Delayed.PowerShell.Commands;
@@ -117,29 +114,9 @@ public sealed class StartDelayedSweeperCommand : DelayedCmdlet
             }
         }
 
-        if (AsJob)
-        {
-            var job = new DelayedJob("Start-DelayedSweeper", _queues, "DelayedSweeper:" + string.Join(",", queues.Select(q => q.Name)), RunAsync);
-            JobRepository.Add(job);
-            job.Start();
-            WriteObject(job);
-            return;
-        }
-        if (!once)
-        {
-            // Said once, at the start: a sweeper writes nothing else until its first pass.
-            WriteInformation(new HostInformationMessage
-            {
-                Message = $"Sweeping {string.Join(", ", queues.Select(q => q.Name))} every {Interval} (first pass now), and moving due scheduled " +
-                          "tasks to their queues as they fall due. Press Ctrl+C (or send SIGTERM) to stop.",
-            }, HostTags);
-        }
-        using var pump = new PipelinePump();
-        using (StopSignals.Register(StopProcessing))
-        {
-            var run = RunAsync(new PipelineOutput(this, pump), StopToken);
-            pump.Run(run);
-            Await(run);
-        }
+        // Said once, at the start: a sweeper writes nothing else until its first pass.
+        var start = once ? null : $"Sweeping {string.Join(", ", queues.Select(q => q.Name))} every {Interval} (first pass now), and moving due scheduled " +
+                                  "tasks to their queues as they fall due. Press Ctrl+C (or send SIGTERM) to stop.";
+        RunAsJobOrHere(AsJob, "Start-DelayedSweeper", _queues, "DelayedSweeper:" + string.Join(",", queues.Select(q => q.Name)), RunAsync, start);
     }
 }

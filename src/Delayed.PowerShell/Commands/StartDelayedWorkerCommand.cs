@@ -2,8 +2,6 @@ using System;
 using System.Collections;
 using System.Linq;
 using System.Management.Automation;
-using System.Threading;
-using System.Threading.Tasks;
 using Delayed.Core.Worker;
 using Delayed.PowerShell.Conversion;
 using Delayed.PowerShell.Handlers;
