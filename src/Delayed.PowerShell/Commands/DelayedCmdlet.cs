@@ -73,29 +73,6 @@ public abstract class DelayedCmdlet : PSCmdlet, IDisposable
     }
 
     /// <summary>
-    /// Starts serving the Prometheus endpoint of -MetricsPort and -MetricsAddress for <paramref name="queues"/>, or
-    /// nothing when no port is given; a port that cannot be listened on is a terminating error.
-    /// </summary>
-    private protected Core.Telemetry.MetricsEndpoint? StartMetrics(System.Collections.Generic.IEnumerable<Core.Queue.DelayedQueue> queues, int? port, string address)
-    {
-        if (port is not { } number) return null;
-        try
-        {
-            var endpoint = Core.Telemetry.MetricsEndpoint.Start(queues, address, number);
-            WriteVerbose($"Serving metrics at {endpoint.Url}.");
-            return endpoint;
-        }
-        catch (Exception e) when (e is InvalidOperationException or ArgumentException)
-        {
-            ThrowTerminatingError(new ErrorRecord(e, "MetricsPortUnavailable", ErrorCategory.ResourceUnavailable, number)
-            {
-                ErrorDetails = e is ArgumentException argument ? new ErrorDetails(ArgumentMessages.WithoutParameterName(argument)) : null,
-            });
-            return null; // not reached
-        }
-    }
-
-    /// <summary>
     /// Runs <paramref name="run"/> as a background job of this session (returned to the pipeline), or here until it ends
     /// or Ctrl+C or SIGTERM stops it, its output pumped to this pipeline; <paramref name="startMessage"/> is shown first
     /// when it runs here. What Start-DelayedSweeper and Start-DelayedDashboard share (the worker adds stop notices).

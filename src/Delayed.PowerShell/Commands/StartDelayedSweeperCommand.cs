@@ -35,7 +35,7 @@ namespace Delayed.PowerShell.Commands;
 /// </example>
 [Cmdlet(VerbsLifecycle.Start, "DelayedSweeper", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
 [OutputType(typeof(SweepResult), typeof(Job))]
-public sealed class StartDelayedSweeperCommand : DelayedCmdlet
+public sealed class StartDelayedSweeperCommand : MetricsServingCmdlet
 {
     private readonly List<Queue> _queues = new();
 
@@ -57,22 +57,6 @@ public sealed class StartDelayedSweeperCommand : DelayedCmdlet
     [Parameter]
     public SwitchParameter AsJob { get; set; }
 
-    /// <summary>
-    /// Serves Prometheus metrics at http://127.0.0.1:&lt;port&gt;/metrics while this runs: this process's task counts and
-    /// durations, and the gauges of the queues read from Redis at scrape time (at most once a second). See about_Delayed's
-    /// Monitoring section, or README's.
-    /// </summary>
-    [Parameter]
-    [ValidateRange(1, 65535)]
-    public int? MetricsPort { get; set; }
-
-    /// <summary>
-    /// The address the metrics endpoint listens on (default 127.0.0.1, this machine only); '*' for every address. The
-    /// endpoint has no authentication of its own: open it only to the network your Prometheus scrapes from.
-    /// </summary>
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string MetricsAddress { get; set; } = "127.0.0.1";
 
     protected override void ProcessRecord() => _queues.AddRange(Queue);
 
@@ -88,7 +72,7 @@ public sealed class StartDelayedSweeperCommand : DelayedCmdlet
         var action = once ? "Recover the tasks of gone workers and repair the token count, once" : $"Recover the tasks of gone workers and repair the token count, every {Interval}";
         var queues = _queues.Where(q => ShouldProcess($"Queue '{q.Name}' on {q.Redis}", action)).Select(q => q.Engine).ToList();
         if (queues.Count == 0) return;
-        var metrics = once ? null : StartMetrics(queues, MetricsPort, MetricsAddress);
+        var metrics = once ? null : StartMetrics(queues);
         async Task RunAsync(IWorkerOutput output, CancellationToken stop)
         {
             var sweeper = new DelayedSweeper(queues, Interval)

@@ -74,7 +74,7 @@ namespace Delayed.PowerShell.Commands;
 /// </example>
 [Cmdlet(VerbsLifecycle.Start, "DelayedWorker", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
 [OutputType(typeof(WorkerSummary), typeof(TaskResult), typeof(Job), typeof(string))]
-public sealed class StartDelayedWorkerCommand : DelayedCmdlet
+public sealed class StartDelayedWorkerCommand : MetricsServingCmdlet
 {
     /// <summary>
     /// The queues to take tasks from (queue objects, or queue names on the default server), in priority order: a task of
@@ -157,22 +157,6 @@ public sealed class StartDelayedWorkerCommand : DelayedCmdlet
     [Parameter]
     public LogFormat LogFormat { get; set; } = LogFormat.Default;
 
-    /// <summary>
-    /// Serves Prometheus metrics at http://127.0.0.1:&lt;port&gt;/metrics while this runs: this process's task counts and
-    /// durations, and the gauges of the queues read from Redis at scrape time (at most once a second). See about_Delayed's
-    /// Monitoring section, or README's.
-    /// </summary>
-    [Parameter]
-    [ValidateRange(1, 65535)]
-    public int? MetricsPort { get; set; }
-
-    /// <summary>
-    /// The address the metrics endpoint listens on (default 127.0.0.1, this machine only); '*' for every address. The
-    /// endpoint has no authentication of its own: open it only to the network your Prometheus scrapes from.
-    /// </summary>
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string MetricsAddress { get; set; } = "127.0.0.1";
 
     private static readonly string[] Preferences = { "VerbosePreference", "DebugPreference", "InformationPreference", "WarningPreference" };
 
@@ -243,7 +227,7 @@ public sealed class StartDelayedWorkerCommand : DelayedCmdlet
         }
         try
         {
-            return new WorkerRun(queueName, worker, options, streams, runspaces, StartMetrics(Queue.Select(q => q.Engine), MetricsPort, MetricsAddress));
+            return new WorkerRun(queueName, worker, options, streams, runspaces, StartMetrics(Queue.Select(q => q.Engine)));
         }
         catch
         {
