@@ -208,4 +208,27 @@ public class CodecTests
             for (var output = 0; output < 32; output++)
                 Assert.InRange(flips[bit, output] / (double)samples, 0.4, 0.6);
     }
+
+    [Fact]
+    public void TheElementBoundIsExact_AnArrayOrMapAtItPassesAndOneMoreIsRefused()
+    {
+        // Every value counts one, an array or map itself included: 50 allow one argument that is an array of 48 numbers
+        // (the arguments' array, that array, 48 numbers), and keyword arguments of 24 pairs (the empty positional array,
+        // the map, 48 keys and values).
+        object?[] Numbers(int n) => Enumerable.Range(0, n).Cast<object?>().ToArray();
+        Dictionary<string, object?> Pairs(int n) => Enumerable.Range(0, n).ToDictionary(i => "k" + i, i => (object?)i);
+        Assert.Equal(48, ((object?[])TaskDecoder.Decode(TaskEncoder.EncodePython("m", new object[] { Numbers(48) }, null, 0), Small).Arguments[0]!).Length);
+        Assert.Throws<MalformedTaskException>(() => TaskDecoder.Decode(TaskEncoder.EncodePython("m", new object[] { Numbers(49) }, null, 0), Small));
+        Assert.Equal(24, TaskDecoder.Decode(TaskEncoder.EncodePython("m", null, Pairs(24), 0), Small).NamedArguments.Count);
+        Assert.Throws<MalformedTaskException>(() => TaskDecoder.Decode(TaskEncoder.EncodePython("m", null, Pairs(25), 0), Small));
+    }
+
+    [Fact]
+    public void KeysOfDifferentValueOrCaseHashApart_WhereTheyAreDifferentKeys()
+    {
+        // Equal hashes would still compare right, but every such pair shares a bucket: what the keyed hash is there to prevent.
+        Assert.NotEqual(PlainKeyComparer.Ordinal.GetHashCode(true), PlainKeyComparer.Ordinal.GetHashCode(false));
+        Assert.NotEqual(PlainKeyComparer.Ordinal.GetHashCode("key"), PlainKeyComparer.Ordinal.GetHashCode("KEY"));
+        Assert.False(PlainKeyComparer.Ordinal.Equals("key", "KEY"));
+    }
 }
