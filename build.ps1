@@ -10,7 +10,7 @@
       Test     builds, makes sure redis-server is available, runs the xunit and Pester suites, and ends with
                one line 'N passed, N failed'. Exits non-zero on any failure.
       Demo     the module at work against a local Redis it starts and stops itself.
-      Bench    the benchmark (bench/README.md).
+      Bench    the benchmark (bench/README.md); with -Contended, while stress-ng keeps every core busy.
       Package  the module's .nupkg in out/packages/.
       Mutate   mutation testing of the core's codecs with dotnet-stryker (tests/README.md: score, time, survivors).
 .EXAMPLE
@@ -23,7 +23,11 @@ param(
     [string] $Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
-    [string] $Configuration = 'Release'
+    [string] $Configuration = 'Release',
+
+    # Bench: run the benchmark while a CPU hog (Debian's stress-ng, one worker per core) keeps every core busy, as on a
+    # shared machine; the figures are printed as usual, to be compared with a quiet run.
+    [switch] $Contended
 )
 
 $ErrorActionPreference = 'Stop'
@@ -90,12 +94,13 @@ function Invoke-Docs {
     if (Test-Path $aboutSource) { Copy-Item (Join-Path $aboutSource 'about_*.help.txt') (Join-Path $ModuleOut 'en-US') }
 }
 
-function Assert-Packages([switch] $ForTests) {
+function Assert-Packages([switch] $ForTests, [switch] $Bench) {
     # Commands and the Debian packages that bring them: redis-server for the demo and every suite; for the tests also
     # redis-sentinel (failover), tmux (Ctrl+C and Watch-DelayedQueue in a real terminal), chromium and its driver (the
     # dashboard's browser tests).
     $needed = [ordered]@{ 'redis-server' = 'redis-server' }
     if ($ForTests) { $needed += [ordered]@{ 'redis-sentinel' = 'redis-sentinel'; 'tmux' = 'tmux'; 'chromium' = 'chromium'; 'chromedriver' = 'chromium-driver' } }
+    if ($Bench) { $needed += [ordered]@{ 'stress-ng' = 'stress-ng' } } # the contended benchmark's CPU hog
     $missing = @($needed.Keys | Where-Object { -not (Get-Command $_ -ErrorAction SilentlyContinue) } | ForEach-Object { $needed[$_] })
     if (-not $missing) { return }
     $isRoot = $IsLinux -and ((& id -u) -eq '0')
@@ -183,11 +188,26 @@ function Invoke-Demo {
 
 function Invoke-Bench {
     Invoke-Build
-    Assert-Packages
-    Invoke-Native dotnet @('run', '--project', (Join-Path $Root 'bench/Delayed.Bench'), '-c', 'Release', '--no-build')
-    $pwsh = @(Get-PwshCommand)
-    $env:DELAYED_MODULE = Join-Path $ModuleOut 'Delayed.psd1'
-    Invoke-Native $pwsh[0] (@($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-File', (Join-Path $Root 'bench/cmdlets.ps1')))
+    Assert-Packages -Bench:$Contended
+    $hog = $null
+    if ($Contended) {
+        $cores = [Environment]::ProcessorCount
+        Write-Host "Contended: stress-ng --cpu $cores keeps every core busy during the run."
+        $hog = Start-Process stress-ng -ArgumentList @('--cpu', $cores, '--quiet') -PassThru
+    }
+    try {
+        Invoke-Native dotnet @('run', '--project', (Join-Path $Root 'bench/Delayed.Bench'), '-c', 'Release', '--no-build')
+        $pwsh = @(Get-PwshCommand)
+        $env:DELAYED_MODULE = Join-Path $ModuleOut 'Delayed.psd1'
+        Invoke-Native $pwsh[0] (@($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-File', (Join-Path $Root 'bench/cmdlets.ps1')))
+    }
+    finally {
+        if ($hog -and -not $hog.HasExited) {
+            # stress-ng stops its workers when its parent process gets SIGTERM.
+            & kill -TERM $hog.Id
+            $null = $hog.WaitForExit(10000)
+        }
+    }
 }
 
 function Invoke-Mutate {
