@@ -54,6 +54,9 @@ internal readonly struct ClaimReply
     /// <summary>The size of a task over the limit, which the script moved to the failed store; 0 otherwise.</summary>
     public long OversizeBytes { get; }
 
+    /// <summary>Whether the claim took a task: one to run, or one over the size limit to fail unread.</summary>
+    public bool Claimed => Task is not null || OversizeBytes > 0;
+
     public static ClaimReply Nothing => default;
 
     public static ClaimReply Stop => new(Kind.Stop, null);

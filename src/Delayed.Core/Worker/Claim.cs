@@ -11,6 +11,9 @@ internal enum ClaimOutcome
     /// <summary>No task: the wait timed out, or a token had no task behind it.</summary>
     Nothing,
 
+    /// <summary>No task waiting: the slot waits on the tokens next (never the outcome of a whole claim).</summary>
+    Idle,
+
     /// <summary>No task waiting, and the worker stops when the queue is empty.</summary>
     Empty,
 
@@ -20,7 +23,7 @@ internal enum ClaimOutcome
     /// <summary>The queue is paused.</summary>
     Paused,
 
-    /// <summary>The slot's liveness key was gone; it was written again.</summary>
+    /// <summary>The slot's liveness key was gone; it is written again.</summary>
     Unregistered,
 
     /// <summary>The claim failed (Redis away, or a refresh that failed), and was reported.</summary>
