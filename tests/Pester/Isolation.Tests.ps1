@@ -39,6 +39,14 @@ foreach (`$assembly in [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object
 Register-DelayedSchedule `$queue -Name isolation -Cron '@daily' -TimeZone UTC -TaskName t | Out-Null # loads Cronos
 `$prom = Join-Path ([IO.Path]::GetTempPath()) "isolation-`$PID.prom"
 Export-DelayedMetrics `$queue -Path `$prom; Remove-Item `$prom # loads prometheus-net
+`$listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0); `$listener.Start(); `$port = `$listener.LocalEndpoint.Port; `$listener.Stop()
+`$sweeper = Start-DelayedSweeper `$queue -MetricsPort `$port -AsJob # the endpoint, its server and the meter bridge
+'scraped=' + ((Invoke-WebRequest "http://127.0.0.1:`$port/metrics" -UseBasicParsing).Content -match 'delayed_queue_length')
+`$sweeper | Stop-Job
+`$lib = Join-Path (Get-Module Delayed).ModuleBase 'lib'
+foreach (`$assembly in [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { -not `$_.IsDynamic -and `$_.Location -like "`$lib*" }) {
+    'fromlib=' + `$assembly.GetName().Name + '@' + [System.Runtime.Loader.AssemblyLoadContext]::GetLoadContext(`$assembly).Name
+}
 foreach (`$assembly in [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { `$_.GetName().Name -in 'Delayed.Core', 'MessagePack', 'StackExchange.Redis', 'Cronos', 'Prometheus.NetStandard', 'Delayed.PowerShell' }) {
     'loaded=' + `$assembly.GetName().Name + '@' + [System.Runtime.Loader.AssemblyLoadContext]::GetLoadContext(`$assembly).Name
 }
@@ -50,6 +58,10 @@ foreach (`$assembly in [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object
         $lines | Should -Contain 'loaded=StackExchange.Redis@Delayed'
         $lines | Should -Contain 'loaded=Cronos@Delayed'
         $lines | Should -Contain 'loaded=Prometheus.NetStandard@Delayed'
+        $output -split "`r?`n" | Should -Contain 'scraped=True'
+        $fromLib = @($output -split "`r?`n" | Where-Object { $_ -like 'fromlib=*' })
+        $fromLib | Should -Contain 'fromlib=Prometheus.NetStandard@Delayed'
+        $fromLib | Where-Object { $_ -notlike '*@Delayed' } | Should -BeNullOrEmpty -Because 'whatever the module loads from lib/ loads in its own context'
         $lines | Should -Contain 'loaded=Delayed.PowerShell@Default'
     }
 

@@ -661,6 +661,13 @@ public sealed class DelayedQueue
         return result;
     }
 
+    /// <summary>One task of the failed store by its id; null when it is not there (restored, removed or trimmed).</summary>
+    public async Task<FailedEntry?> GetFailedAsync(string id)
+    {
+        var record = (byte[]?)await Db.HashGetAsync(Keys.FailedData, id).ConfigureAwait(false);
+        return record is null ? null : FailedEntry.Read(id, record);
+    }
+
     /// <summary>The failed store, newest first, read at one instant (it is bounded by <see cref="FailedTaskLimit"/>).</summary>
     public async Task<IReadOnlyList<FailedEntry>> GetFailedAsync()
     {

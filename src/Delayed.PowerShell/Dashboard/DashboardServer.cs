@@ -281,7 +281,7 @@ internal sealed class DashboardServer : IDisposable
                 done = "resumed";
                 break;
             case "failed/restore" when !string.IsNullOrEmpty(id):
-                var entry = (await engine.GetFailedAsync().ConfigureAwait(false)).FirstOrDefault(f => f.Id == id);
+                var entry = await engine.GetFailedAsync(id!).ConfigureAwait(false);
                 var restored = entry is not null && (await engine.RestoreFailedAsync(new[] { (entry.Id, entry.Raw) }).ConfigureAwait(false))[0];
                 done = restored ? $"restored failed task {id}" : $"found no failed task {id} to restore (restored or removed meanwhile)";
                 break;
