@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Diagnostics;
 using System.Globalization;
 using System.IO;
 using System.Linq;
@@ -66,6 +67,31 @@ public class MetricsEndpointTests
         Assert.Equal(2, after[$"delayed_task_duration_seconds_count{{queue=\"{queue.Name}\",name=\"e:ok\",outcome=\"succeeded\"}}"]);
         Assert.Equal(1, after[$"delayed_queue_failed{{queue=\"{queue.Name}\"}}"]);
         Assert.Equal(0, after[$"delayed_queue_oldest_waiting_seconds{{queue=\"{queue.Name}\"}}"]);
+    }
+
+    [Fact]
+    public async Task TheWaitHistogramTimesATrackedTaskFromEnqueueToStart_AndLeavesUntrackedTasksOut()
+    {
+        var queue = _redis.NewQueue();
+        using var endpoint = MetricsEndpoint.Start(new[] { queue }, "127.0.0.1", FreePort());
+        using var http = new HttpClient();
+        await queue.EnqueueAsync(TaskEncoder.EncodePython("t:plain", null, null, 0));
+        await queue.EnqueueTrackedAsync(new[] { new TrackedEnqueue(TaskEncoder.EncodePython("t:tracked", null, null, 0), TimeSpan.FromMinutes(5)) });
+        var waiting = Stopwatch.StartNew();
+        await Task.Delay(TimeSpan.FromMilliseconds(700)); // the wait to be measured, not a synchronisation
+        var waited = waiting.Elapsed.TotalSeconds;
+        var registry = new DelegateRegistry().Add("t:plain", _ => { }).Add("t:tracked", _ => { });
+        await new DelayedWorker(queue, registry, new WorkerOptions { StopWhenEmpty = true, DequeueTimeout = TimeSpan.FromMilliseconds(100) }).RunAsync();
+
+        var samples = Parse(await http.GetStringAsync(endpoint.Url));
+        var tracked = $"queue=\"{queue.Name}\",name=\"t:tracked\"";
+        Assert.Equal(1, samples[$"delayed_task_wait_seconds_count{{{tracked}}}"]);
+        // By the server's clock in ms, from the enqueue script to the claim script: at least what this test waited.
+        Assert.InRange(samples[$"delayed_task_wait_seconds_sum{{{tracked}}}"], waited - 0.002, waited + 30);
+        Assert.Equal(0, samples[$"delayed_task_wait_seconds_bucket{{{tracked},le=\"0.5\"}}"]);
+        Assert.Equal(1, samples[$"delayed_task_wait_seconds_bucket{{{tracked},le=\"60\"}}"]);
+        Assert.DoesNotContain(samples.Keys, k => k.StartsWith("delayed_task_wait_seconds", StringComparison.Ordinal) && k.Contains("t:plain", StringComparison.Ordinal));
+        Assert.Equal(1, samples[$"delayed_tasks_started_total{{queue=\"{queue.Name}\",name=\"t:plain\"}}"]);
     }
 
     [Fact]

@@ -82,9 +82,11 @@ end
     /// <summary>
     /// The line of a tracked task's bytes (<see cref="QueueKeys.Tracked"/>): the ids of the tracked tasks with those bytes
     /// that wait in the list, oldest first, in fields of a tracked hash: 'w' + d "head tail
-    /// count" (d the SHA-1 of the bytes), 'q' + d + ':' + index an id, 'i' + id its index. Taking, adding and removing
+    /// count" (d the SHA-1 of the bytes), 'q' + d + ':' + index "id since" (since: the server's ms when it began to wait;
+    /// a record written before that was kept has the id alone), 'i' + id its index. Taking, adding and removing
     /// are O(1) however many equal tasks wait (a removed id leaves a hole that the next take steps over).
-    /// line_take(key, d): the oldest id, out of the line, or nil. Defined only where a line is read, as a closure costs.
+    /// line_take(key, d): the oldest id, out of the line, and since when it waited (nil when not known); or nil.
+    /// Defined only where a line is read, as a closure costs.
     /// </summary>
     private const string LineTake = @"
 local function line_state(key, d)
@@ -101,12 +103,14 @@ local function line_take(key, d)
   if not h then return nil end
   while h < t do
     local slot = 'q' .. d .. ':' .. h
-    local tid = redis.call('HGET', key, slot)
+    local entry = redis.call('HGET', key, slot)
     h = h + 1
-    if tid then
+    if entry then
+      local tid, since = string.match(entry, '^(%S+) (%d+)$')
+      tid = tid or entry
       redis.call('HDEL', key, slot, 'i' .. tid)
       line_set(key, d, h, t, n - 1)
-      return tid
+      return tid, tonumber(since)
     end
   end
   redis.call('HDEL', key, 'w' .. d)
@@ -125,7 +129,7 @@ local function track_wait(tid, task)
   local d = redis.sha1hex(task)
   local h, t, n = line_state(KEYS[12], d)
   if not h then h, t, n = 0, 0, 0 end
-  redis.call('HSET', KEYS[12], 'w' .. d, h .. ' ' .. (t + 1) .. ' ' .. (n + 1), 'q' .. d .. ':' .. t, tid, 'i' .. tid, t,
+  redis.call('HSET', KEYS[12], 'w' .. d, h .. ' ' .. (t + 1) .. ' ' .. (n + 1), 'q' .. d .. ':' .. t, tid .. ' ' .. now_ms(), 'i' .. tid, t,
     's' .. tid, cmsgpack.pack({ 'q' }), 'b' .. tid, task)
 end
 local function line_remove(tid, task)
@@ -174,8 +178,8 @@ end
     /// swept from under it. A paused queue (KEYS[11] exists) hands out no new task: {'paused'}. A task over the size limit is claimed but not sent: {'oversize', size}; the worker
     /// then finishes it as a failure, so its bytes go to the failed store without ever leaving Redis. An empty task list returns false and changes nothing; a surplus token is simply
     /// consumed. A claimed task comes back as its bytes, or as {'task', bytes, attempts, returns} when its
-    /// counters are set, or as {'task', bytes, attempts, returns, n, id} when it is tracked (its id taken from the line
-    /// of its bytes, its record now running). With more than thirteen KEYS (a worker of several queues), the first
+    /// counters are set, or as {'task', bytes, attempts, returns, n, id[, waited ms]} when it is tracked (its id taken
+    /// from the line of its bytes, its record now running; how long it waited there, when its line entry says). With more than thirteen KEYS (a worker of several queues), the first
     /// thirteen are the held task's queue and the rest, eight per queue (tasks, tokens, processing, inflight, control,
     /// counters, paused, tracked), the queues to claim from in order: a task then comes back as {'task', bytes,
     /// attempts, returns, n[, id]} and an oversize one as {'oversize', size, n}, n the 1-based position of its queue
@@ -289,8 +293,16 @@ if #KEYS > 13 then
     local tracked = redis.call('HGET', t, 'r' .. id)
     if not tracked then
 " + LineTake + @"
-      tracked = line_take(t, redis.sha1hex(task))
-      if tracked then redis.call('HSET', t, 'r' .. id, tracked, 's' .. tracked, cmsgpack.pack({ 'r', id, ARGV[3] })) end
+      local since
+      tracked, since = line_take(t, redis.sha1hex(task))
+      if tracked then
+        redis.call('HSET', t, 'r' .. id, tracked, 's' .. tracked, cmsgpack.pack({ 'r', id, ARGV[3] }))
+        -- Its wait, for the worker's histogram. TIME last: no write may follow it before Redis 5's effects replication.
+        if since then
+          local c = redis.call('TIME')
+          return { 'task', task, attempts, returns, from + 1, tracked, tonumber(c[1]) * 1000 + math.floor(tonumber(c[2]) / 1000) - since }
+        end
+      end
     end
     if tracked then return { 'task', task, attempts, returns, from + 1, tracked } end
   end
@@ -331,8 +343,16 @@ if redis.call('EXISTS', KEYS[12]) == 1 then
   local tracked = redis.call('HGET', KEYS[12], 'r' .. id)
   if not tracked then
 " + LineTake + @"
-    tracked = line_take(KEYS[12], redis.sha1hex(task))
-    if tracked then redis.call('HSET', KEYS[12], 'r' .. id, tracked, 's' .. tracked, cmsgpack.pack({ 'r', id, ARGV[3] })) end
+    local since
+    tracked, since = line_take(KEYS[12], redis.sha1hex(task))
+    if tracked then
+      redis.call('HSET', KEYS[12], 'r' .. id, tracked, 's' .. tracked, cmsgpack.pack({ 'r', id, ARGV[3] }))
+      -- Its wait, for the worker's histogram. TIME last: no write may follow it before Redis 5's effects replication.
+      if since then
+        local c = redis.call('TIME')
+        return { 'task', task, attempts, returns, 0, tracked, tonumber(c[1]) * 1000 + math.floor(tonumber(c[2]) / 1000) - since }
+      end
+    end
   end
   if tracked then return { 'task', task, attempts, returns, 0, tracked } end
 end
@@ -668,7 +688,7 @@ return taken
     /// one's record (its id is the failed record's eighth element) says queued again.
     /// Returns one 1 (restored) or 0 (gone already) per pair.
     /// </summary>
-    public const string RestoreFailed = Tracking + @"
+    public const string RestoreFailed = Clock + Tracking + @"
 local done = {}
 for i = 1, #ARGV, 2 do
   local record = redis.call('HGET', KEYS[9], ARGV[i])
@@ -733,7 +753,7 @@ return 1
     /// bytes, and, unless forced, only if that worker is gone (a tracked task's record says queued again). ARGV: worker
     /// id, bytes, 'head' or 'tail', '1' to force. Returns 'restored', 'not-held' or 'alive'.
     /// </summary>
-    public const string Restore = Tracking + @"
+    public const string Restore = Clock + Tracking + @"
 if redis.call('HGET', KEYS[3], ARGV[1]) ~= ARGV[2] then return 'not-held' end
 if ARGV[4] ~= '1' and redis.call('EXISTS', ARGV[1]) == 1 then return 'alive' end
 if ARGV[3] == 'head' then redis.call('LPUSH', KEYS[1], ARGV[2]) else redis.call('RPUSH', KEYS[1], ARGV[2]) end

@@ -18,9 +18,10 @@ internal readonly struct ClaimReply
 
     private readonly Kind _kind;
 
-    private ClaimReply(Kind kind, byte[]? task, long attempts = 0, long returns = 0, long size = 0, int source = 0, string? trackingId = null)
+    private ClaimReply(Kind kind, byte[]? task, long attempts = 0, long returns = 0, long size = 0, int source = 0, string? trackingId = null, long? waitedMs = null)
     {
         TrackingId = trackingId;
+        WaitedMilliseconds = waitedMs;
         Source = source;
         _kind = kind;
         Task = task;
@@ -33,6 +34,12 @@ internal readonly struct ClaimReply
 
     /// <summary>The id of a tracked task (its record now says running); null for an untracked one.</summary>
     public string? TrackingId { get; }
+
+    /// <summary>
+    /// How long a tracked task waited in the list before this claim, by the server's clock; null when not known (an
+    /// untracked task: the wire format has no enqueue time).
+    /// </summary>
+    public long? WaitedMilliseconds { get; }
 
     /// <summary>For a worker of several queues: the position, among the queues claimed from, of the task's queue.</summary>
     public int Source { get; }
@@ -67,6 +74,6 @@ internal readonly struct ClaimReply
 
     public static ClaimReply Oversize(long size, int source = 0) => new(Kind.Oversize, null, size: size, source: source);
 
-    public static ClaimReply Of(byte[] task, long attempts = 0, long returns = 0, int source = 0, string? trackingId = null) =>
-        new(Kind.Task, task, attempts, returns, source: source, trackingId: trackingId);
+    public static ClaimReply Of(byte[] task, long attempts = 0, long returns = 0, int source = 0, string? trackingId = null, long? waitedMs = null) =>
+        new(Kind.Task, task, attempts, returns, source: source, trackingId: trackingId, waitedMs: waitedMs);
 }

@@ -436,7 +436,7 @@ public sealed class DelayedQueue
         return (string?)parts[0] switch
         {
             "task" => ClaimReply.Of((byte[])parts[1]!, (long)parts[2], (long)parts[3], parts.Length > 4 && (long)parts[4] > 0 ? (int)(long)parts[4] - 1 : 0,
-                parts.Length > 5 ? (string?)parts[5] : null),
+                parts.Length > 5 ? (string?)parts[5] : null, parts.Length > 6 ? (long)parts[6] : null),
             "oversize" => ClaimReply.Oversize((long)parts[1], parts.Length > 2 ? (int)(long)parts[2] - 1 : 0),
             "unregistered" => ClaimReply.NotRegistered,
             "paused" => ClaimReply.PausedQueue,

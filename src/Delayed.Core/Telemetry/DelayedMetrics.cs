@@ -46,10 +46,14 @@ public static class DelayedMetrics
     private static readonly Histogram<double> Duration = Meter.CreateHistogram<double>(
         "delayed.task.duration", "s", "How long handlers ran, by outcome.");
 
+    private static readonly Histogram<double> Wait = Meter.CreateHistogram<double>(
+        "delayed.task.wait", "s",
+        "How long tasks waited in their queue before a worker of this process started them: from enqueue, retry, recovery or promotion to the claim, by the server's clock. Tracked tasks only (Add-DelayedTask -AsJob): the wire format carries no enqueue time.");
+
     /// <summary>The tags an instrument of this meter is measured with, always all of them: what an exporter makes its labels of.</summary>
     internal static IReadOnlyList<string> TagsOf(string instrument) => instrument switch
     {
-        "delayed.tasks.started" => QueueNameTags,
+        "delayed.tasks.started" or "delayed.task.wait" => QueueNameTags,
         "delayed.tasks.processed" => ProcessedTags,
         "delayed.task.duration" => DurationTags,
         _ => QueueTag,
@@ -60,9 +64,17 @@ public static class DelayedMetrics
         if (Enqueued.Enabled && count > 0) Enqueued.Add(count, new KeyValuePair<string, object?>("queue", queue));
     }
 
-    internal static void TaskStarted(string queue, string? name)
+    /// <param name="queue">The task's queue.</param>
+    /// <param name="name">The task's name.</param>
+    /// <param name="waitedMs">How long it waited before its claim, where known (<c>ClaimReply.WaitedMilliseconds</c>).</param>
+    internal static void TaskStarted(string queue, string? name, long? waitedMs = null)
     {
-        if (Started.Enabled) Started.Add(1, new KeyValuePair<string, object?>("queue", queue), new KeyValuePair<string, object?>("name", Fold(name)));
+        if (!Started.Enabled && !(Wait.Enabled && waitedMs is not null)) return;
+        var queueTag = new KeyValuePair<string, object?>("queue", queue);
+        var nameTag = new KeyValuePair<string, object?>("name", Fold(name));
+        Started.Add(1, queueTag, nameTag);
+        // A clock read of a line entry written by an older script, or a server clock set back, is no wait: 0, not negative.
+        if (waitedMs is { } waited) Wait.Record(Math.Max(0, waited) / 1000.0, queueTag, nameTag);
     }
 
     /// <param name="queue">The task's queue.</param>

@@ -15,8 +15,8 @@ namespace Delayed.Core.Telemetry;
 /// </summary>
 internal sealed class MeterBridge : IDisposable
 {
-    /// <summary>Handler run times of operations work: from a ping to an hour-long patch run.</summary>
-    private static readonly double[] DurationBuckets = { 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 1800, 3600 };
+    /// <summary>Run and wait times of operations work: from a millisecond's wait or ping to an hour-long patch run.</summary>
+    private static readonly double[] TimeBuckets = { 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 1800, 3600 };
 
     private readonly MeterListener _listener = new();
     private readonly MetricFactory _factory;
@@ -49,7 +49,7 @@ internal sealed class MeterBridge : IDisposable
         var help = instrument.Description ?? instrument.Name;
         if (instrument is Histogram<double> or Histogram<long>)
         {
-            var histogram = _factory.CreateHistogram(name, help, new HistogramConfiguration { LabelNames = labels, Buckets = DurationBuckets });
+            var histogram = _factory.CreateHistogram(name, help, new HistogramConfiguration { LabelNames = labels, Buckets = TimeBuckets });
             return new Sink(labels, values => histogram.WithLabels(values).Observe);
         }
         var counter = _factory.CreateCounter(name, help, new CounterConfiguration { LabelNames = labels });

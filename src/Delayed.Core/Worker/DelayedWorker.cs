@@ -402,7 +402,7 @@ public sealed class DelayedWorker : IDisposable
         }
 
         if (_options.OnEvent is not null) Emit(new WorkerEvent(WorkerEventKind.TaskStarted, queue.Name, id, task, attempt: attempt));
-        DelayedMetrics.TaskStarted(queue.Name, task.Name);
+        DelayedMetrics.TaskStarted(queue.Name, task.Name, claimed.WaitedMilliseconds);
         var clock = Stopwatch.StartNew();
         using var timeout = _options.TaskTimeout is { } limit ? new CancellationTokenSource(limit) : new CancellationTokenSource();
         // Stop-Job stops a handler the way a timeout does; the outcome then says stopped, not timed out.
