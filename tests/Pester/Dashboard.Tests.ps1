@@ -134,6 +134,36 @@ Describe 'Start-DelayedDashboard in a browser' {
         Resume-DelayedQueue $queue
     }
 
+    It 'removes one failed task, retries all the others, pauses and resumes the queue, each after a confirmation' {
+        # Two more failures beside the one the chart's worker left.
+        Add-DelayedTask $queue 'Fail-Me' 'one'
+        Add-DelayedTask $queue 'Fail-Me' 'two'
+        Start-DelayedWorker $queue -StopWhenEmpty -ErrorAction Ignore -Handler @{ 'Fail-Me' = { param($x) throw "failed $x" } } | Out-Null
+        $before = Get-DelayedQueue $queue
+        $before.Failed | Should -Be 3
+        function Confirm-Action([string] $Selector, [string] $Expected) {
+            $browser.Navigate().GoToUrl("$base/queues/$($queue.Name)?refresh=0")
+            $browser.FindElement([OpenQA.Selenium.By]::CssSelector($Selector)).Click()
+            $alert = $browser.SwitchTo().Alert()
+            $alert.Text | Should -BeLike $Expected
+            $alert.Accept()
+        }
+
+        Confirm-Action "#failed form[action$='/failed/remove'] button" 'Delete failed task * for good?'
+        Wait-Until { (Get-DelayedQueue $queue).Failed -eq 2 } 'the failed task removed'
+        (Get-DelayedQueue $queue).Length | Should -Be $before.Length -Because 'a removed task is not enqueued'
+
+        Confirm-Action "form[action$='/failed/retry-all'] button" "Put all 2 failed tasks of $($queue.Name) back on the queue?"
+        Wait-Until { (Get-DelayedQueue $queue).Failed -eq 0 } 'every failed task back on the queue'
+        (Get-DelayedQueue $queue).Length | Should -Be ($before.Length + 2)
+
+        Confirm-Action "#state form[action$='/pause'] button" '*'
+        Wait-Until { (Get-DelayedQueue $queue).Paused } 'the queue paused from the page'
+        Save-Screenshot 'dashboard-paused'
+        Confirm-Action "#state form[action$='/resume'] button" '*'
+        Wait-Until { -not (Get-DelayedQueue $queue).Paused } 'the queue resumed from the page'
+    }
+
     It 'answers only to loopback host names when it listens on loopback (no DNS rebinding)' {
         $response = Invoke-WebRequest "$base/" -Headers @{ Host = "evil.example:$port" } -UseBasicParsing -SkipHttpErrorCheck
         $response.StatusCode | Should -BeGreaterOrEqual 400
