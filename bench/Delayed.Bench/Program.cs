@@ -81,6 +81,25 @@ if (args.Contains("metrics"))
     }
     return;
 }
+if (args.Contains("floor"))
+{
+    // Ours, StackExchange.Redis alone, and the floor of a synchronous client (RespFloor), alternately: what the
+    // worker and the client library each cost, quiet or under `stress-ng --cpu 2` (bench -Contended).
+    await EnqueueSequential(2_000);
+    await Drain(5_000, 1);
+    await LibraryDrain(5_000);
+    FloorEnqueue(2_000);
+    FloorDrain(5_000);
+    for (var round = 0; round < 5; round++)
+    {
+        ReportRun("enqueue one by one (sequential)", await EnqueueSequential(10_000));
+        ReportRun("floor: enqueue one by one (sequential)", FloorEnqueue(10_000));
+        ReportRun("drain, no-op handler, 1 slot", await Drain(10_000, 1));
+        ReportRun("library alone: drain, 1 slot", await LibraryDrain(10_000));
+        ReportRun("floor: drain, 1 slot", FloorDrain(10_000));
+    }
+    return;
+}
 if (args.Contains("drain"))
 {
     // Only the worker's hot path, five times: for comparing two builds run alternately.
@@ -99,11 +118,22 @@ await EnqueueBatched(20_000, 1000);
 await Drain(5_000, 1);
 await Drain(10_000, 8);
 await Latency(200);
-ReportRun("enqueue one by one (sequential)", await EnqueueSequential(20_000));
+var sequential = await EnqueueSequential(20_000);
+ReportRun("enqueue one by one (sequential)", sequential);
 ReportRun("enqueue one by one (64 concurrent callers)", await EnqueueConcurrent(100_000, 64));
 ReportRun("enqueue batched (1,000 per call)", await EnqueueBatched(500_000, 1000));
-ReportRun("drain, no-op handler, 1 slot", await Drain(50_000, 1));
+var oneSlot = await Drain(50_000, 1);
+ReportRun("drain, no-op handler, 1 slot", oneSlot);
 ReportRun("drain, no-op handler, 8 slots", await Drain(100_000, 8));
+// The floor a synchronous client reaches with the same commands (RespFloor), and ours as a share of it.
+FloorEnqueue(2_000);
+FloorDrain(5_000);
+var floorSequential = FloorEnqueue(20_000);
+ReportRun("floor: enqueue one by one (sequential)", floorSequential);
+Report("  ours / floor", sequential.TasksPerSecond / floorSequential.TasksPerSecond, "");
+var floorDrain = FloorDrain(50_000);
+ReportRun("floor: drain, 1 slot", floorDrain);
+Report("  ours / floor", oneSlot.TasksPerSecond / floorDrain.TasksPerSecond, "");
 var (p50, p99) = await Latency(1000);
 Report("enqueue-to-start latency p50", p50, "ms");
 Report("enqueue-to-start latency p99", p99, "ms");
@@ -161,6 +191,57 @@ async Task<Run> EnqueueTracked(int count, int batchSize)
     for (var sent = 0; sent < count; sent += batchSize)
         await queue.EnqueueTrackedAsync(Enumerable.Range(0, batchSize).Select(_ => new TrackedEnqueue(task, TimeSpan.FromDays(1))).ToArray());
     return clock.Stop(count);
+}
+
+// The floor (RespFloor): the same commands from one thread on one socket, each reply read synchronously.
+Run FloorEnqueue(int count)
+{
+    var queue = NewQueue();
+    using var floor = new RespFloor(server.Port);
+    var clock = Measure.Start();
+    for (var i = 0; i < count; i++) floor.Enqueue(queue.Keys, task);
+    return clock.Stop(count);
+}
+
+Run FloorDrain(int count)
+{
+    var queue = NewQueue();
+    var batch = Enumerable.Repeat(task, 1000).ToArray();
+    for (var sent = 0; sent < count; sent += batch.Length) queue.EnqueueAsync(batch).GetAwaiter().GetResult();
+    using var floor = new RespFloor(server.Port);
+    var clock = Measure.Start();
+    var drained = floor.Drain(queue.Keys, $"{queue.Name}_floor_worker");
+    var run = clock.Stop(count);
+    if (drained != count) throw new InvalidOperationException($"the floor drained {drained} of {count}");
+    return run;
+}
+
+// StackExchange.Redis alone: the busy claim of one slot (the same script and arguments) awaited in a loop, without the
+// worker around it.
+async Task<Run> LibraryDrain(int count)
+{
+    var queue = NewQueue();
+    var batch = Enumerable.Repeat(task, 1000).ToArray();
+    for (var sent = 0; sent < count; sent += batch.Length) await queue.EnqueueAsync(batch);
+    var db = connection.Database;
+    var id = $"{queue.Name}_library_worker";
+    await db.StringSetAsync(id, "1", TimeSpan.FromMinutes(1));
+    var keys = Array.ConvertAll(queue.Keys.All, k => (StackExchange.Redis.RedisKey)k);
+    var held = "";
+    var claimed = 0;
+    var clock = Measure.Start();
+    while (true)
+    {
+        var stamp = (claimed + 1).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var reply = await db.ScriptEvaluateAsync(Delayed.Core.Protocol.LuaScripts.FinishAndClaim, keys,
+            new StackExchange.Redis.RedisValue[] { id, "token", stamp, held, "release", int.MaxValue });
+        if (reply.IsNull) break;
+        held = stamp;
+        claimed++;
+    }
+    var run = clock.Stop(count);
+    if (claimed != count) throw new InvalidOperationException($"the library alone drained {claimed} of {count}");
+    return run;
 }
 
 long UsedMemory()
