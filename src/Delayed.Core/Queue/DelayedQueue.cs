@@ -414,7 +414,7 @@ public sealed class DelayedQueue
     /// slot's previous call failed, so it may have claimed a task whose reply never came (a single queue always checks).
     /// </remarks>
     internal async Task<ClaimReply> FinishAndClaimAsync(string workerId, ClaimMode mode, string claimStamp, Finish? finish, long maxTaskBytes = int.MaxValue,
-        IReadOnlyList<DelayedQueue>? claimFrom = null, bool replyLost = false)
+        IReadOnlyList<DelayedQueue>? claimFrom = null, bool replyLost = false, DirectConnection? direct = null)
     {
         var modeText = mode switch { ClaimMode.TakeToken => "token", ClaimMode.TokenTaken => "taken", _ => "none" };
         if (replyLost && claimFrom is not null && mode != ClaimMode.None) modeText += "?";
@@ -429,7 +429,24 @@ public sealed class DelayedQueue
                 finish.TrackingId ?? "", finish.Output, finish.Attempt, (long)finish.Duration.TotalMilliseconds,
             };
         var keys = claimFrom is { Count: > 0 } && !(claimFrom.Count == 1 && ReferenceEquals(claimFrom[0], this)) ? ClaimKeys(claimFrom) : _scriptKeys;
-        var reply = await Db.ScriptEvaluateAsync(LuaScripts.FinishAndClaim, keys, arguments).ConfigureAwait(false);
+        RedisResult reply;
+        if (direct?.EvaluateAsync(LuaScripts.FinishAndClaim, keys, arguments) is not { } directCall)
+        {
+            reply = await Db.ScriptEvaluateAsync(LuaScripts.FinishAndClaim, keys, arguments).ConfigureAwait(false);
+        }
+        else
+        {
+            try
+            {
+                reply = await directCall.ConfigureAwait(false);
+            }
+            catch (DirectConnectionLostException)
+            {
+                // The same call through the multiplexer, as after a lost reply: the script finishes a claim only while the
+                // worker holds it, and hands back a task this call may have claimed.
+                return await FinishAndClaimAsync(workerId, mode, claimStamp, finish, maxTaskBytes, claimFrom, replyLost: true).ConfigureAwait(false);
+            }
+        }
         if (reply.IsNull) return ClaimReply.Nothing;
         if (reply.Resp2Type != ResultType.Array) return ClaimReply.Of((byte[])reply!);
         var parts = (RedisResult[])reply!;

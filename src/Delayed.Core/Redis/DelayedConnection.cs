@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using System.Threading.Tasks;
 using StackExchange.Redis;
 
@@ -95,6 +96,18 @@ public sealed class DelayedConnection : IDisposable
         options.CommandMap = CommandMap.Create(new HashSet<string> { "SUBSCRIBE", "CONFIG" }, available: false);
         var multiplexer = await ConnectionMultiplexer.ConnectAsync(options).ConfigureAwait(false);
         return new BlockingConnection(multiplexer);
+    }
+
+    /// <summary>
+    /// Opens a worker slot's own synchronous connection for its busy claims (<see cref="DirectConnection"/>) to the server
+    /// that holds <paramref name="key"/>, named <paramref name="clientName"/> there; null over TLS, where the slot claims
+    /// through the multiplexer.
+    /// </summary>
+    internal DirectConnection? OpenDirect(RedisKey key, long maxReplyBytes, string threadName, string clientName)
+    {
+        if (_options.Ssl) return null;
+        return new DirectConnection(() => _shared.GetDatabase().IdentifyEndpoint(key), _options, maxReplyBytes, threadName,
+            clientName.Any(char.IsWhiteSpace) ? null : clientName);
     }
 
     /// <summary>

@@ -117,6 +117,7 @@ public sealed class DelayedWorker : IDisposable
         var clock = Stopwatch.StartNew();
         var ids = new List<string>();
         var blocking = new List<BlockingConnection>();
+        var direct = new List<DirectConnection?>();
         var handlerThreads = new List<HandlerThread>();
         using var keepAliveStop = new CancellationTokenSource();
         Task? keepAliveTask = null, promotionTask = null;
@@ -140,7 +141,10 @@ public sealed class DelayedWorker : IDisposable
             promotionTask = Task.Run(() => promoter.RunAsync(keepAliveStop.Token), CancellationToken.None);
             foreach (var _ in ids) blocking.Add(await _queue.Connection.OpenBlockingAsync(_options.DequeueTimeout).ConfigureAwait(false));
             for (var slot = 0; slot < ids.Count; slot++) handlerThreads.Add(new HandlerThread($"Delayed worker slot {slot + 1}"));
-            await Task.WhenAll(ids.Select((id, slot) => Task.Run(() => RunSlotAsync(id, blocking[slot], handlerThreads[slot], stop)))).ConfigureAwait(false);
+            // A claim's reply holds at most a task at the size limit: the rest of a reply is small.
+            for (var slot = 0; slot < ids.Count; slot++)
+                direct.Add(_options.DirectClaims ? _queue.Connection.OpenDirect(_queue.Keys.Tasks, _options.Limits.MaxTaskBytes + 65536L, $"Delayed worker slot {slot + 1} claims", ids[slot]) : null);
+            await Task.WhenAll(ids.Select((id, slot) => Task.Run(() => RunSlotAsync(new Slot(id, blocking[slot], direct[slot], handlerThreads[slot], _queue, new Backoff(_options.InitialBackoff, _options.MaxBackoff)), stop)))).ConfigureAwait(false);
         }
         finally
         {
@@ -150,6 +154,7 @@ public sealed class DelayedWorker : IDisposable
             // Only after the keep-alive loop has ended, so no refresh can follow the DEL and bring the key back.
             foreach (var id in ids) await GoOfflineAsync(id).ConfigureAwait(false);
             foreach (var connection in blocking) connection.Dispose();
+            foreach (var connection in direct) connection?.Dispose();
             foreach (var thread in handlerThreads) thread.Dispose();
         }
         return new WorkerSummary
@@ -187,9 +192,9 @@ public sealed class DelayedWorker : IDisposable
     /// a reservation that got no task is given back in one place. The task a claim finishes is the one the slot ran
     /// before: finish and claim are one round trip while the slot is busy.
     /// </summary>
-    private async Task RunSlotAsync(string id, BlockingConnection blocking, HandlerThread handlerThread, CancellationToken stop)
+    private async Task RunSlotAsync(Slot slot, CancellationToken stop)
     {
-        var slot = new Slot(id, blocking, _queue, new Backoff(_options.InitialBackoff, _options.MaxBackoff));
+        var id = slot.Id;
         while (!stop.IsCancellationRequested)
         {
             if (!_keepAlive!.Healthy)
@@ -208,7 +213,7 @@ public sealed class DelayedWorker : IDisposable
             try
             {
                 var reply = await (slot.Held is null ? order[0] : slot.HeldQueue)
-                    .FinishAndClaimAsync(id, ClaimMode.TakeToken, stamp, slot.Held, _options.Limits.MaxTaskBytes, order.Length > 1 ? order : null, slot.ReplyLost)
+                    .FinishAndClaimAsync(id, ClaimMode.TakeToken, stamp, slot.Held, _options.Limits.MaxTaskBytes, order.Length > 1 ? order : null, slot.ReplyLost, slot.Direct)
                     .ConfigureAwait(false);
                 claim = Classify(slot, reply, order);
                 if (claim.Outcome == ClaimOutcome.Unregistered)
@@ -243,7 +248,7 @@ public sealed class DelayedWorker : IDisposable
                 // without ever coming here.
                 ? Failed(claim.Queue!, id, stamp, null, Array.Empty<byte>(), FailureReason.Oversize, new MalformedTaskException(
                     $"A task of {claim.Reply.OversizeBytes} bytes is over the limit of {_options.Limits.MaxTaskBytes} bytes: it went to the failed store without being read."), 0, default)
-                : await ExecuteAsync(claim.Queue!, id, claim.Reply, stamp, handlerThread, stop).ConfigureAwait(false);
+                : await ExecuteAsync(claim.Queue!, slot, claim.Reply, stamp, stop).ConfigureAwait(false);
             if (slot.Held.IsReturn)
             {
                 // Put back for want of a handler: finished on its own, and this slot steps aside a moment before it
@@ -291,7 +296,7 @@ public sealed class DelayedWorker : IDisposable
             await order[woken].ReturnTokenAsync().ConfigureAwait(false);
             return new Claim(ClaimOutcome.Nothing);
         }
-        var taken = await order[woken].FinishAndClaimAsync(slot.Id, ClaimMode.TokenTaken, stamp, null, _options.Limits.MaxTaskBytes).ConfigureAwait(false);
+        var taken = await order[woken].FinishAndClaimAsync(slot.Id, ClaimMode.TokenTaken, stamp, null, _options.Limits.MaxTaskBytes, direct: slot.Direct).ConfigureAwait(false);
         return taken.Claimed ? new Claim(ClaimOutcome.Task, taken, order[woken]) : new Claim(ClaimOutcome.Nothing);
     }
 
@@ -315,15 +320,16 @@ public sealed class DelayedWorker : IDisposable
     }
 
     /// <summary>Runs one claimed task and says how to finish it; a tracked task's finish updates its record too, with its output.</summary>
-    private async Task<Finish> ExecuteAsync(DelayedQueue queue, string id, ClaimReply claimed, string stamp, HandlerThread handlerThread, CancellationToken stop)
+    private async Task<Finish> ExecuteAsync(DelayedQueue queue, Slot slot, ClaimReply claimed, string stamp, CancellationToken stop)
     {
-        if (claimed.TrackingId is not { } trackingId) return await RunAsync(queue, id, claimed, stamp, handlerThread, null, stop).ConfigureAwait(false);
+        var id = slot.Id;
+        if (claimed.TrackingId is not { } trackingId) return await RunAsync(queue, slot, claimed, stamp, null, stop).ConfigureAwait(false);
         using var run = new TrackedRun(trackingId);
         _trackedRuns[id] = run;
         Finish finish;
         try
         {
-            finish = await RunAsync(queue, id, claimed, stamp, handlerThread, run, stop).ConfigureAwait(false);
+            finish = await RunAsync(queue, slot, claimed, stamp, run, stop).ConfigureAwait(false);
         }
         finally
         {
@@ -382,8 +388,9 @@ public sealed class DelayedWorker : IDisposable
     }
 
     /// <summary>Runs one claimed task and says how to finish it: every outcome ends in exactly one place.</summary>
-    private async Task<Finish> RunAsync(DelayedQueue queue, string id, ClaimReply claimed, string stamp, HandlerThread handlerThread, TrackedRun? tracked, CancellationToken stop)
+    private async Task<Finish> RunAsync(DelayedQueue queue, Slot slot, ClaimReply claimed, string stamp, TrackedRun? tracked, CancellationToken stop)
     {
+        var id = slot.Id;
         var raw = claimed.Task!;
         var attempt = claimed.Attempts + 1;
         ITaskHandler? handler;
@@ -412,9 +419,11 @@ public sealed class DelayedWorker : IDisposable
         {
             var context = new TaskContext(task, queue.Name, id, attempt, claimed.TrackingId, cancel.Token, timeout.Token, _interrupting.Token);
             if (tracked is not null) tracked.Context = context;
-            await (handler is ISelfDispatchingTaskHandler
+            // A handler starts on a thread of the slot's own: where the claim's reply came (the slot's direct connection's
+            // thread), or its handler thread; never on the thread pool, which a blocking handler would starve.
+            await (handler is ISelfDispatchingTaskHandler || slot.Direct?.IsCurrentThread == true
                 ? handler.InvokeAsync(context)
-                : handlerThread.RunAsync(() => handler.InvokeAsync(context))).ConfigureAwait(false);
+                : slot.HandlerThread.RunAsync(() => handler.InvokeAsync(context))).ConfigureAwait(false);
             Interlocked.Increment(ref _succeeded);
             DelayedMetrics.TaskProcessed(queue.Name, task.Name, "succeeded", duration: clock.Elapsed);
             // After a lapse, a success is reported with what the lapse may have done to it.

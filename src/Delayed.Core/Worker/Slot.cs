@@ -6,10 +6,12 @@ namespace Delayed.Core.Worker;
 /// <summary>What one slot of a worker carries from one claim to the next.</summary>
 internal sealed class Slot
 {
-    public Slot(string id, BlockingConnection blocking, DelayedQueue firstQueue, Backoff backoff)
+    public Slot(string id, BlockingConnection blocking, DirectConnection? direct, HandlerThread handlerThread, DelayedQueue firstQueue, Backoff backoff)
     {
         Id = id;
+        HandlerThread = handlerThread;
         Blocking = blocking;
+        Direct = direct;
         HeldQueue = firstQueue;
         Backoff = backoff;
     }
@@ -19,6 +21,12 @@ internal sealed class Slot
 
     /// <summary>Its own connection for the blocking wait on the tokens.</summary>
     public BlockingConnection Blocking { get; }
+
+    /// <summary>Its thread for starting .NET handlers when the claim's reply came on a thread not its own.</summary>
+    public HandlerThread HandlerThread { get; }
+
+    /// <summary>Its own synchronous connection for the claims it makes while busy; null to claim through the multiplexer.</summary>
+    public DirectConnection? Direct { get; }
 
     /// <summary>The wait after a failed claim or refresh, reset by a claim that worked.</summary>
     public Backoff Backoff { get; }

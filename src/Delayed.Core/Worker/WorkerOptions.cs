@@ -40,6 +40,12 @@ public sealed class WorkerOptions
     /// <summary>Stop as soon as no task is waiting, instead of waiting for more.</summary>
     public bool StopWhenEmpty { get; set; }
 
+    /// <summary>
+    /// Whether each slot claims through a synchronous connection of its own while busy (<see cref="Redis.DirectConnection"/>;
+    /// not over TLS). Off only to compare the two paths (tests, benchmark).
+    /// </summary>
+    internal bool DirectClaims { get; set; } = true;
+
     /// <summary>Longest a task may run before its cancellation token is signalled; null for no limit.</summary>
     public TimeSpan? TaskTimeout { get; set; }
 

@@ -1,0 +1,346 @@
+using System;
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.IO;
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text;
+using System.Threading;
+using System.Threading.Tasks;
+using StackExchange.Redis;
+
+namespace Delayed.Core.Redis;
+
+/// <summary>
+/// One worker slot's own synchronous connection to the server of its queue, for the claim script it calls once per
+/// task while busy. StackExchange.Redis hands each reply through three or four threads (the socket engine, its pipe, a
+/// continuation); each must be woken, and on a machine whose cores are busy each waits for one: its round trips then
+/// fall to a tenth of a synchronous client's (bench/README.md, "The floor"). Here one thread writes the call and reads
+/// its reply, and the slot's code that awaited it continues on that same thread, so a busy slot runs claim after claim
+/// without a thread switch. Everything else (keep-alive, sweeps, promotion, the idle wait) stays on the multiplexer.
+/// </summary>
+/// <remarks>
+/// Any failure (a dropped connection, a timeout, an error reply such as MOVED or READONLY after a failover) throws
+/// <see cref="DirectConnectionLostException"/> and closes the socket; the caller then repeats the call through the
+/// multiplexer, which the claim script makes safe (a finish happens only while the worker holds that claim, and a claim
+/// whose reply was lost is handed back). The connection is opened again on a later call, at most every
+/// <see cref="ReopenInterval"/>, to the server the multiplexer then knows for the key.
+/// </remarks>
+internal sealed class DirectConnection : IDisposable
+{
+    /// <summary>How long a connection that failed rests before it is opened again (shorter in tests).</summary>
+    internal static TimeSpan ReopenInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    private readonly Func<EndPoint?> _endpoint;
+    private readonly ConfigurationOptions _options;
+    private readonly long _maxReplyBytes;
+    private readonly string? _clientName;
+    private readonly BlockingCollection<Call> _calls = new();
+    private readonly Thread _thread;
+    private readonly ConcurrentDictionary<string, byte[]> _digests = new(StringComparer.Ordinal);
+    private Socket? _socket;
+    private BufferedStream? _stream;
+    private long _reopenAtTicks;
+
+    /// <param name="endpoint">The server of the slot's keys, asked again at each open (it moves with a failover).</param>
+    /// <param name="options">Credentials, database and timeouts (the multiplexer's).</param>
+    /// <param name="maxReplyBytes">The largest bulk reply taken (a task at the size limit, and some).</param>
+    /// <param name="name">The name of its thread.</param>
+    /// <param name="clientName">The name it gives itself on the server (CLIENT SETNAME); null for none.</param>
+    internal DirectConnection(Func<EndPoint?> endpoint, ConfigurationOptions options, long maxReplyBytes, string name, string? clientName)
+    {
+        _clientName = clientName;
+        _endpoint = endpoint;
+        _options = options;
+        _maxReplyBytes = maxReplyBytes;
+        // A background thread: a process must not stay alive for it.
+        _thread = new Thread(Run) { IsBackground = true, Name = name };
+        _thread.Start();
+    }
+
+    /// <summary>
+    /// Whether the caller runs on this connection's thread: a slot whose claim continued here, which may then start its
+    /// handler here too (the thread is the slot's alone, as its handler thread is).
+    /// </summary>
+    internal bool IsCurrentThread => Thread.CurrentThread == _thread;
+
+    /// <summary>
+    /// Runs a script. On this connection's own thread (a slot that continued here after its last call) the call is made
+    /// at once and the task returned is complete; from another thread it is handed to this one, and the caller's
+    /// continuation then runs here. Null while the connection rests after a failure: use the multiplexer.
+    /// </summary>
+    /// <remarks>The task fails with <see cref="DirectConnectionLostException"/> when the connection fails during the call.</remarks>
+    public Task<RedisResult>? EvaluateAsync(string script, RedisKey[] keys, RedisValue[] arguments)
+    {
+        if (DateTime.UtcNow.Ticks < Volatile.Read(ref _reopenAtTicks)) return null;
+        if (IsCurrentThread)
+        {
+            try
+            {
+                return Task.FromResult(Evaluate(script, keys, arguments));
+            }
+            catch (DirectConnectionLostException e)
+            {
+                return Task.FromException<RedisResult>(e);
+            }
+        }
+        // Not RunContinuationsAsynchronously: the awaiting slot is meant to continue on this thread.
+        var call = new Call(script, keys, arguments);
+        try
+        {
+            _calls.Add(call);
+        }
+        catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException)
+        {
+            return Task.FromException<RedisResult>(new DirectConnectionLostException("The direct connection is closed.", e));
+        }
+        return call.Reply.Task;
+    }
+
+    public void Dispose()
+    {
+        _calls.CompleteAdding();
+    }
+
+    private void Run()
+    {
+        foreach (var call in _calls.GetConsumingEnumerable())
+        {
+            RedisResult result;
+            try
+            {
+                result = Evaluate(call.Script, call.Keys, call.Arguments);
+            }
+            catch (DirectConnectionLostException e)
+            {
+                call.Reply.TrySetException(e);
+                continue;
+            }
+            call.Reply.TrySetResult(result);
+        }
+        Close();
+        _calls.Dispose();
+    }
+
+    private RedisResult Evaluate(string script, RedisKey[] keys, RedisValue[] arguments)
+    {
+        var stream = _stream ?? Open();
+        try
+        {
+            var digest = _digests.GetOrAdd(script, Sha1Hex);
+            WriteEvaluate(stream, "EVALSHA", digest, keys, arguments);
+            stream.Flush();
+            var reply = Read(stream, 0);
+            if (reply is RespError { Text: var text } && text.StartsWith("NOSCRIPT", StringComparison.Ordinal))
+            {
+                // The server lost its script cache (a restart, SCRIPT FLUSH): EVAL caches it again.
+                WriteEvaluate(stream, "EVAL", Encoding.UTF8.GetBytes(script), keys, arguments);
+                stream.Flush();
+                reply = Read(stream, 0);
+            }
+            if (reply is RespError error) throw new DirectConnectionLostException("Redis answered an error: " + error.Text, null);
+            return (RedisResult)reply!;
+        }
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or FormatException or InvalidDataException or DirectConnectionLostException)
+        {
+            Close();
+            Volatile.Write(ref _reopenAtTicks, (DateTime.UtcNow + ReopenInterval).Ticks);
+            throw e as DirectConnectionLostException ?? new DirectConnectionLostException("The direct connection to Redis failed: " + e.Message, e);
+        }
+    }
+
+    private BufferedStream Open()
+    {
+        Socket? socket = null;
+        try
+        {
+            var endpoint = _endpoint() ?? throw new DirectConnectionLostException("The multiplexer knows no server for the queue now.", null);
+            socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            var timeout = Math.Max(1000, _options.SyncTimeout);
+            socket.ReceiveTimeout = timeout;
+            socket.SendTimeout = timeout;
+            if (!socket.ConnectAsync(endpoint).Wait(Math.Max(1000, _options.ConnectTimeout)))
+                throw new DirectConnectionLostException($"Connecting to {endpoint} timed out.", null);
+            var stream = new BufferedStream(new NetworkStream(socket, ownsSocket: true), 16 * 1024);
+            if (_options.Password is { Length: > 0 } password)
+            {
+                if (_options.User is { Length: > 0 } user) Write(stream, "AUTH", Encoding.UTF8.GetBytes(user), Encoding.UTF8.GetBytes(password));
+                else Write(stream, "AUTH", Encoding.UTF8.GetBytes(password));
+                stream.Flush();
+                // The reply's text is not shown: a server's refusal can echo what it was given.
+                if (Read(stream, 0) is RespError) throw new DirectConnectionLostException("Redis refused the credentials on the direct connection.", null);
+            }
+            if (_options.DefaultDatabase is { } database and not 0)
+            {
+                Write(stream, "SELECT", Encoding.ASCII.GetBytes(database.ToString(CultureInfo.InvariantCulture)));
+                stream.Flush();
+                if (Read(stream, 0) is RespError error) throw new DirectConnectionLostException("Redis refused SELECT: " + error.Text, null);
+            }
+            // Named as the slot's worker id in CLIENT LIST, where a server allows it (an ACL may not: then unnamed).
+            if (_clientName is not null)
+            {
+                Write(stream, "CLIENT", Encoding.ASCII.GetBytes("SETNAME"), Encoding.UTF8.GetBytes(_clientName));
+                stream.Flush();
+                Read(stream, 0);
+            }
+            _socket = socket;
+            _stream = stream;
+            return stream;
+        }
+        catch (Exception e) when (e is IOException or SocketException or AggregateException or DirectConnectionLostException)
+        {
+            socket?.Dispose();
+            Volatile.Write(ref _reopenAtTicks, (DateTime.UtcNow + ReopenInterval).Ticks);
+            throw e as DirectConnectionLostException ?? new DirectConnectionLostException("Cannot open the direct connection to Redis: " + e.GetBaseException().Message, e);
+        }
+    }
+
+    private void Close()
+    {
+        _stream?.Dispose();
+        _socket?.Dispose();
+        _stream = null;
+        _socket = null;
+    }
+
+    private static byte[] Sha1Hex(string script)
+    {
+#pragma warning disable CA5350 // SHA-1 is what Redis names scripts by, not a security measure.
+        using var sha1 = SHA1.Create();
+        var hash = sha1.ComputeHash(Encoding.UTF8.GetBytes(script));
+#pragma warning restore CA5350
+        var hex = new StringBuilder(40);
+        foreach (var b in hash) hex.Append(b.ToString("x2", CultureInfo.InvariantCulture));
+        return Encoding.ASCII.GetBytes(hex.ToString());
+    }
+
+    private static void WriteEvaluate(Stream stream, string command, byte[] script, RedisKey[] keys, RedisValue[] arguments)
+    {
+        WriteHeader(stream, '*', 3 + keys.Length + arguments.Length);
+        WriteBulk(stream, Encoding.ASCII.GetBytes(command));
+        WriteBulk(stream, script);
+        WriteBulk(stream, Encoding.ASCII.GetBytes(keys.Length.ToString(CultureInfo.InvariantCulture)));
+        foreach (var key in keys) WriteBulk(stream, (byte[])key!);
+        foreach (var argument in arguments) WriteBulk(stream, (byte[])argument!);
+    }
+
+    private static void Write(Stream stream, string command, params byte[][] arguments)
+    {
+        WriteHeader(stream, '*', 1 + arguments.Length);
+        WriteBulk(stream, Encoding.ASCII.GetBytes(command));
+        foreach (var argument in arguments) WriteBulk(stream, argument);
+    }
+
+    private static void WriteBulk(Stream stream, byte[] value)
+    {
+        WriteHeader(stream, '$', value.Length);
+        stream.Write(value, 0, value.Length);
+        stream.WriteByte((byte)'\r');
+        stream.WriteByte((byte)'\n');
+    }
+
+    private static void WriteHeader(Stream stream, char kind, long length)
+    {
+        stream.WriteByte((byte)kind);
+        var digits = Encoding.ASCII.GetBytes(length.ToString(CultureInfo.InvariantCulture));
+        stream.Write(digits, 0, digits.Length);
+        stream.WriteByte((byte)'\r');
+        stream.WriteByte((byte)'\n');
+    }
+
+    /// <summary>One reply, as the multiplexer would give it: a RedisResult, or a <see cref="RespError"/>.</summary>
+    private object? Read(Stream stream, int depth)
+    {
+        // A claim's reply is at most an array of seven; replies of a few levels are all this connection is for.
+        if (depth > 4) throw new InvalidDataException("A reply nested deeper than the claim script's.");
+        var kind = stream.ReadByte();
+        var line = ReadLine(stream);
+        switch (kind)
+        {
+            case '+':
+                return RedisResult.Create((RedisValue)line, ResultType.SimpleString);
+            case '-':
+                return new RespError(line);
+            case ':':
+                return RedisResult.Create((RedisValue)long.Parse(line, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture), ResultType.Integer);
+            case '$':
+                var length = long.Parse(line, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);
+                if (length < 0) return RedisResult.Create(RedisValue.Null, ResultType.BulkString);
+                if (length > _maxReplyBytes) throw new InvalidDataException($"A reply of {length} bytes, over the {_maxReplyBytes} taken.");
+                var value = new byte[length];
+                ReadExactly(stream, value);
+                if (stream.ReadByte() != '\r' || stream.ReadByte() != '\n') throw new InvalidDataException("A bulk reply not ended by CRLF.");
+                return RedisResult.Create((RedisValue)value, ResultType.BulkString);
+            case '*':
+                var count = int.Parse(line, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);
+                if (count < 0) return RedisResult.Create(RedisValue.Null, ResultType.BulkString);
+                if (count > 64) throw new InvalidDataException($"An array of {count} elements, more than a claim's reply has.");
+                var items = new RedisResult[count];
+                for (var i = 0; i < count; i++)
+                {
+                    var item = Read(stream, depth + 1);
+                    if (item is RespError nested) throw new InvalidDataException("An error inside an array: " + nested.Text);
+                    items[i] = (RedisResult)item!;
+                }
+                return RedisResult.Create(items);
+            case -1:
+                throw new EndOfStreamException("Redis closed the direct connection.");
+            default:
+                throw new InvalidDataException($"Not a RESP reply: byte {kind}.");
+        }
+    }
+
+    private static string ReadLine(Stream stream)
+    {
+        var line = new StringBuilder();
+        while (true)
+        {
+            var b = stream.ReadByte();
+            if (b < 0) throw new EndOfStreamException("Redis closed the direct connection.");
+            if (b == '\r')
+            {
+                if (stream.ReadByte() != '\n') throw new InvalidDataException("A reply line not ended by CRLF.");
+                return line.ToString();
+            }
+            // Lines are a type's digits or a short status or error text.
+            if (line.Length >= 4096) throw new InvalidDataException("A reply line longer than 4096 bytes.");
+            line.Append((char)b);
+        }
+    }
+
+    private static void ReadExactly(Stream stream, byte[] buffer)
+    {
+        for (var read = 0; read < buffer.Length;)
+        {
+            var n = stream.Read(buffer, read, buffer.Length - read);
+            if (n == 0) throw new EndOfStreamException("Redis closed the direct connection.");
+            read += n;
+        }
+    }
+
+    private sealed class RespError
+    {
+        public RespError(string text) => Text = text;
+
+        public string Text { get; }
+    }
+
+    private sealed class Call
+    {
+        public Call(string script, RedisKey[] keys, RedisValue[] arguments)
+        {
+            Script = script;
+            Keys = keys;
+            Arguments = arguments;
+        }
+
+        public string Script { get; }
+
+        public RedisKey[] Keys { get; }
+
+        public RedisValue[] Arguments { get; }
+
+        public TaskCompletionSource<RedisResult> Reply { get; } = new();
+    }
+}
