@@ -100,6 +100,22 @@ if (args.Contains("floor"))
     }
     return;
 }
+if (args.Contains("direct"))
+{
+    // The busy slots' claims on their own connections, and through the multiplexer, alternately.
+    await Drain(10_000, 1);
+    await Drain(10_000, 1, direct: false);
+    for (var round = 0; round < 4; round++)
+    {
+        ReportRun("drain, 1 slot, direct claims", await Drain(20_000, 1));
+        ReportRun("drain, 1 slot, through the multiplexer", await Drain(20_000, 1, direct: false));
+        ReportRun("drain, 2 slots, direct claims", await Drain(30_000, 2));
+        ReportRun("drain, 2 slots, through the multiplexer", await Drain(30_000, 2, direct: false));
+        ReportRun("drain, 8 slots, direct claims", await Drain(50_000, 8));
+        ReportRun("drain, 8 slots, through the multiplexer", await Drain(50_000, 8, direct: false));
+    }
+    return;
+}
 if (args.Contains("drain"))
 {
     // Only the worker's hot path, five times: for comparing two builds run alternately.
@@ -252,7 +268,7 @@ long UsedMemory()
 }
 
 // One worker drains `queues` queues holding `count` tasks in all, in priority order (1: the plain single-queue path).
-async Task<Run> Drain(int count, int slots, int queues = 1, bool tracked = false)
+async Task<Run> Drain(int count, int slots, int queues = 1, bool tracked = false, bool direct = true)
 {
     var all = Enumerable.Range(0, queues).Select(_ => NewQueue()).ToArray();
     var batch = Enumerable.Repeat(task, 1000).ToArray();
@@ -262,7 +278,7 @@ async Task<Run> Drain(int count, int slots, int queues = 1, bool tracked = false
         if (tracked) await queue.EnqueueTrackedAsync(batch.Select(t => new TrackedEnqueue(t, TimeSpan.FromDays(1))).ToArray());
         else await queue.EnqueueAsync(batch);
     }
-    var options = new WorkerOptions { Concurrency = slots, StopWhenEmpty = true, DequeueTimeout = TimeSpan.FromMilliseconds(100) };
+    var options = new WorkerOptions { Concurrency = slots, StopWhenEmpty = true, DequeueTimeout = TimeSpan.FromMilliseconds(100), DirectClaims = direct };
     var clock = Measure.Start();
     var summary = await new DelayedWorker(all, new NoOpRegistry(), options).RunAsync();
     if (summary.Succeeded != count) throw new InvalidOperationException($"drained {summary.Succeeded} of {count}");

@@ -36,6 +36,9 @@ internal sealed class DirectConnection : IDisposable
     private readonly ConfigurationOptions _options;
     private readonly long _maxReplyBytes;
     private readonly string? _clientName;
+    private string? _prefixScript;
+    private RedisKey[]? _prefixKeys;
+    private byte[]? _prefix;
     private readonly BlockingCollection<Call> _calls = new();
     private readonly Thread _thread;
     private readonly ConcurrentDictionary<string, byte[]> _digests = new(StringComparer.Ordinal);
@@ -128,14 +131,13 @@ internal sealed class DirectConnection : IDisposable
         var stream = _stream ?? Open();
         try
         {
-            var digest = _digests.GetOrAdd(script, Sha1Hex);
-            WriteEvaluate(stream, "EVALSHA", digest, keys, arguments);
+            WriteEvaluate(stream, PrefixOf(script, keys), arguments);
             stream.Flush();
             var reply = Read(stream, 0);
             if (reply is RespError { Text: var text } && text.StartsWith("NOSCRIPT", StringComparison.Ordinal))
             {
                 // The server lost its script cache (a restart, SCRIPT FLUSH): EVAL caches it again.
-                WriteEvaluate(stream, "EVAL", Encoding.UTF8.GetBytes(script), keys, arguments);
+                WriteEvaluate(stream, Prefix("EVAL", Encoding.UTF8.GetBytes(script), keys, arguments.Length), arguments);
                 stream.Flush();
                 reply = Read(stream, 0);
             }
@@ -215,13 +217,36 @@ internal sealed class DirectConnection : IDisposable
         return Encoding.ASCII.GetBytes(hex.ToString());
     }
 
-    private static void WriteEvaluate(Stream stream, string command, byte[] script, RedisKey[] keys, RedisValue[] arguments)
+    /// <summary>
+    /// The bytes of an EVALSHA up to its arguments (the command, digest and keys are the same call after call), kept for
+    /// the last script and key array used: a slot calls one script with its queue's one array of keys.
+    /// </summary>
+    private byte[] PrefixOf(string script, RedisKey[] keys)
     {
-        WriteHeader(stream, '*', 3 + keys.Length + arguments.Length);
-        WriteBulk(stream, Encoding.ASCII.GetBytes(command));
-        WriteBulk(stream, script);
-        WriteBulk(stream, Encoding.ASCII.GetBytes(keys.Length.ToString(CultureInfo.InvariantCulture)));
-        foreach (var key in keys) WriteBulk(stream, (byte[])key!);
+        if (ReferenceEquals(script, _prefixScript) && ReferenceEquals(keys, _prefixKeys) && _prefix is { } known) return known;
+        var prefix = Prefix("EVALSHA", _digests.GetOrAdd(script, Sha1Hex), keys, -1);
+        (_prefixScript, _prefixKeys, _prefix) = (script, keys, prefix);
+        return prefix;
+    }
+
+    /// <summary>The command, script or digest, and keys of a call, without the array header (written with the arguments' count).</summary>
+    private static byte[] Prefix(string command, byte[] script, RedisKey[] keys, int argumentCount)
+    {
+        using var bytes = new MemoryStream();
+        if (argumentCount >= 0) WriteHeader(bytes, '*', 3 + keys.Length + argumentCount);
+        WriteBulk(bytes, Encoding.ASCII.GetBytes(command));
+        WriteBulk(bytes, script);
+        WriteBulk(bytes, Encoding.ASCII.GetBytes(keys.Length.ToString(CultureInfo.InvariantCulture)));
+        foreach (var key in keys) WriteBulk(bytes, (byte[])key!);
+        return bytes.ToArray();
+    }
+
+    private void WriteEvaluate(Stream stream, byte[] prefix, RedisValue[] arguments)
+    {
+        // The EVAL form carries its header; the cached EVALSHA prefix gets it here (its key count is fixed, its
+        // argument count is not).
+        if (prefix[0] != (byte)'*') WriteHeader(stream, '*', 3 + _prefixKeys!.Length + arguments.Length);
+        stream.Write(prefix, 0, prefix.Length);
         foreach (var argument in arguments) WriteBulk(stream, (byte[])argument!);
     }
 
@@ -243,8 +268,10 @@ internal sealed class DirectConnection : IDisposable
     private static void WriteHeader(Stream stream, char kind, long length)
     {
         stream.WriteByte((byte)kind);
-        var digits = Encoding.ASCII.GetBytes(length.ToString(CultureInfo.InvariantCulture));
-        stream.Write(digits, 0, digits.Length);
+        // Digits without a string: a length is never negative here.
+        var divisor = 1L;
+        while (length / divisor >= 10) divisor *= 10;
+        for (; divisor > 0; divisor /= 10) stream.WriteByte((byte)('0' + length / divisor % 10));
         stream.WriteByte((byte)'\r');
         stream.WriteByte((byte)'\n');
     }
@@ -255,17 +282,16 @@ internal sealed class DirectConnection : IDisposable
         // A claim's reply is at most an array of seven; replies of a few levels are all this connection is for.
         if (depth > 4) throw new InvalidDataException("A reply nested deeper than the claim script's.");
         var kind = stream.ReadByte();
-        var line = ReadLine(stream);
         switch (kind)
         {
             case '+':
-                return RedisResult.Create((RedisValue)line, ResultType.SimpleString);
+                return RedisResult.Create((RedisValue)ReadLine(stream), ResultType.SimpleString);
             case '-':
-                return new RespError(line);
+                return new RespError(ReadLine(stream));
             case ':':
-                return RedisResult.Create((RedisValue)long.Parse(line, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture), ResultType.Integer);
+                return RedisResult.Create((RedisValue)ReadNumber(stream), ResultType.Integer);
             case '$':
-                var length = long.Parse(line, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);
+                var length = ReadNumber(stream);
                 if (length < 0) return RedisResult.Create(RedisValue.Null, ResultType.BulkString);
                 if (length > _maxReplyBytes) throw new InvalidDataException($"A reply of {length} bytes, over the {_maxReplyBytes} taken.");
                 var value = new byte[length];
@@ -273,7 +299,7 @@ internal sealed class DirectConnection : IDisposable
                 if (stream.ReadByte() != '\r' || stream.ReadByte() != '\n') throw new InvalidDataException("A bulk reply not ended by CRLF.");
                 return RedisResult.Create((RedisValue)value, ResultType.BulkString);
             case '*':
-                var count = int.Parse(line, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);
+                var count = ReadNumber(stream);
                 if (count < 0) return RedisResult.Create(RedisValue.Null, ResultType.BulkString);
                 if (count > 64) throw new InvalidDataException($"An array of {count} elements, more than a claim's reply has.");
                 var items = new RedisResult[count];
@@ -289,6 +315,24 @@ internal sealed class DirectConnection : IDisposable
             default:
                 throw new InvalidDataException($"Not a RESP reply: byte {kind}.");
         }
+    }
+
+    /// <summary>A reply's number (an integer, a length, a count), read up to its CRLF.</summary>
+    private static long ReadNumber(Stream stream)
+    {
+        var b = stream.ReadByte();
+        var negative = b == '-';
+        if (negative) b = stream.ReadByte();
+        long value = 0;
+        var digits = 0;
+        for (; b is >= '0' and <= '9'; b = stream.ReadByte())
+        {
+            if (++digits > 18) throw new InvalidDataException("A number in a reply longer than 18 digits.");
+            value = value * 10 + (b - '0');
+        }
+        if (b < 0) throw new EndOfStreamException("Redis closed the direct connection.");
+        if (digits == 0 || b != '\r' || stream.ReadByte() != '\n') throw new InvalidDataException("A number in a reply not ended by CRLF.");
+        return negative ? -value : value;
     }
 
     private static string ReadLine(Stream stream)
