@@ -55,11 +55,32 @@ public sealed class SentinelTests
         Assert.False(run.IsCompleted, "the worker stopped on the failover: " + string.Join("; ", log.Events.TakeLast(5).Select(e => $"{e.Kind} {e.Error?.Message}")));
         Assert.Equal(count, ran.Count);
         // At least once: a claim the old primary took but never passed on leaves its task in the new primary's list,
-        // to run again. The worker goes on until the list is empty, every task with its token.
+        // to run again. The worker goes on until the list is empty, every task with its token. Read from the new primary:
+        // until the client has followed the failover, it may still read the old one.
+        var newPrimary = await setup.PrimaryPortAsync();
+        await Eventually.True(() => PortOf(connection) == newPrimary, "the client to follow the failover to the new primary", 60);
         await Eventually.True(async () => await queue.GetLengthAsync() == 0, "the worker to drain the new primary's list", 60);
         worker.RequestStop();
         await run;
         var status = await queue.GetStatusAsync();
         Assert.Equal((0L, 0L), (status.Length, status.Tokens));
+    }
+
+    /// <summary>The port of the server the client sends the queue's commands to; 0 while it reconfigures.</summary>
+    private static int PortOf(DelayedConnection connection)
+    {
+        try
+        {
+            return connection.Database.IdentifyEndpoint("failover") switch
+            {
+                System.Net.IPEndPoint ip => ip.Port,
+                System.Net.DnsEndPoint dns => dns.Port,
+                _ => 0,
+            };
+        }
+        catch (StackExchange.Redis.RedisConnectionException)
+        {
+            return 0;
+        }
     }
 }

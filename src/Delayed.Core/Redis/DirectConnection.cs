@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Globalization;
 using System.IO;
 using System.Net;
@@ -18,7 +19,8 @@ namespace Delayed.Core.Redis;
 /// continuation); each must be woken, and on a machine whose cores are busy each waits for one: its round trips then
 /// fall to a tenth of a synchronous client's (bench/README.md, "The floor"). Here one thread writes the call and reads
 /// its reply, and the slot's code that awaited it continues on that same thread, so a busy slot runs claim after claim
-/// without a thread switch. Everything else (keep-alive, sweeps, promotion, the idle wait) stays on the multiplexer.
+/// without a thread switch. Everything else (keep-alive, sweeps, promotion, the idle wait and the claim after it) stays on
+/// the multiplexer.
 /// </summary>
 /// <remarks>
 /// Any failure (a dropped connection, a timeout, an error reply such as MOVED or READONLY after a failover) throws
@@ -39,6 +41,8 @@ internal sealed class DirectConnection : IDisposable
     private string? _prefixScript;
     private RedisKey[]? _prefixKeys;
     private byte[]? _prefix;
+    private EndPoint? _connectedTo;
+    private long _checkedAt;
     private readonly BlockingCollection<Call> _calls = new();
     private readonly Thread _thread;
     private readonly ConcurrentDictionary<string, byte[]> _digests = new(StringComparer.Ordinal);
@@ -128,9 +132,10 @@ internal sealed class DirectConnection : IDisposable
 
     private RedisResult Evaluate(string script, RedisKey[] keys, RedisValue[] arguments)
     {
-        var stream = _stream ?? Open();
         try
         {
+            FollowTheMultiplexer();
+            var stream = _stream ?? Open();
             WriteEvaluate(stream, PrefixOf(script, keys), arguments);
             stream.Flush();
             var reply = Read(stream, 0);
@@ -144,12 +149,26 @@ internal sealed class DirectConnection : IDisposable
             if (reply is RespError error) throw new DirectConnectionLostException("Redis answered an error: " + error.Text, null);
             return (RedisResult)reply!;
         }
-        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or FormatException or InvalidDataException or DirectConnectionLostException)
+#pragma warning disable CA1031 // Whatever fails here (the client's endpoint lookup during its reconfiguration too) only sends the call to the multiplexer: an exception escaping this thread would end the process.
+        catch (Exception e)
+#pragma warning restore CA1031
         {
             Close();
             Volatile.Write(ref _reopenAtTicks, (DateTime.UtcNow + ReopenInterval).Ticks);
             throw e as DirectConnectionLostException ?? new DirectConnectionLostException("The direct connection to Redis failed: " + e.Message, e);
         }
+    }
+
+    /// <summary>
+    /// Once a second, whether the multiplexer still names the server this connection is on: after a failover (Sentinel)
+    /// it follows the new primary, and so does this connection, within a second, rather than writing on to an old
+    /// primary that still takes writes (whose claims its demotion would undo).
+    /// </summary>
+    private void FollowTheMultiplexer()
+    {
+        if (_stream is null || Stopwatch.GetTimestamp() - _checkedAt < Stopwatch.Frequency) return;
+        _checkedAt = Stopwatch.GetTimestamp();
+        if (!Equals(_endpoint(), _connectedTo)) Close();
     }
 
     private BufferedStream Open()
@@ -188,12 +207,13 @@ internal sealed class DirectConnection : IDisposable
             }
             _socket = socket;
             _stream = stream;
+            _connectedTo = endpoint;
+            _checkedAt = Stopwatch.GetTimestamp();
             return stream;
         }
-        catch (Exception e) when (e is IOException or SocketException or AggregateException or DirectConnectionLostException)
+        catch (Exception e)
         {
             socket?.Dispose();
-            Volatile.Write(ref _reopenAtTicks, (DateTime.UtcNow + ReopenInterval).Ticks);
             throw e as DirectConnectionLostException ?? new DirectConnectionLostException("Cannot open the direct connection to Redis: " + e.GetBaseException().Message, e);
         }
     }

@@ -103,7 +103,10 @@ public sealed class StartDelayedWorkerCommand : MetricsServingCmdlet
     [ValidateNotNullOrEmpty]
     public string[]? AssemblyPath { get; set; }
 
-    /// <summary>How many tasks to run at once (default 1). Each slot has its own worker id and, for scriptblocks, its own runspace.</summary>
+    /// <summary>
+    /// How many tasks to run at once (default 1). Each slot has its own worker id, two Redis connections of its own (its
+    /// idle wait, and its claims while busy, named as its worker id in CLIENT LIST), and, for scriptblocks, its own runspace.
+    /// </summary>
     [Parameter]
     [ValidateRange(1, 256)]
     public int Concurrency { get; set; } = 1;
