@@ -107,6 +107,12 @@ if (args.Contains("direct"))
     await Drain(10_000, 1, direct: false);
     for (var round = 0; round < 4; round++)
     {
+        foreach (var direct in new[] { true, false })
+        {
+            var (l50, l99) = await Latency(500, direct);
+            Report($"latency p50, {(direct ? "direct claims" : "through the multiplexer")}", l50, "ms");
+            Report($"latency p99, {(direct ? "direct claims" : "through the multiplexer")}", l99, "ms");
+        }
         ReportRun("drain, 1 slot, direct claims", await Drain(20_000, 1));
         ReportRun("drain, 1 slot, through the multiplexer", await Drain(20_000, 1, direct: false));
         ReportRun("drain, 2 slots, direct claims", await Drain(30_000, 2));
@@ -285,12 +291,12 @@ async Task<Run> Drain(int count, int slots, int queues = 1, bool tracked = false
     return clock.Stop(count);
 }
 
-async Task<(double P50, double P99)> Latency(int count)
+async Task<(double P50, double P99)> Latency(int count, bool direct = true)
 {
     var queue = NewQueue();
     var registry = new LatencyRegistry();
     using var stop = new CancellationTokenSource();
-    var run = new DelayedWorker(queue, registry, new WorkerOptions { DequeueTimeout = TimeSpan.FromSeconds(1) }).RunAsync(stop.Token);
+    var run = new DelayedWorker(queue, registry, new WorkerOptions { DequeueTimeout = TimeSpan.FromSeconds(1), DirectClaims = direct }).RunAsync(stop.Token);
     await Task.Delay(500);
     var samples = new List<double>(count);
     for (var i = 0; i < count; i++)

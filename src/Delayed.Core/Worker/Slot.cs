@@ -43,6 +43,9 @@ internal sealed class Slot
     /// <summary>Claims in a row that found the liveness key gone.</summary>
     public int Unregistered { get; set; }
 
+    /// <summary>Whether its last claim without waiting brought a task: the next goes on its direct connection.</summary>
+    public bool Busy { get; set; }
+
     /// <summary>Whether the last claim failed: it may have claimed a task whose reply never came, which the next one hands back.</summary>
     public bool ReplyLost { get; set; }
 }
