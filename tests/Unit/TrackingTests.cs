@@ -38,6 +38,26 @@ public class TrackingTests
     private static byte[] Task(string name = "m:echo", long retry = 0) => TaskEncoder.EncodePython(name, new object[] { "same" }, null, retry);
 
     [Fact]
+    public async Task ALineEntryWrittenBeforeEntriesCarriedTheirTime_TheIdAlone_IsStillTakenAndEndsItsRecord()
+    {
+        var queue = _redis.NewQueue();
+        var task = new TrackedEnqueue(Task(), Day);
+        await queue.EnqueueTrackedAsync(new[] { task });
+        // Today's entry is "id since"; one written by an earlier build held the id alone.
+        var entries = (await _redis.Db.HashGetAllAsync(queue.Keys.Tracked)).Where(e => ((string)e.Name!).StartsWith("q", StringComparison.Ordinal)).ToList();
+        var entry = Assert.Single(entries);
+        Assert.Matches($"^{task.Id} [0-9]+$", (string)entry.Value!);
+        await _redis.Db.HashSetAsync(queue.Keys.Tracked, entry.Name, task.Id);
+
+        var summary = await new DelayedWorker(queue, Echo(), Drain()).RunAsync();
+
+        Assert.Equal(1, summary.Succeeded);
+        var record = Assert.Single(await queue.GetTrackedAsync(new[] { task.Id }, withData: true));
+        Assert.Equal(TrackedState.Completed, record.State);
+        Assert.Equal($"{task.Id}/1", Encoding.UTF8.GetString(record.Output!));
+    }
+
+    [Fact]
     public async Task EqualBytesEnqueuedTrackedThreeTimesAndOnceUntrackedEachEndWithTheirOwnRecordAndOutput()
     {
         var queue = _redis.NewQueue();
