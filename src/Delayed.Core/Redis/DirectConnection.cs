@@ -45,7 +45,6 @@ internal sealed class DirectConnection : IDisposable
     private long _checkedAt;
     private readonly BlockingCollection<Call> _calls = new();
     private readonly Thread _thread;
-    private readonly ConcurrentDictionary<string, byte[]> _digests = new(StringComparer.Ordinal);
     private Socket? _socket;
     private BufferedStream? _stream;
     private long _reopenAtTicks;
@@ -80,7 +79,9 @@ internal sealed class DirectConnection : IDisposable
     /// <remarks>The task fails with <see cref="DirectConnectionLostException"/> when the connection fails during the call.</remarks>
     public Task<RedisResult>? EvaluateAsync(string script, RedisKey[] keys, RedisValue[] arguments)
     {
-        if (DateTime.UtcNow.Ticks < Volatile.Read(ref _reopenAtTicks)) return null;
+        // The clock is read only while a failure has the connection resting, not on every claim.
+        var reopenAt = Volatile.Read(ref _reopenAtTicks);
+        if (reopenAt != 0 && DateTime.UtcNow.Ticks < reopenAt) return null;
         if (IsCurrentThread)
         {
             try
@@ -244,7 +245,7 @@ internal sealed class DirectConnection : IDisposable
     private byte[] PrefixOf(string script, RedisKey[] keys)
     {
         if (ReferenceEquals(script, _prefixScript) && ReferenceEquals(keys, _prefixKeys) && _prefix is { } known) return known;
-        var prefix = Prefix("EVALSHA", _digests.GetOrAdd(script, Sha1Hex), keys, -1);
+        var prefix = Prefix("EVALSHA", Sha1Hex(script), keys, -1);
         (_prefixScript, _prefixKeys, _prefix) = (script, keys, prefix);
         return prefix;
     }

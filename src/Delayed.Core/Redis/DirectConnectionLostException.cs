@@ -3,7 +3,7 @@ using System;
 namespace Delayed.Core.Redis;
 
 /// <summary>A slot's direct connection failed or rests (<see cref="DirectConnection"/>): the call goes through the multiplexer.</summary>
-public sealed class DirectConnectionLostException : Exception
+internal sealed class DirectConnectionLostException : Exception
 {
     public DirectConnectionLostException()
     {
