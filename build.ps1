@@ -12,7 +12,7 @@
       Demo     the module at work against a local Redis it starts and stops itself.
       Bench    the benchmark (bench/README.md); with -Contended, while stress-ng keeps every core busy.
       Package  the module's .nupkg in out/packages/.
-      Mutate   mutation testing of the core's codecs with dotnet-stryker (tests/README.md: score, time, survivors).
+      Mutate   mutation testing of the core's codecs and protocol names with dotnet-stryker (tests/README.md: score, time, survivors).
 .EXAMPLE
     dotnet tool restore; dotnet pwsh ./build.ps1 test
 #>

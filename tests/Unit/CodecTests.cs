@@ -77,6 +77,7 @@ public class CodecTests
     [Theory]
     [InlineData(3, 2)]
     [InlineData(1, 0)]
+    [InlineData(0, 0)] // none left stays none, never unlimited
     [InlineData(-1, -1)] // unlimited stays unlimited
     public void ARetryTakesOneFromTheBudgetAndKeepsTheRest(long retry, long expected)
     {

@@ -13,6 +13,7 @@ namespace Delayed.Core.Codec;
 /// </summary>
 public static class PlainDataReader
 {
+    // Stryker disable once Boolean : whether to write a byte order mark concerns encoding; this instance only decodes.
     private static readonly UTF8Encoding StrictUtf8 = new UTF8Encoding(false, throwOnInvalidBytes: true);
 
     /// <summary>Reads one value within the limits, its budget of values a fresh one.</summary>
@@ -65,9 +66,7 @@ public static class PlainDataReader
         if (sequence is null) throw new PlainDataException("Expected a string, found nil.");
         try
         {
-            return sequence.Value.IsSingleSegment
-                ? StrictUtf8.GetString(sequence.Value.First.Span.ToArray())
-                : StrictUtf8.GetString(sequence.Value.ToArray());
+            return StrictUtf8.GetString(sequence.Value.ToArray());
         }
         catch (DecoderFallbackException e)
         {
@@ -90,6 +89,7 @@ public static class PlainDataReader
         CheckDepth(depth, limits);
         var count = reader.ReadMapHeader();
         if (count > budget / 2) throw new PlainDataException($"Task data holds more than {limits.MaxElements} values (a map of {count} entries).");
+        // Stryker disable once Linq : a capacity, which a header that lies about its count must not make large; not a behaviour.
         var map = new Dictionary<object, object?>(Math.Min(count, 1024), PlainKeyComparer.Ordinal);
         for (var i = 0; i < count; i++)
         {

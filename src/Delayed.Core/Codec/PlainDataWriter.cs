@@ -51,6 +51,7 @@ public static class PlainDataWriter
             switch (entry.Key)
             {
                 case string or char or bool or byte or sbyte or short or ushort or int or uint or long or ulong:
+                    // Stryker disable once Arithmetic : a key is a scalar, which has no depth to check.
                     Write(ref writer, entry.Key, limits, depth + 1);
                     break;
                 default:
