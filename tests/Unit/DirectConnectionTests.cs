@@ -87,4 +87,76 @@ public class DirectConnectionTests
             DirectConnection.ReopenInterval = rest;
         }
     }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task ASlotWhoseHandlersRunOnAPumpThreadClaimsFromThatThread_WhenTheThreadSaysSo(bool inline)
+    {
+        // A foreground PowerShell worker's shape: handlers run on one thread that pumps posted work, and the slot's code
+        // continues there after each. With InlineClaims the slot's next claim is made on that thread, so it also asks for
+        // the next handler from there; without, the claim goes to the connection's thread, which then asks.
+        var queue = _redis.NewQueue();
+        const int Count = 300;
+        await queue.EnqueueAsync(Enumerable.Range(0, Count).Select(i => TaskEncoder.EncodePython("d:pumped", new object[] { i }, null, 0)).ToArray());
+        using var pump = new PumpThread(inline);
+        var summary = await new DelayedWorker(queue, new PumpRegistry(pump), new WorkerOptions { StopWhenEmpty = true, DequeueTimeout = TimeSpan.FromMilliseconds(100) }).RunAsync();
+        Assert.Equal(Count, summary.Succeeded);
+        Assert.Equal(Count, pump.Ran); // every handler ran on the pump thread
+        // The premise: the slot was on a busy streak (claims on its direct connection) for nearly all of the drain.
+        if (inline) Assert.True(pump.AskedFromPump >= Count - 5, $"{pump.AskedFromPump} of {Count} handlers were asked for from the pump thread");
+        else Assert.True(pump.AskedFromPump <= 5, $"{pump.AskedFromPump} of {Count} handlers were asked for from the pump thread without inline claims");
+    }
+
+    /// <summary>One thread that runs posted work, as a PowerShell pipeline thread pumps a foreground worker's handlers.</summary>
+    private sealed class PumpThread : IDisposable
+    {
+        private readonly BlockingCollection<Action> _work = new();
+        private readonly Thread _thread;
+
+        public PumpThread(bool inline)
+        {
+            _thread = new Thread(() =>
+            {
+                using var scope = inline ? InlineClaims.OnThisThread() : null;
+                foreach (var action in _work.GetConsumingEnumerable()) action();
+            }) { IsBackground = true, Name = "test pump" };
+            _thread.Start();
+        }
+
+        public int Ran { get; private set; }
+
+        public int AskedFromPump { get; private set; }
+
+        public Task<object?> InvokeAsync()
+        {
+            if (Thread.CurrentThread == _thread) AskedFromPump++;
+            // As the module's pump: the awaiting slot continues on this thread.
+            var done = new TaskCompletionSource<object?>();
+            _work.Add(() =>
+            {
+                if (Thread.CurrentThread == _thread) Ran++;
+                done.SetResult(null);
+            });
+            return done.Task;
+        }
+
+        public void Dispose()
+        {
+            _work.CompleteAdding();
+            _thread.Join();
+            _work.Dispose();
+        }
+    }
+
+    private sealed class PumpRegistry : ITaskHandlerRegistry, ISelfDispatchingTaskHandler
+    {
+        private readonly PumpThread _pump;
+
+        public PumpRegistry(PumpThread pump) => _pump = pump;
+
+        public ITaskHandler? Resolve(string name) => name == "d:pumped" ? this : null;
+
+        public Task InvokeAsync(TaskContext context) => _pump.InvokeAsync();
+    }
 }

@@ -72,17 +72,22 @@ internal sealed class DirectConnection : IDisposable
     internal bool IsCurrentThread => Thread.CurrentThread == _thread;
 
     /// <summary>
-    /// Runs a script. On this connection's own thread (a slot that continued here after its last call) the call is made
-    /// at once and the task returned is complete; from another thread it is handed to this one, and the caller's
-    /// continuation then runs here. Null while the connection rests after a failure: use the multiplexer.
+    /// Runs a script. On this connection's own thread (a slot that continued here after its last call), or on a thread
+    /// that runs its handlers itself (<see cref="Worker.InlineClaims"/>), the call is made at once and the task returned
+    /// is complete; from another thread it is handed to this one, and the caller's continuation then runs here. Null
+    /// while the connection rests after a failure: use the multiplexer.
     /// </summary>
+    /// <remarks>
+    /// A slot makes one call at a time and this thread touches the socket only inside a call, so a call made inline and
+    /// one made here never overlap.
+    /// </remarks>
     /// <remarks>The task fails with <see cref="DirectConnectionLostException"/> when the connection fails during the call.</remarks>
     public Task<RedisResult>? EvaluateAsync(string script, RedisKey[] keys, RedisValue[] arguments)
     {
         // The clock is read only while a failure has the connection resting, not on every claim.
         var reopenAt = Volatile.Read(ref _reopenAtTicks);
         if (reopenAt != 0 && DateTime.UtcNow.Ticks < reopenAt) return null;
-        if (IsCurrentThread)
+        if (IsCurrentThread || Worker.InlineClaims.Here)
         {
             try
             {

@@ -18,8 +18,9 @@ namespace Delayed.PowerShell.Commands;
 /// Which thread runs what:
 /// <list type="table">
 /// <item><term>Foreground, handlers on the pipeline</term><description>The pipeline thread pumps (PipelinePump): it runs
-/// the scriptblock handlers and writes every record. The worker's slots, keep-alive and promotion run on the thread
-/// pool; a slot hands each task to the pipeline thread and awaits it.</description></item>
+/// the scriptblock handlers and writes every record. The worker's keep-alive and promotion run on the thread pool; a slot
+/// hands each task to the pipeline thread and continues there once it has run: while busy it makes its next claim on
+/// the pipeline thread too (InlineClaims), so a busy foreground worker switches no thread per task.</description></item>
 /// <item><term>Foreground, handlers in runspaces</term><description>Each slot runs its handler on its own thread in its
 /// own runspace (HandlerThread); records are posted to the pipeline thread, which writes them.</description></item>
 /// <item><term>-AsJob</term><description>As in runspaces; records go to the job's streams from any thread

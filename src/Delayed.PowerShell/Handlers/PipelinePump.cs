@@ -2,6 +2,7 @@ using System;
 using System.Collections.Concurrent;
 using System.Threading;
 using System.Threading.Tasks;
+using Delayed.Core.Worker;
 
 namespace Delayed.PowerShell.Handlers;
 
@@ -32,10 +33,15 @@ internal sealed class PipelinePump : IDisposable
 
     public void Dispose() => _work.Dispose();
 
-    /// <summary>Runs <paramref name="action"/> on the pipeline thread; the task completes when it has run.</summary>
+    /// <summary>
+    /// Runs <paramref name="action"/> on the pipeline thread; the task completes when it has run, and the code that
+    /// awaits it continues on the pipeline thread (a worker's slot, which claims its next task from here: <see cref="Run"/>).
+    /// </summary>
     public Task InvokeAsync(Action action)
     {
-        var done = new TaskCompletionSource<object?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        // Not RunContinuationsAsynchronously: a hand-off to the thread pool per task is the wake-up that busy cores make
+        // slow; the slot's code only claims (inline) and posts its next handler here, then returns to the pump.
+        var done = new TaskCompletionSource<object?>();
         Post(() =>
         {
             try
@@ -56,6 +62,8 @@ internal sealed class PipelinePump : IDisposable
     {
         until.ContinueWith(_ => _work.CompleteAdding(), TaskScheduler.Default);
         Volatile.Write(ref _pumpThread, Environment.CurrentManagedThreadId);
+        // A slot that continues here after its handler makes its next claim here too, without a thread switch.
+        using var inline = InlineClaims.OnThisThread();
         try
         {
             foreach (var action in _work.GetConsumingEnumerable()) action();
