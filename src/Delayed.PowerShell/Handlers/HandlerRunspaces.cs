@@ -66,7 +66,10 @@ internal sealed class HandlerRunspaces : IDisposable
         var host = new HandlerHost();
         var runspace = RunspaceFactory.CreateRunspace(host, _state);
         _hosts[runspace] = host;
-        runspace.ThreadOptions = PSThreadOptions.ReuseThread;
+        // Handlers run on the thread that invokes them, the slot's own (its direct connection's, where its claim's reply
+        // came, or its handler thread): a runspace thread of its own would be one more thread to wake per task, which
+        // on busy cores costs more than the handler (bench/README.md). A slot invokes its runspace one call at a time.
+        runspace.ThreadOptions = PSThreadOptions.UseCurrentThread;
         runspace.Open();
         if (_initializationScript is not null)
         {

@@ -8,9 +8,10 @@ namespace Delayed.PowerShell.Handlers;
 /// <summary>
 /// Runs a scriptblock or command handler on the cmdlet's pipeline thread, in the caller's runspace: the
 /// foreground worker's way, where handlers see the caller's variables and functions. Its streams are merged into its
-/// output and passed on, item by item as written, to the worker.
+/// output and passed on, item by item as written, to the worker. InvokeAsync hands the call to the pipeline pump and
+/// returns: it never blocks the slot.
 /// </summary>
-internal sealed class PipelineTaskHandler : PowerShellTaskHandler
+internal sealed class PipelineTaskHandler : PowerShellTaskHandler, ISelfDispatchingTaskHandler
 {
     private readonly object _target;
     private readonly PipelinePump _pump;

@@ -12,9 +12,8 @@ namespace Delayed.PowerShell.Handlers;
 /// <summary>
 /// What scriptblock and command handlers share, wherever they run: arguments bound as splatting does, checked
 /// against the handler's declared parameters first, under $ErrorActionPreference = 'Stop'.
-/// InvokeAsync hands the call to a runspace thread or the pipeline pump and returns: it never blocks the slot.
 /// </summary>
-internal abstract class PowerShellTaskHandler : ISelfDispatchingTaskHandler
+internal abstract class PowerShellTaskHandler : ITaskHandler
 {
     // Splatting gives positional and named binding exactly as PowerShell users know it.
     protected const string CallMarker = "& $__delayedHandler @__delayedArguments @__delayedNamed";

@@ -29,7 +29,11 @@ internal sealed class RunspaceTaskHandler : PowerShellTaskHandler
         _streams = streams;
     }
 
-    public override async Task InvokeAsync(TaskContext context)
+    /// <summary>
+    /// Runs the handler on the calling thread, which the worker makes a thread of the slot's own (never the thread pool),
+    /// and returns a completed task: the slot then claims its next task from this same thread.
+    /// </summary>
+    public override Task InvokeAsync(TaskContext context)
     {
         var (positional, named) = BindArguments(context.Task);
         using var powerShell = System.Management.Automation.PowerShell.Create();
@@ -42,26 +46,33 @@ internal sealed class RunspaceTaskHandler : PowerShellTaskHandler
         powerShell.Commands.Commands[0].MergeMyResults(PipelineResultTypes.All, PipelineResultTypes.Output);
         using var output = new PSDataCollection<PSObject>();
         using var run = _streams.Begin(context);
-        // Raised on the runspace's thread as each item is written: the worker hears of it while the task runs.
+        // Raised on this thread as each item is written: the worker hears of it while the task runs.
         output.DataAdded += (_, added) => run.Add(output[added.Index]);
+        // A timeout or an interrupt (a second Ctrl+C) stops the invocation; on a mere stop request a running task
+        // finishes. A stop asked for before the invocation runs would be lost (PowerShell stops only a running one), so
+        // it is also asked for as the invocation starts running.
+        void StopIfAsked()
+        {
+            if (context.TimeoutToken.IsCancellationRequested || context.InterruptToken.IsCancellationRequested) powerShell.BeginStop(null, null);
+        }
+        powerShell.InvocationStateChanged += (_, changed) =>
+        {
+            if (changed.InvocationStateInfo.State == PSInvocationState.Running) StopIfAsked();
+        };
+        using var timeout = context.TimeoutToken.Register(StopIfAsked);
+        using var interrupt = context.InterruptToken.Register(StopIfAsked);
         try
         {
-            var invocation = powerShell.BeginInvoke<PSObject, PSObject>(null, output);
-            // A timeout or an interrupt (a second Ctrl+C) stops the instance; on a mere stop request a running task finishes.
-            // Registered once the invocation runs: a stop before it would be lost, and one already due now runs at once.
-            using var timeout = context.TimeoutToken.Register(() => powerShell.BeginStop(null, null));
-            using var interrupt = context.InterruptToken.Register(() => powerShell.BeginStop(null, null));
-            await Task.Factory.FromAsync(invocation, powerShell.EndInvoke).ConfigureAwait(false);
+            powerShell.Invoke<PSObject, PSObject>(null, output, null);
+            // A stopped invocation can return rather than throw when it runs on the caller's thread.
+            if (powerShell.InvocationStateInfo.State == PSInvocationState.Stopped) throw new PipelineStoppedException();
             // 'exit' ends the invocation without an error: only the runspace's host hears of it.
             if (_runspaces.TakeExit(powerShell.Runspace) is { } code) throw new InvalidOperationException(ExitMessage(code.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            return Task.CompletedTask;
         }
         catch (Exception e)
         {
-            var translated = Translate(e, context, _command);
-            if (ReferenceEquals(translated, e)) throw;
-            throw translated;
+            return Task.FromException(Translate(e, context, _command));
         }
-
     }
-
 }
