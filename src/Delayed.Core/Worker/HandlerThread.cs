@@ -11,7 +11,8 @@ namespace Delayed.Core.Worker;
 /// client reads its replies and the keep-alive loop runs on the thread pool, and with a few cores a pool
 /// starved by blocked handlers would delay both by seconds (Redis timeouts, liveness keys at risk).
 /// </summary>
-/// <remarks>The thread starts with the first call: a slot whose handlers never need it (PowerShell's) has none.
+/// <remarks>The thread starts with the first call: a slot whose handlers never need it (those that dispatch themselves,
+/// as a foreground worker's scriptblocks on the pipeline thread) has none.
 /// One slot makes one call at a time, so <see cref="RunAsync"/> is never called concurrently.</remarks>
 internal sealed class HandlerThread : IDisposable
 {

@@ -21,8 +21,9 @@ namespace Delayed.PowerShell.Commands;
 /// the scriptblock handlers and writes every record. The worker's keep-alive and promotion run on the thread pool; a slot
 /// hands each task to the pipeline thread and continues there once it has run: while busy it makes its next claim on
 /// the pipeline thread too (InlineClaims), so a busy foreground worker switches no thread per task.</description></item>
-/// <item><term>Foreground, handlers in runspaces</term><description>Each slot runs its handler on its own thread in its
-/// own runspace (HandlerThread); records are posted to the pipeline thread, which writes them.</description></item>
+/// <item><term>Foreground, handlers in runspaces</term><description>Each slot runs its handler in its own runspace, on a
+/// thread of its own: where its claim's reply came while busy (its direct connection's), its handler thread after a
+/// wait; records are posted to the pipeline thread, which writes them.</description></item>
 /// <item><term>-AsJob</term><description>As in runspaces; records go to the job's streams from any thread
 /// (JobOutput), and Receive-Job reads them.</description></item>
 /// </list>
