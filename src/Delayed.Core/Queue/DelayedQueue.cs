@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
+using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
 using Delayed.Core.Protocol;
@@ -23,6 +24,8 @@ public sealed class DelayedQueue
     private static readonly RedisValue Token = "1";
     private static readonly string Host = Environment.MachineName;
     private readonly RedisKey _tasks, _tokens, _processing, _inFlight, _workers, _control;
+    /// <summary>The task list's and token list's names as the enqueue connection writes them.</summary>
+    private readonly byte[] _tasksKey, _tokensKey;
     private readonly RedisKey[] _scriptKeys;
     private readonly RedisKey[] _promoteKeys;
 
@@ -50,6 +53,8 @@ public sealed class DelayedQueue
                 nameof(name));
         _tasks = Keys.Tasks;
         _tokens = Keys.Tokens;
+        _tasksKey = Encoding.UTF8.GetBytes(Keys.Tasks);
+        _tokensKey = Encoding.UTF8.GetBytes(Keys.Tokens);
         _processing = Keys.Processing;
         _inFlight = Keys.InFlight;
         _workers = Keys.Workers;
@@ -94,22 +99,41 @@ public sealed class DelayedQueue
     private IDatabase Db => Connection.Database;
 
     /// <summary>Appends one task and its token atomically (MULTI/EXEC; the task is never after its token).</summary>
-    public async Task EnqueueAsync(byte[] task)
+    /// <remarks>
+    /// One caller at a time makes the round trip on its own thread, through the connection's synchronous enqueue
+    /// connection, and gets a completed task back: on busy cores the multiplexer's hand-offs of each reply between threads
+    /// cost several times the round trip (bench/README.md). Callers meanwhile, and every call over TLS or on a cluster,
+    /// go through the multiplexer as before. Either way the same commands, atomically.
+    /// </remarks>
+    public Task EnqueueAsync(byte[] task) => EnqueueAsync(new[] { task ?? throw new ArgumentNullException(nameof(task)) });
+
+    /// <summary>Appends many tasks with one token each, atomically, in one round trip (as the single-task form, on the caller's thread when free).</summary>
+    public Task EnqueueAsync(IReadOnlyList<byte[]> tasks)
     {
-        var transaction = Db.CreateTransaction();
-        var pushTask = transaction.ListRightPushAsync(_tasks, task ?? throw new ArgumentNullException(nameof(task)));
-        var pushToken = transaction.ListRightPushAsync(_tokens, Token);
-        await ExecuteAsync(transaction, pushTask, pushToken).ConfigureAwait(false);
-        DelayedMetrics.TasksEnqueued(Name, 1);
+        if (tasks.Count == 0) return Task.CompletedTask;
+        for (var i = 0; i < tasks.Count; i++)
+        {
+            if (tasks[i] is null) throw new ArgumentException("A task to enqueue is null.", nameof(tasks));
+        }
+        try
+        {
+            if (Connection.EnqueueConnection?.TryEnqueue(_tasksKey, _tokensKey, tasks) == true)
+            {
+                DelayedMetrics.TasksEnqueued(Name, tasks.Count);
+                return Task.CompletedTask;
+            }
+        }
+        catch (Exception e) when (e is RedisException)
+        {
+            return Task.FromException(e);
+        }
+        return EnqueueThroughMultiplexerAsync(tasks);
     }
 
-    /// <summary>Appends many tasks with one token each, atomically, in one round trip.</summary>
-    public async Task EnqueueAsync(IReadOnlyList<byte[]> tasks)
+    private async Task EnqueueThroughMultiplexerAsync(IReadOnlyList<byte[]> tasks)
     {
-        if (tasks.Count == 0) return;
         var values = new RedisValue[tasks.Count];
-        for (var i = 0; i < values.Length; i++)
-            values[i] = tasks[i] ?? throw new ArgumentException("A task to enqueue is null.", nameof(tasks));
+        for (var i = 0; i < values.Length; i++) values[i] = tasks[i];
         var transaction = Db.CreateTransaction();
         var pushTasks = transaction.ListRightPushAsync(_tasks, values);
         var pushTokens = transaction.ListRightPushAsync(_tokens, Repeat(Token, values.Length));

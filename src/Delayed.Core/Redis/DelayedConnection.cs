@@ -16,10 +16,30 @@ public sealed class DelayedConnection : IDisposable
     private readonly ConfigurationOptions _options;
     private readonly ConnectionMultiplexer _shared;
 
+    private readonly Lazy<DirectConnection?> _enqueue;
+
     private DelayedConnection(ConfigurationOptions options, ConnectionMultiplexer shared)
     {
         _options = options;
         _shared = shared;
+        _enqueue = new Lazy<DirectConnection?>(OpenEnqueue);
+    }
+
+    /// <summary>
+    /// The synchronous connection through which one enqueuer at a time appends on its own thread
+    /// (<see cref="DirectConnection.TryEnqueue"/>); null over TLS and on a cluster (whose queues live on several servers),
+    /// where every enqueue goes through the multiplexer.
+    /// </summary>
+    internal DirectConnection? EnqueueConnection => _enqueue.Value;
+
+    /// <summary>The enqueue connection's name in CLIENT LIST (where the account may set one).</summary>
+    internal const string EnqueueClientName = "delayed-enqueue";
+
+    private DirectConnection? OpenEnqueue()
+    {
+        if (_options.Ssl || IsCluster) return null;
+        // One server holds every key: any key names it. Enqueue replies are a few bytes.
+        return new DirectConnection(() => _shared.GetDatabase().IdentifyEndpoint("delayed"), _options, 65536, "Delayed enqueue", EnqueueClientName);
     }
 
     /// <summary>The server as users should see it: endpoints and database, never the password.</summary>
@@ -148,7 +168,11 @@ public sealed class DelayedConnection : IDisposable
         return escaped.ToString();
     }
 
-    public void Dispose() => _shared.Dispose();
+    public void Dispose()
+    {
+        if (_enqueue.IsValueCreated) _enqueue.Value?.Dispose();
+        _shared.Dispose();
+    }
 
     public override string ToString() => DisplayName;
 

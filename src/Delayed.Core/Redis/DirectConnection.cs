@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Concurrent;
+using System.Collections.Generic;
 using System.Diagnostics;
 using System.Globalization;
 using System.IO;
@@ -20,7 +21,8 @@ namespace Delayed.Core.Redis;
 /// fall to a tenth of a synchronous client's (bench/README.md, "The floor"). Here one thread writes the call and reads
 /// its reply, and the slot's code that awaited it continues on that same thread, so a busy slot runs claim after claim
 /// without a thread switch. Everything else (keep-alive, sweeps, promotion, the idle wait and the claim after it) stays on
-/// the multiplexer.
+/// the multiplexer. A connection's other use, <see cref="TryEnqueue"/>, serves one enqueuer at a time on the caller's own
+/// thread (its thread is then never started).
 /// </summary>
 /// <remarks>
 /// Any failure (a dropped connection, a timeout, an error reply such as MOVED or READONLY after a failover) throws
@@ -44,7 +46,9 @@ internal sealed class DirectConnection : IDisposable
     private EndPoint? _connectedTo;
     private long _checkedAt;
     private readonly BlockingCollection<Call> _calls = new();
-    private readonly Thread _thread;
+    private readonly string _threadName;
+    private readonly object _gate = new();
+    private Thread? _thread;
     private Socket? _socket;
     private BufferedStream? _stream;
     private long _reopenAtTicks;
@@ -60,9 +64,7 @@ internal sealed class DirectConnection : IDisposable
         _endpoint = endpoint;
         _options = options;
         _maxReplyBytes = maxReplyBytes;
-        // A background thread: a process must not stay alive for it.
-        _thread = new Thread(Run) { IsBackground = true, Name = name };
-        _thread.Start();
+        _threadName = name;
     }
 
     /// <summary>
@@ -102,6 +104,13 @@ internal sealed class DirectConnection : IDisposable
         var call = new Call(script, keys, arguments);
         try
         {
+            // Started with the first call handed over (a slot makes one call at a time; an enqueuer never hands one).
+            if (_thread is null)
+            {
+                // A background thread: a process must not stay alive for it.
+                _thread = new Thread(Run) { IsBackground = true, Name = _threadName };
+                _thread.Start();
+            }
             _calls.Add(call);
         }
         catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException)
@@ -114,7 +123,117 @@ internal sealed class DirectConnection : IDisposable
     public void Dispose()
     {
         _calls.CompleteAdding();
+        // Without a thread (an enqueuer's connection), the socket is closed here, once no caller is using it.
+        if (_thread is null)
+        {
+            lock (_gate) Close();
+        }
     }
+
+    /// <summary>
+    /// Appends tasks and one token each, in one MULTI/EXEC written and read on the calling thread: the commands of the
+    /// multiplexer's enqueue, without handing the reply between threads (on busy cores each hand-off waits for a core).
+    /// False when the call is not made here, so nothing was applied and the caller uses the multiplexer: the connection
+    /// rests after a failure, another caller is using it, it cannot be opened, or the server refused the transaction
+    /// before running it (EXECABORT: a MOVED, READONLY or NOPERM, which the multiplexer then handles or reports).
+    /// </summary>
+    /// <exception cref="RedisConnectionException">The connection failed once the transaction was being sent: it may or may
+    /// not have been applied, as when the multiplexer's connection fails at that point.</exception>
+    /// <exception cref="RedisServerException">A command of the transaction failed as it ran (e.g. WRONGTYPE), as the
+    /// multiplexer reports it.</exception>
+    internal bool TryEnqueue(byte[] tasksKey, byte[] tokensKey, IReadOnlyList<byte[]> tasks)
+    {
+        var reopenAt = Volatile.Read(ref _reopenAtTicks);
+        if (reopenAt != 0 && DateTime.UtcNow.Ticks < reopenAt) return false;
+        if (!Monitor.TryEnter(_gate)) return false;
+        try
+        {
+            if (_calls.IsAddingCompleted) return false;
+            BufferedStream stream;
+            try
+            {
+                FollowTheMultiplexer();
+                stream = StillOpen() ?? Open();
+            }
+#pragma warning disable CA1031 // Nothing was sent: the multiplexer takes the call, and reports what it finds.
+            catch (Exception)
+#pragma warning restore CA1031
+            {
+                Rest();
+                return false;
+            }
+            try
+            {
+                WriteHeader(stream, '*', 1);
+                WriteBulk(stream, Multi);
+                WritePush(stream, tasksKey, tasks.Count, i => tasks[i]);
+                WritePush(stream, tokensKey, tasks.Count, _ => TokenValue);
+                WriteHeader(stream, '*', 1);
+                WriteBulk(stream, Exec);
+                stream.Flush();
+                // MULTI's +OK and two +QUEUED, or a refusal of one of them, which makes EXEC abort (below).
+                for (var i = 0; i < 3; i++) Read(stream, 0);
+                if (stream.ReadByte() is var kind and not '*')
+                {
+                    if (kind != '-') throw new InvalidDataException($"EXEC answered with byte {kind}, not an array.");
+                    // EXECABORT: nothing ran. The multiplexer takes the call (it follows a MOVED, or reports the refusal).
+                    ReadLine(stream);
+                    Rest();
+                    return false;
+                }
+                var count = ReadNumber(stream);
+                if (count != 2) throw new InvalidDataException($"EXEC answered {count} replies for 2 commands.");
+                string? failed = null;
+                for (var i = 0; i < count; i++)
+                {
+                    if (Read(stream, 1) is RespError error) failed ??= error.Text;
+                }
+                if (failed is not null) throw new RedisServerException(failed);
+                return true;
+            }
+            catch (Exception e) when (e is not RedisServerException)
+            {
+                Close();
+                Rest();
+                throw new RedisConnectionException(ConnectionFailureType.SocketFailure,
+                    "The connection to Redis failed while a task was being enqueued; it may or may not have been enqueued: " + e.Message, e);
+            }
+        }
+        finally
+        {
+            Monitor.Exit(_gate);
+        }
+    }
+
+    private static readonly byte[] Multi = Encoding.ASCII.GetBytes("MULTI");
+    private static readonly byte[] Exec = Encoding.ASCII.GetBytes("EXEC");
+    private static readonly byte[] RightPush = Encoding.ASCII.GetBytes("RPUSH");
+    private static readonly byte[] TokenValue = { (byte)'1' };
+
+    private static void WritePush(Stream stream, byte[] key, int count, Func<int, byte[]> value)
+    {
+        WriteHeader(stream, '*', 2 + count);
+        WriteBulk(stream, RightPush);
+        WriteBulk(stream, key);
+        for (var i = 0; i < count; i++) WriteBulk(stream, value(i));
+    }
+
+    /// <summary>
+    /// The open stream, unless the server closed it meanwhile (an idle client's timeout, a restart): a socket that reads
+    /// as ready with nothing to read has been closed by its peer, and is opened again before anything is sent on it.
+    /// </summary>
+    private BufferedStream? StillOpen()
+    {
+        if (_socket is null || _stream is null) return null;
+        if (_socket.Poll(0, SelectMode.SelectRead) && _socket.Available == 0)
+        {
+            Close();
+            return null;
+        }
+        return _stream;
+    }
+
+    private void Rest() => Volatile.Write(ref _reopenAtTicks, (DateTime.UtcNow + ReopenInterval).Ticks);
 
     private void Run()
     {
@@ -160,7 +279,7 @@ internal sealed class DirectConnection : IDisposable
 #pragma warning restore CA1031
         {
             Close();
-            Volatile.Write(ref _reopenAtTicks, (DateTime.UtcNow + ReopenInterval).Ticks);
+            Rest();
             throw e as DirectConnectionLostException ?? new DirectConnectionLostException("The direct connection to Redis failed: " + e.Message, e);
         }
     }

@@ -1,0 +1,111 @@
+using System;
+using System.Linq;
+using System.Threading.Tasks;
+using Delayed.Core.Codec;
+using Delayed.Core.Queue;
+using Delayed.Core.Redis;
+using StackExchange.Redis;
+using Xunit;
+
+namespace Delayed.Tests;
+
+/// <summary>
+/// One enqueuer at a time appends on its own thread through a synchronous connection of its own; the rest, and whatever
+/// that connection cannot do, through the multiplexer: the same commands, the same errors.
+/// </summary>
+[Collection("redis")]
+public class EnqueueConnectionTests
+{
+    private readonly RedisFixture _redis;
+
+    public EnqueueConnectionTests(RedisFixture redis) => _redis = redis;
+
+    private static byte[] Task(int i) => TaskEncoder.EncodePython("e:task", new object[] { i }, null, 0);
+
+    private string? EnqueueClient() =>
+        _redis.Db.Execute("CLIENT", "LIST").ToString()!.Split('\n')
+            .FirstOrDefault(line => line.Contains($" name={DelayedConnection.EnqueueClientName} ", StringComparison.Ordinal));
+
+    [Fact]
+    public async Task AnEnqueuerAppendsOnItsOwnThreadThroughTheEnqueueConnection_TaskAndTokenTogether()
+    {
+        var queue = _redis.NewQueue();
+        var pending = queue.EnqueueAsync(Task(1));
+        Assert.True(pending.IsCompleted, "one enqueuer alone was handed a pending task: its call went through the multiplexer");
+        await pending;
+        var client = EnqueueClient();
+        Assert.NotNull(client);
+        Assert.Contains(" cmd=exec ", client, StringComparison.Ordinal);
+        Assert.Equal(Task(1), (byte[])(await _redis.Db.ListGetByIndexAsync(queue.Keys.Tasks, 0))!);
+        Assert.Equal(1, await _redis.Db.ListLengthAsync(queue.Keys.Tokens));
+        await queue.EnqueueAsync(Enumerable.Range(2, 500).Select(Task).ToArray());
+        Assert.Equal(501, await _redis.Db.ListLengthAsync(queue.Keys.Tasks));
+        Assert.Equal(501, await _redis.Db.ListLengthAsync(queue.Keys.Tokens));
+    }
+
+    [Fact]
+    public async Task ManyEnqueuersAtOnceLoseNothingAndKeepEachOnesOrder()
+    {
+        var queue = _redis.NewQueue();
+        const int Callers = 8, Each = 500;
+        await System.Threading.Tasks.Task.WhenAll(Enumerable.Range(0, Callers).Select(caller => System.Threading.Tasks.Task.Run(async () =>
+        {
+            for (var i = 0; i < Each; i++) await queue.EnqueueAsync(Task(caller * 10_000 + i));
+        })));
+        var tasks = (await _redis.Db.ListRangeAsync(queue.Keys.Tasks)).Select(v => (long)TaskDecoder.Decode((byte[])v!).Arguments[0]!).ToList();
+        Assert.Equal(Callers * Each, tasks.Count);
+        Assert.Equal(Callers * Each, await _redis.Db.ListLengthAsync(queue.Keys.Tokens));
+        for (var caller = 0; caller < Callers; caller++)
+        {
+            var own = tasks.Where(n => n / 10_000 == caller).ToList();
+            Assert.Equal(Enumerable.Range(0, Each).Select(i => (long)(caller * 10_000 + i)), own);
+        }
+    }
+
+    [Fact]
+    public async Task AConnectionTheServerClosedMeanwhileIsOpenedAgainBeforeAnythingIsSent()
+    {
+        // An idle client's timeout or a restart closes the connection between two enqueues: the next one must neither
+        // fail nor be doubtful (the multiplexer reconnects unseen; so must this).
+        var queue = _redis.NewQueue();
+        await queue.EnqueueAsync(Task(1));
+        var id = EnqueueClient()!.Split(' ').First(f => f.StartsWith("id=", StringComparison.Ordinal)).Substring(3);
+        Assert.Equal(1L, (long)_redis.Db.Execute("CLIENT", "KILL", "ID", id));
+        await Eventually.True(() => EnqueueClient() is null, "the server still lists the killed connection");
+        await queue.EnqueueAsync(Task(2));
+        Assert.Equal(2, await _redis.Db.ListLengthAsync(queue.Keys.Tasks));
+        Assert.Equal(2, await _redis.Db.ListLengthAsync(queue.Keys.Tokens));
+        Assert.NotNull(EnqueueClient()); // opened again, not left to the multiplexer
+    }
+
+    [Fact]
+    public async Task ATaskListOfAnotherTypeIsReportedAsRedisReportsIt()
+    {
+        var queue = _redis.NewQueue();
+        await _redis.Db.StringSetAsync(queue.Keys.Tasks, "not a list");
+        var error = await Assert.ThrowsAsync<RedisServerException>(() => queue.EnqueueAsync(Task(1)));
+        Assert.StartsWith("WRONGTYPE", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AnAccountWithoutTheRightToAppendGetsTheRefusalTheMultiplexerGives_AndNothingIsWritten()
+    {
+        // The refusal comes before EXEC, which then aborts with nothing run: the call goes to the multiplexer, which
+        // reports it as it always has.
+        var user = "enq" + Guid.NewGuid().ToString("N").Substring(0, 8);
+        await _redis.Db.ExecuteAsync("ACL", "SETUSER", user, "on", ">secret-pass", "~*", "+@all", "-rpush");
+        try
+        {
+            using var connection = await DelayedConnection.ConnectAsync($"{_redis.Server.Configuration},user={user},password=secret-pass");
+            var queue = new DelayedQueue(connection, "acl-" + user);
+            var error = await Assert.ThrowsAsync<RedisServerException>(() => queue.EnqueueAsync(Task(1)));
+            Assert.StartsWith("EXECABORT", error.Message, StringComparison.Ordinal); // what the multiplexer has always said
+            Assert.False(await _redis.Db.KeyExistsAsync(queue.Keys.Tasks));
+            Assert.False(await _redis.Db.KeyExistsAsync(queue.Keys.Tokens));
+        }
+        finally
+        {
+            await _redis.Db.ExecuteAsync("ACL", "DELUSER", user);
+        }
+    }
+}
