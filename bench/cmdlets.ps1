@@ -41,6 +41,10 @@ try {
     $count = 100000
     $objects = 1..$count | ForEach-Object { [pscustomobject]@{ Name = 'noop'; ArgumentList = @($_, 'two') } }
     Measure-Run 'Add-DelayedTask from a pipeline of 100,000' $count { $objects | Add-DelayedTask $queue -ProgressAction SilentlyContinue }
+    # Once per task, as a script that enqueues in a loop does: a command call and a round trip each.
+    foreach ($i in 1..2000) { Add-DelayedTask $queue noop $i, 'two' }
+    Measure-Run 'Add-DelayedTask once per task in a foreach loop' 20000 { foreach ($i in 1..20000) { Add-DelayedTask $queue noop $i, 'two' } }
+    $count += 22000
     Drain 'Start-DelayedWorker, no-op scriptblock' $count @{ Handler = @{ noop = { param($a, $b) } } }
 
     Fill noop 50000

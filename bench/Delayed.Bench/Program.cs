@@ -85,6 +85,21 @@ if (args.Contains("metrics"))
     }
     return;
 }
+if (args.Contains("enqueue"))
+{
+    // The enqueue figures alone, three rounds: one caller, 64 at once, batches.
+    await EnqueueSequential(5_000);
+    EnqueueSequentialOnOwnThread(5_000);
+    await EnqueueConcurrent(10_000, 64);
+    for (var round = 0; round < 3; round++)
+    {
+        ReportRun("enqueue one by one (sequential)", await EnqueueSequential(20_000));
+        ReportRun("enqueue one by one (a thread of its own)", EnqueueSequentialOnOwnThread(20_000));
+        ReportRun("enqueue one by one (64 concurrent callers)", await EnqueueConcurrent(100_000, 64));
+        ReportRun("enqueue batched (1,000 per call)", await EnqueueBatched(200_000, 1000));
+    }
+    return;
+}
 if (args.Contains("floor"))
 {
     // Ours, StackExchange.Redis alone, and the floor of a synchronous client (RespFloor), alternately: what the
@@ -94,9 +109,11 @@ if (args.Contains("floor"))
     await LibraryDrain(5_000);
     FloorEnqueue(2_000);
     FloorDrain(5_000);
+    EnqueueSequentialOnOwnThread(2_000);
     for (var round = 0; round < 5; round++)
     {
         ReportRun("enqueue one by one (sequential)", await EnqueueSequential(10_000));
+        ReportRun("enqueue one by one (a thread of its own)", EnqueueSequentialOnOwnThread(10_000));
         ReportRun("floor: enqueue one by one (sequential)", FloorEnqueue(10_000));
         ReportRun("drain, no-op handler, 1 slot", await Drain(10_000, 1));
         ReportRun("library alone: drain, 1 slot", await LibraryDrain(10_000));
@@ -144,8 +161,11 @@ await EnqueueBatched(20_000, 1000);
 await Drain(5_000, 1);
 await Drain(10_000, 8);
 await Latency(200);
+EnqueueSequentialOnOwnThread(5_000);
 var sequential = await EnqueueSequential(20_000);
 ReportRun("enqueue one by one (sequential)", sequential);
+var ownThread = EnqueueSequentialOnOwnThread(20_000);
+ReportRun("enqueue one by one (a thread of its own)", ownThread);
 ReportRun("enqueue one by one (64 concurrent callers)", await EnqueueConcurrent(100_000, 64));
 ReportRun("enqueue batched (1,000 per call)", await EnqueueBatched(500_000, 1000));
 var oneSlot = await Drain(50_000, 1);
@@ -157,6 +177,7 @@ FloorDrain(5_000);
 var floorSequential = FloorEnqueue(20_000);
 ReportRun("floor: enqueue one by one (sequential)", floorSequential);
 Report("  ours / floor", sequential.TasksPerSecond / floorSequential.TasksPerSecond, "");
+Report("  ours on a thread of its own / floor", ownThread.TasksPerSecond / floorSequential.TasksPerSecond, "");
 var floorDrain = FloorDrain(50_000);
 ReportRun("floor: drain, 1 slot", floorDrain);
 Report("  ours / floor", oneSlot.TasksPerSecond / floorDrain.TasksPerSecond, "");
@@ -182,22 +203,42 @@ static void ReportRun(string what, Run run)
 static void Report(string what, double value, string unit) =>
     Console.WriteLine($"{what,-45} {value,12:N2} {unit}");
 
-async Task<Run> EnqueueSequential(int count)
+// One caller awaiting each enqueue on the thread pool, as a service's code does (through the multiplexer).
+Task<Run> EnqueueSequential(int count) => Task.Run(async () =>
 {
     var queue = NewQueue();
     var clock = Measure.Start();
     for (var i = 0; i < count; i++) await queue.EnqueueAsync(task);
     return clock.Stop(count);
+});
+
+// One caller on a thread of its own, waiting for each enqueue as a PowerShell pipeline or a script's main thread does
+// (through the enqueue connection, on that thread).
+Run EnqueueSequentialOnOwnThread(int count)
+{
+    var queue = NewQueue();
+    var run = default(Run);
+    var thread = new Thread(() =>
+    {
+        var clock = Measure.Start();
+        for (var i = 0; i < count; i++) queue.EnqueueAsync(task).GetAwaiter().GetResult();
+        run = clock.Stop(count);
+    });
+    thread.Start();
+    thread.Join();
+    return run;
 }
 
 async Task<Run> EnqueueConcurrent(int count, int callers)
 {
     var queue = NewQueue();
     var clock = Measure.Start();
-    await Task.WhenAll(Enumerable.Range(0, callers).Select(async _ =>
+    // Each caller on the thread pool: an enqueue that completes on its caller's thread would otherwise run the callers
+    // one after another on the thread that started them.
+    await Task.WhenAll(Enumerable.Range(0, callers).Select(_ => Task.Run(async () =>
     {
         for (var i = 0; i < count / callers; i++) await queue.EnqueueAsync(task);
-    }));
+    })));
     return clock.Stop(count);
 }
 

@@ -10,8 +10,8 @@ using Xunit;
 namespace Delayed.Tests;
 
 /// <summary>
-/// One enqueuer at a time appends on its own thread through a synchronous connection of its own; the rest, and whatever
-/// that connection cannot do, through the multiplexer: the same commands, the same errors.
+/// An enqueuer on a thread of its own appends on that thread through a synchronous connection; callers on the thread pool,
+/// and whatever that connection cannot do, through the multiplexer: the same commands, the same errors.
 /// </summary>
 [Collection("redis")]
 public class EnqueueConnectionTests
@@ -22,43 +22,73 @@ public class EnqueueConnectionTests
 
     private static byte[] Task(int i) => TaskEncoder.EncodePython("e:task", new object[] { i }, null, 0);
 
+    /// <summary>Runs <paramref name="work"/> on a thread of its own, as a PowerShell pipeline or a script calls; its result or exception.</summary>
+    private static T OnThreadOfItsOwn<T>(Func<T> work)
+    {
+        T result = default!;
+        Exception? error = null;
+        var thread = new System.Threading.Thread(() =>
+        {
+            try
+            {
+                result = work();
+            }
+            catch (Exception e)
+            {
+                error = e;
+            }
+        });
+        thread.Start();
+        thread.Join();
+        if (error is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(error).Throw();
+        return result;
+    }
+
     private string? EnqueueClient() =>
         _redis.Db.Execute("CLIENT", "LIST").ToString()!.Split('\n')
             .FirstOrDefault(line => line.Contains($" name={DelayedConnection.EnqueueClientName} ", StringComparison.Ordinal));
 
     [Fact]
-    public async Task AnEnqueuerAppendsOnItsOwnThreadThroughTheEnqueueConnection_TaskAndTokenTogether()
+    public async Task AnEnqueuerOnAThreadOfItsOwnAppendsThereThroughTheEnqueueConnection_TaskAndTokenTogether()
     {
         var queue = _redis.NewQueue();
-        var pending = queue.EnqueueAsync(Task(1));
-        Assert.True(pending.IsCompleted, "one enqueuer alone was handed a pending task: its call went through the multiplexer");
+        var pending = OnThreadOfItsOwn(() => queue.EnqueueAsync(Task(1)));
+        Assert.True(pending.IsCompleted, "an enqueuer on a thread of its own was handed a pending task: its call went through the multiplexer");
         await pending;
         var client = EnqueueClient();
         Assert.NotNull(client);
         Assert.Contains(" cmd=exec ", client, StringComparison.Ordinal);
         Assert.Equal(Task(1), (byte[])(await _redis.Db.ListGetByIndexAsync(queue.Keys.Tasks, 0))!);
         Assert.Equal(1, await _redis.Db.ListLengthAsync(queue.Keys.Tokens));
-        await queue.EnqueueAsync(Enumerable.Range(2, 500).Select(Task).ToArray());
+        Assert.True(OnThreadOfItsOwn(() => queue.EnqueueAsync(Enumerable.Range(2, 500).Select(Task).ToArray())).IsCompleted);
         Assert.Equal(501, await _redis.Db.ListLengthAsync(queue.Keys.Tasks));
         Assert.Equal(501, await _redis.Db.ListLengthAsync(queue.Keys.Tokens));
     }
 
     [Fact]
-    public async Task ManyEnqueuersAtOnceLoseNothingAndKeepEachOnesOrder()
+    public async Task ManyEnqueuersAtOnceLoseNothingAndKeepEachOnesOrder_OnThreadsOfTheirOwnAndOnThePool()
     {
+        // Four on threads of their own (one at a time takes the enqueue connection, the others the multiplexer) and
+        // four on the thread pool (always the multiplexer).
         var queue = _redis.NewQueue();
         const int Callers = 8, Each = 500;
-        await System.Threading.Tasks.Task.WhenAll(Enumerable.Range(0, Callers).Select(caller => System.Threading.Tasks.Task.Run(async () =>
+        var own = Enumerable.Range(0, Callers / 2).Select(caller => new System.Threading.Thread(() =>
+        {
+            for (var i = 0; i < Each; i++) queue.EnqueueAsync(Task(caller * 10_000 + i)).GetAwaiter().GetResult();
+        })).ToList();
+        own.ForEach(thread => thread.Start());
+        await System.Threading.Tasks.Task.WhenAll(Enumerable.Range(Callers / 2, Callers / 2).Select(caller => System.Threading.Tasks.Task.Run(async () =>
         {
             for (var i = 0; i < Each; i++) await queue.EnqueueAsync(Task(caller * 10_000 + i));
         })));
+        own.ForEach(thread => thread.Join());
         var tasks = (await _redis.Db.ListRangeAsync(queue.Keys.Tasks)).Select(v => (long)TaskDecoder.Decode((byte[])v!).Arguments[0]!).ToList();
         Assert.Equal(Callers * Each, tasks.Count);
         Assert.Equal(Callers * Each, await _redis.Db.ListLengthAsync(queue.Keys.Tokens));
         for (var caller = 0; caller < Callers; caller++)
         {
-            var own = tasks.Where(n => n / 10_000 == caller).ToList();
-            Assert.Equal(Enumerable.Range(0, Each).Select(i => (long)(caller * 10_000 + i)), own);
+            var its = tasks.Where(n => n / 10_000 == caller).ToList();
+            Assert.Equal(Enumerable.Range(0, Each).Select(i => (long)(caller * 10_000 + i)), its);
         }
     }
 
@@ -68,11 +98,11 @@ public class EnqueueConnectionTests
         // An idle client's timeout or a restart closes the connection between two enqueues: the next one must neither
         // fail nor be doubtful (the multiplexer reconnects unseen; so must this).
         var queue = _redis.NewQueue();
-        await queue.EnqueueAsync(Task(1));
+        await OnThreadOfItsOwn(() => queue.EnqueueAsync(Task(1)));
         var id = EnqueueClient()!.Split(' ').First(f => f.StartsWith("id=", StringComparison.Ordinal)).Substring(3);
         Assert.Equal(1L, (long)_redis.Db.Execute("CLIENT", "KILL", "ID", id));
         await Eventually.True(() => EnqueueClient() is null, "the server still lists the killed connection");
-        await queue.EnqueueAsync(Task(2));
+        Assert.True(OnThreadOfItsOwn(() => queue.EnqueueAsync(Task(2))).IsCompleted);
         Assert.Equal(2, await _redis.Db.ListLengthAsync(queue.Keys.Tasks));
         Assert.Equal(2, await _redis.Db.ListLengthAsync(queue.Keys.Tokens));
         Assert.NotNull(EnqueueClient()); // opened again, not left to the multiplexer
@@ -83,8 +113,11 @@ public class EnqueueConnectionTests
     {
         var queue = _redis.NewQueue();
         await _redis.Db.StringSetAsync(queue.Keys.Tasks, "not a list");
-        var error = await Assert.ThrowsAsync<RedisServerException>(() => queue.EnqueueAsync(Task(1)));
-        Assert.StartsWith("WRONGTYPE", error.Message, StringComparison.Ordinal);
+        // Both ways: on a thread of its own (the enqueue connection) and on the pool (the multiplexer).
+        var direct = await Assert.ThrowsAsync<RedisServerException>(() => OnThreadOfItsOwn(() => queue.EnqueueAsync(Task(1))));
+        Assert.StartsWith("WRONGTYPE", direct.Message, StringComparison.Ordinal);
+        var shared = await Assert.ThrowsAsync<RedisServerException>(() => System.Threading.Tasks.Task.Run(() => queue.EnqueueAsync(Task(1))));
+        Assert.StartsWith("WRONGTYPE", shared.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -98,7 +131,7 @@ public class EnqueueConnectionTests
         {
             using var connection = await DelayedConnection.ConnectAsync($"{_redis.Server.Configuration},user={user},password=secret-pass");
             var queue = new DelayedQueue(connection, "acl-" + user);
-            var error = await Assert.ThrowsAsync<RedisServerException>(() => queue.EnqueueAsync(Task(1)));
+            var error = await Assert.ThrowsAsync<RedisServerException>(() => OnThreadOfItsOwn(() => queue.EnqueueAsync(Task(1))));
             Assert.StartsWith("EXECABORT", error.Message, StringComparison.Ordinal); // what the multiplexer has always said
             Assert.False(await _redis.Db.KeyExistsAsync(queue.Keys.Tasks));
             Assert.False(await _redis.Db.KeyExistsAsync(queue.Keys.Tokens));

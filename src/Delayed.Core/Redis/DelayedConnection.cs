@@ -26,7 +26,7 @@ public sealed class DelayedConnection : IDisposable
     }
 
     /// <summary>
-    /// The synchronous connection through which one enqueuer at a time appends on its own thread
+    /// The synchronous connection through which an enqueuer on a thread of its own appends, one at a time
     /// (<see cref="DirectConnection.TryEnqueue"/>); null over TLS and on a cluster (whose queues live on several servers),
     /// where every enqueue goes through the multiplexer.
     /// </summary>

@@ -22,7 +22,7 @@ namespace Delayed.Core.Redis;
 /// its reply, and the slot's code that awaited it continues on that same thread, so a busy slot runs claim after claim
 /// without a thread switch. Everything else (keep-alive, sweeps, promotion, the idle wait and the claim after it) stays on
 /// the multiplexer. A connection's other use, <see cref="TryEnqueue"/>, serves one enqueuer at a time on the caller's own
-/// thread (its thread is then never started).
+/// thread (its own thread is then never started).
 /// </summary>
 /// <remarks>
 /// Any failure (a dropped connection, a timeout, an error reply such as MOVED or READONLY after a failover) throws
