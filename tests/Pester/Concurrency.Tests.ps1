@@ -117,6 +117,15 @@ Describe 'Start-DelayedWorker -TaskTimeout' {
         $failures[0].FullyQualifiedErrorId | Should -BeLike 'TaskTimedOut*'
     }
 
+    It 'stops a scriptblock whose timeout runs out before it has even started' {
+        # A stop asked for before the invocation runs is lost by PowerShell; the handler asks again as it starts.
+        Add-DelayedTask $queue hang
+        $clock = [Diagnostics.Stopwatch]::StartNew()
+        $summary = Start-DelayedWorker $queue -TaskTimeout '00:00:00.0001' -StopWhenEmpty -Handler @{ hang = { Start-Sleep -Seconds 60 } } -ErrorAction SilentlyContinue -WarningAction SilentlyContinue
+        $clock.Elapsed.TotalSeconds | Should -BeLessThan 30 -Because 'a lost stop lets the handler sleep its 60 s'
+        $summary.Failed | Should -Be 1
+    }
+
     It 'cancels a hung .NET handler through its token' {
         $marker = Join-Path $TestDrive 'hang.txt'
         Add-DelayedTask $queue example:hang $marker
