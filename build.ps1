@@ -12,7 +12,8 @@
       Demo     the module at work against a local Redis it starts and stops itself.
       Bench    the benchmark (bench/README.md); with -Contended, while stress-ng keeps every core busy.
       Package  the module's .nupkg in out/packages/.
-      Mutate   mutation testing of the core's codecs and protocol names with dotnet-stryker (tests/README.md: score, time, survivors).
+      Mutate   mutation testing of the core's codecs and protocol names with dotnet-stryker (tests/README.md: score, time,
+               survivors); with -Worker, of the worker's claim, release and retry path instead (against Redis; longer).
 .EXAMPLE
     dotnet tool restore; dotnet pwsh ./build.ps1 test
 #>
@@ -27,7 +28,10 @@ param(
 
     # Bench: run the benchmark while a CPU hog (Debian's stress-ng, one worker per core) keeps every core busy, as on a
     # shared machine; the figures are printed as usual, to be compared with a quiet run.
-    [switch] $Contended
+    [switch] $Contended,
+
+    # Mutate: the worker's claim, release and retry path (tests/Mutation/stryker-worker.json) instead of the codecs.
+    [switch] $Worker
 )
 
 $ErrorActionPreference = 'Stop'
@@ -213,9 +217,11 @@ function Invoke-Bench {
 function Invoke-Mutate {
     # Not part of Test: it takes minutes (tests/README.md says how long). Reports land in tests/Mutation/StrykerOutput/.
     Invoke-Native dotnet @('tool', 'restore')
+    if ($Worker) { Assert-Packages } # its tests start redis-server
     Push-Location (Join-Path $Root 'tests/Mutation')
     try {
-        Invoke-Native dotnet @('dotnet-stryker', '--config-file', 'stryker-config.json', '--solution', (Join-Path $Root 'Delayed.PowerShell.sln'))
+        $config = if ($Worker) { 'stryker-worker.json' } else { 'stryker-config.json' }
+        Invoke-Native dotnet @('dotnet-stryker', '--config-file', $config, '--solution', (Join-Path $Root 'Delayed.PowerShell.sln'))
     } finally { Pop-Location }
 }
 

@@ -384,6 +384,17 @@ public class WorkerTests
     }
 
     [Fact]
+    public async Task Backoff_WaitsItsDelayBeforeTheNextTry_UnlessStopped()
+    {
+        // A slot whose claims fail must not retry at once in a loop against a server in trouble.
+        var backoff = new Backoff(TimeSpan.FromMilliseconds(300), TimeSpan.FromSeconds(60));
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        await backoff.WaitAsync(CancellationToken.None);
+        Assert.True(clock.Elapsed >= TimeSpan.FromMilliseconds(290), $"the back-off of 300 ms returned after {clock.Elapsed.TotalMilliseconds:N0} ms");
+        Assert.Equal(TimeSpan.FromMilliseconds(600), backoff.Next);
+    }
+
+    [Fact]
     public async Task Backoff_DoublesFromOneSecondUpToSixty()
     {
         var backoff = new Backoff(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(60));

@@ -11,6 +11,7 @@ public static class RetryDelays
     /// <summary>The wait before run <paramref name="attempt"/> + 1, after <paramref name="attempt"/> (from 1) failed.</summary>
     public static TimeSpan Next(long attempt, TimeSpan baseDelay, TimeSpan maxDelay)
     {
+        // Stryker disable once Equality : a base of zero gives a ceiling of zero below as well; this only skips the work.
         if (baseDelay <= TimeSpan.Zero) return TimeSpan.Zero;
         var ceiling = Ceiling(attempt, baseDelay, maxDelay);
         return TimeSpan.FromTicks((long)(Random.Value!.NextDouble() * ceiling.Ticks));
@@ -21,6 +22,7 @@ public static class RetryDelays
     {
         var exponent = Math.Min(Math.Max(attempt - 1, 0), 40);
         var ticks = baseDelay.Ticks * Math.Pow(2, exponent);
+        // Stryker disable once Equality : at equality both branches give the same time.
         return ticks >= maxDelay.Ticks ? maxDelay : TimeSpan.FromTicks((long)ticks);
     }
 }
