@@ -27,6 +27,7 @@ internal sealed class Finish
     public long DelayMilliseconds { get; private set; }
 
     /// <summary>'a' (attempts) or 'n' (returns for want of a handler) to record for the bytes put back; '' for none.</summary>
+    // Stryker disable once String : '' is "none"; a finish that leaves it unset (release, fail) is one the script never reads it for.
     public string Counter { get; private set; } = "";
 
     /// <summary>The value of that counter; for a failure, the attempts made.</summary>
@@ -37,6 +38,7 @@ internal sealed class Finish
     /// <summary>Whether the task goes back for want of a handler.</summary>
     public bool IsReturn => How == "schedule" && Counter == "n";
 
+    // Stryker disable once String : '' is "none"; the script reads it only for a failure and a stop, which set it.
     public string Error { get; private set; } = "";
 
     /// <summary>The id of the tracked task finished; null for an untracked one.</summary>

@@ -25,6 +25,7 @@ internal sealed class Backoff
     {
         var delay = Next;
         Next = TimeSpan.FromTicks(Math.Min(_max.Ticks, delay.Ticks * 2));
+        // Stryker disable once Boolean : no code of the worker installs a synchronization context to return to.
         await QuietDelay.WaitAsync(delay, stop).ConfigureAwait(false);
     }
 }
