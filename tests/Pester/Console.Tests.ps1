@@ -28,7 +28,12 @@ $Script
     }
     # The waiting tasks' bytes, in hex, sorted: to compare before and after.
     function Get-WaitingTasks($Queue) { @(foreach ($bytes in (Get-QueueBytes $redis $Queue.TaskKey)) { ConvertTo-Hex $bytes }) | Sort-Object }
-    $slow = "Start-DelayedWorker `$queue -Concurrency 2 -Handler @{ slow = { param(`$Release) while (-not (Test-Path `$Release)) { Start-Sleep -Milliseconds 50 } } }"
+    # Each handler leaves a marker as it starts: the worker counts a task as running (what its notice names) before it
+    # calls the handler, so two markers mean it knows of both; the processing hash alone is written earlier, at the claim.
+    $slow = "Start-DelayedWorker `$queue -Concurrency 2 -Handler @{ slow = { param(`$Release) New-Item -ItemType File `"`$Release-started-`$([Guid]::NewGuid())`" | Out-Null; while (-not (Test-Path `$Release)) { Start-Sleep -Milliseconds 50 } } }"
+    function Wait-BothStarted([string] $Release) {
+        Wait-Until { @(Get-ChildItem "$Release-started-*" -ErrorAction Ignore).Count -eq 2 } 'both handlers to start'
+    }
 }
 AfterAll {
     & tmux -L $socket kill-server 2>$null
@@ -42,11 +47,11 @@ Describe 'Ctrl+C in a terminal' {
         1..2 | ForEach-Object { Add-DelayedTask $queue slow $release }
         $before = Get-WaitingTasks $queue
     }
-    AfterEach { Remove-Item $release -ErrorAction Ignore }
+    AfterEach { Remove-Item $release, "$release-started-*" -ErrorAction Ignore }
 
     It 'says at once what it waits for, lets the tasks finish, and writes the summary' {
         $session = Start-Terminal $slow $queue
-        Wait-Until { $redis.Db.HashLength($queue.ProcessingKey) -eq 2 } 'both tasks to run'
+        Wait-BothStarted $release
         Send-CtrlC $session
         Wait-Screen $session "*is stopping: waiting for 2 running task(s) to finish: slow for * s, slow for * s. Press Ctrl+C again to stop them now*" 'the notice'
         $redis.Db.HashLength($queue.ProcessingKey) | Should -Be 2 -Because 'a graceful stop lets running tasks finish'
@@ -57,7 +62,7 @@ Describe 'Ctrl+C in a terminal' {
 
     It 'puts the running tasks back on the queue, unchanged, on a second Ctrl+C' {
         $session = Start-Terminal $slow $queue
-        Wait-Until { $redis.Db.HashLength($queue.ProcessingKey) -eq 2 } 'both tasks to run'
+        Wait-BothStarted $release
         Send-CtrlC $session
         Wait-Screen $session '*Press Ctrl+C again*' 'the notice'
         Send-CtrlC $session
