@@ -99,6 +99,9 @@ public class ScheduleTests
         using var stop = new CancellationTokenSource();
         var sweeper = new Delayed.Core.Sweeper.DelayedSweeper(new[] { queue }, TimeSpan.FromMinutes(1)).RunAsync(stop.Token);
         var clock = Stopwatch.StartNew();
+        // Due by the server's clock, so measured by it (whole ms, as the scripts read it): a client's monotonic clock and
+        // the server's wall clock can disagree by a few ms over 1.5 s.
+        var scheduledAt = await ServerMillisecondsAsync();
         await queue.ScheduleAsync(new[] { (bytes, (TimeSpan?)TimeSpan.FromSeconds(1.5), (DateTimeOffset?)null) });
         using var peer = await Delayed.Core.Redis.DelayedConnection.ConnectAsync(_redis.Server.Configuration);
         byte[]? taken = null;
@@ -108,12 +111,20 @@ public class ScheduleTests
             if (token.IsNull) continue;
             taken = (byte[]?)await peer.Database.ScriptEvaluateAsync(dequeue, new StackExchange.Redis.RedisKey[] { queue.Keys.Tasks, queue.Keys.Processing }, new StackExchange.Redis.RedisValue[] { "12623" });
         }
-        var seenAfter = clock.Elapsed;
+        var seenAfter = await ServerMillisecondsAsync() - scheduledAt;
         stop.Cancel();
         await sweeper;
         Assert.Equal(bytes, taken);
-        Assert.True(seenAfter >= TimeSpan.FromSeconds(1.5), $"the peer saw the task after {seenAfter}, before it was due");
+        Assert.True(seenAfter >= 1500, $"the peer saw the task {seenAfter} ms after it was scheduled, before it was due");
         Assert.Equal(0, await _redis.Db.ListLengthAsync(queue.Keys.Tokens));
+    }
+
+    /// <summary>The server's clock in whole milliseconds, as the scripts read it (TIME, floored).</summary>
+    private async Task<long> ServerMillisecondsAsync()
+    {
+        var time = (StackExchange.Redis.RedisResult[])(await _redis.Db.ExecuteAsync("TIME"))!;
+        return long.Parse((string)time[0]!, System.Globalization.CultureInfo.InvariantCulture) * 1000
+            + long.Parse((string)time[1]!, System.Globalization.CultureInfo.InvariantCulture) / 1000;
     }
 
     [Fact]
