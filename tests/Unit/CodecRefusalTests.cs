@@ -33,7 +33,7 @@ public class CodecRefusalTests
     [InlineData("92 c4 01 6d c0", "first element is its name (a string); found Binary")]
     public void AMalformedTaskIsRefusedSayingWhatIsWrong(string hex, string says)
     {
-        Assert.Contains(says, hex.Length == 0 ? Assert.Throws<MalformedTaskException>(() => TaskDecoder.Decode(Array.Empty<byte>())).Message : Refusal(hex));
+        Assert.Contains(says, Refusal(hex));
     }
 
     [Fact]

@@ -80,15 +80,13 @@ internal sealed class DirectConnection : IDisposable
     /// while the connection rests after a failure: use the multiplexer.
     /// </summary>
     /// <remarks>
-    /// A slot makes one call at a time and this thread touches the socket only inside a call, so a call made inline and
-    /// one made here never overlap.
+    /// The task fails with <see cref="DirectConnectionLostException"/> when the connection fails during the call. A slot
+    /// makes one call at a time and this thread touches the socket only inside a call, so a call made inline and one made
+    /// here never overlap.
     /// </remarks>
-    /// <remarks>The task fails with <see cref="DirectConnectionLostException"/> when the connection fails during the call.</remarks>
     public Task<RedisResult>? EvaluateAsync(string script, RedisKey[] keys, RedisValue[] arguments)
     {
-        // The clock is read only while a failure has the connection resting, not on every claim.
-        var reopenAt = Volatile.Read(ref _reopenAtTicks);
-        if (reopenAt != 0 && DateTime.UtcNow.Ticks < reopenAt) return null;
+        if (Resting) return null;
         if (IsCurrentThread || Worker.InlineClaims.Here)
         {
             try
@@ -143,9 +141,7 @@ internal sealed class DirectConnection : IDisposable
     /// multiplexer reports it.</exception>
     internal bool TryEnqueue(byte[] tasksKey, byte[] tokensKey, IReadOnlyList<byte[]> tasks)
     {
-        var reopenAt = Volatile.Read(ref _reopenAtTicks);
-        if (reopenAt != 0 && DateTime.UtcNow.Ticks < reopenAt) return false;
-        if (!Monitor.TryEnter(_gate)) return false;
+        if (Resting || !Monitor.TryEnter(_gate)) return false;
         try
         {
             if (_calls.IsAddingCompleted) return false;
@@ -166,8 +162,10 @@ internal sealed class DirectConnection : IDisposable
             {
                 WriteHeader(stream, '*', 1);
                 WriteBulk(stream, Multi);
-                WritePush(stream, tasksKey, tasks.Count, i => tasks[i]);
-                WritePush(stream, tokensKey, tasks.Count, _ => TokenValue);
+                WritePushHead(stream, tasksKey, tasks.Count);
+                for (var i = 0; i < tasks.Count; i++) WriteBulk(stream, tasks[i]);
+                WritePushHead(stream, tokensKey, tasks.Count);
+                for (var i = 0; i < tasks.Count; i++) WriteBulk(stream, TokenValue);
                 WriteHeader(stream, '*', 1);
                 WriteBulk(stream, Exec);
                 stream.Flush();
@@ -210,12 +208,12 @@ internal sealed class DirectConnection : IDisposable
     private static readonly byte[] RightPush = Encoding.ASCII.GetBytes("RPUSH");
     private static readonly byte[] TokenValue = { (byte)'1' };
 
-    private static void WritePush(Stream stream, byte[] key, int count, Func<int, byte[]> value)
+    /// <summary>RPUSH and its key, in a command of <paramref name="count"/> values to follow.</summary>
+    private static void WritePushHead(Stream stream, byte[] key, int count)
     {
         WriteHeader(stream, '*', 2 + count);
         WriteBulk(stream, RightPush);
         WriteBulk(stream, key);
-        for (var i = 0; i < count; i++) WriteBulk(stream, value(i));
     }
 
     /// <summary>
@@ -234,6 +232,9 @@ internal sealed class DirectConnection : IDisposable
     }
 
     private void Rest() => Volatile.Write(ref _reopenAtTicks, (DateTime.UtcNow + ReopenInterval).Ticks);
+
+    /// <summary>Whether a failure has the connection resting; the clock is read only then, not on every call.</summary>
+    private bool Resting => Volatile.Read(ref _reopenAtTicks) is var reopenAt and not 0 && DateTime.UtcNow.Ticks < reopenAt;
 
     private void Run()
     {
