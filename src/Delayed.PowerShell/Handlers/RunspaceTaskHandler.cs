@@ -49,8 +49,8 @@ internal sealed class RunspaceTaskHandler : PowerShellTaskHandler
         // Raised on this thread as each item is written: the worker hears of it while the task runs.
         output.DataAdded += (_, added) => run.Add(output[added.Index]);
         // A timeout or an interrupt (a second Ctrl+C) stops the invocation; on a mere stop request a running task
-        // finishes. A stop asked for before the invocation runs would be lost (PowerShell stops only a running one), so
-        // it is also asked for as the invocation starts running.
+        // finishes. A stop that lands while the invocation is starting (after a token was found not yet cancelled, before
+        // the pipeline runs) could be missed, so it is asked for again as the invocation starts running.
         void StopIfAsked()
         {
             if (context.TimeoutToken.IsCancellationRequested || context.InterruptToken.IsCancellationRequested) powerShell.BeginStop(null, null);
