@@ -111,4 +111,24 @@ public class MultiQueueTests
         worker.RequestStop();
         await run;
     }
+
+    [Fact]
+    public async Task APausedQueueHoldingTasksDoesNotKeepAnIdleWorkerOfSeveralQueuesBusy()
+    {
+        var queues = ThreeQueues();
+        await Fill(queues[0], 3);
+        await queues[0].PauseAsync("hold");
+        var worker = new DelayedWorker(queues, new DelegateRegistry().Add("m:f", _ => { }),
+            new WorkerOptions { DequeueTimeout = TimeSpan.FromSeconds(1) });
+        var run = worker.RunAsync();
+        await Eventually.True(async () => (await queues[0].GetWorkersAsync()).Count == 1, "the worker to register");
+        var before = await _redis.CommandCallsAsync("blpop", "evalsha", "eval");
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        var calls = await _redis.CommandCallsAsync("blpop", "evalsha", "eval") - before;
+        worker.RequestStop();
+        await run;
+        // Waiting out its dequeue timeout, the worker makes a few calls a second; a spin makes thousands.
+        Assert.True(calls < 40, $"{calls} calls in 2 s: the idle worker spins on the paused queue's tokens");
+        Assert.Equal(3, await queues[0].GetLengthAsync());
+    }
 }

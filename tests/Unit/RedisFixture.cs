@@ -45,6 +45,23 @@ public sealed class RedisFixture : IAsyncLifetime
         throw new InvalidOperationException("INFO clients has no blocked_clients line.");
     }
 
+    /// <summary>How many times the server has run these commands (INFO commandstats), for a test that counts a worker's calls.</summary>
+    public async Task<long> CommandCallsAsync(params string[] commands)
+    {
+        var info = (string)(await Db.ExecuteAsync("INFO", "commandstats"))!;
+        long calls = 0;
+        foreach (var line in info.Split('\n'))
+        {
+            foreach (var command in commands)
+            {
+                var prefix = "cmdstat_" + command + ":calls=";
+                if (line.StartsWith(prefix, StringComparison.Ordinal))
+                    calls += long.Parse(line.Substring(prefix.Length).Split(',')[0], System.Globalization.CultureInfo.InvariantCulture);
+            }
+        }
+        return calls;
+    }
+
     public DelayedQueue NewQueue(string prefix = "q") =>
         new DelayedQueue(Connection, $"{prefix}{Interlocked.Increment(ref _queues)}-{Guid.NewGuid():N}".Substring(0, 24));
 }

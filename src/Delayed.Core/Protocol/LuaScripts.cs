@@ -183,7 +183,7 @@ end
     /// thirteen are the held task's queue and the rest, eight per queue (tasks, tokens, processing, inflight, control,
     /// counters, paused, tracked), the queues to claim from in order: a task then comes back as {'task', bytes,
     /// attempts, returns, n[, id]} and an oversize one as {'oversize', size, n}, n the 1-based position of its queue
-    /// among them.
+    /// among them; no task, with some of the queues (not all) paused, as {'paused-some', n...}, their positions.
     /// </summary>
     public const string FinishAndClaim = @"
 local id = ARGV[1]
@@ -257,13 +257,14 @@ if #KEYS > 13 then
       break
     end
   end
-  local paused, last = 0, n - 1
+  local paused, last = nil, n - 1
   if taken then last = 0 end
   if not task then
     for q = 0, last do
       local b = 13 + q * 8
       if redis.call('EXISTS', KEYS[b + 7]) == 1 then
-        paused = paused + 1
+        paused = paused or {}
+        paused[#paused + 1] = q + 1
         if taken then redis.call('RPUSH', KEYS[b + 2], '1') end
       elseif taken or redis.call('LPOP', KEYS[b + 2]) then
         task = redis.call('LPOP', KEYS[b + 1])
@@ -276,7 +277,9 @@ if #KEYS > 13 then
     end
   end
   if not task then
-    if paused > 0 and paused == last + 1 then return { 'paused' } end
+    -- Which queues are paused, so that the worker's wait leaves their tokens alone (else they wake it at once).
+    if paused and #paused == last + 1 then return { 'paused' } end
+    if paused then return { 'paused-some', unpack(paused) } end
     return false
   end
   local b = 13 + from * 8

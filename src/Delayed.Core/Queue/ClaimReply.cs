@@ -18,8 +18,10 @@ internal readonly struct ClaimReply
 
     private readonly Kind _kind;
 
-    private ClaimReply(Kind kind, byte[]? task, long attempts = 0, long returns = 0, long size = 0, int source = 0, string? trackingId = null, long? waitedMs = null)
+    private ClaimReply(Kind kind, byte[]? task, long attempts = 0, long returns = 0, long size = 0, int source = 0, string? trackingId = null, long? waitedMs = null,
+        int[]? pausedSources = null)
     {
+        PausedSources = pausedSources;
         TrackingId = trackingId;
         WaitedMilliseconds = waitedMs;
         Source = source;
@@ -43,6 +45,12 @@ internal readonly struct ClaimReply
 
     /// <summary>For a worker of several queues: the position, among the queues claimed from, of the task's queue.</summary>
     public int Source { get; }
+
+    /// <summary>
+    /// For a worker of several queues whose claim found no task: the positions, among the queues claimed from, of those
+    /// that are paused (not all of them: then the reply is <see cref="Paused"/>); null when none is.
+    /// </summary>
+    public int[]? PausedSources { get; }
 
     /// <summary>Attempts of the claimed task that failed before (its counters).</summary>
     public long Attempts { get; }
@@ -69,6 +77,9 @@ internal readonly struct ClaimReply
     public static ClaimReply Stop => new(Kind.Stop, null);
 
     public static ClaimReply PausedQueue => new(Kind.Paused, null);
+
+    /// <summary>No task, and these of the queues claimed from are paused (but not all of them).</summary>
+    public static ClaimReply NothingWithPaused(int[] pausedSources) => new(Kind.Nothing, null, pausedSources: pausedSources);
 
     public static ClaimReply NotRegistered => new(Kind.Unregistered, null);
 

@@ -485,6 +485,7 @@ public sealed class DelayedQueue
             "oversize" => ClaimReply.Oversize((long)parts[1], parts.Length > 2 ? (int)(long)parts[2] - 1 : 0),
             "unregistered" => ClaimReply.NotRegistered,
             "paused" => ClaimReply.PausedQueue,
+            "paused-some" => ClaimReply.NothingWithPaused(parts.Skip(1).Select(p => (int)(long)p - 1).ToArray()),
             _ => ClaimReply.Stop,
         };
     }

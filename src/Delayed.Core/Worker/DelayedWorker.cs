@@ -270,6 +270,7 @@ public sealed class DelayedWorker : IDisposable
     {
         slot.Held = null;
         slot.ReplyLost = false;
+        slot.PausedQueues = reply.PausedSources is { } paused ? Array.ConvertAll(paused, p => order[p]) : null;
         if (reply.StopRequested)
         {
             // Stop-DelayedWorker: the whole worker stops after its running tasks.
@@ -286,14 +287,15 @@ public sealed class DelayedWorker : IDisposable
     }
 
     /// <summary>
-    /// With no task waiting: one blocking wait on every queue's tokens (which Redis serves in the order given), and a
-    /// claim of what woke it. A token without a task behind it is a timeout's race or a surplus token: not an error.
+    /// With no task waiting: one blocking wait on the tokens of every queue not paused (which Redis serves in the order
+    /// given), and a claim of what woke it. A token without a task behind it is a timeout's race or a surplus token: not an error.
     /// </summary>
     private async Task<Claim> WaitAndClaimAsync(Slot slot, DelayedQueue[] order, string stamp, CancellationToken stop)
     {
+        if (slot.PausedQueues is { } paused) order = Array.FindAll(order, q => Array.IndexOf(paused, q) < 0);
         var woken = order.Length > 1
             ? await DelayedQueue.WaitForTokenAsync(slot.Blocking, order, IdleWait()).ConfigureAwait(false)
-            : await _queue.WaitForTokenAsync(slot.Blocking, IdleWait()).ConfigureAwait(false) ? 0 : -1;
+            : await order[0].WaitForTokenAsync(slot.Blocking, IdleWait()).ConfigureAwait(false) ? 0 : -1;
         if (woken < 0) return new Claim(ClaimOutcome.Nothing);
         if (stop.IsCancellationRequested)
         {

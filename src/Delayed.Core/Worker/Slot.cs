@@ -46,6 +46,12 @@ internal sealed class Slot
     /// <summary>Whether its last claim without waiting brought a task: the next goes on its direct connection.</summary>
     public bool Busy { get; set; }
 
+    /// <summary>
+    /// The queues its last claim found paused, when it found no task and some of its queues (not all) are paused: its
+    /// wait for tokens leaves them out, or the tokens of a paused queue's tasks would wake it at once, again and again.
+    /// </summary>
+    public DelayedQueue[]? PausedQueues { get; set; }
+
     /// <summary>Whether the last claim failed: it may have claimed a task whose reply never came, which the next one hands back.</summary>
     public bool ReplyLost { get; set; }
 }
