@@ -281,6 +281,7 @@ Describe 'Stop-DelayedWorker and Get-DelayedWorker' {
             $worker.ProcessId | Should -Be $process.Id
             $worker.Host | Should -Be ([Environment]::MachineName)
             $worker.Alive | Should -BeTrue
+            $worker.Queues | Should -Be @($queue.Name)
             $worker.SinceLastRefresh.TotalSeconds | Should -BeLessThan 16
             # The table fits an 80-column console with everything an admin acts on.
             $table = $worker | Format-Table | Out-String -Width 80
@@ -298,6 +299,23 @@ Describe 'Stop-DelayedWorker and Get-DelayedWorker' {
         } finally { if (-not $process.HasExited) { $process.Kill() } }
         Get-DelayedWorker $queue | Should -BeNullOrEmpty
         $redis.Db.KeyExists($worker.WorkerId) | Should -BeFalse
+    }
+
+    It 'lists a worker of several queues on each, with its queues, and stops it through any of them' {
+        $high = New-DelayedQueue (New-QueueName) -Redis $redis.Configuration -DequeueTimeout '00:00:00.1'
+        $low = New-DelayedQueue "$($high.Name)-low" -Redis $redis.Configuration -DequeueTimeout '00:00:00.1'
+        $job = Start-DelayedWorker $high, $low -Handler @{ x = {} } -AsJob
+        try {
+            Wait-Until { Get-DelayedWorker $low } 'the worker to be listed on its second queue'
+            $worker = Get-DelayedWorker $low
+            $worker.Queues | Should -Be @($high.Name, $low.Name)
+            (Get-DelayedWorker $high).WorkerId | Should -Be $worker.WorkerId
+            $worker | Stop-DelayedWorker
+            $job | Wait-Job -Timeout 30 | Should -Not -BeNullOrEmpty
+            $job.State | Should -Be 'Completed'
+            Get-DelayedWorker $high | Should -BeNullOrEmpty
+            Get-DelayedWorker $low | Should -BeNullOrEmpty
+        } finally { $job | Remove-Job -Force }
     }
 
     It 'reports a worker id that is not a worker of this module' {

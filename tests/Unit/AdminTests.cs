@@ -194,4 +194,44 @@ public class AdminTests
         Assert.Null(held.StartedAt);
         Assert.NotNull(held.Worker!.Description.Problem);
     }
+
+    [Fact]
+    public async Task AWorkerOfSeveralQueuesNamesThem_AndAStopIsWrittenOnlyWhereTheWorkerIsListed()
+    {
+        var home = _redis.NewQueue();
+        var listing = _redis.NewQueue();
+        var notListing = _redis.NewQueue();
+        const string id = "0123456789abcdef0123456789abcd01";
+        var description = new WorkerDescription("web01", 42, DateTimeOffset.UtcNow, 60, new[] { home.Name, listing.Name, notListing.Name, "bad_noti", "" });
+        await _redis.Db.StringSetAsync(id, "1");
+        await _redis.Db.HashSetAsync(home.Keys.Workers, id, description.Serialize());
+        await _redis.Db.HashSetAsync(listing.Keys.Workers, id, description.Serialize());
+
+        var read = Assert.Single(await home.GetWorkersAsync());
+        Assert.Equal(new[] { home.Name, listing.Name, notListing.Name, "bad_noti", "" }, read.Description.Queues);
+        Assert.Equal(AdminOutcome.Done, await home.RequestStopAsync(id));
+        Assert.True(await _redis.Db.HashExistsAsync(home.Keys.Control, id));
+        Assert.True(await _redis.Db.HashExistsAsync(listing.Keys.Control, id));
+        Assert.False(await _redis.Db.KeyExistsAsync(notListing.Keys.Control), "a queue that does not list the worker was written to");
+        Assert.False(await _redis.Db.KeyExistsAsync("bad_noti_control"));
+    }
+
+    [Fact]
+    public async Task AWorkerOfOneQueueWritesNoQueueList_AndABadListIsFlagged()
+    {
+        var queue = _redis.NewQueue();
+        var single = WorkerDescription.OfThisProcess(60, new[] { queue.Name });
+        Assert.Empty(single.Queues);
+        Assert.Equal(4, MessagePack.MessagePackSerializer.Deserialize<System.Collections.Generic.Dictionary<string, object>>(single.Serialize()).Count);
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        var writer = new MessagePack.MessagePackWriter(buffer);
+        writer.WriteMapHeader(5);
+        writer.Write("host"); writer.Write("x");
+        writer.Write("pid"); writer.Write(1);
+        writer.Write("started"); writer.Write(0L);
+        writer.Write("ttl"); writer.Write(60);
+        writer.Write("queues"); writer.WriteArrayHeader(1); writer.Write(7);
+        writer.Flush();
+        Assert.Contains("queues", WorkerDescription.TryParse(buffer.WrittenMemory.ToArray())!.Problem);
+    }
 }

@@ -131,4 +131,41 @@ public class MultiQueueTests
         Assert.True(calls < 40, $"{calls} calls in 2 s: the idle worker spins on the paused queue's tokens");
         Assert.Equal(3, await queues[0].GetLengthAsync());
     }
+
+    [Fact]
+    public async Task AStopAskedThroughAnyQueueIsHeardByTheNextClaim_WhicheverQueueItClaimsFrom()
+    {
+        var queues = ThreeQueues();
+        await Fill(queues[0], 20);
+        using var running = new SemaphoreSlim(0);
+        using var release = new SemaphoreSlim(0);
+        var worker = new DelayedWorker(queues, new DelegateRegistry().Add("m:f", _ => { running.Release(); release.Wait(); }),
+            new WorkerOptions { DequeueTimeout = TimeSpan.FromMilliseconds(100) });
+        var run = worker.RunAsync();
+        Assert.True(await running.WaitAsync(TimeSpan.FromSeconds(15)), "the first task did not start");
+        // The worker holds a task of 'high' and claims from 'high' next; the stop is asked through 'low'.
+        Assert.Equal(AdminOutcome.Done, await queues[2].RequestStopAsync(worker.WorkerIds[0]));
+        foreach (var queue in queues) Assert.True(Assert.Single(await queue.GetWorkersAsync()).StopRequested, $"{queue.Name} does not show the stop request");
+        release.Release(20);
+        var summary = await run.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(1, summary.Succeeded);
+        Assert.Equal(19, await queues[0].GetLengthAsync());
+    }
+
+    [Fact]
+    public async Task AStopRequestWrittenToOneQueueOnlyIsHeardWithinAKeepAliveInterval()
+    {
+        // A request in the control hash of a queue the worker does not claim from next (as an older client writes it):
+        // the claims look in one queue only; the keep-alive refresh looks in all of them.
+        var queues = ThreeQueues();
+        await Fill(queues[0], 100_000);
+        var worker = new DelayedWorker(queues, new DelegateRegistry().Add("m:f", _ => Thread.Sleep(5)),
+            new WorkerOptions { DequeueTimeout = TimeSpan.FromMilliseconds(100), KeepAliveTimeout = TimeSpan.FromSeconds(4), KeepAliveInterval = TimeSpan.FromMilliseconds(500) });
+        var run = worker.RunAsync();
+        await Eventually.True(async () => await queues[0].GetLengthAsync() < 100_000, "the worker to start draining 'high'");
+        await _redis.Db.HashSetAsync(queues[2].Keys.Control, worker.WorkerIds[0], "stop");
+        var summary = await run.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(summary.Succeeded < 2_000, $"{summary.Succeeded} tasks ran after the request: it was not heard");
+        Assert.True(await queues[0].GetLengthAsync() > 90_000);
+    }
 }

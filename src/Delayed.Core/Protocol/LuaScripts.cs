@@ -238,11 +238,10 @@ if #KEYS > 13 then
   -- queues, is handed back. Otherwise none can be, and the check, a command per queue, is skipped.
   local recheck = string.sub(ARGV[2], -1) == '?'
   local taken = string.sub(ARGV[2], 1, 5) == 'taken'
-  for q = 0, n - 1 do
-    if redis.call('HEXISTS', KEYS[18 + q * 8], id) == 1 then
-      if taken then redis.call('RPUSH', KEYS[15], '1') end
-      return { 'stop' }
-    end
+  -- A stop request is written to every queue of the worker (RequestStop): this queue's tells.
+  if redis.call('HEXISTS', KEYS[6], id) == 1 then
+    if taken then redis.call('RPUSH', KEYS[15], '1') end
+    return { 'stop' }
   end
   if redis.call('EXISTS', id) == 0 then
     if taken then redis.call('RPUSH', KEYS[15], '1') end
@@ -734,13 +733,22 @@ return 1
 ";
 
     /// <summary>
-    /// Refreshes a worker's liveness key. KEYS: the key (the worker id), the tracked hash. ARGV: ttl seconds. Returns
-    /// false when the key was gone (the caller registers again), else the id of a tracked task that the worker is asked
-    /// to stop (Stop-Job, <see cref="CancelTracked"/>), else 1.
+    /// Refreshes a worker's liveness key. KEYS: the key (the worker id), the tracked hash, then the control hash of
+    /// every queue the worker serves. ARGV: ttl seconds. Returns false when the key was gone (the caller registers
+    /// again), 1 when nothing is asked of it, else { the id of a tracked task that the worker is asked to stop
+    /// (Stop-Job, <see cref="CancelTracked"/>) or '', 1 when the worker is asked to stop (Stop-DelayedWorker) else 0 }.
+    /// The claims of a worker of several queues look for a stop request in one queue only: this is the backstop that
+    /// hears one written to any of them.
     /// </summary>
     public const string KeepAlive = @"
 if redis.call('EXPIRE', KEYS[1], ARGV[1]) == 0 then return false end
-return redis.call('HGET', KEYS[2], 'c' .. KEYS[1]) or 1
+local stop = 0
+for i = 3, #KEYS do
+  if redis.call('HEXISTS', KEYS[i], KEYS[1]) == 1 then stop = 1 break end
+end
+local tracked = redis.call('HGET', KEYS[2], 'c' .. KEYS[1])
+if tracked or stop == 1 then return { tracked or '', stop } end
+return 1
 ";
 
     /// <summary>Goes offline: DEL id, and the worker's extension entries. KEYS: liveness key, workers, control.</summary>
@@ -819,13 +827,19 @@ return 1
 ";
 
     /// <summary>
-    /// Asks a worker of this implementation to stop. ARGV: worker id. Returns 'requested', 'unknown' (not a
-    /// registered worker of this implementation) or 'gone' (its liveness key has expired).
+    /// Asks a worker of this implementation to stop. KEYS: the queue's workers hash and control hash, then the same
+    /// two of each other queue the worker says it serves. ARGV: worker id. The request is written to every one of those
+    /// queues that lists the worker, so that a worker of several queues hears it on whichever it claims from next.
+    /// Returns 'requested', 'unknown' (not a registered worker of this implementation) or 'gone' (its liveness key has
+    /// expired).
     /// </summary>
     public const string RequestStop = @"
-if redis.call('HEXISTS', KEYS[5], ARGV[1]) == 0 then return 'unknown' end
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 'unknown' end
 if redis.call('EXISTS', ARGV[1]) == 0 then return 'gone' end
-redis.call('HSET', KEYS[6], ARGV[1], 'stop')
+redis.call('HSET', KEYS[2], ARGV[1], 'stop')
+for i = 3, #KEYS - 1, 2 do
+  if redis.call('HEXISTS', KEYS[i], ARGV[1]) == 1 then redis.call('HSET', KEYS[i + 1], ARGV[1], 'stop') end
+end
 return 'requested'
 ";
 }

@@ -163,15 +163,22 @@ public sealed class QueueKeys
     /// <summary>Refuses a name that is empty, blank, or ends like another queue's key.</summary>
     public static void CheckName(string? name)
     {
-        if (string.IsNullOrWhiteSpace(name))
-            throw new ArgumentException("A queue needs a name that is not empty or blank, e.g. 'jobs'.", nameof(name));
+        if (ProblemWith(name) is { } problem) throw new ArgumentException(problem, nameof(name));
+    }
+
+    /// <summary>Whether <see cref="CheckName"/> accepts the name (a name read from Redis, which a caller skips if not).</summary>
+    public static bool IsValidName(string? name) => ProblemWith(name) is null;
+
+    private static string? ProblemWith(string? name)
+    {
+        if (string.IsNullOrWhiteSpace(name)) return "A queue needs a name that is not empty or blank, e.g. 'jobs'.";
         foreach (var suffix in Suffixes)
         {
             if (name!.EndsWith(suffix, StringComparison.Ordinal))
-                throw new ArgumentException(
-                    $"The queue name '{name}' ends in '{suffix}', the suffix of a key of queue '{name.Substring(0, name.Length - suffix.Length)}': " +
-                    $"the two queues would share keys and lose tasks. Choose a name that does not end in {string.Join(", ", Suffixes)}.", nameof(name));
+                return $"The queue name '{name}' ends in '{suffix}', the suffix of a key of queue '{name.Substring(0, name.Length - suffix.Length)}': " +
+                    $"the two queues would share keys and lose tasks. Choose a name that does not end in {string.Join(", ", Suffixes)}.";
         }
+        return null;
     }
 
     private static string FindHashTag(string name)

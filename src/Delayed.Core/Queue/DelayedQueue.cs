@@ -299,9 +299,25 @@ public sealed class DelayedQueue
         return removed == 1 ? AdminOutcome.Done : AdminOutcome.NotFound;
     }
 
-    /// <summary>Asks a worker of this implementation to stop after its current task.</summary>
-    public async Task<AdminOutcome> RequestStopAsync(string workerId) =>
-        Outcome((string?)await Db.ScriptEvaluateAsync(LuaScripts.RequestStop, _scriptKeys, new RedisValue[] { workerId }).ConfigureAwait(false));
+    /// <summary>
+    /// Asks a worker of this implementation to stop after its current task; a worker of several queues is asked
+    /// through each of them that lists it (its description names them).
+    /// </summary>
+    public async Task<AdminOutcome> RequestStopAsync(string workerId)
+    {
+        var keys = new List<RedisKey> { _workers, _control };
+        var description = WorkerDescription.TryParse(await Db.HashGetAsync(_workers, workerId).ConfigureAwait(false));
+        foreach (var name in description?.Queues ?? Array.Empty<string>())
+        {
+            if (name == Name || !QueueKeys.IsValidName(name)) continue;
+            var other = new QueueKeys(name);
+            // On a cluster, a queue in another slot cannot be written in the same script (nor served by the same worker).
+            if (Connection.IsCluster && other.HashTag != Keys.HashTag) continue;
+            keys.Add(other.Workers);
+            keys.Add(other.Control);
+        }
+        return Outcome((string?)await Db.ScriptEvaluateAsync(LuaScripts.RequestStop, keys.ToArray(), new RedisValue[] { workerId }).ConfigureAwait(false));
+    }
 
     private static AdminOutcome Outcome(string? reply) => reply switch
     {
@@ -383,12 +399,22 @@ public sealed class DelayedQueue
     /// Refreshes a worker's liveness key, or registers it again when it had lapsed (Alive false); StopTracked names a
     /// tracked task the worker is asked to stop (Stop-Job).
     /// </summary>
-    internal async Task<(bool Alive, string? StopTracked)> KeepAliveAsync(string workerId, int ttlSeconds, WorkerDescription description)
+    internal async Task<KeepAliveReply> KeepAliveAsync(string workerId, int ttlSeconds, WorkerDescription description, IReadOnlyList<DelayedQueue> workerQueues)
     {
-        var reply = await Db.ScriptEvaluateAsync(LuaScripts.KeepAlive, new RedisKey[] { workerId, Keys.Tracked }, new RedisValue[] { ttlSeconds }).ConfigureAwait(false);
-        if (!reply.IsNull) return (true, reply.Resp2Type == ResultType.BulkString ? (string?)reply : null);
-        await RegisterAsync(workerId, ttlSeconds, description).ConfigureAwait(false);
-        return (false, null);
+        var keys = new RedisKey[2 + workerQueues.Count];
+        keys[0] = workerId;
+        keys[1] = Keys.Tracked;
+        for (var i = 0; i < workerQueues.Count; i++) keys[2 + i] = workerQueues[i]._control;
+        var reply = await Db.ScriptEvaluateAsync(LuaScripts.KeepAlive, keys, new RedisValue[] { ttlSeconds }).ConfigureAwait(false);
+        if (reply.IsNull)
+        {
+            await RegisterAsync(workerId, ttlSeconds, description).ConfigureAwait(false);
+            return new KeepAliveReply(false, null, false);
+        }
+        if (reply.Resp2Type != ResultType.Array) return new KeepAliveReply(true, null, false);
+        var parts = (RedisResult[])reply!;
+        var tracked = (string?)parts[0];
+        return new KeepAliveReply(true, string.IsNullOrEmpty(tracked) ? null : tracked, (long)parts[1] == 1);
     }
 
     /// <summary>Whether the worker still holds the claim with this stamp (a sweep may have taken it during a lapse).</summary>

@@ -8,8 +8,9 @@ namespace Delayed.Core.Queue;
 /// <summary>What a worker of this implementation records about itself at registration (extension key N_workers).</summary>
 public sealed class WorkerDescription
 {
-    public WorkerDescription(string host, int processId, DateTimeOffset startedAt, int keepAliveSeconds)
+    public WorkerDescription(string host, int processId, DateTimeOffset startedAt, int keepAliveSeconds, IReadOnlyList<string>? queues = null)
     {
+        Queues = queues ?? Array.Empty<string>();
         Host = host;
         ProcessId = processId;
         StartedAt = startedAt;
@@ -23,6 +24,12 @@ public sealed class WorkerDescription
     /// <summary>The TTL the worker gives its liveness key; with the remaining TTL it tells when it last refreshed.</summary>
     public int KeepAliveSeconds { get; }
 
+    /// <summary>
+    /// The queues a worker of several queues serves, in its order, so that a stop asked through one of them reaches it
+    /// through all (Stop-DelayedWorker); empty for a worker of one queue.
+    /// </summary>
+    public IReadOnlyList<string> Queues { get; }
+
     /// <summary>Why the entry could not be read, for an entry this implementation did not write; null for a good one.</summary>
     public string? Problem { get; private set; }
 
@@ -30,10 +37,10 @@ public sealed class WorkerDescription
         new("?", 0, DateTimeOffset.MinValue, 0) { Problem = problem };
 
     /// <summary>For a worker of this process.</summary>
-    public static WorkerDescription OfThisProcess(int keepAliveSeconds)
+    public static WorkerDescription OfThisProcess(int keepAliveSeconds, IReadOnlyList<string>? queues = null)
     {
         using var process = System.Diagnostics.Process.GetCurrentProcess();
-        return new WorkerDescription(Environment.MachineName, process.Id, DateTimeOffset.UtcNow, keepAliveSeconds);
+        return new WorkerDescription(Environment.MachineName, process.Id, DateTimeOffset.UtcNow, keepAliveSeconds, queues is { Count: > 1 } ? queues : null);
     }
 
     /// <summary>A MessagePack map: plain data that any tool can read.</summary>
@@ -41,7 +48,7 @@ public sealed class WorkerDescription
     {
         var buffer = new ByteBufferWriter(64);
         var writer = new MessagePackWriter(buffer);
-        writer.WriteMapHeader(4);
+        writer.WriteMapHeader(Queues.Count > 0 ? 5 : 4);
         writer.Write("host");
         writer.Write(Host);
         writer.Write("pid");
@@ -50,6 +57,12 @@ public sealed class WorkerDescription
         writer.Write(StartedAt.ToUnixTimeMilliseconds());
         writer.Write("ttl");
         writer.Write(KeepAliveSeconds);
+        if (Queues.Count > 0)
+        {
+            writer.Write("queues");
+            writer.WriteArrayHeader(Queues.Count);
+            foreach (var queue in Queues) writer.Write(queue);
+        }
         writer.Flush();
         return buffer.ToArray();
     }
@@ -71,7 +84,13 @@ public sealed class WorkerDescription
                 && map.TryGetValue("ttl", out var ttl) && ttl is long ttlSeconds and >= 0 and <= int.MaxValue))
                 return Unreadable("a field is missing, of the wrong type or out of range (host, pid, started, ttl)");
             if (startedMs is < MinUnixMs or > MaxUnixMs) return Unreadable($"its start time ({startedMs} ms) is out of range");
-            return new WorkerDescription(hostName, (int)processId, DateTimeOffset.FromUnixTimeMilliseconds(startedMs), (int)ttlSeconds);
+            List<string>? queues = null;
+            if (map.TryGetValue("queues", out var listed))
+            {
+                if (listed is not object?[] names || Array.Exists(names, n => n is not string)) return Unreadable("its queues are not a list of names");
+                queues = new List<string>(Array.ConvertAll(names, n => (string)n!));
+            }
+            return new WorkerDescription(hostName, (int)processId, DateTimeOffset.FromUnixTimeMilliseconds(startedMs), (int)ttlSeconds, queues);
         }
         catch (Exception e) when (e is MessagePackSerializationException or PlainDataException or System.IO.EndOfStreamException)
         {

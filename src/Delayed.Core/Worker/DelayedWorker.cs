@@ -125,14 +125,14 @@ public sealed class DelayedWorker : IDisposable
         {
             // The liveness key is written before the first dequeue (docs/protocol.md, Operations: Register).
             _fractionalTimeouts = _queue.Connection.TakesFractionalTimeouts;
-            var description = WorkerDescription.OfThisProcess(_options.KeepAliveSeconds);
+            var description = WorkerDescription.OfThisProcess(_options.KeepAliveSeconds, Array.ConvertAll(_queues, q => q.Name));
             for (var i = 0; i < _options.Concurrency; i++) ids.Add(await RegisterAsync(description).ConfigureAwait(false));
             // A worker of several queues is listed on each, so Get-DelayedWorker and Stop-DelayedWorker find it there.
             foreach (var other in _queues.Skip(1))
                 foreach (var id in ids) await other.ListWorkerAsync(id, description).ConfigureAwait(false);
             WorkerIds = ids;
-            _keepAlive = new KeepAliveLoop(_queue, ids, _options, description,
-                e => Emit(new WorkerEvent(WorkerEventKind.WorkerError, _queue.Name, ids[0], error: e)), OnLapse, OnStopRequest);
+            _keepAlive = new KeepAliveLoop(_queues, ids, _options, description,
+                e => Emit(new WorkerEvent(WorkerEventKind.WorkerError, _queue.Name, ids[0], error: e)), OnLapse, OnStopRequest, RequestStop);
             // The first refresh before any slot starts: a worker that cannot refresh its key takes no task.
             await _keepAlive.RefreshAsync().ConfigureAwait(false);
             keepAliveTask = Task.Run(() => _keepAlive.RunAsync(keepAliveStop.Token), CancellationToken.None);

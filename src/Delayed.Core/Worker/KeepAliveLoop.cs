@@ -21,21 +21,26 @@ internal sealed class KeepAliveLoop
     private readonly Action<Exception> _onError;
     private readonly Action<string> _onLapse;
     private readonly Action<string, string>? _onStopRequest;
+    private readonly Action? _onWorkerStopRequest;
+    private readonly IReadOnlyList<DelayedQueue> _queues;
     private readonly WorkerDescription _description;
     private volatile bool _healthy = true;
 
-    /// <param name="queue">The worker's queue.</param>
+    /// <param name="queues">The worker's queues: the first holds its liveness keys; a stop request in any of them is heard.</param>
     /// <param name="ids">The ids of the worker's slots.</param>
     /// <param name="options">The keep-alive timeout and interval.</param>
     /// <param name="description">What a lapsed slot registers again with.</param>
     /// <param name="onError">Called when a refresh fails.</param>
     /// <param name="onLapse">Called with the id of a slot whose liveness key had lapsed and was written again.</param>
     /// <param name="onStopRequest">Called with a slot's id and the id of the tracked task it is asked to stop (Stop-Job).</param>
-    public KeepAliveLoop(DelayedQueue queue, IReadOnlyList<string> ids, WorkerOptions options, WorkerDescription description,
-        Action<Exception> onError, Action<string> onLapse, Action<string, string>? onStopRequest = null)
+    /// <param name="onWorkerStopRequest">Called when the worker is asked to stop (Stop-DelayedWorker), which its claims may not have heard yet.</param>
+    public KeepAliveLoop(IReadOnlyList<DelayedQueue> queues, IReadOnlyList<string> ids, WorkerOptions options, WorkerDescription description,
+        Action<Exception> onError, Action<string> onLapse, Action<string, string>? onStopRequest = null, Action? onWorkerStopRequest = null)
     {
         _onStopRequest = onStopRequest;
-        _queue = queue;
+        _onWorkerStopRequest = onWorkerStopRequest;
+        _queues = queues;
+        _queue = queues[0];
         _ids = ids;
         _options = options;
         _description = description;
@@ -50,12 +55,13 @@ internal sealed class KeepAliveLoop
     {
         try
         {
-            var alive = await Task.WhenAll(_ids.Select(id => _queue.KeepAliveAsync(id, _options.KeepAliveSeconds, _description))).ConfigureAwait(false);
+            var replies = await Task.WhenAll(_ids.Select(id => _queue.KeepAliveAsync(id, _options.KeepAliveSeconds, _description, _queues))).ConfigureAwait(false);
             _healthy = true;
-            for (var i = 0; i < alive.Length; i++)
+            for (var i = 0; i < replies.Length; i++)
             {
-                if (!alive[i].Alive) _onLapse(_ids[i]);
-                else if (alive[i].StopTracked is { } tracked) _onStopRequest?.Invoke(_ids[i], tracked);
+                if (!replies[i].Alive) _onLapse(_ids[i]);
+                if (replies[i].StopTracked is { } tracked) _onStopRequest?.Invoke(_ids[i], tracked);
+                if (replies[i].StopRequested) _onWorkerStopRequest?.Invoke();
             }
         }
         catch (Exception e)

@@ -9,7 +9,8 @@ namespace Delayed.PowerShell.Commands;
 /// Records a stop request that the worker reads the next time it looks for a task: within about one dequeue
 /// timeout (1 second by default) when idle, or as soon as its current task is done. The worker then stops
 /// gracefully, as on Ctrl+C: its running tasks finish and are released, and it goes offline. A request for one slot
-/// of a worker running several tasks at once stops the whole worker. Python and Go workers cannot be stopped this way.
+/// of a worker running several tasks at once stops the whole worker; a worker of several queues can be stopped through
+/// any of them. Python and Go workers cannot be stopped this way.
 /// Takes input from Get-DelayedWorker and Get-DelayedProcessing.
 /// </remarks>
 /// <example>

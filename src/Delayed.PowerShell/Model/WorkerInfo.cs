@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using Delayed.Core.Queue;
 
 namespace Delayed;
@@ -18,6 +19,7 @@ public sealed class WorkerInfo
         TimeToLive = state.TimeToLive;
         SinceLastRefresh = state.SinceLastRefresh;
         StopRequested = state.StopRequested;
+        Queues = state.Description.Queues.Count > 0 ? state.Description.Queues.ToArray() : new[] { queue.Name };
     }
 
     public Queue Queue { get; }
@@ -38,6 +40,9 @@ public sealed class WorkerInfo
 
     /// <summary>How long ago it last refreshed its liveness key.</summary>
     public TimeSpan? SinceLastRefresh { get; }
+
+    /// <summary>The queues the worker serves, in the order it claims from them (Start-DelayedWorker high, default, low).</summary>
+    public string[] Queues { get; }
 
     /// <summary>Whether Stop-DelayedWorker asked it to stop.</summary>
     public bool StopRequested { get; }
