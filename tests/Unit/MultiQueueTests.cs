@@ -168,4 +168,38 @@ public class MultiQueueTests
         Assert.True(summary.Succeeded < 2_000, $"{summary.Succeeded} tasks ran after the request: it was not heard");
         Assert.True(await queues[0].GetLengthAsync() > 90_000);
     }
+
+    [Fact]
+    public async Task AClaimOfSeveralQueuesReadsTheCountersOfTheTasksOwnQueue_WhicheverQueueHoldsTheTaskBeingFinished()
+    {
+        var queues = ThreeQueues();
+        const string worker = "0123456789abcdef0123456789abcded";
+        await _redis.Db.StringSetAsync(worker, "1");
+        async Task Put(DelayedQueue queue, int argument, long attempts)
+        {
+            var bytes = TaskEncoder.EncodePython("m:f", new object[] { argument }, null, 0);
+            await queue.EnqueueAsync(bytes);
+            // The digest the scripts key a task's counters by, as they compute it.
+            var digest = (string)(await _redis.Db.ScriptEvaluateAsync("return redis.sha1hex(ARGV[1])", null, new StackExchange.Redis.RedisValue[] { bytes }))!;
+            await _redis.Db.HashSetAsync(queue.Keys.Counters, "a" + digest, attempts);
+        }
+        await Put(queues[1], 1, 3);
+        await Put(queues[1], 2, 4);
+        await Put(queues[2], 3, 5);
+
+        // Holding nothing ('high' first): the task of 'mid', with its counters.
+        var first = await queues[0].FinishAndClaimAsync(worker, ClaimMode.TakeToken, "1:1", null, int.MaxValue, queues);
+        Assert.Equal((1, 3L), (first.Source, first.Attempts));
+        // Finishing it ('mid' holds it, the second in the order): the next of 'mid', then the one of 'low'.
+        var second = await queues[1].FinishAndClaimAsync(worker, ClaimMode.TakeToken, "2:2", Finish.Release("1:1"), int.MaxValue, queues);
+        Assert.Equal((1, 4L), (second.Source, second.Attempts));
+        var third = await queues[1].FinishAndClaimAsync(worker, ClaimMode.TakeToken, "3:3", Finish.Release("2:2"), int.MaxValue, queues);
+        Assert.Equal((2, 5L), (third.Source, third.Attempts));
+        Assert.Equal(0, await _redis.Db.HashLengthAsync(queues[1].Keys.Processing));
+        // Its reply lost, the claim asked again through 'low' (the last in the order) hands the same task back.
+        var again = await queues[2].FinishAndClaimAsync(worker, ClaimMode.TakeToken, "4:4", null, int.MaxValue, queues, replyLost: true);
+        Assert.Equal((2, 5L), (again.Source, again.Attempts));
+        Assert.Equal(third.Task, again.Task);
+        Assert.Equal(0, await queues[2].GetLengthAsync());
+    }
 }

@@ -180,10 +180,12 @@ end
     /// consumed. A claimed task comes back as its bytes, or as {'task', bytes, attempts, returns} when its
     /// counters are set, or as {'task', bytes, attempts, returns, n, id[, waited ms]} when it is tracked (its id taken
     /// from the line of its bytes, its record now running; how long it waited there, when its line entry says). With more than thirteen KEYS (a worker of several queues), the first
-    /// thirteen are the held task's queue and the rest, eight per queue (tasks, tokens, processing, inflight, control,
-    /// counters, paused, tracked), the queues to claim from in order: a task then comes back as {'task', bytes,
-    /// attempts, returns, n[, id]} and an oversize one as {'oversize', size, n}, n the 1-based position of its queue
-    /// among them; no task, with some of the queues (not all) paused, as {'paused-some', n...}, their positions.
+    /// thirteen are this queue's (the held task's) and the rest, seven per queue (tasks, tokens, processing, inflight,
+    /// counters, paused, tracked), the other queues to claim from, in the order to try them, ARGV[2] then starting with
+    /// this queue's place in that order ('1:token'): a task then comes back as {'task', bytes, attempts, returns, n[, id]}
+    /// (a plain task of the first queue as its bytes alone) and an oversize one as {'oversize', size, n}, n the 1-based
+    /// position of its queue in the order; no task, with some of the queues (not all) paused, as {'paused-some', n...},
+    /// their positions.
     /// </summary>
     public const string FinishAndClaim = @"
 local id = ARGV[1]
@@ -230,45 +232,42 @@ if ARGV[4] ~= '' and redis.call('HGET', KEYS[4], id) == ARGV[4] then
 end
 if ARGV[2] == 'none' then return false end
 if #KEYS > 13 then
-  -- Several queues: KEYS 1-13 are the held task's queue, finished above; then, for each queue to claim from in the
-  -- order to try them, eight keys: tasks, tokens, processing, inflight, control, counters, paused, tracked. In mode
-  -- 'taken' the token came from the first of them. (No function is defined here: a closure per call costs.)
-  local n = (#KEYS - 13) / 8
+  -- Several queues: KEYS 1-13 are this queue's (the held task's, finished above, or else the first to claim from),
+  -- then, for each other queue in the order to try them, seven keys: tasks, tokens, processing, inflight, counters,
+  -- paused, tracked. ARGV[2] is this queue's place in that order, ':', the mode ('token'; never 'taken'). A queue's
+  -- keys are KEYS[o + 1] to KEYS[o + 4] and KEYS[o + x + 5] to KEYS[o + x + 7]: o = 0 and x = 5 for this queue,
+  -- else o = 13 + 7 * k and x = 0. (No function is defined here: a closure per call costs.)
+  local h = tonumber(string.match(ARGV[2], '^%d+'))
+  local n = (#KEYS - 13) / 7 + 1
+  -- A stop request is written to every queue of the worker (RequestStop): this queue's tells.
+  if redis.call('HEXISTS', KEYS[6], id) == 1 then return { 'stop' } end
+  if redis.call('EXISTS', id) == 0 then return { 'unregistered' } end
+  local task, from, o, x = nil, nil, 0, 5
   -- A mode ending in '?' (after a call whose reply was lost): a task already recorded under the id, in any of the
   -- queues, is handed back. Otherwise none can be, and the check, a command per queue, is skipped.
-  local recheck = string.sub(ARGV[2], -1) == '?'
-  local taken = string.sub(ARGV[2], 1, 5) == 'taken'
-  -- A stop request is written to every queue of the worker (RequestStop): this queue's tells.
-  if redis.call('HEXISTS', KEYS[6], id) == 1 then
-    if taken then redis.call('RPUSH', KEYS[15], '1') end
-    return { 'stop' }
-  end
-  if redis.call('EXISTS', id) == 0 then
-    if taken then redis.call('RPUSH', KEYS[15], '1') end
-    return { 'unregistered' }
-  end
-  local task, from = nil, nil
-  for q = 0, recheck and n - 1 or -1 do
-    task = redis.call('HGET', KEYS[16 + q * 8], id)
-    if task then
-      if taken then redis.call('RPUSH', KEYS[15], '1') end
-      from = q
-      break
+  if string.sub(ARGV[2], -1) == '?' then
+    for q = 0, n - 1 do
+      o, x = 13 + 7 * (q < h and q or q - 1), 0
+      if q == h then o, x = 0, 5 end
+      task = redis.call('HGET', KEYS[o + 3], id)
+      if task then
+        from = q
+        break
+      end
     end
   end
-  local paused, last = nil, n - 1
-  if taken then last = 0 end
+  local paused = nil
   if not task then
-    for q = 0, last do
-      local b = 13 + q * 8
-      if redis.call('EXISTS', KEYS[b + 7]) == 1 then
+    for q = 0, n - 1 do
+      o, x = 13 + 7 * (q < h and q or q - 1), 0
+      if q == h then o, x = 0, 5 end
+      if redis.call('EXISTS', KEYS[o + x + 6]) == 1 then
         paused = paused or {}
         paused[#paused + 1] = q + 1
-        if taken then redis.call('RPUSH', KEYS[b + 2], '1') end
-      elseif taken or redis.call('LPOP', KEYS[b + 2]) then
-        task = redis.call('LPOP', KEYS[b + 1])
+      elseif redis.call('LPOP', KEYS[o + 2]) then
+        task = redis.call('LPOP', KEYS[o + 1])
         if task then
-          redis.call('HSET', KEYS[b + 3], id, task)
+          redis.call('HSET', KEYS[o + 3], id, task)
           from = q
           break
         end
@@ -277,21 +276,22 @@ if #KEYS > 13 then
   end
   if not task then
     -- Which queues are paused, so that the worker's wait leaves their tokens alone (else they wake it at once).
-    if paused and #paused == last + 1 then return { 'paused' } end
+    if paused and #paused == n then return { 'paused' } end
     if paused then return { 'paused-some', unpack(paused) } end
     return false
   end
-  local b = 13 + from * 8
-  redis.call('HSET', KEYS[b + 4], id, ARGV[3])
+  redis.call('HSET', KEYS[o + 4], id, ARGV[3])
   if #task > tonumber(ARGV[6]) then return { 'oversize', #task, from + 1 } end
   local attempts, returns = 0, 0
-  if redis.call('EXISTS', KEYS[b + 6]) == 1 then
+  local hascounters = counted
+  if from ~= h then hascounters = redis.call('EXISTS', KEYS[o + x + 5]) == 1 end
+  if hascounters then
     local d = redis.sha1hex(task)
-    local v = redis.call('HMGET', KEYS[b + 6], 'a' .. d, 'n' .. d)
+    local v = redis.call('HMGET', KEYS[o + x + 5], 'a' .. d, 'n' .. d)
     attempts, returns = tonumber(v[1]) or 0, tonumber(v[2]) or 0
   end
-  if redis.call('EXISTS', KEYS[b + 8]) == 1 then
-    local t = KEYS[b + 8]
+  if redis.call('EXISTS', KEYS[o + x + 7]) == 1 then
+    local t = KEYS[o + x + 7]
     local tracked = redis.call('HGET', t, 'r' .. id)
     if not tracked then
 " + LineTake + @"
@@ -308,6 +308,8 @@ if #KEYS > 13 then
     end
     if tracked then return { 'task', task, attempts, returns, from + 1, tracked } end
   end
+  -- The first queue's plain task as a single queue's: its bytes alone.
+  if from == 0 and attempts == 0 and returns == 0 then return task end
   return { 'task', task, attempts, returns, from + 1 }
 end
 if redis.call('HEXISTS', KEYS[6], id) == 1 then

@@ -40,7 +40,7 @@ public sealed class DelayedQueue
 
     /// <summary>The keys a claim from this queue needs, when a worker of several queues claims (LuaScripts.FinishAndClaim).</summary>
     private readonly RedisKey[] _claimKeys;
-    private const int ClaimKeyCount = 8;
+    private const int ClaimKeyCount = 7;
 
     public DelayedQueue(DelayedConnection connection, string name)
     {
@@ -60,7 +60,7 @@ public sealed class DelayedQueue
         _workers = Keys.Workers;
         _control = Keys.Control;
         _scriptKeys = Array.ConvertAll(Keys.All, k => (RedisKey)k);
-        _claimKeys = new RedisKey[] { Keys.Tasks, Keys.Tokens, Keys.Processing, Keys.InFlight, Keys.Control, Keys.Counters, Keys.Paused, Keys.Tracked };
+        _claimKeys = new RedisKey[] { Keys.Tasks, Keys.Tokens, Keys.Processing, Keys.InFlight, Keys.Counters, Keys.Paused, Keys.Tracked };
         _promoteKeys = _scriptKeys.Concat(new RedisKey[] { Keys.RecurringDue, Keys.Recurring }).ToArray(); // KEYS[14], KEYS[15]
         _trackingKeys = Array.ConvertAll(_scriptKeys, _ => (RedisKey)Keys.Tasks);
         _trackingKeys[1] = Keys.Tokens;
@@ -470,8 +470,13 @@ public sealed class DelayedQueue
     internal async Task<ClaimReply> FinishAndClaimAsync(string workerId, ClaimMode mode, string claimStamp, Finish? finish, long maxTaskBytes = int.MaxValue,
         IReadOnlyList<DelayedQueue>? claimFrom = null, bool replyLost = false, DirectConnection? direct = null)
     {
+        var several = claimFrom is { Count: > 0 } && !(claimFrom.Count == 1 && ReferenceEquals(claimFrom[0], this)) ? ClaimKeys(claimFrom) : null;
         var modeText = mode switch { ClaimMode.TakeToken => "token", ClaimMode.TokenTaken => "taken", _ => "none" };
-        if (replyLost && claimFrom is not null && mode != ClaimMode.None) modeText += "?";
+        if (several is not null && mode != ClaimMode.None)
+        {
+            if (mode == ClaimMode.TokenTaken) throw new ArgumentException("A token taken is claimed from its own queue, not from several.", nameof(mode));
+            modeText = replyLost ? several.RecheckMode : several.Mode;
+        }
         var how = finish?.How ?? "release";
         var arguments = how == "release" && finish?.TrackingId is null
             ? new RedisValue[] { workerId, modeText, claimStamp, finish?.Stamp ?? "", how, maxTaskBytes }
@@ -482,7 +487,7 @@ public sealed class DelayedQueue
                 finish.Counter, finish.CounterValue, how == "fail" ? finish.Reason.ToString() : finish.StoppedOnRequest ? "Stopped" : "", finish.Error,
                 finish.TrackingId ?? "", finish.Output, finish.Attempt, (long)finish.Duration.TotalMilliseconds,
             };
-        var keys = claimFrom is { Count: > 0 } && !(claimFrom.Count == 1 && ReferenceEquals(claimFrom[0], this)) ? ClaimKeys(claimFrom) : _scriptKeys;
+        var keys = several?.Keys ?? _scriptKeys;
         RedisResult reply;
         if (direct?.EvaluateAsync(LuaScripts.FinishAndClaim, keys, arguments) is not { } directCall)
         {
@@ -516,28 +521,50 @@ public sealed class DelayedQueue
         };
     }
 
-    /// <summary>This queue's keys followed by the claim keys of <paramref name="claimFrom"/>; the last such list is kept, as a worker in strict order asks for the same one again and again.</summary>
-    private RedisKey[] ClaimKeys(IReadOnlyList<DelayedQueue> claimFrom)
+    /// <summary>
+    /// This queue's keys followed by the claim keys of the other queues of <paramref name="claimFrom"/>, and the mode
+    /// naming this queue's place among them; the last such list is kept, as a worker in strict order asks for the same
+    /// one again and again.
+    /// </summary>
+    private ClaimKeyList ClaimKeys(IReadOnlyList<DelayedQueue> claimFrom)
     {
-        if (Volatile.Read(ref _lastClaim) is { } last && ReferenceEquals(last.From, claimFrom)) return last.Keys;
-        var keys = new RedisKey[_scriptKeys.Length + ClaimKeyCount * claimFrom.Count];
+        if (Volatile.Read(ref _lastClaim) is { } last && ReferenceEquals(last.From, claimFrom)) return last;
+        var place = -1;
+        for (var i = 0; i < claimFrom.Count; i++) if (ReferenceEquals(claimFrom[i], this)) place = i;
+        if (place < 0) throw new ArgumentException($"The queues to claim from do not include '{Name}', the queue of the task held.", nameof(claimFrom));
+        var keys = new RedisKey[_scriptKeys.Length + ClaimKeyCount * (claimFrom.Count - 1)];
         _scriptKeys.CopyTo(keys, 0);
-        for (var i = 0; i < claimFrom.Count; i++) claimFrom[i]._claimKeys.CopyTo(keys, _scriptKeys.Length + ClaimKeyCount * i);
-        Volatile.Write(ref _lastClaim, new ClaimKeyList(claimFrom, keys));
-        return keys;
+        var at = _scriptKeys.Length;
+        foreach (var other in claimFrom)
+        {
+            if (ReferenceEquals(other, this)) continue;
+            other._claimKeys.CopyTo(keys, at);
+            at += ClaimKeyCount;
+        }
+        var list = new ClaimKeyList(claimFrom, keys, place.ToString(CultureInfo.InvariantCulture) + ":token");
+        Volatile.Write(ref _lastClaim, list);
+        return list;
     }
 
     private sealed class ClaimKeyList
     {
-        public ClaimKeyList(IReadOnlyList<DelayedQueue> from, RedisKey[] keys)
+        public ClaimKeyList(IReadOnlyList<DelayedQueue> from, RedisKey[] keys, string mode)
         {
             From = from;
             Keys = keys;
+            Mode = mode;
+            RecheckMode = mode + "?";
         }
 
         public IReadOnlyList<DelayedQueue> From { get; }
 
         public RedisKey[] Keys { get; }
+
+        /// <summary>The claim's mode with this queue's place in the order (LuaScripts.FinishAndClaim).</summary>
+        public string Mode { get; }
+
+        /// <summary>The same after a call whose reply was lost: a task already claimed is handed back.</summary>
+        public string RecheckMode { get; }
     }
 
     private ClaimKeyList? _lastClaim;
