@@ -180,9 +180,9 @@ end
     /// consumed. A claimed task comes back as its bytes, or as {'task', bytes, attempts, returns} when its
     /// counters are set, or as {'task', bytes, attempts, returns, n, id[, waited ms]} when it is tracked (its id taken
     /// from the line of its bytes, its record now running; how long it waited there, when its line entry says). With more than thirteen KEYS (a worker of several queues), the first
-    /// thirteen are this queue's (the held task's) and the rest, seven per queue (tasks, tokens, processing, inflight,
-    /// counters, paused, tracked), the other queues to claim from, in the order to try them, ARGV[2] then starting with
-    /// this queue's place in that order ('1:token'): a task then comes back as {'task', bytes, attempts, returns, n[, id]}
+    /// thirteen are this queue's (the held task's), then six per other queue to claim from, in the order to try them
+    /// (tasks, tokens, processing, inflight, counters, tracked), then the paused keys of all of them in that order;
+    /// ARGV[2] then starts with this queue's place in that order ('1:token'): a task then comes back as {'task', bytes, attempts, returns, n[, id]}
     /// (a plain task of the first queue as its bytes alone) and an oversize one as {'oversize', size, n}, n the 1-based
     /// position of its queue in the order; no task, with some of the queues (not all) paused, as {'paused-some', n...},
     /// their positions.
@@ -232,23 +232,23 @@ if ARGV[4] ~= '' and redis.call('HGET', KEYS[4], id) == ARGV[4] then
 end
 if ARGV[2] == 'none' then return false end
 if #KEYS > 13 then
-  -- Several queues: KEYS 1-13 are this queue's (the held task's, finished above, or else the first to claim from),
-  -- then, for each other queue in the order to try them, seven keys: tasks, tokens, processing, inflight, counters,
-  -- paused, tracked. ARGV[2] is this queue's place in that order, ':', the mode ('token'; never 'taken'). A queue's
-  -- keys are KEYS[o + 1] to KEYS[o + 4] and KEYS[o + x + 5] to KEYS[o + x + 7]: o = 0 and x = 5 for this queue,
-  -- else o = 13 + 7 * k and x = 0. (No function is defined here: a closure per call costs.)
+  -- Several queues, n of them: KEYS 1-13 are this queue's (the held task's, finished above, or else the first to
+  -- claim from); then, for each other queue in the order to try them, six keys: tasks, tokens, processing, inflight,
+  -- counters, tracked; then the n paused keys, all queues' in that order. ARGV[2] is this queue's place in the
+  -- order, ':', the mode ('token'; never 'taken'). The first four keys of a queue are KEYS[o + 1] to KEYS[o + 4],
+  -- o = 0 for this queue, else 13 + 6 * k. (No function is defined here: a closure per call costs.)
   local h = tonumber(string.match(ARGV[2], '^%d+'))
-  local n = (#KEYS - 13) / 7 + 1
+  local n = (#KEYS - 7) / 7
+  local p = 7 + 6 * n
   -- A stop request is written to every queue of the worker (RequestStop): this queue's tells.
   if redis.call('HEXISTS', KEYS[6], id) == 1 then return { 'stop' } end
   if redis.call('EXISTS', id) == 0 then return { 'unregistered' } end
-  local task, from, o, x = nil, nil, 0, 5
+  local task, from, o = nil, nil, 0
   -- A mode ending in '?' (after a call whose reply was lost): a task already recorded under the id, in any of the
   -- queues, is handed back. Otherwise none can be, and the check, a command per queue, is skipped.
   if string.sub(ARGV[2], -1) == '?' then
     for q = 0, n - 1 do
-      o, x = 13 + 7 * (q < h and q or q - 1), 0
-      if q == h then o, x = 0, 5 end
+      o = q == h and 0 or 13 + 6 * (q < h and q or q - 1)
       task = redis.call('HGET', KEYS[o + 3], id)
       if task then
         from = q
@@ -258,10 +258,11 @@ if #KEYS > 13 then
   end
   local paused = nil
   if not task then
+    -- One command tells whether any queue is paused: an empty queue before the one with a task then costs one.
+    local some = redis.call('EXISTS', unpack(KEYS, p + 1, p + n)) > 0
     for q = 0, n - 1 do
-      o, x = 13 + 7 * (q < h and q or q - 1), 0
-      if q == h then o, x = 0, 5 end
-      if redis.call('EXISTS', KEYS[o + x + 6]) == 1 then
+      o = q == h and 0 or 13 + 6 * (q < h and q or q - 1)
+      if some and redis.call('EXISTS', KEYS[p + 1 + q]) == 1 then
         paused = paused or {}
         paused[#paused + 1] = q + 1
       elseif redis.call('LPOP', KEYS[o + 2]) then
@@ -280,18 +281,20 @@ if #KEYS > 13 then
     if paused then return { 'paused-some', unpack(paused) } end
     return false
   end
+  local counters, tracking = KEYS[10], KEYS[12]
+  if from ~= h then counters, tracking = KEYS[o + 5], KEYS[o + 6] end
   redis.call('HSET', KEYS[o + 4], id, ARGV[3])
   if #task > tonumber(ARGV[6]) then return { 'oversize', #task, from + 1 } end
   local attempts, returns = 0, 0
   local hascounters = counted
-  if from ~= h then hascounters = redis.call('EXISTS', KEYS[o + x + 5]) == 1 end
+  if from ~= h then hascounters = redis.call('EXISTS', counters) == 1 end
   if hascounters then
     local d = redis.sha1hex(task)
-    local v = redis.call('HMGET', KEYS[o + x + 5], 'a' .. d, 'n' .. d)
+    local v = redis.call('HMGET', counters, 'a' .. d, 'n' .. d)
     attempts, returns = tonumber(v[1]) or 0, tonumber(v[2]) or 0
   end
-  if redis.call('EXISTS', KEYS[o + x + 7]) == 1 then
-    local t = KEYS[o + x + 7]
+  if redis.call('EXISTS', tracking) == 1 then
+    local t = tracking
     local tracked = redis.call('HGET', t, 'r' .. id)
     if not tracked then
 " + LineTake + @"

@@ -40,7 +40,7 @@ public sealed class DelayedQueue
 
     /// <summary>The keys a claim from this queue needs, when a worker of several queues claims (LuaScripts.FinishAndClaim).</summary>
     private readonly RedisKey[] _claimKeys;
-    private const int ClaimKeyCount = 7;
+    private const int ClaimKeyCount = 6;
 
     public DelayedQueue(DelayedConnection connection, string name)
     {
@@ -60,7 +60,7 @@ public sealed class DelayedQueue
         _workers = Keys.Workers;
         _control = Keys.Control;
         _scriptKeys = Array.ConvertAll(Keys.All, k => (RedisKey)k);
-        _claimKeys = new RedisKey[] { Keys.Tasks, Keys.Tokens, Keys.Processing, Keys.InFlight, Keys.Counters, Keys.Paused, Keys.Tracked };
+        _claimKeys = new RedisKey[] { Keys.Tasks, Keys.Tokens, Keys.Processing, Keys.InFlight, Keys.Counters, Keys.Tracked };
         _promoteKeys = _scriptKeys.Concat(new RedisKey[] { Keys.RecurringDue, Keys.Recurring }).ToArray(); // KEYS[14], KEYS[15]
         _trackingKeys = Array.ConvertAll(_scriptKeys, _ => (RedisKey)Keys.Tasks);
         _trackingKeys[1] = Keys.Tokens;
@@ -522,7 +522,8 @@ public sealed class DelayedQueue
     }
 
     /// <summary>
-    /// This queue's keys followed by the claim keys of the other queues of <paramref name="claimFrom"/>, and the mode
+    /// This queue's keys followed by the claim keys of the other queues of <paramref name="claimFrom"/> and the paused
+    /// keys of all (LuaScripts.FinishAndClaim), and the mode
     /// naming this queue's place among them; the last such list is kept, as a worker in strict order asks for the same
     /// one again and again.
     /// </summary>
@@ -532,7 +533,7 @@ public sealed class DelayedQueue
         var place = -1;
         for (var i = 0; i < claimFrom.Count; i++) if (ReferenceEquals(claimFrom[i], this)) place = i;
         if (place < 0) throw new ArgumentException($"The queues to claim from do not include '{Name}', the queue of the task held.", nameof(claimFrom));
-        var keys = new RedisKey[_scriptKeys.Length + ClaimKeyCount * (claimFrom.Count - 1)];
+        var keys = new RedisKey[_scriptKeys.Length + ClaimKeyCount * (claimFrom.Count - 1) + claimFrom.Count];
         _scriptKeys.CopyTo(keys, 0);
         var at = _scriptKeys.Length;
         foreach (var other in claimFrom)
@@ -541,6 +542,7 @@ public sealed class DelayedQueue
             other._claimKeys.CopyTo(keys, at);
             at += ClaimKeyCount;
         }
+        foreach (var queue in claimFrom) keys[at++] = queue.Keys.Paused;
         var list = new ClaimKeyList(claimFrom, keys, place.ToString(CultureInfo.InvariantCulture) + ":token");
         Volatile.Write(ref _lastClaim, list);
         return list;
