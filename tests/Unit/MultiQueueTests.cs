@@ -202,4 +202,20 @@ public class MultiQueueTests
         Assert.Equal(third.Task, again.Task);
         Assert.Equal(0, await queues[2].GetLengthAsync());
     }
+
+    [Fact]
+    public async Task AClaimThatDoesNotKnowItsLastReplyWasLostHandsBackTheTaskHeld_NeverOverwritingIt()
+    {
+        var queues = ThreeQueues();
+        await Fill(queues[1], 3);
+        const string worker = "0123456789abcdef0123456789abcdec";
+        await _redis.Db.StringSetAsync(worker, "1");
+        var lost = await queues[0].FinishAndClaimAsync(worker, ClaimMode.TakeToken, "1:1", null, int.MaxValue, queues);
+        var again = await queues[0].FinishAndClaimAsync(worker, ClaimMode.TakeToken, "2:2", null, int.MaxValue, queues);
+        Assert.Equal(lost.Task, again.Task);
+        Assert.Equal(1, again.Source);
+        Assert.Equal(2, await queues[1].GetLengthAsync());
+        Assert.Equal(2, await _redis.Db.ListLengthAsync(queues[1].Keys.Tokens));
+        Assert.Equal(lost.Task, (byte[]?)await _redis.Db.HashGetAsync(queues[1].Keys.Processing, worker));
+    }
 }

@@ -108,9 +108,26 @@ public class QueueTests
     }
 
     [Fact]
+    public async Task Claim_AfterALostReplyHandsBackTheTaskItClaimed_EvenWithTheQueueEmpty()
+    {
+        var queue = _redis.NewQueue();
+        var lost = TaskEncoder.EncodePython("m:lost", null, null, 0);
+        await queue.EnqueueAsync(lost);
+        await Live("w2");
+        Assert.Equal(lost, (await queue.FinishAndClaimAsync("w2", ClaimMode.TakeToken, "1:0", null, null)).Task);
+        // Its reply never came: the queue is empty now, and the task is still the worker's to run.
+        Assert.False((await queue.FinishAndClaimAsync("w2", ClaimMode.TakeToken, "2:0", null, null)).Claimed);
+        Assert.Equal(lost, (await queue.FinishAndClaimAsync("w2", ClaimMode.TakeToken, "3:0", null, replyLost: true)).Task);
+        Assert.Equal(lost, (await queue.FinishAndClaimAsync("w2", ClaimMode.TokenTaken, "4:0", null, replyLost: true)).Task);
+        Assert.Equal(1, await _redis.Db.ListLengthAsync(queue.Keys.Tokens)); // the token taken was given back
+        Assert.Equal("4:0", (string?)await _redis.Db.HashGetAsync(queue.Keys.InFlight, "w2"));
+    }
+
+    [Fact]
     public async Task Claim_HandsBackATaskAlreadyHeldInsteadOfOverwritingIt()
     {
-        // A claim whose reply was lost leaves a task recorded under the id; the next claim must return it.
+        // A claim whose reply was lost leaves a task recorded under the id; a next claim that does not know it was lost
+        // must return that task, not overwrite it with another (which would be lost).
         var queue = _redis.NewQueue();
         var lost = TaskEncoder.EncodePython("m:lost", null, null, 0);
         var next = TaskEncoder.EncodePython("m:next", null, null, 0);

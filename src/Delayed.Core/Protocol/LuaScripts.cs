@@ -268,7 +268,12 @@ if #KEYS > 13 then
       elseif redis.call('LPOP', KEYS[o + 2]) then
         task = redis.call('LPOP', KEYS[o + 1])
         if task then
-          redis.call('HSET', KEYS[o + 3], id, task)
+          if redis.call('HSETNX', KEYS[o + 3], id, task) == 0 then
+            -- Held already (a lost reply not known as such): put back, and the one held handed back, as a single queue's claim below does.
+            redis.call('LPUSH', KEYS[o + 1], task)
+            redis.call('RPUSH', KEYS[o + 2], '1')
+            task = redis.call('HGET', KEYS[o + 3], id)
+          end
           from = q
           break
         end
@@ -315,26 +320,37 @@ if #KEYS > 13 then
   if from == 0 and attempts == 0 and returns == 0 then return task end
   return { 'task', task, attempts, returns, from + 1 }
 end
+-- The mode, 'token' (take a token if there is one) or 'taken' (the caller took one), ends in '?' after a call whose
+-- reply was lost: a task already recorded under the id is then handed back. Otherwise none should be, and HSETNX
+-- below makes sure that none is overwritten, without a command of its own.
+local mode, recheck = ARGV[2], false
+if string.byte(mode, -1) == 63 then mode, recheck = string.sub(mode, 1, -2), true end
 if redis.call('HEXISTS', KEYS[6], id) == 1 then
-  if ARGV[2] == 'taken' then redis.call('RPUSH', KEYS[2], '1') end
+  if mode == 'taken' then redis.call('RPUSH', KEYS[2], '1') end
   return { 'stop' }
 end
 if redis.call('EXISTS', id) == 0 then
-  if ARGV[2] == 'taken' then redis.call('RPUSH', KEYS[2], '1') end
+  if mode == 'taken' then redis.call('RPUSH', KEYS[2], '1') end
   return { 'unregistered' }
 end
-local task = redis.call('HGET', KEYS[3], id)
+local task = recheck and redis.call('HGET', KEYS[3], id) or nil
 if task then
-  if ARGV[2] == 'taken' then redis.call('RPUSH', KEYS[2], '1') end
+  if mode == 'taken' then redis.call('RPUSH', KEYS[2], '1') end
 else
   if redis.call('EXISTS', KEYS[11]) == 1 then
-    if ARGV[2] == 'taken' then redis.call('RPUSH', KEYS[2], '1') end
+    if mode == 'taken' then redis.call('RPUSH', KEYS[2], '1') end
     return { 'paused' }
   end
-  if ARGV[2] == 'token' and not redis.call('LPOP', KEYS[2]) then return false end
+  if mode == 'token' and not redis.call('LPOP', KEYS[2]) then return false end
   task = redis.call('LPOP', KEYS[1])
   if not task then return false end
-  redis.call('HSET', KEYS[3], id, task)
+  if redis.call('HSETNX', KEYS[3], id, task) == 0 then
+    -- The worker holds a task already, claimed by a call whose reply it never had: the task popped goes back to the
+    -- head with its token, and the one held is handed back rather than overwritten.
+    redis.call('LPUSH', KEYS[1], task)
+    redis.call('RPUSH', KEYS[2], '1')
+    task = redis.call('HGET', KEYS[3], id)
+  end
 end
 redis.call('HSET', KEYS[4], id, ARGV[3])
 if #task > tonumber(ARGV[6]) then return { 'oversize', #task } end

@@ -465,13 +465,18 @@ public sealed class DelayedQueue
     /// <remarks>
     /// claimFrom, for a worker of several queues: the queues to claim from, in the order to try (the first is the one
     /// a taken token came from); null to claim from this queue. This queue is then the held task's. replyLost: the
-    /// slot's previous call failed, so it may have claimed a task whose reply never came (a single queue always checks).
+    /// slot's previous call failed, so it may have claimed a task whose reply never came: one held is handed back.
     /// </remarks>
     internal async Task<ClaimReply> FinishAndClaimAsync(string workerId, ClaimMode mode, string claimStamp, Finish? finish, long maxTaskBytes = int.MaxValue,
         IReadOnlyList<DelayedQueue>? claimFrom = null, bool replyLost = false, DirectConnection? direct = null)
     {
         var several = claimFrom is { Count: > 0 } && !(claimFrom.Count == 1 && ReferenceEquals(claimFrom[0], this)) ? ClaimKeys(claimFrom) : null;
-        var modeText = mode switch { ClaimMode.TakeToken => "token", ClaimMode.TokenTaken => "taken", _ => "none" };
+        var modeText = mode switch
+        {
+            ClaimMode.TakeToken => replyLost ? "token?" : "token",
+            ClaimMode.TokenTaken => replyLost ? "taken?" : "taken",
+            _ => "none",
+        };
         if (several is not null && mode != ClaimMode.None)
         {
             if (mode == ClaimMode.TokenTaken) throw new ArgumentException("A token taken is claimed from its own queue, not from several.", nameof(mode));

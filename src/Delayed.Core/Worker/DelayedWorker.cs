@@ -305,7 +305,7 @@ public sealed class DelayedWorker : IDisposable
         // Through the multiplexer, not the slot's direct connection: a token taken must pay for a task on the same server,
         // and during a failover the multiplexers (the blocking one and this) follow the sentinels' announcement together,
         // while the direct connection looks only once a second. This claim follows a wait anyway: it is not the busy path.
-        var taken = await order[woken].FinishAndClaimAsync(slot.Id, ClaimMode.TokenTaken, stamp, null, _options.Limits.MaxTaskBytes).ConfigureAwait(false);
+        var taken = await order[woken].FinishAndClaimAsync(slot.Id, ClaimMode.TokenTaken, stamp, null, _options.Limits.MaxTaskBytes, replyLost: slot.ReplyLost).ConfigureAwait(false);
         return taken.Claimed ? new Claim(ClaimOutcome.Task, taken, order[woken]) : new Claim(ClaimOutcome.Nothing);
     }
 
