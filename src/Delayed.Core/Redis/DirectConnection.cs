@@ -309,7 +309,7 @@ internal sealed class DirectConnection : IDisposable
             socket.SendTimeout = timeout;
             if (!socket.ConnectAsync(endpoint).Wait(Math.Max(1000, _options.ConnectTimeout)))
                 throw new DirectConnectionLostException($"Connecting to {endpoint} timed out.", null);
-            var stream = new BufferedStream(new NetworkStream(socket, ownsSocket: true), 16 * 1024);
+            var stream = new BufferedStream(new PolledSocketStream(socket, timeout), 16 * 1024);
             if (_options.Password is { Length: > 0 } password)
             {
                 if (_options.User is { Length: > 0 } user) Write(stream, "AUTH", Encoding.UTF8.GetBytes(user), Encoding.UTF8.GetBytes(password));
