@@ -311,7 +311,9 @@ Describe 'Stop-DelayedWorker and Get-DelayedWorker' {
             $worker.Queues | Should -Be @($high.Name, $low.Name)
             (Get-DelayedWorker $high).WorkerId | Should -Be $worker.WorkerId
             $worker | Stop-DelayedWorker
-            $job | Wait-Job -Timeout 30 | Should -Not -BeNullOrEmpty
+            # Through the second queue, heard by the next claim (within a dequeue timeout, 0.1 s): sooner than the
+            # keep-alive refresh (every 15 s here), the backstop that would hear it if it reached the second queue only.
+            $job | Wait-Job -Timeout 10 | Should -Not -BeNullOrEmpty
             $job.State | Should -Be 'Completed'
             Get-DelayedWorker $high | Should -BeNullOrEmpty
             Get-DelayedWorker $low | Should -BeNullOrEmpty

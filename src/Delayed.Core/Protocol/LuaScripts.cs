@@ -231,22 +231,26 @@ if ARGV[4] ~= '' and redis.call('HGET', KEYS[4], id) == ARGV[4] then
   redis.call('HDEL', KEYS[4], id)
 end
 if ARGV[2] == 'none' then return false end
+-- The mode, 'token' (take a token if there is one) or 'taken' (the caller took one), ends in '?' after a call whose
+-- reply was lost: a task already recorded under the id is then handed back. Otherwise none should be, and HSETNX
+-- below makes sure that none is overwritten, without a command of its own.
+local mode, recheck = ARGV[2], false
+if string.byte(mode, -1) == 63 then mode, recheck = string.sub(mode, 1, -2), true end
 if #KEYS > 13 then
   -- Several queues, n of them: KEYS 1-13 are this queue's (the held task's, finished above, or else the first to
   -- claim from); then, for each other queue in the order to try them, six keys: tasks, tokens, processing, inflight,
   -- counters, tracked; then the n paused keys, all queues' in that order. ARGV[2] is this queue's place in the
   -- order, ':', the mode ('token'; never 'taken'). The first four keys of a queue are KEYS[o + 1] to KEYS[o + 4],
   -- o = 0 for this queue, else 13 + 6 * k. (No function is defined here: a closure per call costs.)
-  local h = tonumber(string.match(ARGV[2], '^%d+'))
+  local h = tonumber(string.match(mode, '^%d+'))
   local n = (#KEYS - 7) / 7
   local p = 7 + 6 * n
   -- A stop request is written to every queue of the worker (RequestStop): this queue's tells.
   if redis.call('HEXISTS', KEYS[6], id) == 1 then return { 'stop' } end
   if redis.call('EXISTS', id) == 0 then return { 'unregistered' } end
   local task, from, o = nil, nil, 0
-  -- A mode ending in '?' (after a call whose reply was lost): a task already recorded under the id, in any of the
-  -- queues, is handed back. Otherwise none can be, and the check, a command per queue, is skipped.
-  if string.sub(ARGV[2], -1) == '?' then
+  -- After a call whose reply was lost, a task already recorded under the id, in any of the queues, is handed back.
+  if recheck then
     for q = 0, n - 1 do
       o = q == h and 0 or 13 + 6 * (q < h and q or q - 1)
       task = redis.call('HGET', KEYS[o + 3], id)
@@ -269,7 +273,7 @@ if #KEYS > 13 then
         task = redis.call('LPOP', KEYS[o + 1])
         if task then
           if redis.call('HSETNX', KEYS[o + 3], id, task) == 0 then
-            -- Held already (a lost reply not known as such): put back, and the one held handed back, as a single queue's claim below does.
+            -- Held already (a lost reply not known as such): put back, the one held handed back, as below for one queue.
             redis.call('LPUSH', KEYS[o + 1], task)
             redis.call('RPUSH', KEYS[o + 2], '1')
             task = redis.call('HGET', KEYS[o + 3], id)
@@ -320,11 +324,6 @@ if #KEYS > 13 then
   if from == 0 and attempts == 0 and returns == 0 then return task end
   return { 'task', task, attempts, returns, from + 1 }
 end
--- The mode, 'token' (take a token if there is one) or 'taken' (the caller took one), ends in '?' after a call whose
--- reply was lost: a task already recorded under the id is then handed back. Otherwise none should be, and HSETNX
--- below makes sure that none is overwritten, without a command of its own.
-local mode, recheck = ARGV[2], false
-if string.byte(mode, -1) == 63 then mode, recheck = string.sub(mode, 1, -2), true end
 if redis.call('HEXISTS', KEYS[6], id) == 1 then
   if mode == 'taken' then redis.call('RPUSH', KEYS[2], '1') end
   return { 'stop' }

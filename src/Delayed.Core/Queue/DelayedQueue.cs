@@ -463,8 +463,8 @@ public sealed class DelayedQueue
     /// <paramref name="maxTaskBytes"/> that went to the failed store.
     /// </summary>
     /// <remarks>
-    /// claimFrom, for a worker of several queues: the queues to claim from, in the order to try (the first is the one
-    /// a taken token came from); null to claim from this queue. This queue is then the held task's. replyLost: the
+    /// claimFrom, for a worker of several queues: the queues to claim from, in the order to try, this queue (the held
+    /// task's, or the first) among them; null to claim from this queue alone, the only way to claim a token taken. replyLost: the
     /// slot's previous call failed, so it may have claimed a task whose reply never came: one held is handed back.
     /// </remarks>
     internal async Task<ClaimReply> FinishAndClaimAsync(string workerId, ClaimMode mode, string claimStamp, Finish? finish, long maxTaskBytes = int.MaxValue,
@@ -528,9 +528,8 @@ public sealed class DelayedQueue
 
     /// <summary>
     /// This queue's keys followed by the claim keys of the other queues of <paramref name="claimFrom"/> and the paused
-    /// keys of all (LuaScripts.FinishAndClaim), and the mode
-    /// naming this queue's place among them; the last such list is kept, as a worker in strict order asks for the same
-    /// one again and again.
+    /// keys of all (LuaScripts.FinishAndClaim), and the mode naming this queue's place among them; the last such list
+    /// is kept, as a worker in strict order asks for the same one again and again.
     /// </summary>
     private ClaimKeyList ClaimKeys(IReadOnlyList<DelayedQueue> claimFrom)
     {

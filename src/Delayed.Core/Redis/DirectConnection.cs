@@ -305,7 +305,7 @@ internal sealed class DirectConnection : IDisposable
             var endpoint = _endpoint() ?? throw new DirectConnectionLostException("The multiplexer knows no server for the queue now.", null);
             socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
             var timeout = Math.Max(1000, _options.SyncTimeout);
-            socket.ReceiveTimeout = timeout;
+            // The reply's wait is bounded by PolledSocketStream's poll(); a send by this.
             socket.SendTimeout = timeout;
             if (!socket.ConnectAsync(endpoint).Wait(Math.Max(1000, _options.ConnectTimeout)))
                 throw new DirectConnectionLostException($"Connecting to {endpoint} timed out.", null);

@@ -15,7 +15,6 @@ namespace Delayed.Core.Worker;
 internal sealed class KeepAliveLoop
 {
     private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(1);
-    private readonly DelayedQueue _queue;
     private readonly IReadOnlyList<string> _ids;
     private readonly WorkerOptions _options;
     private readonly Action<Exception> _onError;
@@ -40,7 +39,6 @@ internal sealed class KeepAliveLoop
         _onStopRequest = onStopRequest;
         _onWorkerStopRequest = onWorkerStopRequest;
         _queues = queues;
-        _queue = queues[0];
         _ids = ids;
         _options = options;
         _description = description;
@@ -55,7 +53,7 @@ internal sealed class KeepAliveLoop
     {
         try
         {
-            var replies = await Task.WhenAll(_ids.Select(id => _queue.KeepAliveAsync(id, _options.KeepAliveSeconds, _description, _queues))).ConfigureAwait(false);
+            var replies = await Task.WhenAll(_ids.Select(id => _queues[0].KeepAliveAsync(id, _options.KeepAliveSeconds, _description, _queues))).ConfigureAwait(false);
             _healthy = true;
             for (var i = 0; i < replies.Length; i++)
             {
