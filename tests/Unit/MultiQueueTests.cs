@@ -218,4 +218,40 @@ public class MultiQueueTests
         Assert.Equal(2, await _redis.Db.ListLengthAsync(queues[1].Keys.Tokens));
         Assert.Equal(lost.Task, (byte[]?)await _redis.Db.HashGetAsync(queues[1].Keys.Processing, worker));
     }
+    [Theory]
+    [InlineData("stop requested")]
+    [InlineData("liveness key gone")]
+    [InlineData("all paused")]
+    [InlineData("some paused")]
+    [InlineData("all empty")]
+    [InlineData("task in another queue")]
+    [InlineData("task in its own queue")]
+    public async Task AFinishedTaskOfAWorkerOfSeveralQueuesLeavesOnlyWhatItClaimsNext(string answer)
+    {
+        var queues = ThreeQueues();
+        await Fill(queues[1], 1);
+        const string worker = "0123456789abcdef0123456789abcdeb";
+        await _redis.Db.StringSetAsync(worker, "1");
+        var held = await queues[0].FinishAndClaimAsync(worker, ClaimMode.TakeToken, "1:1", null, int.MaxValue, queues);
+        Assert.Equal(1, held.Source);
+        var next = TaskEncoder.EncodePython("m:next", null, null, 0);
+        switch (answer)
+        {
+            case "stop requested": await _redis.Db.HashSetAsync(queues[1].Keys.Control, worker, "stop"); break;
+            case "liveness key gone": await _redis.Db.KeyDeleteAsync(worker); break;
+            case "all paused": foreach (var queue in queues) await queue.PauseAsync("test"); break;
+            case "some paused": await queues[0].PauseAsync("test"); break;
+            case "task in another queue": await queues[2].EnqueueAsync(next); break;
+            case "task in its own queue": await queues[1].EnqueueAsync(next); break;
+        }
+        var reply = await queues[1].FinishAndClaimAsync(worker, ClaimMode.TakeToken, "2:2", Finish.Release("1:1"), int.MaxValue, queues);
+        var claimedFrom = reply.Task is null ? -1 : reply.Source;
+        Assert.Equal(answer switch { "task in another queue" => 2, "task in its own queue" => 1, _ => -1 }, claimedFrom);
+        for (var q = 0; q < queues.Length; q++)
+        {
+            Assert.Equal(q == claimedFrom, await _redis.Db.HashExistsAsync(queues[q].Keys.Processing, worker));
+            Assert.Equal(q == claimedFrom ? "2:2" : null, (string?)await _redis.Db.HashGetAsync(queues[q].Keys.InFlight, worker));
+        }
+        if (claimedFrom >= 0) Assert.Equal(next, reply.Task);
+    }
 }

@@ -194,6 +194,55 @@ public class QueueTests
         Assert.Equal(next, (byte[])(await _redis.Db.ListGetByIndexAsync(queue.Keys.Tasks, 0))!);
     }
 
+    [Theory]
+    [InlineData("finish only")]
+    [InlineData("stop requested")]
+    [InlineData("liveness key gone")]
+    [InlineData("queue paused")]
+    [InlineData("no token")]
+    [InlineData("token taken, no task")]
+    [InlineData("last reply lost")]
+    public async Task AFinishedTaskLeavesNothingUnderTheWorker_WhateverTheClaimAfterItAnswers(string answer)
+    {
+        // The finish leaves the held task's entries for the claim to overwrite; every answer without a task must delete
+        // them, or a sweep would put the finished task back (and a lost-reply claim hand it back) to run twice.
+        var queue = _redis.NewQueue();
+        var done = TaskEncoder.EncodePython("m:done", null, null, 0);
+        await queue.EnqueueAsync(done);
+        await Live("w5");
+        Assert.Equal(done, (await queue.FinishAndClaimAsync("w5", ClaimMode.TakeToken, "1:0", null, null)).Task);
+        var mode = ClaimMode.TakeToken;
+        switch (answer)
+        {
+            case "finish only": mode = ClaimMode.None; break;
+            case "stop requested": await _redis.Db.HashSetAsync(queue.Keys.Control, "w5", "stop"); break;
+            case "liveness key gone": await _redis.Db.KeyDeleteAsync("w5"); break;
+            case "queue paused": await queue.PauseAsync("test"); break;
+            case "token taken, no task": mode = ClaimMode.TokenTaken; break;
+        }
+        var reply = await queue.FinishAndClaimAsync("w5", mode, "2:0", Finish.Release("1:0"), replyLost: answer == "last reply lost");
+        Assert.Null(reply.Task);
+        Assert.False(await _redis.Db.HashExistsAsync(queue.Keys.Processing, "w5"), "the finished task is still recorded as held");
+        Assert.False(await _redis.Db.HashExistsAsync(queue.Keys.InFlight, "w5"), "the finished claim's stamp is still recorded");
+        Assert.Equal(answer is "stop requested" or "liveness key gone" or "queue paused", reply.StopRequested || reply.Unregistered || reply.Paused);
+    }
+
+    [Fact]
+    public async Task AFinishFollowedByAClaimRecordsOnlyTheNewTask_UnderItsNewStamp()
+    {
+        var queue = _redis.NewQueue();
+        var first = TaskEncoder.EncodePython("m:first", null, null, 0);
+        var second = TaskEncoder.EncodePython("m:second", null, null, 0);
+        await queue.EnqueueAsync(new[] { first, second });
+        await Live("w6");
+        await queue.FinishAndClaimAsync("w6", ClaimMode.TakeToken, "1:0", null, null);
+        Assert.Equal(second, (await queue.FinishAndClaimAsync("w6", ClaimMode.TakeToken, "2:0", "1:0", null)).Task);
+        Assert.Equal(second, (byte[]?)await _redis.Db.HashGetAsync(queue.Keys.Processing, "w6"));
+        Assert.Equal("2:0", (string?)await _redis.Db.HashGetAsync(queue.Keys.InFlight, "w6"));
+        Assert.Equal(0, await queue.GetLengthAsync());
+        Assert.Equal(0, await _redis.Db.ListLengthAsync(queue.Keys.Tokens));
+    }
+
     /// <summary>The liveness key a registered worker keeps.</summary>
     private Task<bool> Live(string workerId) => _redis.Db.StringSetAsync(workerId, "1", System.TimeSpan.FromSeconds(60));
 }

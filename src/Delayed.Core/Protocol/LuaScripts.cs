@@ -171,7 +171,8 @@ end
     /// 'taken' claims after the caller already took a token with BLPOP; a worker of several queues adds '?' to either
     /// after a call whose reply it did not get, so that a task that call claimed is handed back.
     /// The finish happens only if the worker still holds the claim it names, so a repeated call (after a
-    /// lost reply) or a task an admin already restored is never released or re-enqueued twice. A task
+    /// lost reply) or a task an admin already restored is never released or re-enqueued twice. The finished task's
+    /// entries under the id are overwritten by a task claimed from its queue, else deleted before the script returns. A task
     /// already recorded under the id (a claim whose reply was lost) is handed back rather than overwritten.
     /// A stop request for the id returns {'stop'} instead of a task. A worker whose liveness key (its id) is gone
     /// (expired while its process was paused, or lost by Redis) gets {'unregistered'}: a task it took now could be
@@ -189,14 +190,23 @@ end
     /// </summary>
     public const string FinishAndClaim = @"
 local id = ARGV[1]
--- The hot path (a release, no counters) defines no function and reads no clock.
+-- The hot path (a release, no counters) defines no function but the two below and reads no clock.
 local counted = redis.call('EXISTS', KEYS[10]) == 1
 local tid = ARGV[17]
+-- A finished task's entries under the id (processing, in flight) are overwritten by a claim from its queue, which
+-- saves a busy worker two commands per task; held is true until they are, and forget_held deletes them when no
+-- task from that queue follows.
+local held = false
+local function forget_held()
+  redis.call('HDEL', KEYS[3], id)
+  redis.call('HDEL', KEYS[4], id)
+  held = false
+end
 if ARGV[4] ~= '' and redis.call('HGET', KEYS[4], id) == ARGV[4] then
   local how = ARGV[5]
   if how ~= 'release' or counted or tid then
 " + Clock + FailedStore + Counters + Tracking + @"
-    local held = redis.call('HGET', KEYS[3], id)
+    local task = redis.call('HGET', KEYS[3], id)
     if tid and tid ~= '' and redis.call('HGET', KEYS[12], 'r' .. id) == tid then
       redis.call('HDEL', KEYS[12], 'r' .. id, 'c' .. id)
       local now = now_ms()
@@ -217,169 +227,183 @@ if ARGV[4] ~= '' and redis.call('HGET', KEYS[4], id) == ARGV[4] then
       redis.call('RPUSH', KEYS[2], '1')
     elseif how == 'schedule' then
       redis.call('ZADD', KEYS[7], now_ms() + tonumber(ARGV[11]), ARGV[12] .. ARGV[10])
-    elseif how == 'fail' and held then
-      keep_failure(id .. ':' .. ARGV[4], ARGV[8], ARGV[9], ARGV[15], ARGV[16], id, ARGV[7], ARGV[14], held, tid)
+    elseif how == 'fail' and task then
+      keep_failure(id .. ':' .. ARGV[4], ARGV[8], ARGV[9], ARGV[15], ARGV[16], id, ARGV[7], ARGV[14], task, tid)
     end
     local recount = how ~= 'release' and how ~= 'fail' and ARGV[13] ~= ''
-    if held and counted and (how == 'release' or how == 'fail' or recount) then forget_counters(held) end
+    if task and counted and (how == 'release' or how == 'fail' or recount) then forget_counters(task) end
     if recount then
       set_counter(ARGV[13], ARGV[10], ARGV[14])
       counted = true
     end
   end
-  redis.call('HDEL', KEYS[3], id)
-  redis.call('HDEL', KEYS[4], id)
+  held = true
 end
-if ARGV[2] == 'none' then return false end
--- The mode, 'token' (take a token if there is one) or 'taken' (the caller took one), ends in '?' after a call whose
--- reply was lost: a task already recorded under the id is then handed back. Otherwise none should be, and HSETNX
--- below makes sure that none is overwritten, without a command of its own.
-local mode, recheck = ARGV[2], false
-if string.byte(mode, -1) == 63 then mode, recheck = string.sub(mode, 1, -2), true end
-if #KEYS > 13 then
-  -- Several queues, n of them: KEYS 1-13 are this queue's (the held task's, finished above, or else the first to
-  -- claim from); then, for each other queue in the order to try them, six keys: tasks, tokens, processing, inflight,
-  -- counters, tracked; then the n paused keys, all queues' in that order. ARGV[2] is this queue's place in the
-  -- order, ':', the mode ('token'; never 'taken'). The first four keys of a queue are KEYS[o + 1] to KEYS[o + 4],
-  -- o = 0 for this queue, else 13 + 6 * k. (No function is defined here: a closure per call costs.)
-  local h = tonumber(string.match(mode, '^%d+'))
-  local n = (#KEYS - 7) / 7
-  local p = 7 + 6 * n
-  -- A stop request is written to every queue of the worker (RequestStop): this queue's tells.
-  if redis.call('HEXISTS', KEYS[6], id) == 1 then return { 'stop' } end
-  if redis.call('EXISTS', id) == 0 then return { 'unregistered' } end
-  local task, from, o = nil, nil, 0
-  -- After a call whose reply was lost, a task already recorded under the id, in any of the queues, is handed back.
-  if recheck then
-    for q = 0, n - 1 do
-      o = q == h and 0 or 13 + 6 * (q < h and q or q - 1)
-      task = redis.call('HGET', KEYS[o + 3], id)
-      if task then
-        from = q
-        break
-      end
-    end
-  end
-  local paused = nil
-  if not task then
-    -- One command tells whether any queue is paused: an empty queue before the one with a task then costs one.
-    local some = redis.call('EXISTS', unpack(KEYS, p + 1, p + n)) > 0
-    for q = 0, n - 1 do
-      o = q == h and 0 or 13 + 6 * (q < h and q or q - 1)
-      if some and redis.call('EXISTS', KEYS[p + 1 + q]) == 1 then
-        paused = paused or {}
-        paused[#paused + 1] = q + 1
-      elseif redis.call('LPOP', KEYS[o + 2]) then
-        task = redis.call('LPOP', KEYS[o + 1])
+-- The claim; whatever it answers, the finished task's entries are gone or overwritten after it.
+local function claim()
+  if ARGV[2] == 'none' then return false end
+  -- The mode, 'token' (take a token if there is one) or 'taken' (the caller took one), ends in '?' after a call whose
+  -- reply was lost: a task already recorded under the id is then handed back. Otherwise none should be, and HSETNX
+  -- below makes sure that none is overwritten, without a command of its own. A call that finished the task it named
+  -- follows no lost claim (that claim would have replaced the stamp it matched): nothing to hand back then.
+  local mode, recheck = ARGV[2], false
+  if string.byte(mode, -1) == 63 then mode, recheck = string.sub(mode, 1, -2), not held end
+  if #KEYS > 13 then
+    -- Several queues, n of them: KEYS 1-13 are this queue's (the held task's, finished above, or else the first to
+    -- claim from); then, for each other queue in the order to try them, six keys: tasks, tokens, processing, inflight,
+    -- counters, tracked; then the n paused keys, all queues' in that order. ARGV[2] is this queue's place in the
+    -- order, ':', the mode ('token'; never 'taken'). The first four keys of a queue are KEYS[o + 1] to KEYS[o + 4],
+    -- o = 0 for this queue, else 13 + 6 * k. (No function is defined here: a closure per call costs.)
+    local h = tonumber(string.match(mode, '^%d+'))
+    local n = (#KEYS - 7) / 7
+    local p = 7 + 6 * n
+    -- A stop request is written to every queue of the worker (RequestStop): this queue's tells.
+    if redis.call('HEXISTS', KEYS[6], id) == 1 then return { 'stop' } end
+    if redis.call('EXISTS', id) == 0 then return { 'unregistered' } end
+    local task, from, o = nil, nil, 0
+    -- After a call whose reply was lost, a task already recorded under the id, in any of the queues, is handed back.
+    if recheck then
+      for q = 0, n - 1 do
+        o = q == h and 0 or 13 + 6 * (q < h and q or q - 1)
+        task = redis.call('HGET', KEYS[o + 3], id)
         if task then
-          if redis.call('HSETNX', KEYS[o + 3], id, task) == 0 then
-            -- Held already (a lost reply not known as such): put back, the one held handed back, as below for one queue.
-            redis.call('LPUSH', KEYS[o + 1], task)
-            redis.call('RPUSH', KEYS[o + 2], '1')
-            task = redis.call('HGET', KEYS[o + 3], id)
-          end
           from = q
           break
         end
       end
     end
-  end
-  if not task then
-    -- Which queues are paused, so that the worker's wait leaves their tokens alone (else they wake it at once).
-    if paused and #paused == n then return { 'paused' } end
-    if paused then return { 'paused-some', unpack(paused) } end
-    return false
-  end
-  local counters, tracking = KEYS[10], KEYS[12]
-  if from ~= h then counters, tracking = KEYS[o + 5], KEYS[o + 6] end
-  redis.call('HSET', KEYS[o + 4], id, ARGV[3])
-  if #task > tonumber(ARGV[6]) then return { 'oversize', #task, from + 1 } end
-  local attempts, returns = 0, 0
-  local hascounters = counted
-  if from ~= h then hascounters = redis.call('EXISTS', counters) == 1 end
-  if hascounters then
-    local d = redis.sha1hex(task)
-    local v = redis.call('HMGET', counters, 'a' .. d, 'n' .. d)
-    attempts, returns = tonumber(v[1]) or 0, tonumber(v[2]) or 0
-  end
-  if redis.call('EXISTS', tracking) == 1 then
-    local t = tracking
-    local tracked = redis.call('HGET', t, 'r' .. id)
-    if not tracked then
-" + LineTake + @"
-      local since
-      tracked, since = line_take(t, redis.sha1hex(task))
-      if tracked then
-        redis.call('HSET', t, 'r' .. id, tracked, 's' .. tracked, cmsgpack.pack({ 'r', id, ARGV[3] }))
-        -- Its wait, for the worker's histogram. TIME last: no write may follow it before Redis 5's effects replication.
-        if since then
-          local c = redis.call('TIME')
-          return { 'task', task, attempts, returns, from + 1, tracked, tonumber(c[1]) * 1000 + math.floor(tonumber(c[2]) / 1000) - since }
+    local paused = nil
+    if not task then
+      -- One command tells whether any queue is paused: an empty queue before the one with a task then costs one.
+      local some = redis.call('EXISTS', unpack(KEYS, p + 1, p + n)) > 0
+      for q = 0, n - 1 do
+        o = q == h and 0 or 13 + 6 * (q < h and q or q - 1)
+        if some and redis.call('EXISTS', KEYS[p + 1 + q]) == 1 then
+          paused = paused or {}
+          paused[#paused + 1] = q + 1
+        elseif redis.call('LPOP', KEYS[o + 2]) then
+          task = redis.call('LPOP', KEYS[o + 1])
+          if task then
+            if held and o == 0 then
+              redis.call('HSET', KEYS[3], id, task)
+              held = false
+            elseif redis.call('HSETNX', KEYS[o + 3], id, task) == 0 then
+              -- Held already (a lost reply not known as such): put back, the one held handed back, as below for one queue.
+              redis.call('LPUSH', KEYS[o + 1], task)
+              redis.call('RPUSH', KEYS[o + 2], '1')
+              task = redis.call('HGET', KEYS[o + 3], id)
+            end
+            from = q
+            break
+          end
         end
       end
     end
-    if tracked then return { 'task', task, attempts, returns, from + 1, tracked } end
-  end
-  -- The first queue's plain task as a single queue's: its bytes alone.
-  if from == 0 and attempts == 0 and returns == 0 then return task end
-  return { 'task', task, attempts, returns, from + 1 }
-end
-if redis.call('HEXISTS', KEYS[6], id) == 1 then
-  if mode == 'taken' then redis.call('RPUSH', KEYS[2], '1') end
-  return { 'stop' }
-end
-if redis.call('EXISTS', id) == 0 then
-  if mode == 'taken' then redis.call('RPUSH', KEYS[2], '1') end
-  return { 'unregistered' }
-end
-local task = recheck and redis.call('HGET', KEYS[3], id) or nil
-if task then
-  if mode == 'taken' then redis.call('RPUSH', KEYS[2], '1') end
-else
-  if redis.call('EXISTS', KEYS[11]) == 1 then
-    if mode == 'taken' then redis.call('RPUSH', KEYS[2], '1') end
-    return { 'paused' }
-  end
-  if mode == 'token' and not redis.call('LPOP', KEYS[2]) then return false end
-  task = redis.call('LPOP', KEYS[1])
-  if not task then return false end
-  if redis.call('HSETNX', KEYS[3], id, task) == 0 then
-    -- The worker holds a task already, claimed by a call whose reply it never had: the task popped goes back to the
-    -- head with its token, and the one held is handed back rather than overwritten.
-    redis.call('LPUSH', KEYS[1], task)
-    redis.call('RPUSH', KEYS[2], '1')
-    task = redis.call('HGET', KEYS[3], id)
-  end
-end
-redis.call('HSET', KEYS[4], id, ARGV[3])
-if #task > tonumber(ARGV[6]) then return { 'oversize', #task } end
-local attempts, returns = 0, 0
-if counted then
-  local d = redis.sha1hex(task)
-  local v = redis.call('HMGET', KEYS[10], 'a' .. d, 'n' .. d)
-  attempts, returns = tonumber(v[1]) or 0, tonumber(v[2]) or 0
-end
--- A tracked task (the key exists only while some are): its id from the line of its bytes, or the one this worker
--- already holds when the reply of its claim was lost.
-if redis.call('EXISTS', KEYS[12]) == 1 then
-  local tracked = redis.call('HGET', KEYS[12], 'r' .. id)
-  if not tracked then
-" + LineTake + @"
-    local since
-    tracked, since = line_take(KEYS[12], redis.sha1hex(task))
-    if tracked then
-      redis.call('HSET', KEYS[12], 'r' .. id, tracked, 's' .. tracked, cmsgpack.pack({ 'r', id, ARGV[3] }))
-      -- Its wait, for the worker's histogram. TIME last: no write may follow it before Redis 5's effects replication.
-      if since then
-        local c = redis.call('TIME')
-        return { 'task', task, attempts, returns, 0, tracked, tonumber(c[1]) * 1000 + math.floor(tonumber(c[2]) / 1000) - since }
+    if not task then
+      -- Which queues are paused, so that the worker's wait leaves their tokens alone (else they wake it at once).
+      if paused and #paused == n then return { 'paused' } end
+      if paused then return { 'paused-some', unpack(paused) } end
+      return false
+    end
+    local counters, tracking = KEYS[10], KEYS[12]
+    if from ~= h then counters, tracking = KEYS[o + 5], KEYS[o + 6] end
+    -- The finished task's entries go now, before a tracked claim reads the clock (no write may follow that before Redis 5).
+    if held then forget_held() end
+    redis.call('HSET', KEYS[o + 4], id, ARGV[3])
+    if #task > tonumber(ARGV[6]) then return { 'oversize', #task, from + 1 } end
+    local attempts, returns = 0, 0
+    local hascounters = counted
+    if from ~= h then hascounters = redis.call('EXISTS', counters) == 1 end
+    if hascounters then
+      local d = redis.sha1hex(task)
+      local v = redis.call('HMGET', counters, 'a' .. d, 'n' .. d)
+      attempts, returns = tonumber(v[1]) or 0, tonumber(v[2]) or 0
+    end
+    if redis.call('EXISTS', tracking) == 1 then
+      local t = tracking
+      local tracked = redis.call('HGET', t, 'r' .. id)
+      if not tracked then
+  " + LineTake + @"
+        local since
+        tracked, since = line_take(t, redis.sha1hex(task))
+        if tracked then
+          redis.call('HSET', t, 'r' .. id, tracked, 's' .. tracked, cmsgpack.pack({ 'r', id, ARGV[3] }))
+          -- Its wait, for the worker's histogram. TIME last: no write may follow it before Redis 5's effects replication.
+          if since then
+            local c = redis.call('TIME')
+            return { 'task', task, attempts, returns, from + 1, tracked, tonumber(c[1]) * 1000 + math.floor(tonumber(c[2]) / 1000) - since }
+          end
+        end
       end
+      if tracked then return { 'task', task, attempts, returns, from + 1, tracked } end
+    end
+    -- The first queue's plain task as a single queue's: its bytes alone.
+    if from == 0 and attempts == 0 and returns == 0 then return task end
+    return { 'task', task, attempts, returns, from + 1 }
+  end
+  if redis.call('HEXISTS', KEYS[6], id) == 1 then
+    if mode == 'taken' then redis.call('RPUSH', KEYS[2], '1') end
+    return { 'stop' }
+  end
+  if redis.call('EXISTS', id) == 0 then
+    if mode == 'taken' then redis.call('RPUSH', KEYS[2], '1') end
+    return { 'unregistered' }
+  end
+  local task = recheck and redis.call('HGET', KEYS[3], id) or nil
+  if task then
+    if mode == 'taken' then redis.call('RPUSH', KEYS[2], '1') end
+  else
+    if redis.call('EXISTS', KEYS[11]) == 1 then
+      if mode == 'taken' then redis.call('RPUSH', KEYS[2], '1') end
+      return { 'paused' }
+    end
+    if mode == 'token' and not redis.call('LPOP', KEYS[2]) then return false end
+    task = redis.call('LPOP', KEYS[1])
+    if not task then return false end
+    if held then
+      redis.call('HSET', KEYS[3], id, task)
+      held = false
+    elseif redis.call('HSETNX', KEYS[3], id, task) == 0 then
+      -- The worker holds a task already, claimed by a call whose reply it never had: the task popped goes back to the
+      -- head with its token, and the one held is handed back rather than overwritten.
+      redis.call('LPUSH', KEYS[1], task)
+      redis.call('RPUSH', KEYS[2], '1')
+      task = redis.call('HGET', KEYS[3], id)
     end
   end
-  if tracked then return { 'task', task, attempts, returns, 0, tracked } end
+  redis.call('HSET', KEYS[4], id, ARGV[3])
+  if #task > tonumber(ARGV[6]) then return { 'oversize', #task } end
+  local attempts, returns = 0, 0
+  if counted then
+    local d = redis.sha1hex(task)
+    local v = redis.call('HMGET', KEYS[10], 'a' .. d, 'n' .. d)
+    attempts, returns = tonumber(v[1]) or 0, tonumber(v[2]) or 0
+  end
+  -- A tracked task (the key exists only while some are): its id from the line of its bytes, or the one this worker
+  -- already holds when the reply of its claim was lost.
+  if redis.call('EXISTS', KEYS[12]) == 1 then
+    local tracked = redis.call('HGET', KEYS[12], 'r' .. id)
+    if not tracked then
+  " + LineTake + @"
+      local since
+      tracked, since = line_take(KEYS[12], redis.sha1hex(task))
+      if tracked then
+        redis.call('HSET', KEYS[12], 'r' .. id, tracked, 's' .. tracked, cmsgpack.pack({ 'r', id, ARGV[3] }))
+        -- Its wait, for the worker's histogram. TIME last: no write may follow it before Redis 5's effects replication.
+        if since then
+          local c = redis.call('TIME')
+          return { 'task', task, attempts, returns, 0, tracked, tonumber(c[1]) * 1000 + math.floor(tonumber(c[2]) / 1000) - since }
+        end
+      end
+    end
+    if tracked then return { 'task', task, attempts, returns, 0, tracked } end
+  end
+  if attempts > 0 or returns > 0 then return { 'task', task, attempts, returns } end
+  return task
 end
-if attempts > 0 or returns > 0 then return { 'task', task, attempts, returns } end
-return task
+local reply = claim()
+if held then forget_held() end
+return reply
 ";
 
     /// <summary>
