@@ -36,13 +36,27 @@ if (args.Contains("queues"))
     {
         foreach (var (queues, slots, count) in new[] { (1, 1, 51_000), (3, 1, 51_000), (1, 8, 102_000), (3, 8, 102_000) })
         {
-            var cpu = ServerCpuSeconds();
-            var scripts = ScriptStats();
-            ReportRun($"drain, {queues} queue{(queues > 1 ? "s" : "")}, {slots} slot{(slots > 1 ? "s" : "")}", await Drain(count, slots, queues));
-            Report("  redis CPU per task", (ServerCpuSeconds() - cpu) * 1e6 / count, "µs");
-            // The scripts' own time (the claims, almost all of it), without the reading, parsing and replying around them.
-            var (calls, usec) = ScriptStats();
-            Report("  redis time per script call", (usec - scripts.Usec) / Math.Max(1, calls - scripts.Calls), "µs");
+            var label = $"drain, {queues} queue{(queues > 1 ? "s" : "")}, {slots} slot{(slots > 1 ? "s" : "")}";
+            await ReportWithServer(label, count, () => Drain(count, slots, queues));
+        }
+    }
+    return;
+}
+if (args.Contains("commands"))
+{
+    // Where Redis's time goes to enqueue and drain, tracked and not: per task, the calls and time of each command
+    // (those the scripts run count too, INFO commandstats); a script's own time less its commands' is the Lua around them.
+    await Drain(10_000, 1, tracked: true);
+    foreach (var tracked in new[] { false, true })
+    {
+        var before = CommandStats();
+        await Drain(50_000, 8, tracked: tracked);
+        Console.WriteLine($"enqueue in batches, drain with 8 slots, {(tracked ? "tracked" : "untracked")}: per task");
+        foreach (var (command, (calls, usec)) in CommandStats().OrderByDescending(c => c.Value.Usec))
+        {
+            var (callsBefore, usecBefore) = before.GetValueOrDefault(command);
+            if (calls - callsBefore >= 50_000 / 2)
+                Console.WriteLine($"  {command,-16} {(calls - callsBefore) / 50_000.0,6:F2} calls {(usec - usecBefore) / 50_000.0,8:F2} µs");
         }
     }
     return;
@@ -57,10 +71,10 @@ if (args.Contains("tracked"))
     {
         ReportRun("enqueue batched, untracked", await EnqueueBatched(200_000, 1000));
         ReportRun("enqueue batched, tracked", await EnqueueTracked(200_000, 1000));
-        ReportRun("drain, 1 slot, untracked", await Drain(50_000, 1));
-        ReportRun("drain, 1 slot, tracked", await Drain(50_000, 1, tracked: true));
-        ReportRun("drain, 8 slots, untracked", await Drain(100_000, 8));
-        ReportRun("drain, 8 slots, tracked", await Drain(100_000, 8, tracked: true));
+        await ReportWithServer("drain, 1 slot, untracked", 50_000, () => Drain(50_000, 1));
+        await ReportWithServer("drain, 1 slot, tracked", 50_000, () => Drain(50_000, 1, tracked: true));
+        await ReportWithServer("drain, 8 slots, untracked", 100_000, () => Drain(100_000, 8));
+        await ReportWithServer("drain, 8 slots, tracked", 100_000, () => Drain(100_000, 8, tracked: true));
     }
     await connection.Database.ExecuteAsync("FLUSHALL");
     var before = UsedMemory();
@@ -329,14 +343,37 @@ double ServerCpuSeconds()
         .Sum(l => double.Parse(l.Substring(l.IndexOf(':') + 1).Trim(), System.Globalization.CultureInfo.InvariantCulture));
 }
 
-// Redis's own count and time of EVALSHA calls so far (INFO commandstats).
+// A run reported with the server's CPU per task (its own user and system time over the run) and its scripts' own time
+// per call (in a drain the claims, almost all of it, without the reading, parsing and replying around them).
+async Task ReportWithServer(string label, int count, Func<Task<Run>> run)
+{
+    var cpu = ServerCpuSeconds();
+    var scripts = ScriptStats();
+    ReportRun(label, await run());
+    Report("  redis CPU per task", (ServerCpuSeconds() - cpu) * 1e6 / count, "µs");
+    var (calls, usec) = ScriptStats();
+    Report("  redis time per script call", (usec - scripts.Usec) / Math.Max(1, calls - scripts.Calls), "µs");
+}
+
+// Redis's own count and time of EVALSHA calls so far.
 (long Calls, double Usec) ScriptStats()
 {
+    var (calls, usec) = CommandStats().GetValueOrDefault("evalsha");
+    return ((long)calls, usec);
+}
+
+// Redis's own count and time of each command so far (INFO commandstats), by name.
+Dictionary<string, (double Calls, double Usec)> CommandStats()
+{
     var info = connection.Database.Execute("INFO", "commandstats").ToString()!;
-    var line = info.Split('\n').FirstOrDefault(l => l.StartsWith("cmdstat_evalsha:", StringComparison.Ordinal));
-    if (line is null) return (0, 0);
-    string Field(string name) => line.Split(':', ',').First(f => f.StartsWith(name + "=", StringComparison.Ordinal)).Substring(name.Length + 1).Trim();
-    return (long.Parse(Field("calls"), System.Globalization.CultureInfo.InvariantCulture), double.Parse(Field("usec"), System.Globalization.CultureInfo.InvariantCulture));
+    var stats = new Dictionary<string, (double, double)>();
+    foreach (var line in info.Split('\n').Where(l => l.StartsWith("cmdstat_", StringComparison.Ordinal)))
+    {
+        var fields = line.Split(':', ',');
+        double Field(string name) => double.Parse(fields.First(f => f.StartsWith(name + "=", StringComparison.Ordinal)).Substring(name.Length + 1).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        stats[fields[0].Substring("cmdstat_".Length)] = (Field("calls"), Field("usec"));
+    }
+    return stats;
 }
 
 // One worker drains `queues` queues holding `count` tasks in all, in priority order (1: the plain single-queue path).

@@ -384,4 +384,34 @@ public class TrackingTests
         Assert.Equal(TrackedState.Completed, done.State);
         Assert.Equal($"{task.Id}/1", Encoding.UTF8.GetString(done.Output!));
     }
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ATaskHandedBackAfterALostReplyKeepsTheIdItWasClaimedWith_AndTakesNoneFromTheLine(bool severalQueues)
+    {
+        // A claim whose reply was lost took an untracked task, and tracked copies of its bytes were enqueued after: the
+        // claim that hands it back must not give it the id of a copy still queued. Then a tracked one handed back keeps its id.
+        var queue = _redis.NewQueue();
+        var other = new DelayedQueue(queue.Connection, queue.Name + "-other");
+        var claimFrom = severalQueues ? new[] { queue, other } : null;
+        const string worker = "0123456789abcdef0123456789abcdea";
+        await _redis.Db.StringSetAsync(worker, "1");
+        var first = new TrackedEnqueue(Task(), Day);
+        var second = new TrackedEnqueue(Task(), Day);
+        await queue.EnqueueAsync(Task());
+        var lost = await queue.FinishAndClaimAsync(worker, ClaimMode.TakeToken, "1:0", null, int.MaxValue, claimFrom);
+        Assert.Null(lost.TrackingId);
+        await queue.EnqueueTrackedAsync(new[] { first, second });
+        var again = await queue.FinishAndClaimAsync(worker, ClaimMode.TakeToken, "2:0", null, int.MaxValue, claimFrom, replyLost: true);
+        Assert.Equal(lost.Task, again.Task);
+        Assert.Null(again.TrackingId);
+        Assert.Equal(TrackedState.Queued, (await queue.GetTrackedAsync(new[] { first.Id }))[0].State);
+
+        var tracked = await queue.FinishAndClaimAsync(worker, ClaimMode.TakeToken, "3:0", Finish.Release("2:0"), int.MaxValue, claimFrom);
+        Assert.Equal(first.Id, tracked.TrackingId);
+        var handed = await queue.FinishAndClaimAsync(worker, ClaimMode.TakeToken, "4:0", null, int.MaxValue, claimFrom);
+        Assert.Equal(first.Id, handed.TrackingId);
+        Assert.Equal(TrackedState.Queued, (await queue.GetTrackedAsync(new[] { second.Id }))[0].State);
+        Assert.Equal(1, await queue.GetLengthAsync());
+    }
 }

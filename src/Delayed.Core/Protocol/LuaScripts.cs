@@ -85,20 +85,19 @@ end
     /// count" (d the SHA-1 of the bytes), 'q' + d + ':' + index "id since" (since: the server's ms when it began to wait;
     /// a record written before that was kept has the id alone), 'i' + id its index. Taking, adding and removing
     /// are O(1) however many equal tasks wait (a removed id leaves a hole that the next take steps over).
-    /// line_take(key, d): the oldest id, out of the line, and since when it waited (nil when not known); or nil.
-    /// Defined only where a line is read, as a closure costs.
+    /// line_next(key, d): the oldest id, its entry deleted, since when it waited (nil when not known), and the line's
+    /// new state as a field and value for the caller's next HSET, so that a claim writes it with the task's record in
+    /// one command (none when the line is now empty: deleted here); or nil. Defined only where a line is read, as a
+    /// closure costs.
     /// </summary>
-    private const string LineTake = @"
+    private const string LineNext = @"
 local function line_state(key, d)
   local w = redis.call('HGET', key, 'w' .. d)
   if not w then return nil end
   local h, t, n = string.match(w, '(%d+) (%d+) (%d+)')
   return tonumber(h), tonumber(t), tonumber(n)
 end
-local function line_set(key, d, h, t, n)
-  if n <= 0 then redis.call('HDEL', key, 'w' .. d) else redis.call('HSET', key, 'w' .. d, h .. ' ' .. t .. ' ' .. n) end
-end
-local function line_take(key, d)
+local function line_next(key, d)
   local h, t, n = line_state(key, d)
   if not h then return nil end
   while h < t do
@@ -108,9 +107,12 @@ local function line_take(key, d)
     if entry then
       local tid, since = string.match(entry, '^(%S+) (%d+)$')
       tid = tid or entry
+      if n <= 1 then
+        redis.call('HDEL', key, slot, 'i' .. tid, 'w' .. d)
+        return tid, tonumber(since)
+      end
       redis.call('HDEL', key, slot, 'i' .. tid)
-      line_set(key, d, h, t, n - 1)
-      return tid, tonumber(since)
+      return tid, tonumber(since), 'w' .. d, h .. ' ' .. t .. ' ' .. (n - 1)
     end
   end
   redis.call('HDEL', key, 'w' .. d)
@@ -119,18 +121,38 @@ end
 ";
 
     /// <summary>
+    /// <see cref="LineNext"/> and the line written at once: line_take(key, d) the oldest id and since when it waited;
+    /// line_set(key, d, h, t, n) a line's new state.
+    /// </summary>
+    private const string LineTake = LineNext + @"
+local function line_set(key, d, h, t, n)
+  if n <= 0 then redis.call('HDEL', key, 'w' .. d) else redis.call('HSET', key, 'w' .. d, h .. ' ' .. t .. ' ' .. n) end
+end
+local function line_take(key, d)
+  local tid, since, field, value = line_next(key, d)
+  if field then redis.call('HSET', key, field, value) end
+  return tid, since
+end
+";
+
+    /// <summary>
     /// Tracked tasks (needs <see cref="Clock"/>; KEYS[12] the tracked hash, KEYS[13] the ended set, <see cref="QueueKeys.Tracked"/>).
-    /// track_wait: the task now waits in the list with these bytes, its id at the end of their line. line_remove: an id
+    /// track_wait(tid, task[, now, keep]): the task now waits in the list with these bytes, its id at the end of their
+    /// line (now: the server's ms if already read; keep: its record's retention, written with it). line_remove: an id
     /// leaves its line (stopped). track_end: it ended as state says, with output; its record is kept for its 'k' ms
     /// (default a day), and records past theirs go.
     /// </summary>
     private const string Tracking = LineTake + @"
-local function track_wait(tid, task)
+local function track_wait(tid, task, now, keep)
   local d = redis.sha1hex(task)
   local h, t, n = line_state(KEYS[12], d)
   if not h then h, t, n = 0, 0, 0 end
-  redis.call('HSET', KEYS[12], 'w' .. d, h .. ' ' .. (t + 1) .. ' ' .. (n + 1), 'q' .. d .. ':' .. t, tid .. ' ' .. now_ms(), 'i' .. tid, t,
-    's' .. tid, cmsgpack.pack({ 'q' }), 'b' .. tid, task)
+  local line, slot, entry = h .. ' ' .. (t + 1) .. ' ' .. (n + 1), 'q' .. d .. ':' .. t, tid .. ' ' .. (now or now_ms())
+  if keep then
+    redis.call('HSET', KEYS[12], 'w' .. d, line, slot, entry, 'i' .. tid, t, 's' .. tid, cmsgpack.pack({ 'q' }), 'b' .. tid, task, 'k' .. tid, keep)
+  else
+    redis.call('HSET', KEYS[12], 'w' .. d, line, slot, entry, 'i' .. tid, t, 's' .. tid, cmsgpack.pack({ 'q' }), 'b' .. tid, task)
+  end
 end
 local function line_remove(tid, task)
   local i = redis.call('HGET', KEYS[12], 'i' .. tid)
@@ -150,13 +172,45 @@ local function track_trim(now)
   end
   if #gone > 0 then redis.call('ZREM', KEYS[13], unpack(gone)) end
 end
-local function track_end(tid, now, state, output)
-  local keep = tonumber(redis.call('HGET', KEYS[12], 'k' .. tid)) or 86400000
+local function track_end(tid, now, state, output, keep)
+  if keep == nil then keep = redis.call('HGET', KEYS[12], 'k' .. tid) end
+  keep = tonumber(keep) or 86400000
   redis.call('HSET', KEYS[12], 's' .. tid, state, 'o' .. tid, output or '')
   redis.call('ZADD', KEYS[13], now + keep, tid)
   track_trim(now)
 end
 ";
+    /// <summary>
+    /// The end of a claim that found a task, when tracked tasks wait in its queue (the key exists only while some do):
+    /// the task's id, the oldest of its bytes' line, recorded as running with the line's new state in one command; or,
+    /// for a task handed back, the id its claim recorded. Returns the task as tracked, src its source (0 for a worker
+    /// of one queue), with how long it waited when its line entry says; falls through for an untracked task. Needs
+    /// task, attempts, returns, tracking (the tracked hash) and src.
+    /// </summary>
+    private const string ClaimTracked = @"
+if redis.call('EXISTS', tracking) == 1 then
+  if handed then
+    local tracked = redis.call('HGET', tracking, 'r' .. id)
+    if tracked then return { 'task', task, attempts, returns, src, tracked } end
+  else
+" + LineNext + @"
+    local tracked, since, field, value = line_next(tracking, redis.sha1hex(task))
+    if tracked then
+      local running = cmsgpack.pack({ 'r', id, ARGV[3] })
+      if field then
+        redis.call('HSET', tracking, field, value, 'r' .. id, tracked, 's' .. tracked, running)
+      else
+        redis.call('HSET', tracking, 'r' .. id, tracked, 's' .. tracked, running)
+      end
+      if not since then return { 'task', task, attempts, returns, src, tracked } end
+      -- Its wait, for the worker's histogram. TIME last: no write may follow it before Redis 5's effects replication.
+      local c = redis.call('TIME')
+      return { 'task', task, attempts, returns, src, tracked, tonumber(c[1]) * 1000 + math.floor(tonumber(c[2]) / 1000) - since }
+    end
+  end
+end
+";
+
     /// <summary>
     /// Finishes the task a worker holds and claims the next one, in one round trip.
     /// ARGV: 1 worker id, 2 mode, 3 new claim stamp, 4 stamp of the task to finish ('' for none), 5 how to finish it,
@@ -207,15 +261,17 @@ if ARGV[4] ~= '' and redis.call('HGET', KEYS[4], id) == ARGV[4] then
   if how ~= 'release' or counted or tid then
 " + Clock + FailedStore + Counters + Tracking + @"
     local task = redis.call('HGET', KEYS[3], id)
-    if tid and tid ~= '' and redis.call('HGET', KEYS[12], 'r' .. id) == tid then
+    -- Whether the worker still runs the tracked task it names, and how long its record is kept, in one command.
+    local record = tid and tid ~= '' and redis.call('HMGET', KEYS[12], 'r' .. id, 'k' .. tid)
+    if record and record[1] == tid then
       redis.call('HDEL', KEYS[12], 'r' .. id, 'c' .. id)
-      local now = now_ms()
+      local now, keep = now_ms(), record[2]
       if how == 'release' and ARGV[15] == 'Stopped' then
-        track_end(tid, now, cmsgpack.pack({ 'x', now, ARGV[16], tonumber(ARGV[19]), tonumber(ARGV[20]) }), ARGV[18])
+        track_end(tid, now, cmsgpack.pack({ 'x', now, ARGV[16], tonumber(ARGV[19]), tonumber(ARGV[20]) }), ARGV[18], keep)
       elseif how == 'release' then
-        track_end(tid, now, cmsgpack.pack({ 'c', now, tonumber(ARGV[19]), tonumber(ARGV[20]) }), ARGV[18])
+        track_end(tid, now, cmsgpack.pack({ 'c', now, tonumber(ARGV[19]), tonumber(ARGV[20]) }), ARGV[18], keep)
       elseif how == 'fail' then
-        track_end(tid, now, cmsgpack.pack({ 'f', now, tonumber(ARGV[19]), ARGV[15], ARGV[16], id }), ARGV[18])
+        track_end(tid, now, cmsgpack.pack({ 'f', now, tonumber(ARGV[19]), ARGV[15], ARGV[16], id }), ARGV[18], keep)
       elseif how == 'requeue' then
         track_wait(tid, ARGV[10])
       elseif how == 'schedule' then
@@ -248,6 +304,8 @@ local function claim()
   -- follows no lost claim (that claim would have replaced the stamp it matched): nothing to hand back then.
   local mode, recheck = ARGV[2], false
   if string.byte(mode, -1) == 63 then mode, recheck = string.sub(mode, 1, -2), not held end
+  -- Whether the task answered is one the worker held already (handed back): a tracked one keeps the id it has.
+  local handed = false
   if #KEYS > 13 then
     -- Several queues, n of them: KEYS 1-13 are this queue's (the held task's, finished above, or else the first to
     -- claim from); then, for each other queue in the order to try them, six keys: tasks, tokens, processing, inflight,
@@ -267,7 +325,7 @@ local function claim()
         o = q == h and 0 or 13 + 6 * (q < h and q or q - 1)
         task = redis.call('HGET', KEYS[o + 3], id)
         if task then
-          from = q
+          from, handed = q, true
           break
         end
       end
@@ -291,7 +349,7 @@ local function claim()
               -- Held already (a lost reply not known as such): put back, the one held handed back, as below for one queue.
               redis.call('LPUSH', KEYS[o + 1], task)
               redis.call('RPUSH', KEYS[o + 2], '1')
-              task = redis.call('HGET', KEYS[o + 3], id)
+              task, handed = redis.call('HGET', KEYS[o + 3], id), true
             end
             from = q
             break
@@ -319,24 +377,8 @@ local function claim()
       local v = redis.call('HMGET', counters, 'a' .. d, 'n' .. d)
       attempts, returns = tonumber(v[1]) or 0, tonumber(v[2]) or 0
     end
-    if redis.call('EXISTS', tracking) == 1 then
-      local t = tracking
-      local tracked = redis.call('HGET', t, 'r' .. id)
-      if not tracked then
-  " + LineTake + @"
-        local since
-        tracked, since = line_take(t, redis.sha1hex(task))
-        if tracked then
-          redis.call('HSET', t, 'r' .. id, tracked, 's' .. tracked, cmsgpack.pack({ 'r', id, ARGV[3] }))
-          -- Its wait, for the worker's histogram. TIME last: no write may follow it before Redis 5's effects replication.
-          if since then
-            local c = redis.call('TIME')
-            return { 'task', task, attempts, returns, from + 1, tracked, tonumber(c[1]) * 1000 + math.floor(tonumber(c[2]) / 1000) - since }
-          end
-        end
-      end
-      if tracked then return { 'task', task, attempts, returns, from + 1, tracked } end
-    end
+    local src = from + 1
+" + ClaimTracked + @"
     -- The first queue's plain task as a single queue's: its bytes alone.
     if from == 0 and attempts == 0 and returns == 0 then return task end
     return { 'task', task, attempts, returns, from + 1 }
@@ -351,6 +393,7 @@ local function claim()
   end
   local task = recheck and redis.call('HGET', KEYS[3], id) or nil
   if task then
+    handed = true
     if mode == 'taken' then redis.call('RPUSH', KEYS[2], '1') end
   else
     if redis.call('EXISTS', KEYS[11]) == 1 then
@@ -368,7 +411,7 @@ local function claim()
       -- head with its token, and the one held is handed back rather than overwritten.
       redis.call('LPUSH', KEYS[1], task)
       redis.call('RPUSH', KEYS[2], '1')
-      task = redis.call('HGET', KEYS[3], id)
+      task, handed = redis.call('HGET', KEYS[3], id), true
     end
   end
   redis.call('HSET', KEYS[4], id, ARGV[3])
@@ -379,25 +422,8 @@ local function claim()
     local v = redis.call('HMGET', KEYS[10], 'a' .. d, 'n' .. d)
     attempts, returns = tonumber(v[1]) or 0, tonumber(v[2]) or 0
   end
-  -- A tracked task (the key exists only while some are): its id from the line of its bytes, or the one this worker
-  -- already holds when the reply of its claim was lost.
-  if redis.call('EXISTS', KEYS[12]) == 1 then
-    local tracked = redis.call('HGET', KEYS[12], 'r' .. id)
-    if not tracked then
-  " + LineTake + @"
-      local since
-      tracked, since = line_take(KEYS[12], redis.sha1hex(task))
-      if tracked then
-        redis.call('HSET', KEYS[12], 'r' .. id, tracked, 's' .. tracked, cmsgpack.pack({ 'r', id, ARGV[3] }))
-        -- Its wait, for the worker's histogram. TIME last: no write may follow it before Redis 5's effects replication.
-        if since then
-          local c = redis.call('TIME')
-          return { 'task', task, attempts, returns, 0, tracked, tonumber(c[1]) * 1000 + math.floor(tonumber(c[2]) / 1000) - since }
-        end
-      end
-    end
-    if tracked then return { 'task', task, attempts, returns, 0, tracked } end
-  end
+  local tracking, src = KEYS[12], 0
+" + ClaimTracked + @"
   if attempts > 0 or returns > 0 then return { 'task', task, attempts, returns } end
   return task
 end
@@ -645,16 +671,15 @@ return #ARGV / 3
 local now = now_ms()
 for i = 1, #ARGV, 5 do
   local tid, task = ARGV[i], ARGV[i + 4]
-  redis.call('HSET', KEYS[12], 'k' .. tid, ARGV[i + 1])
   if ARGV[i + 2] == 'now' then
     redis.call('RPUSH', KEYS[1], task)
     redis.call('RPUSH', KEYS[2], '1')
-    track_wait(tid, task)
+    track_wait(tid, task, now, ARGV[i + 1])
   else
     local due = tonumber(ARGV[i + 3])
     if ARGV[i + 2] == 'in' then due = now + due end
     redis.call('ZADD', KEYS[7], due, tid .. task)
-    redis.call('HSET', KEYS[12], 's' .. tid, cmsgpack.pack({ 'd', due }), 'b' .. tid, task)
+    redis.call('HSET', KEYS[12], 's' .. tid, cmsgpack.pack({ 'd', due }), 'b' .. tid, task, 'k' .. tid, ARGV[i + 1])
   end
 end
 return #ARGV / 5
