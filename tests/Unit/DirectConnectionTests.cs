@@ -46,6 +46,7 @@ public class DirectConnectionTests
         try
         {
             var queue = _redis.NewQueue();
+            using var fallbacks = new FallbackCount(queue.Name);
             const int Count = 2000;
             await queue.EnqueueAsync(Enumerable.Range(0, Count).Select(i => TaskEncoder.EncodePython("d:count", new object[] { i }, null, 0)).ToArray());
             var runs = new ConcurrentDictionary<long, int>();
@@ -73,8 +74,11 @@ public class DirectConnectionTests
             };
             var summary = await new DelayedWorker(queue, registry, options).RunAsync();
             Assert.Equal(2, kills);
-            // The claim went on through the multiplexer at once: nothing for the admin to see, no back-off.
+            // The claim went on through the multiplexer at once: no error and no back-off, but counted, so that a
+            // connection that cannot stay up shows in the metrics.
             Assert.Empty(errors);
+            Assert.Equal(2, fallbacks.Claims);
+            Assert.Equal(0, fallbacks.Enqueue);
             Assert.NotNull(reopened);
             Assert.Equal(Count, summary.Succeeded);
             Assert.Equal(Count, runs.Count);

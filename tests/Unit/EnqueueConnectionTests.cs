@@ -131,7 +131,9 @@ public class EnqueueConnectionTests
         {
             using var connection = await DelayedConnection.ConnectAsync($"{_redis.Server.Configuration},user={user},password=secret-pass");
             var queue = new DelayedQueue(connection, "acl-" + user);
+            using var fallbacks = new FallbackCount(queue.Name);
             var error = await Assert.ThrowsAsync<RedisServerException>(() => OnThreadOfItsOwn(() => queue.EnqueueAsync(Task(1))));
+            Assert.Equal(1, fallbacks.Enqueue); // refused before it ran: the multiplexer took the call
             Assert.StartsWith("EXECABORT", error.Message, StringComparison.Ordinal); // what the multiplexer has always said
             Assert.False(await _redis.Db.KeyExistsAsync(queue.Keys.Tasks));
             Assert.False(await _redis.Db.KeyExistsAsync(queue.Keys.Tokens));
@@ -147,6 +149,7 @@ public class EnqueueConnectionTests
     {
         using var connection = await DelayedConnection.ConnectAsync($"{_redis.Server.Configuration},syncTimeout=1000");
         var queue = new DelayedQueue(connection, "late-" + Guid.NewGuid().ToString("N").Substring(0, 8));
+        using var fallbacks = new FallbackCount(queue.Name);
         await OnThreadOfItsOwn(() => queue.EnqueueAsync(Task(1))); // the enqueue connection is open
         await _redis.Db.ExecuteAsync("CLIENT", "PAUSE", "5000", "WRITE");
         var clock = System.Diagnostics.Stopwatch.StartNew();
@@ -166,5 +169,6 @@ public class EnqueueConnectionTests
         var tasks = await _redis.Db.ListLengthAsync(queue.Keys.Tasks);
         Assert.InRange(tasks, 2, 3);
         Assert.Equal(tasks, await _redis.Db.ListLengthAsync(queue.Keys.Tokens));
+        Assert.Equal(1, fallbacks.Enqueue);
     }
 }

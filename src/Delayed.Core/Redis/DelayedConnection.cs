@@ -39,7 +39,7 @@ public sealed class DelayedConnection : IDisposable
     {
         if (_options.Ssl || IsCluster) return null;
         // One server holds every key: any key names it. Enqueue replies are a few bytes.
-        return new DirectConnection(() => _shared.GetDatabase().IdentifyEndpoint("delayed"), _options, 65536, "Delayed enqueue", EnqueueClientName);
+        return new DirectConnection(() => _shared.GetDatabase().IdentifyEndpoint("delayed"), _options, 65536, "Delayed enqueue", EnqueueClientName, queue: null);
     }
 
     /// <summary>The server as users should see it: endpoints and database, never the password.</summary>
@@ -127,7 +127,7 @@ public sealed class DelayedConnection : IDisposable
     {
         if (_options.Ssl) return null;
         return new DirectConnection(() => _shared.GetDatabase().IdentifyEndpoint(key), _options, maxReplyBytes, threadName,
-            clientName.Any(char.IsWhiteSpace) ? null : clientName);
+            clientName.Any(char.IsWhiteSpace) ? null : clientName, queue: (string?)key);
     }
 
     /// <summary>

@@ -40,6 +40,7 @@ internal sealed class DirectConnection : IDisposable
     private readonly ConfigurationOptions _options;
     private readonly long _maxReplyBytes;
     private readonly string? _clientName;
+    private readonly string _queue;
     private string? _prefixScript;
     private RedisKey[]? _prefixKeys;
     private byte[]? _prefix;
@@ -58,8 +59,11 @@ internal sealed class DirectConnection : IDisposable
     /// <param name="maxReplyBytes">The largest bulk reply taken (a task at the size limit, and some).</param>
     /// <param name="name">The name of its thread.</param>
     /// <param name="clientName">The name it gives itself on the server (CLIENT SETNAME); null for none.</param>
-    internal DirectConnection(Func<EndPoint?> endpoint, ConfigurationOptions options, long maxReplyBytes, string name, string? clientName)
+    /// <param name="queue">The queue whose claims it makes, as its failures are counted; null for the enqueue connection,
+    /// whose failures count under the queue of the enqueue.</param>
+    internal DirectConnection(Func<EndPoint?> endpoint, ConfigurationOptions options, long maxReplyBytes, string name, string? clientName, string? queue)
     {
+        _queue = queue ?? "";
         _clientName = clientName;
         _endpoint = endpoint;
         _options = options;
@@ -142,6 +146,8 @@ internal sealed class DirectConnection : IDisposable
     internal bool TryEnqueue(byte[] tasksKey, byte[] tokensKey, IReadOnlyList<byte[]> tasks)
     {
         if (Resting || !Monitor.TryEnter(_gate)) return false;
+        // The tasks key is the queue's name: the failure is counted under it.
+        void FallBack() => Rest(Encoding.UTF8.GetString(tasksKey), "enqueue");
         try
         {
             if (_calls.IsAddingCompleted) return false;
@@ -155,7 +161,7 @@ internal sealed class DirectConnection : IDisposable
             catch (Exception)
 #pragma warning restore CA1031
             {
-                Rest();
+                FallBack();
                 return false;
             }
             try
@@ -176,7 +182,7 @@ internal sealed class DirectConnection : IDisposable
                     if (kind != '-') throw new InvalidDataException($"EXEC answered with byte {kind}, not an array.");
                     // EXECABORT: nothing ran. The multiplexer takes the call (it follows a MOVED, or reports the refusal).
                     ReadLine(stream);
-                    Rest();
+                    FallBack();
                     return false;
                 }
                 var count = ReadNumber(stream);
@@ -192,7 +198,7 @@ internal sealed class DirectConnection : IDisposable
             catch (Exception e) when (e is not RedisServerException)
             {
                 Close();
-                Rest();
+                FallBack();
                 throw new RedisConnectionException(ConnectionFailureType.SocketFailure,
                     "The connection to Redis failed while a task was being enqueued; it may or may not have been enqueued: " + e.Message, e);
             }
@@ -231,7 +237,12 @@ internal sealed class DirectConnection : IDisposable
         return _stream;
     }
 
-    private void Rest() => Volatile.Write(ref _reopenAtTicks, (DateTime.UtcNow + ReopenInterval).Ticks);
+    /// <summary>Sets the connection aside after a failure, its calls going to the multiplexer meanwhile; counted as a fallback.</summary>
+    private void Rest(string queue, string use)
+    {
+        Volatile.Write(ref _reopenAtTicks, (DateTime.UtcNow + ReopenInterval).Ticks);
+        Telemetry.DelayedMetrics.DirectConnectionFellBack(queue, use);
+    }
 
     /// <summary>Whether a failure has the connection resting; the clock is read only then, not on every call.</summary>
     private bool Resting => Volatile.Read(ref _reopenAtTicks) is var reopenAt and not 0 && DateTime.UtcNow.Ticks < reopenAt;
@@ -280,7 +291,7 @@ internal sealed class DirectConnection : IDisposable
 #pragma warning restore CA1031
         {
             Close();
-            Rest();
+            Rest(_queue, "claims");
             throw e as DirectConnectionLostException ?? new DirectConnectionLostException("The direct connection to Redis failed: " + e.Message, e);
         }
     }

@@ -26,6 +26,7 @@ public static class DelayedMetrics
     private static readonly string[] QueueNameTags = { "queue", "name" };
     private static readonly string[] ProcessedTags = { "queue", "name", "outcome", "reason" };
     private static readonly string[] DurationTags = { "queue", "name", "outcome" };
+    private static readonly string[] FallbackTags = { "queue", "use" };
 
     private static readonly Meter Meter = new(MeterName, typeof(DelayedMetrics).Assembly.GetName().Version?.ToString());
     private static readonly NameFolder Names = new(MaxNames);
@@ -43,6 +44,10 @@ public static class DelayedMetrics
     private static readonly Counter<long> Recovered = Meter.CreateCounter<long>(
         "delayed.tasks.recovered", "{task}", "Tasks of dead workers that sweeps of this process put back on their queue.");
 
+    private static readonly Counter<long> Fallbacks = Meter.CreateCounter<long>(
+        "delayed.direct_connection.fallbacks", "{failure}",
+        "Times a worker slot's own connection (use: claims) or the enqueue connection (use: enqueue) failed or was refused, so that its calls went through the shared connection while it rested (10 s). No task is lost or run twice by it; a steady rise means that connection cannot stay up (a proxy or firewall closing it, a failover).");
+
     private static readonly Histogram<double> Duration = Meter.CreateHistogram<double>(
         "delayed.task.duration", "s", "How long handlers ran, by outcome.");
 
@@ -56,6 +61,7 @@ public static class DelayedMetrics
         "delayed.tasks.started" or "delayed.task.wait" => QueueNameTags,
         "delayed.tasks.processed" => ProcessedTags,
         "delayed.task.duration" => DurationTags,
+        "delayed.direct_connection.fallbacks" => FallbackTags,
         _ => QueueTag,
     };
 
@@ -99,6 +105,13 @@ public static class DelayedMetrics
     internal static void TasksRecovered(string queue, long count)
     {
         if (Recovered.Enabled && count > 0) Recovered.Add(count, new KeyValuePair<string, object?>("queue", queue));
+    }
+
+    /// <param name="queue">The queue the connection was serving: the slot's, or the one an enqueue was for.</param>
+    /// <param name="use">claims or enqueue.</param>
+    internal static void DirectConnectionFellBack(string queue, string use)
+    {
+        if (Fallbacks.Enabled) Fallbacks.Add(1, new KeyValuePair<string, object?>("queue", queue), new KeyValuePair<string, object?>("use", use));
     }
 
     /// <summary>The name as tagged (<see cref="NameFolder"/>).</summary>
