@@ -75,7 +75,7 @@ public sealed class StartDelayedDashboardCommand : QueuesOrServerCmdlet
         if (!ShouldProcess($"http://{Address}:{Port}/", $"Serve a {(AllowActions ? "dashboard with actions" : "read-only dashboard")} of {what}")) return;
         if (Address is not ("127.0.0.1" or "localhost" or "::1"))
             WriteWarning($"The dashboard listens on {Address}: it has no authentication of its own. Anyone who reaches port {Port} sees the queues' tasks{(AllowActions ? " and can act on them" : "")}. Put it behind a reverse proxy that authenticates.");
-        var dashboard = new DashboardServer(given, () => QueueFactory.FromNames(ConnectionCache.Get(redis).FindQueueNamesAsync("", int.MaxValue).GetAwaiter().GetResult(), redis), server, Address, Port, AllowActions, SampleInterval);
+        var dashboard = new DashboardServer(given, async () => QueueFactory.FromNames(await ConnectionCache.Get(redis).FindQueueNamesAsync("", int.MaxValue).ConfigureAwait(false), redis), server, Address, Port, AllowActions, SampleInterval);
         try
         {
             dashboard.Start();

@@ -7,6 +7,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
+using Delayed.Core;
 using Delayed.Core.Scheduling;
 using Delayed.Core.Telemetry;
 
@@ -27,8 +28,8 @@ internal sealed class DashboardServer : IDisposable
     private static readonly TimeSpan Rediscovery = TimeSpan.FromMinutes(1);
 
     private readonly HttpListener _listener = new();
-    private readonly Func<IReadOnlyList<Queue>> _discover;
-    private readonly bool _fixedQueues;
+    private readonly BackgroundRefresh<IReadOnlyList<Queue>>? _discovered;
+    private readonly IReadOnlyList<Queue> _fixedQueues;
     private readonly string _server;
     private readonly string? _secret;
     private readonly bool _loopback;
@@ -39,22 +40,19 @@ internal sealed class DashboardServer : IDisposable
     private readonly Dictionary<string, QueueSampler> _samplers = new(StringComparer.Ordinal);
     private readonly Dictionary<string, QueueSample> _latest = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _failedAfter = new(StringComparer.Ordinal);
-    private IReadOnlyList<Queue> _queues;
-    private DateTimeOffset _discoveredAt;
     private long _looks;
 
     /// <param name="queues">The queues shown, or null for every queue of <paramref name="server"/> (found again each minute).</param>
-    /// <param name="discover">Finds every queue of the server.</param>
+    /// <param name="discover">Finds every queue of the server (a SCAN of all its keys: done in the background once a list is known, so that no page waits for it).</param>
     /// <param name="server">The server's name as shown (never with its password).</param>
     /// <param name="address">The address to listen on: 127.0.0.1 by default, '*' or '+' for all.</param>
     /// <param name="port">The TCP port.</param>
     /// <param name="allowActions">Whether the pages may change anything.</param>
     /// <param name="lookInterval">Time between the looks that feed the charts.</param>
-    public DashboardServer(IReadOnlyList<Queue>? queues, Func<IReadOnlyList<Queue>> discover, string server, string address, int port, bool allowActions, TimeSpan lookInterval)
+    public DashboardServer(IReadOnlyList<Queue>? queues, Func<Task<IReadOnlyList<Queue>>> discover, string server, string address, int port, bool allowActions, TimeSpan lookInterval)
     {
-        _fixedQueues = queues is not null;
-        _discover = discover;
-        _queues = queues ?? Array.Empty<Queue>();
+        _fixedQueues = queues ?? Array.Empty<Queue>();
+        _discovered = queues is null ? new BackgroundRefresh<IReadOnlyList<Queue>>(discover, Rediscovery) : null;
         _server = server;
         _port = port;
         LookInterval = lookInterval;
@@ -129,7 +127,7 @@ internal sealed class DashboardServer : IDisposable
     /// <summary>One look at every queue: the started and failed counts since the last one go to the history.</summary>
     private async Task LookAsync()
     {
-        var queues = Queues();
+        var queues = await QueuesAsync().ConfigureAwait(false);
         var look = Interlocked.Increment(ref _looks);
         await Task.WhenAll(queues.Select(async queue =>
         {
@@ -144,18 +142,7 @@ internal sealed class DashboardServer : IDisposable
         })).ConfigureAwait(false);
     }
 
-    private IReadOnlyList<Queue> Queues()
-    {
-        lock (_samplers)
-        {
-            if (!_fixedQueues && DateTimeOffset.UtcNow - _discoveredAt > Rediscovery)
-            {
-                _queues = _discover();
-                _discoveredAt = DateTimeOffset.UtcNow;
-            }
-            return _queues;
-        }
-    }
+    private Task<IReadOnlyList<Queue>> QueuesAsync() => _discovered?.GetAsync() ?? Task.FromResult(_fixedQueues);
 
     private QueueSampler SamplerOf(Queue queue)
     {
@@ -189,12 +176,12 @@ internal sealed class DashboardServer : IDisposable
             if (segments.Length == 0)
             {
                 if (!await OnlyGetAsync(request, response).ConfigureAwait(false)) return;
-                var queues = Queues();
+                var queues = await QueuesAsync().ConfigureAwait(false);
                 var samples = await Task.WhenAll(queues.Select(q => ReadNowAsync(q, newestFailed: 0))).ConfigureAwait(false);
                 await SendAsync(response, 200, DashboardPages.Overview(_server, samples, _history.Of(queues.Select(q => q.Name)), LookInterval, refresh)).ConfigureAwait(false);
                 return;
             }
-            if (segments[0] == "queues" && segments.Length >= 2 && Queues().FirstOrDefault(q => q.Name == segments[1]) is { } queue)
+            if (segments[0] == "queues" && segments.Length >= 2 && (await QueuesAsync().ConfigureAwait(false)).FirstOrDefault(q => q.Name == segments[1]) is { } queue)
             {
                 if (segments.Length == 2)
                 {
