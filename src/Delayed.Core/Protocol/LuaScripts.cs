@@ -180,6 +180,7 @@ local function track_end(tid, now, state, output, keep)
   track_trim(now)
 end
 ";
+
     /// <summary>
     /// The end of a claim that found a task, when tracked tasks wait in its queue (the key exists only while some do):
     /// the task's id, the oldest of its bytes' line, recorded as running with the line's new state in one command; or,
@@ -311,7 +312,7 @@ local function claim()
     -- claim from); then, for each other queue in the order to try them, six keys: tasks, tokens, processing, inflight,
     -- counters, tracked; then the n paused keys, all queues' in that order. ARGV[2] is this queue's place in the
     -- order, ':', the mode ('token'; never 'taken'). The first four keys of a queue are KEYS[o + 1] to KEYS[o + 4],
-    -- o = 0 for this queue, else 13 + 6 * k. (No function is defined here: a closure per call costs.)
+    -- o = 0 for this queue, else 13 + 6 * k. (No function for the offset: a closure per call costs.)
     local h = tonumber(string.match(mode, '^%d+'))
     local n = (#KEYS - 7) / 7
     local p = 7 + 6 * n
