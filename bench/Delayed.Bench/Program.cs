@@ -38,6 +38,7 @@ if (args.Contains("queues"))
         {
             var label = $"drain, {queues} queue{(queues > 1 ? "s" : "")}, {slots} slot{(slots > 1 ? "s" : "")}";
             await ReportWithServer(label, count, () => Drain(count, slots, queues));
+            if (queues > 1) await ReportWithServer(label + ", all in the first", count, () => Drain(count, slots, queues, firstOnly: true));
         }
     }
     return;
@@ -376,14 +377,15 @@ Dictionary<string, (double Calls, double Usec)> CommandStats()
     return stats;
 }
 
-// One worker drains `queues` queues holding `count` tasks in all, in priority order (1: the plain single-queue path).
-async Task<Run> Drain(int count, int slots, int queues = 1, bool tracked = false, bool direct = true)
+// One worker drains `queues` queues holding `count` tasks in all, in priority order (1: the plain single-queue path),
+// spread over them in turn, or all in the first (the others empty, as lower priorities often are).
+async Task<Run> Drain(int count, int slots, int queues = 1, bool tracked = false, bool direct = true, bool firstOnly = false)
 {
     var all = Enumerable.Range(0, queues).Select(_ => NewQueue()).ToArray();
     var batch = Enumerable.Repeat(task, 1000).ToArray();
     for (var sent = 0; sent < count; sent += batch.Length)
     {
-        var queue = all[sent / batch.Length % queues];
+        var queue = firstOnly ? all[0] : all[sent / batch.Length % queues];
         if (tracked) await queue.EnqueueTrackedAsync(batch.Select(t => new TrackedEnqueue(t, TimeSpan.FromDays(1))).ToArray());
         else await queue.EnqueueAsync(batch);
     }

@@ -53,6 +53,30 @@ public class MultiQueueTests
     }
 
     [Fact]
+    public async Task ATaskArrivingInAnEarlierQueueGoesNextWhileABusySlotDrainsALaterOne_AndTheLastQueueFollowsWhenItRunsDry()
+    {
+        // A busy slot claims from the queues up to its last task's only: an earlier queue is among them, a later one is
+        // reached once those are empty.
+        var queues = ThreeQueues();
+        await Fill(queues[1], 5);
+        await Fill(queues[2], 3);
+        var ran = new ConcurrentQueue<string>();
+        var registry = new DelegateRegistry()
+            .Add("m:f", c =>
+            {
+                ran.Enqueue(c.Queue);
+                if (c.Queue == queues[1].Name && ran.Count == 2)
+                    queues[0].EnqueueAsync(TaskEncoder.EncodePython("m:urgent", null, null, 0)).GetAwaiter().GetResult();
+            })
+            .Add("m:urgent", c => ran.Enqueue(c.Queue));
+        var summary = await new DelayedWorker(queues, registry,
+            new WorkerOptions { StopWhenEmpty = true, DequeueTimeout = TimeSpan.FromMilliseconds(100) }).RunAsync();
+        Assert.Equal(9, summary.Succeeded);
+        var names = queues.Select(q => q.Name).ToArray();
+        Assert.Equal(new[] { names[1], names[1], names[0], names[1], names[1], names[1], names[2], names[2], names[2] }, ran);
+    }
+
+    [Fact]
     public async Task WeightedEachBusyQueueGetsItsShareWithinTenPercent()
     {
         var queues = ThreeQueues();
