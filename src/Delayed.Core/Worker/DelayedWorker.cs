@@ -579,19 +579,19 @@ public sealed class DelayedWorker : IDisposable
     }
 
     /// <summary>
-    /// The order in which a claim tries the queues: as given (strict priority), or with WeightedQueues a random order
-    /// in which the queue at place i of n comes first with probability (n − i) / (1 + … + n): when all are busy, the
-    /// first of three gets half the tasks, the second a third, the last a sixth, and none is starved.
-    /// </summary>
-    /// <summary>
-    /// The queues a slot holding a task claims its next from: in strict priority, those up to the held task's, as a
-    /// task of a later queue cannot go before it while that queue holds more, and each further queue adds six keys for
-    /// Redis to read per claim (three queues: 28 keys, one: 13). When those hold none, the claim goes over all of them.
-    /// Otherwise (no task held, weighted shares) this claim's whole order.
+    /// The queues a slot holding a task claims its next from: in strict priority, those up to the held task's (a task
+    /// of a later queue cannot go first while they hold one, and each further queue adds six keys for Redis to read per
+    /// claim: three queues 28 keys, one 13); when those hold none, the claim goes over all of them. Otherwise (no task
+    /// held, weighted shares) this claim's whole order.
     /// </summary>
     private DelayedQueue[] BusyClaimOrder(Slot slot, DelayedQueue[] order) =>
         slot.Held is not null && _priorityPrefixes is { } prefixes ? prefixes[Array.IndexOf(_queues, slot.HeldQueue)] : order;
 
+    /// <summary>
+    /// The order in which a claim tries the queues: as given (strict priority), or with WeightedQueues a random order
+    /// in which the queue at place i of n comes first with probability (n − i) / (1 + … + n): when all are busy, the
+    /// first of three gets half the tasks, the second a third, the last a sixth, and none is starved.
+    /// </summary>
     private DelayedQueue[] ClaimOrder()
     {
         if (_queues.Length == 1 || !_options.WeightedQueues) return _queues;
