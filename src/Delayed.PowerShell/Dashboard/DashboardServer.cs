@@ -29,7 +29,8 @@ internal sealed class DashboardServer : IDisposable
 
     private readonly HttpListener _listener = new();
     private readonly BackgroundRefresh<IReadOnlyList<Queue>>? _discovered;
-    private readonly IReadOnlyList<Queue> _fixedQueues;
+    /// <summary>The queues named at the start; none when every queue of the server is shown (<see cref="_discovered"/>).</summary>
+    private readonly IReadOnlyList<Queue> _givenQueues;
     private readonly string _server;
     private readonly string? _secret;
     private readonly bool _loopback;
@@ -51,7 +52,7 @@ internal sealed class DashboardServer : IDisposable
     /// <param name="lookInterval">Time between the looks that feed the charts.</param>
     public DashboardServer(IReadOnlyList<Queue>? queues, Func<Task<IReadOnlyList<Queue>>> discover, string server, string address, int port, bool allowActions, TimeSpan lookInterval)
     {
-        _fixedQueues = queues ?? Array.Empty<Queue>();
+        _givenQueues = queues ?? Array.Empty<Queue>();
         _discovered = queues is null ? new BackgroundRefresh<IReadOnlyList<Queue>>(discover, Rediscovery) : null;
         _server = server;
         _port = port;
@@ -142,7 +143,7 @@ internal sealed class DashboardServer : IDisposable
         })).ConfigureAwait(false);
     }
 
-    private Task<IReadOnlyList<Queue>> QueuesAsync() => _discovered?.GetAsync() ?? Task.FromResult(_fixedQueues);
+    private Task<IReadOnlyList<Queue>> QueuesAsync() => _discovered?.GetAsync() ?? Task.FromResult(_givenQueues);
 
     private QueueSampler SamplerOf(Queue queue)
     {
