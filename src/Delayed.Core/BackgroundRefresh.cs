@@ -47,26 +47,18 @@ public sealed class BackgroundRefresh<T> where T : class
 
     private async Task<T> ReadAsync()
     {
-        // Off the caller's thread and lock: a read that completes at once must not set the value under the caller's lock.
+        // Off the caller's thread and lock: a read may be slow before its first await too.
         await Task.Yield();
         try
         {
             var value = await _read().ConfigureAwait(false);
-            lock (_gate) _value = value;
+            Volatile.Write(ref _value, value);
             return value;
         }
-        catch (Exception) when (HasValue)
+        catch (Exception) when (Volatile.Read(ref _value) is not null)
         {
             // Readers go on with the last value; the failure is not theirs to see (nor an unobserved task's).
             return _value!;
-        }
-    }
-
-    private bool HasValue
-    {
-        get
-        {
-            lock (_gate) return _value is not null;
         }
     }
 }
