@@ -24,7 +24,7 @@ $Script
     function Get-Screen([string] $Session) { (& tmux -L $socket capture-pane -p -J -t $Session) -join "`n" }
     function Send-CtrlC([string] $Session) { & tmux -L $socket send-keys -t $Session C-c }
     function Wait-Screen([string] $Session, [string] $Like, [string] $What) {
-        Wait-Until { (Get-Screen $Session) -like $Like } "$What (the screen showed: $(Get-Screen $Session))"
+        Wait-Until { (Get-Screen $Session) -like $Like } $What -Details { "The screen showed: $(Get-Screen $Session)" }
     }
     # The waiting tasks' bytes, in hex, sorted: to compare before and after.
     function Get-WaitingTasks($Queue) { @(foreach ($bytes in (Get-QueueBytes $redis $Queue.TaskKey)) { ConvertTo-Hex $bytes }) | Sort-Object }

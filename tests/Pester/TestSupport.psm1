@@ -72,10 +72,11 @@ function Wait-Match($Process, [string] $Pattern, [int] $Seconds = 60) {
 }
 
 # Waits until $Condition returns true; throws, naming what was awaited, after $Seconds.
-function Wait-Until([scriptblock] $Condition, [string] $What, [int] $Seconds = 30) {
+function Wait-Until([scriptblock] $Condition, [string] $What, [int] $Seconds = 30, [scriptblock] $Details) {
     $deadline = [DateTime]::UtcNow.AddSeconds($Seconds)
     while (-not (& $Condition)) {
-        if ([DateTime]::UtcNow -gt $deadline) { throw "Waited $Seconds s for $What, in vain." }
+        # Details are read when the wait fails (e.g. what a terminal shows then), not when it begins.
+        if ([DateTime]::UtcNow -gt $deadline) { throw "Waited $Seconds s for $What, in vain.$(if ($Details) { ' ' + (& $Details) })" }
         Start-Sleep -Milliseconds 20
     }
 }

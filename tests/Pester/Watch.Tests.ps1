@@ -38,7 +38,7 @@ AfterAll {
 Describe 'Watch-DelayedQueue' {
     It 'draws the queues, the stuck task and the newest failure within 80 columns, and Ctrl+C gives the terminal back as it was' {
         $session = Start-Terminal "Write-Output 'before-the-watch'; Watch-DelayedQueue '$($busy.Name)', '$($paused.Name)' -Interval '00:00:00.2'"
-        Wait-Until { (Get-Screen $session) -match 'NEWEST FAILURES' } "the screen (it showed: $(Get-Screen $session))"
+        Wait-Until { (Get-Screen $session) -match 'NEWEST FAILURES' } 'the screen' -Details { "It showed: $(Get-Screen $session)" }
         $screen = Get-Screen $session
         Get-Pane $session '#{alternate_on}' | Should -Be '1' -Because 'the view is drawn on the alternate screen'
         Get-Pane $session '#{cursor_flag}' | Should -Be '0' -Because 'the cursor is hidden while drawing'
@@ -58,7 +58,7 @@ Describe 'Watch-DelayedQueue' {
         & tmux -L $socket send-keys -t $session C-c
         Wait-Until { (Get-Pane $session '#{alternate_on}') -eq '0' } 'the main screen back'
         Wait-Until { (Get-Pane $session '#{cursor_flag}') -eq '1' } 'the cursor shown again'
-        Wait-Until { (Get-Screen $session) -match '^PS .*> ?$' } "the prompt (the screen showed: $(Get-Screen $session))"
+        Wait-Until { (Get-Screen $session) -match '^PS .*> ?$' } 'the prompt' -Details { "The screen showed: $(Get-Screen $session)" }
         (Get-Screen $session) -join "`n" | Should -Match 'before-the-watch' -Because 'what was on the terminal before is there again'
         (Get-Screen $session) -join "`n" | Should -Not -Match 'QUEUE\s+WAITING'
     }
@@ -83,10 +83,10 @@ Describe 'Start-DelayedDashboard in the foreground' {
         $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
         $listener.Start(); $port = $listener.LocalEndpoint.Port; $listener.Stop()
         $session = Start-Terminal "Start-DelayedDashboard '$($busy.Name)' -Port $port"
-        Wait-Until { try { (Invoke-WebRequest "http://127.0.0.1:$port/" -UseBasicParsing).Content -match $busy.Name } catch { $false } } 'the dashboard to answer'
+        Wait-Until { try { (Invoke-WebRequest "http://127.0.0.1:$port/" -UseBasicParsing).Content -match $busy.Name } catch { $false } } "the dashboard to answer" -Details { "The screen showed: $(Get-Screen $session)" }
         (& tmux -L $socket capture-pane -p -J -t $session) -join "`n" | Should -Match "at http://127\.0\.0\.1:$port/\. Press Ctrl\+C to stop"
         & tmux -L $socket send-keys -t $session C-c
-        Wait-Until { (Get-Screen $session)[-1..-20] -match '^PS .*> ?$' } "the prompt (the screen showed: $(Get-Screen $session))"
+        Wait-Until { (Get-Screen $session)[-1..-20] -match '^PS .*> ?$' } 'the prompt' -Details { "The screen showed: $(Get-Screen $session)" }
         { Invoke-WebRequest "http://127.0.0.1:$port/" -UseBasicParsing -TimeoutSec 5 } | Should -Throw
     }
 }
