@@ -441,6 +441,43 @@ public class WorkerStopTests
         Assert.Equal(1, await _redis.Db.ListLengthAsync(queue.Keys.Tokens));
         Assert.Equal(0, await _redis.Db.HashLengthAsync(queue.Keys.Processing));
     }
+
+    [Fact]
+    public async Task ATaskWhoseClaimWasOnItsWayWhenTheStopCameIsPutBackUnstarted()
+    {
+        var queue = _redis.NewQueue();
+        var next = TaskEncoder.EncodePython("m:next", null, null, 0);
+        await queue.EnqueueAsync(TaskEncoder.EncodePython("m:first", null, null, 0));
+        await queue.EnqueueAsync(next);
+        var started = new TaskCompletionSource();
+        var finish = new TaskCompletionSource();
+        var ranNext = 0;
+        var worker = new DelayedWorker(queue, new DelegateRegistry()
+            .Add("m:first", async _ => { started.SetResult(); await finish.Task; })
+            .Add("m:next", _ => Interlocked.Increment(ref ranNext)), new WorkerOptions { DequeueTimeout = TimeSpan.FromMilliseconds(100) });
+        using var stop = new CancellationTokenSource();
+        var run = worker.RunAsync(stop.Token);
+        await started.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        var blockedBefore = await _redis.BlockedClientsAsync();
+        // The server holds every write back: the call that finishes the first task and claims the next waits there.
+        await _redis.Db.ExecuteAsync("CLIENT", "PAUSE", "10000", "WRITE");
+        try
+        {
+            finish.SetResult();
+            await Eventually.True(async () => await _redis.BlockedClientsAsync() > blockedBefore, "the worker's claim to be held by the pause");
+            stop.Cancel();
+        }
+        finally
+        {
+            await _redis.Db.ExecuteAsync("CLIENT", "UNPAUSE");
+        }
+        var summary = await run.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(1, summary.Succeeded);
+        Assert.Equal(0, ranNext);
+        Assert.Equal(new[] { next }, (await _redis.Db.ListRangeAsync(queue.Keys.Tasks)).Select(t => (byte[])t!).ToArray());
+        Assert.Equal(1, await _redis.Db.ListLengthAsync(queue.Keys.Tokens));
+        Assert.Equal(0, await _redis.Db.HashLengthAsync(queue.Keys.Processing));
+    }
 }
 
 [Collection("redis")]

@@ -414,6 +414,9 @@ public sealed class DelayedWorker : IDisposable
     {
         var id = slot.Id;
         var raw = claimed.Task!;
+        // A stop requested while the claim was on its way: no task starts after a stop (what a stop waits for, and what
+        // Ctrl+C's notice names, is the tasks already running). This one goes back unchanged, as an interrupted one does.
+        if (stop.IsCancellationRequested) return Finish.Requeue(stamp, raw);
         var attempt = claimed.Attempts + 1;
         ITaskHandler? handler;
         DelayedTask task;
