@@ -34,6 +34,22 @@ public class ProtocolKeysTests
             key => Assert.Contains(QueueKeys.Suffixes, suffix => key == "jobs" + suffix));
     }
 
+    [Fact]
+    public void EveryKeyOfAQueueIsDocumented_ForUsersAndInTheProtocol()
+    {
+        // A user deciding what to back up, what an ACL must reach or what a key in their server is reads these two.
+        var root = AppContext.BaseDirectory;
+        while (!System.IO.File.Exists(System.IO.Path.Combine(root, "docs", "protocol.md")))
+            root = System.IO.Path.GetDirectoryName(root) ?? throw new InvalidOperationException("docs/protocol.md not found above the test's folder.");
+        var help = System.IO.File.ReadAllText(System.IO.Path.Combine(root, "docs", "en-US", "about_Delayed.help.txt"));
+        var protocol = System.IO.File.ReadAllText(System.IO.Path.Combine(root, "docs", "protocol.md"));
+        Assert.All(QueueKeys.Suffixes, suffix =>
+        {
+            Assert.Matches(@"\bname" + suffix + @"\b", help);
+            Assert.Matches("`N" + suffix + "`", protocol);
+        });
+    }
+
     [Theory]
     [InlineData("jobs", "")]
     [InlineData("{ops}.high", "{ops}")]
