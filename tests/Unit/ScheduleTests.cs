@@ -181,6 +181,33 @@ public class ScheduleTests
     }
 
     [Fact]
+    public async Task TheCountersLiveAtMost30DaysFromTheirFirstWrite_HoweverOftenTheyAreWrittenSince()
+    {
+        // Entries that no finish of ours deletes (a Python or Go worker ended the task) must go even on a queue whose
+        // counters are written every day: a key whose expiry each write renewed would keep them for ever.
+        var queue = _redis.NewQueue();
+        var registry = new DelegateRegistry().Add("app:flaky", _ => throw new InvalidOperationException("fails"));
+        var options = new WorkerOptions { DequeueTimeout = TimeSpan.FromMilliseconds(100), StopWhenEmpty = true, RetryDelay = TimeSpan.FromSeconds(30) };
+        await queue.EnqueueAsync(TaskEncoder.EncodePython("app:flaky", new object[] { 1 }, null, 2));
+        await new DelayedWorker(queue, registry, options).RunAsync();
+        var first = await _redis.Db.KeyTimeToLiveAsync(queue.Keys.Counters);
+        Assert.InRange(first!.Value, TimeSpan.FromDays(29), TimeSpan.FromDays(30));
+        // As if 29 days had passed since: a retry's counter, then a sweep's count of a recovery, leave the end where it was.
+        await _redis.Db.KeyExpireAsync(queue.Keys.Counters, TimeSpan.FromMinutes(10));
+        await queue.EnqueueAsync(TaskEncoder.EncodePython("app:flaky", new object[] { 2 }, null, 2));
+        await new DelayedWorker(queue, registry, options).RunAsync();
+        await _redis.Db.HashSetAsync(queue.Keys.Processing, queue.Name + "-dead", TaskEncoder.EncodePython("app:lost", null, null, 0));
+        Assert.Equal(1, (await queue.SweepAsync()).Recovered);
+        Assert.Equal(3, await _redis.Db.HashLengthAsync(queue.Keys.Counters));
+        Assert.InRange((await _redis.Db.KeyTimeToLiveAsync(queue.Keys.Counters))!.Value, TimeSpan.Zero, TimeSpan.FromMinutes(10));
+        // Gone (here deleted, as its expiry would): the next write starts 30 days afresh, from the sweep as from a worker.
+        await _redis.Db.KeyDeleteAsync(queue.Keys.Counters);
+        await _redis.Db.HashSetAsync(queue.Keys.Processing, queue.Name + "-dead", TaskEncoder.EncodePython("app:lost", null, null, 0));
+        await queue.SweepAsync();
+        Assert.InRange((await _redis.Db.KeyTimeToLiveAsync(queue.Keys.Counters))!.Value, TimeSpan.FromDays(29), TimeSpan.FromDays(30));
+    }
+
+    [Fact]
     public async Task AWorkerWithoutTheHandlerLeavesTheTaskForOneThatHasIt_BothRunningOnOneQueue()
     {
         var queue = _redis.NewQueue();

@@ -46,6 +46,10 @@ end
     /// <summary>
     /// The per-task counters of the counters hash, keyed by the SHA-1 of the task's bytes: 'a' attempts that failed,
     /// 'n' returns for want of a handler, 'l' recoveries from dead workers. Tasks with equal bytes share counters.
+    /// bound_counters() after every write: the key lives at most 30 days from its first write, not from its last, so
+    /// that entries no finish of ours deletes (tasks a Python or Go worker ended) cannot pile up on a queue whose
+    /// counters are written every day. A task still waiting then counts afresh: its back-off restarts, its returns and
+    /// recoveries get their bound again.
     /// </summary>
     private const string Counters = @"
 local function counters_of(task)
@@ -60,9 +64,12 @@ local function forget_counters(task)
     redis.call('HDEL', KEYS[10], 'a' .. d, 'n' .. d, 'l' .. d)
   end
 end
+local function bound_counters()
+  if redis.call('PTTL', KEYS[10]) == -1 then redis.call('PEXPIRE', KEYS[10], 2592000000) end
+end
 local function set_counter(kind, task, value)
   redis.call('HSET', KEYS[10], kind .. redis.sha1hex(task), value)
-  redis.call('PEXPIRE', KEYS[10], 2592000000)
+  bound_counters()
 end
 ";
 
@@ -462,7 +469,7 @@ for _, i in ipairs(dead) do
   local times = 0
   if bound > 0 then
     times = redis.call('HINCRBY', KEYS[10], 'l' .. redis.sha1hex(task), 1)
-    redis.call('PEXPIRE', KEYS[10], 2592000000)
+    bound_counters()
   end
   local tid = tracking and redis.call('HGET', KEYS[12], 'r' .. id)
   if tid then redis.call('HDEL', KEYS[12], 'r' .. id, 'c' .. id) end

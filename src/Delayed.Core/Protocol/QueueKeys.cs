@@ -91,7 +91,8 @@ public sealed class QueueKeys
     /// <summary>
     /// Extension hash: per-task counters keyed by a letter and the SHA-1 of the task's bytes: 'a' attempts that
     /// failed, 'n' returns for want of a handler, 'l' recoveries from dead workers. An entry goes when its task
-    /// finishes; the whole key expires 30 days after its last write, so counters of removed tasks do not pile up.
+    /// finishes; the whole key expires 30 days after its first write (not its last), so entries no finish of ours deletes
+    /// (tasks that Python or Go workers ended, removed tasks) go within 30 days even while counters are written daily.
     /// </summary>
     public string Counters { get; }
 
