@@ -314,13 +314,54 @@ public class TrackingTests
     }
 
     [Fact]
+    public async Task ALookForTasksTakenUntrackedScansOnlyAsMuchOfTheListAsItsBudget_TheNextLooksTakeTheOthersInTurn_PacedByTheirCost()
+    {
+        // Each distinct task checked costs a scan of the whole list, during which Redis serves no one: on a long queue, many
+        // waiting jobs would stall every worker. Here a budget of 30 entries on a list of 23 allows one scan per look.
+        var queue = _redis.NewQueue();
+        for (var i = 0; i < 20; i++) await queue.EnqueueAsync(Task("m:other"));
+        var tracked = new[] { "m:a", "m:b", "m:c" }.Select(name => new TrackedEnqueue(Task(name), Day)).ToList();
+        await queue.EnqueueTrackedAsync(tracked);
+        var ids = tracked.Select(t => t.Id).ToList();
+        // A Go or Python worker takes a and c (from wherever they are: only the copies in the list count).
+        foreach (var taken in new[] { tracked[0], tracked[2] })
+        {
+            await _redis.Db.ListRemoveAsync(queue.Keys.Tasks, taken.Task, 1);
+            await _redis.Db.ListLeftPopAsync(queue.Keys.Tokens);
+        }
+        Assert.Equal(1, (await queue.ReconcileTrackedAsync(ids, budget: 30)).Checked);
+        Assert.Equal(3, (await queue.ReconcileTrackedAsync(ids, budget: 100)).Checked); // 3 scans of 21: 63
+        // Those two calls ended a and c as taken. The same again, found by the reconciler: one scan per look, each in turn.
+        tracked = new[] { "m:a", "m:b", "m:c" }.Select(name => new TrackedEnqueue(Task(name), Day)).ToList();
+        await queue.EnqueueTrackedAsync(tracked);
+        ids = tracked.Select(t => t.Id).ToList();
+        foreach (var taken in new[] { tracked[0], tracked[2] })
+        {
+            await _redis.Db.ListRemoveAsync(queue.Keys.Tasks, taken.Task, 1);
+            await _redis.Db.ListLeftPopAsync(queue.Keys.Tokens);
+        }
+        var reconciler = new TrackedReconciler(queue, TimeSpan.FromHours(1), budget: 30);
+        var found = new List<string>();
+        for (var look = 0; look < 3; look++)
+        {
+            var taken = await reconciler.LookAsync(ids);
+            Assert.True(taken.Count <= 1, $"look {look} checked more than its budget allows: {string.Join(", ", taken)}");
+            found.AddRange(taken);
+            Assert.False(reconciler.Due, "a look is not due again before its pause");
+            Assert.True(reconciler.Pause >= TimeSpan.FromHours(1));
+        }
+        Assert.Equal(new[] { tracked[0].Id, tracked[2].Id }.OrderBy(id => id, StringComparer.Ordinal), found.OrderBy(id => id, StringComparer.Ordinal));
+        Assert.Equal(new[] { TrackedState.TakenUntracked, TrackedState.Queued, TrackedState.TakenUntracked }, (await queue.GetTrackedAsync(ids)).Select(s => s.State));
+    }
+
+    [Fact]
     public async Task ReconcilingMarksAsTakenOnlyAsManyOfEqualTasksAsAWorkerKeepingNoRecordsTook_TheOldestFirst()
     {
         var queue = _redis.NewQueue();
         var tasks = Enumerable.Range(0, 3).Select(_ => new TrackedEnqueue(Task(), Day)).ToList();
         await queue.EnqueueTrackedAsync(tasks);
         var ids = tasks.Select(t => t.Id).ToList();
-        Assert.Empty(await queue.ReconcileTrackedAsync(ids));
+        Assert.Empty((await queue.ReconcileTrackedAsync(ids)).Taken);
         // A Python worker pops the head twice.
         for (var i = 0; i < 2; i++)
         {
@@ -328,8 +369,8 @@ public class TrackingTests
             await _redis.Db.ListLeftPopAsync(queue.Keys.Tasks);
         }
 
-        Assert.Equal(ids.Take(2), await queue.ReconcileTrackedAsync(ids));
-        Assert.Empty(await queue.ReconcileTrackedAsync(ids));
+        Assert.Equal(ids.Take(2), (await queue.ReconcileTrackedAsync(ids)).Taken);
+        Assert.Empty((await queue.ReconcileTrackedAsync(ids)).Taken);
         var states = await queue.GetTrackedAsync(ids);
         Assert.Equal(new[] { TrackedState.TakenUntracked, TrackedState.TakenUntracked, TrackedState.Queued }, states.Select(s => s.State));
         await new DelayedWorker(queue, Echo(), Drain()).RunAsync();

@@ -718,13 +718,20 @@ public sealed class DelayedQueue
 
     /// <summary>
     /// Of these tracked tasks, the queued ones that a worker keeping no records took (<see cref="LuaScripts.ReconcileTracked"/>,
-    /// a scan of the list per distinct bytes): their records now say so; returns their ids.
+    /// a scan of the list per distinct bytes): their records now say so. The ids are checked in order while the scans
+    /// stay within <paramref name="budget"/> list entries (the first always is); <see cref="TrackedReconciler"/> takes turns.
     /// </summary>
-    public async Task<IReadOnlyList<string>> ReconcileTrackedAsync(IReadOnlyList<string> ids)
+    /// <returns>How many of the ids were checked, and the ids found taken.</returns>
+    public async Task<(int Checked, IReadOnlyList<string> Taken)> ReconcileTrackedAsync(IReadOnlyList<string> ids, long budget = long.MaxValue)
     {
-        if (ids.Count == 0) return Array.Empty<string>();
-        var reply = await Db.ScriptEvaluateAsync(LuaScripts.ReconcileTracked, _trackingKeys, ids.Select(id => (RedisValue)id).ToArray()).ConfigureAwait(false);
-        return reply.IsNull ? Array.Empty<string>() : Array.ConvertAll((RedisResult[])reply!, r => (string)r!);
+        if (ids.Count == 0) return (0, Array.Empty<string>());
+        var arguments = new RedisValue[ids.Count + 1];
+        arguments[0] = budget;
+        for (var i = 0; i < ids.Count; i++) arguments[i + 1] = ids[i];
+        var reply = (RedisResult[])(await Db.ScriptEvaluateAsync(LuaScripts.ReconcileTracked, _trackingKeys, arguments).ConfigureAwait(false))!;
+        var taken = new string[reply.Length - 1];
+        for (var i = 1; i < reply.Length; i++) taken[i - 1] = (string)reply[i]!;
+        return ((int)reply[0], taken);
     }
 
     /// <summary>Stops a tracked task that has not started (<see cref="LuaScripts.CancelTracked"/>).</summary>

@@ -12,7 +12,8 @@ namespace Delayed.PowerShell.Jobs;
 /// <summary>
 /// Follows the records of the tracked tasks of one queue that jobs of this session wait on: one read of all their
 /// states per poll (every 50 ms after a change, slowing to one a second while nothing changes), and one more read,
-/// with output, for those that ended; every 2 s, whether a queued one was taken by a worker that keeps no records.
+/// with output, for those that ended; every 2 s at most (less often on a long queue: <see cref="TrackedReconciler"/>),
+/// whether a queued one was taken by a worker that keeps no records.
 /// Runs only while some job follows a task.
 /// </summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "Lives as long as its queue; its semaphore never hands out a wait handle, so it holds nothing to release.")]
@@ -23,13 +24,18 @@ internal sealed class TrackedTaskMonitor
     private static readonly TimeSpan Slowest = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan ReconcileEvery = TimeSpan.FromSeconds(2);
     private readonly DelayedQueue _queue;
+    private readonly TrackedReconciler _reconciler;
     // By job, not by id: several jobs may follow one task (Get-DelayedTask -Id -AsJob twice, or duplicates of a unique task).
     private readonly ConcurrentDictionary<DelayedTaskJob, bool> _jobs = new();
     private readonly Dictionary<DelayedTaskJob, TrackedState> _seen = new();
     private readonly SemaphoreSlim _poll = new(1, 1);
     private int _running;
 
-    private TrackedTaskMonitor(DelayedQueue queue) => _queue = queue;
+    private TrackedTaskMonitor(DelayedQueue queue)
+    {
+        _queue = queue;
+        _reconciler = new TrackedReconciler(queue, ReconcileEvery);
+    }
 
     public static TrackedTaskMonitor For(DelayedQueue queue) => ByQueue.GetValue(queue, q => new TrackedTaskMonitor(q));
 
@@ -48,7 +54,8 @@ internal sealed class TrackedTaskMonitor
     private async Task RunAsync()
     {
         var wait = Fastest;
-        var reconciled = System.Diagnostics.Stopwatch.StartNew();
+        // The first look follows a pause as the later ones do: a task just enqueued was not taken yet.
+        var firstLook = System.Diagnostics.Stopwatch.StartNew();
         while (true)
         {
             var jobs = _jobs.Keys.ToList();
@@ -63,11 +70,10 @@ internal sealed class TrackedTaskMonitor
             try
             {
                 // A queued task that a Python or Go worker took shows only as missing from the list: looked for now and then.
-                if (reconciled.Elapsed > ReconcileEvery)
+                if (firstLook.Elapsed > ReconcileEvery && _reconciler.Due)
                 {
-                    reconciled.Restart();
                     var queued = jobs.Where(j => j.LastSeen == TrackedState.Queued).Select(j => j.TrackingId).ToList();
-                    if (queued.Count > 0) await _queue.ReconcileTrackedAsync(queued).ConfigureAwait(false);
+                    if (queued.Count > 0) await _reconciler.LookAsync(queued).ConfigureAwait(false);
                 }
                 changed = await PollAsync(jobs).ConfigureAwait(false);
             }
