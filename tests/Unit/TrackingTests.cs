@@ -354,6 +354,54 @@ public class TrackingTests
         Assert.Equal(new[] { TrackedState.TakenUntracked, TrackedState.Queued, TrackedState.TakenUntracked }, (await queue.GetTrackedAsync(ids)).Select(s => s.State));
     }
 
+    /// <summary>What a Python or Go worker does to a task it takes: its copy leaves the list, with a token; no record changes.</summary>
+    private async Task TakeUntracked(DelayedQueue queue, byte[] task)
+    {
+        Assert.Equal(1, await _redis.Db.ListRemoveAsync(queue.Keys.Tasks, task, 1));
+        await _redis.Db.ListLeftPopAsync(queue.Keys.Tokens);
+    }
+
+    [Fact]
+    public async Task ASweepEndsTrackedTasksTakenUntracked_WhenNoJobWaitsOnThem()
+    {
+        var queue = _redis.NewQueue();
+        var tracked = Enumerable.Range(0, 5).Select(i => new TrackedEnqueue(Task("m:" + i), Day)).ToList();
+        await queue.EnqueueTrackedAsync(tracked);
+        foreach (var i in new[] { 0, 2, 3 }) await TakeUntracked(queue, tracked[i].Task);
+        Assert.Equal(3, (await queue.SweepAsync()).TakenUntracked);
+        Assert.Equal(new[] { TrackedState.TakenUntracked, TrackedState.Queued, TrackedState.TakenUntracked, TrackedState.TakenUntracked, TrackedState.Queued },
+            (await queue.GetTrackedAsync(tracked.Select(t => t.Id).ToList())).Select(s => s.State));
+        Assert.Equal(0, (await queue.SweepAsync()).TakenUntracked);
+        Assert.False(await _redis.Db.HashExistsAsync(queue.Keys.Tracked, "z"), "a finished round leaves no cursor");
+        // The two left still run as tracked tasks.
+        await new DelayedWorker(queue, new DelegateRegistry().Add("m:1", _ => { }).Add("m:4", _ => { }), Drain()).RunAsync();
+        Assert.All(await queue.GetTrackedAsync(new[] { tracked[1].Id, tracked[4].Id }), s => Assert.Equal(TrackedState.Completed, s.State));
+    }
+
+    [Fact]
+    public async Task OnALongQueueEachSweepLooksAtTheLinesItsBudgetAllows_AndTheNextSweepGoesOnWhereItStopped()
+    {
+        // A sweep may compare 250,000 list entries: with 130,000 tasks waiting, one line per sweep.
+        var queue = _redis.NewQueue();
+        try
+        {
+            var padding = Enumerable.Range(0, 10_000).Select(_ => Task("m:padding")).ToList();
+            for (var i = 0; i < 13; i++) await queue.EnqueueAsync(padding);
+            var tracked = new[] { "m:a", "m:b", "m:c" }.Select(name => new TrackedEnqueue(Task(name), Day)).ToList();
+            await queue.EnqueueTrackedAsync(tracked);
+            await TakeUntracked(queue, tracked[2].Task); // the last line: found only if each sweep goes on from the last
+            var found = new List<long>();
+            for (var sweep = 0; sweep < 3; sweep++) found.Add((await queue.SweepAsync()).TakenUntracked);
+            Assert.Equal(new long[] { 0, 0, 1 }, found);
+            Assert.Equal(new[] { TrackedState.Queued, TrackedState.Queued, TrackedState.TakenUntracked },
+                (await queue.GetTrackedAsync(tracked.Select(t => t.Id).ToList())).Select(s => s.State));
+        }
+        finally
+        {
+            await _redis.Db.KeyDeleteAsync(new RedisKey[] { queue.Keys.Tasks, queue.Keys.Tokens });
+        }
+    }
+
     [Fact]
     public async Task ReconcilingMarksAsTakenOnlyAsManyOfEqualTasksAsAWorkerKeepingNoRecordsTook_TheOldestFirst()
     {

@@ -189,6 +189,77 @@ end
 ";
 
     /// <summary>
+    /// Tracked tasks that a worker keeping no records (Python, Go) took (needs <see cref="Tracking"/>): such a worker pops
+    /// a copy from the list and leaves its line alone, so a line may hold no more ids than the list holds copies of its
+    /// bytes, and the oldest ids beyond that were taken (those workers pop the head). line_bytes(d): the bytes of line d,
+    /// read from the record of an id in it, or nil. reconcile_line(d, task, now): those oldest ids leave the line and their
+    /// records end ['g', now]; returns them. The count is one LPOS, a scan of the list that stops at as many copies as the
+    /// line holds ids: on a long list it blocks Redis for ~3 ms per 100,000 tasks, so callers bound how many they make.
+    /// </summary>
+    private const string ReconcileLine = @"
+local function line_bytes(d)
+  local h, t = line_state(KEYS[12], d)
+  if not h then return nil end
+  for at = h, t - 1 do
+    local entry = redis.call('HGET', KEYS[12], 'q' .. d .. ':' .. at)
+    if entry then return redis.call('HGET', KEYS[12], 'b' .. string.match(entry, '^(%S+)')) end
+  end
+  return nil
+end
+local function reconcile_line(d, task, now)
+  local taken = {}
+  local h, t, n = line_state(KEYS[12], d)
+  if not n or n <= 0 then return taken end
+  for _ = 1, n - #redis.call('LPOS', KEYS[1], task, 'COUNT', n) do
+    local tid = line_take(KEYS[12], d)
+    if not tid then break end
+    track_end(tid, now, cmsgpack.pack({ 'g', now }), '')
+    taken[#taken + 1] = tid
+  end
+  return taken
+end
+";
+
+    /// <summary>
+    /// A sweep's share of <see cref="ReconcileLine"/>: reconcile_lines(budget, count) looks at the next page of lines (an
+    /// HSCAN of about count fields of the tracked hash, its cursor and the lines of the page already looked at kept in
+    /// field 'z' between sweeps, so that every line gets its turn however many sweepers run, and -Once sweeps too), one
+    /// LPOS each while their scans stay within budget list entries (the first whatever it costs). Returns how many
+    /// tasks it found taken. Without it, a tracked task that such a worker took while no caller's job waited on it would
+    /// be a record waiting for ever.
+    /// </summary>
+    private const string ReconcileLines = ReconcileLine + @"
+local function reconcile_lines(budget, count)
+  local length, found, spent = redis.call('LLEN', KEYS[1]), 0, 0
+  local cursor, done = '0', 0
+  local at = redis.call('HGET', KEYS[12], 'z')
+  if at then
+    local c, k = string.match(at, '^(%d+) (%d+)$')
+    if c then cursor, done = c, tonumber(k) end
+  end
+  local page = redis.call('HSCAN', KEYS[12], cursor, 'MATCH', 'w*', 'COUNT', count)
+  local fields, line = page[2], 0
+  for i = 1, #fields, 2 do
+    line = line + 1
+    if line > done then
+      if spent > 0 and spent + length > budget then
+        redis.call('HSET', KEYS[12], 'z', cursor .. ' ' .. (line - 1))
+        return found
+      end
+      local d = string.sub(fields[i], 2)
+      local task = line_bytes(d)
+      if task then
+        spent = spent + length
+        found = found + #reconcile_line(d, task, now_ms())
+      end
+    end
+  end
+  if page[1] == '0' then redis.call('HDEL', KEYS[12], 'z') else redis.call('HSET', KEYS[12], 'z', page[1] .. ' 0') end
+  return found
+end
+";
+
+    /// <summary>
     /// The end of a claim that found a task, when tracked tasks wait in its queue (the key exists only while some do):
     /// the task's id, the oldest of its bytes' line, recorded as running with the line's new state in one command; or,
     /// for a task handed back, the id its claim recorded. Returns the task as tracked, src its source (0 for a worker
@@ -442,17 +513,19 @@ return reply
 
     /// <summary>
     /// One sweep of a queue. ARGV: 1 the queue's hash tag ('' for none), 2 the recoveries after which a task counts
-    /// as lost (0: never), 3 a failed-store id prefix, 4 failed-store limit, 5 its age limit in ms.
+    /// as lost (0: never), 3 a failed-store id prefix, 4 failed-store limit, 5 its age limit in ms, 6 the list entries its
+    /// look for tracked tasks taken untracked may compare, 7 the fields of the tracked hash that look pages through.
     /// Checks first, writes after, so that an error cannot leave half a sweep: an in-flight entry under an id
     /// outside the queue's cluster slot (a Python or Go worker there) is skipped and counted. Moves the task of
     /// every worker whose liveness key is gone (EXISTS, so that a key of another type is not an error) back to the
     /// tail, or, once the same bytes were recovered more often than the bound, into the failed store as WorkerLost.
     /// Drops extension entries of gone workers and in-flight stamps that no longer match a held task, then brings
     /// the token count to the task count: missing tokens pushed in bounded batches, surplus ones trimmed (safe
-    /// because every enqueuer pushes a task no later than its token).
-    /// Returns { tasks recovered, token adjustment, entries skipped, tasks failed as lost }.
+    /// because every enqueuer pushes a task no later than its token). Looks at the next page of the tracked tasks' lines
+    /// for tasks a worker keeping no records took (<see cref="ReconcileLines"/>).
+    /// Returns { tasks recovered, token adjustment, entries skipped, tasks failed as lost, tracked tasks found taken untracked }.
     /// </summary>
-    public const string Sweep = Clock + FailedStore + Counters + Tokens + Tracking + @"
+    public const string Sweep = Clock + FailedStore + Counters + Tokens + Tracking + ReconcileLines + @"
 local tag = ARGV[1]
 local tracking = redis.call('EXISTS', KEYS[12]) == 1
 local function checkable(id) return tag == '' or string.sub(id, 1, #tag) == tag end
@@ -488,6 +561,8 @@ for _, i in ipairs(dead) do
   redis.call('HDEL', KEYS[3], id)
 end
 if redis.call('EXISTS', KEYS[13]) == 1 then track_trim(now_ms()) end
+local untracked = 0
+if redis.call('EXISTS', KEYS[12]) == 1 then untracked = reconcile_lines(tonumber(ARGV[6]), ARGV[7]) end
 local stamps = redis.call('HKEYS', KEYS[4])
 for i = 1, #stamps do
   if redis.call('HEXISTS', KEYS[3], stamps[i]) == 0 then redis.call('HDEL', KEYS[4], stamps[i]) end
@@ -501,7 +576,7 @@ end
 local diff = redis.call('LLEN', KEYS[1]) - redis.call('LLEN', KEYS[2])
 if diff > 0 then push_tokens(diff)
 elseif diff < 0 then redis.call('LTRIM', KEYS[2], -diff, -1) end
-return { recovered, diff, skipped, lost }
+return { recovered, diff, skipped, lost, untracked }
 ";
 
     /// <summary>
@@ -732,15 +807,12 @@ return 'stopped'
 ";
 
     /// <summary>
-    /// Finds tracked tasks that a worker keeping no records (Python, Go) took: ARGV[1] how many list entries the call may
-    /// compare at most, then the ids to check. For each line of equal bytes that a queued one of them waits in, the line
-    /// may hold no more ids than the list holds copies of the bytes (LPOS, a scan of the list that stops at as many copies
-    /// as the line holds ids); the oldest ids beyond that were taken (those workers pop the head) and their records say
-    /// so, ['g', ended ms]. The ids are checked in order until the next scan could pass the budget (the first always is):
-    /// a scan blocks Redis for as long as the list is (about 3 ms per 100,000 tasks here), so that many waiting jobs on a
-    /// long queue never stall it. Returns how many ids were checked, then the ids found taken.
+    /// Finds tracked tasks that a worker keeping no records (Python, Go) took (<see cref="ReconcileLine"/>): ARGV[1] how many
+    /// list entries the call may compare at most, then the ids to check, each line of equal bytes that a queued one of them
+    /// waits in once. The ids are checked in order until the next scan could pass the budget (the first always is), so
+    /// that many waiting jobs on a long queue never stall Redis. Returns how many ids were checked, then the ids found taken.
     /// </summary>
-    public const string ReconcileTracked = Clock + Tracking + @"
+    public const string ReconcileTracked = Clock + Tracking + ReconcileLine + @"
 local budget, length = tonumber(ARGV[1]), redis.call('LLEN', KEYS[1])
 local taken, seen, spent, checked = {}, {}, 0, 0
 for i = 2, #ARGV do
@@ -752,16 +824,7 @@ for i = 2, #ARGV do
       if checked > 0 and spent + length > budget then break end
       seen[d] = true
       spent = spent + length
-      local h, t, n = line_state(KEYS[12], d)
-      local excess = 0
-      if n and n > 0 then excess = n - #redis.call('LPOS', KEYS[1], task, 'COUNT', n) end
-      local now = now_ms()
-      for _ = 1, excess do
-        local tid = line_take(KEYS[12], d)
-        if not tid then break end
-        track_end(tid, now, cmsgpack.pack({ 'g', now }), '')
-        taken[#taken + 1] = tid
-      end
+      for _, tid in ipairs(reconcile_line(d, task, now_ms())) do taken[#taken + 1] = tid end
     end
   end
   checked = checked + 1

@@ -139,7 +139,8 @@ public sealed class QueueKeys
     /// with those bytes waiting in the list, oldest first (the wire format has no id: a claim takes the first): 'w' + d
     /// "head tail count" (d the SHA-1 of the bytes), 'q' + d + ':' + index "id since" (the server's ms when it began to wait), 'i' + id its index; 'r' + worker id the id of the tracked task that worker runs; 'c' + worker id the id of the tracked task
     /// that worker is asked to stop (Stop-Job), read with its keep-alive; 'u' + a uniqueness member the id of the
-    /// tracked task that holds its window, 'v' + id that member. Written only for tracked tasks, in the
+    /// tracked task that holds its window, 'v' + id that member; 'z' where the sweeps' look through the lines for tasks
+    /// taken untracked stands ("cursor lines-done", while a round is under way). Written only for tracked tasks, in the
     /// scripts that already move them; the key does not exist while no task is tracked.
     /// </summary>
     public string Tracked { get; }

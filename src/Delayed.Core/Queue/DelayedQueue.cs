@@ -156,7 +156,13 @@ public sealed class DelayedQueue
     /// <summary>Tasks waiting to run (in-flight tasks not counted).</summary>
     public Task<long> GetLengthAsync() => Db.ListLengthAsync(_tasks);
 
-    /// <summary>One atomic sweep: recover tasks of dead workers, repair the token count.</summary>
+    /// <summary>
+    /// How many fields of the tracked hash a sweep pages through for lines to check (<see cref="LuaScripts.Sweep"/>): a
+    /// hash of up to a million fields is looked through in a thousand sweeps.
+    /// </summary>
+    internal const int SweepLinesPage = 1000;
+
+    /// <summary>One atomic sweep: recover tasks of dead workers, repair the token count, look for tracked tasks taken untracked.</summary>
     public async Task<SweepResult> SweepAsync()
     {
         RedisResult[] result;
@@ -165,6 +171,7 @@ public sealed class DelayedQueue
             result = (RedisResult[])(await Db.ScriptEvaluateAsync(LuaScripts.Sweep, _scriptKeys, new RedisValue[]
             {
                 Connection.IsCluster ? Keys.HashTag : "", MaxRecoveries, ScheduledEntry.NewId() + "-", FailedTaskLimit, _failedRetentionMs,
+                TrackedReconciler.DefaultBudget, SweepLinesPage,
             }).ConfigureAwait(false))!;
         }
         catch (RedisServerException e) when (e.Message.Contains("non local key") || e.Message.Contains("same slot"))
@@ -174,7 +181,7 @@ public sealed class DelayedQueue
                 $"Run workers with ids that start with '{Keys.HashTag}', or keep the queue on a single Redis instance. Redis said: {e.Message}");
         }
         DelayedMetrics.TasksRecovered(Name, (long)result[0]);
-        return new SweepResult(Name, (long)result[0], (long)result[1], (long)result[2], (long)result[3]);
+        return new SweepResult(Name, (long)result[0], (long)result[1], (long)result[2], (long)result[3], (long)result[4]);
     }
 
     /// <summary>Every in-flight task with its worker's liveness and registration, read in two round trips.</summary>

@@ -3,8 +3,9 @@ namespace Delayed.Core.Queue;
 /// <summary>What one sweep of one queue did (the recovered count apart from the token repair).</summary>
 public sealed class SweepResult
 {
-    public SweepResult(string queue, long recovered, long tokenAdjustment, long skipped = 0, long lost = 0)
+    public SweepResult(string queue, long recovered, long tokenAdjustment, long skipped = 0, long lost = 0, long takenUntracked = 0)
     {
+        TakenUntracked = takenUntracked;
         Skipped = skipped;
         Lost = lost;
         Queue = queue;
@@ -26,5 +27,8 @@ public sealed class SweepResult
     /// <summary>Tasks whose workers died too often while running them, moved to the failed store as WorkerLost.</summary>
     public long Lost { get; }
 
-    public override string ToString() => $"{Queue}: {Recovered} recovered, {Lost} lost, {Skipped} skipped, token adjustment {TokenAdjustment:+0;-0;0}";
+    /// <summary>Tracked tasks found taken by a worker that keeps no records (Python, Go): their records now say so.</summary>
+    public long TakenUntracked { get; }
+
+    public override string ToString() => $"{Queue}: {Recovered} recovered, {Lost} lost, {Skipped} skipped, {TakenUntracked} taken untracked, token adjustment {TokenAdjustment:+0;-0;0}";
 }

@@ -82,7 +82,7 @@ public sealed class StartDelayedSweeperCommand : MetricsServingCmdlet
                     if (r.Skipped > 0)
                         output.Warning($"Queue '{r.Queue}': {r.Skipped} in-flight task(s) are held under worker ids outside the queue's cluster slot " +
                             "(Python or Go workers?), which a sweep cannot check: they were left as they are. Run workers whose ids start with the queue's hash tag.");
-                    output.Object(new SweepResult(r.Queue, r.Recovered, r.TokenAdjustment, r.Lost, r.Skipped));
+                    output.Object(new SweepResult(r.Queue, r.Recovered, r.TokenAdjustment, r.Lost, r.Skipped, r.TakenUntracked));
                 },
                 OnError = (queue, e) => output.Error(new ErrorRecord(
                     new InvalidOperationException($"Sweeping queue '{queue}' failed: {e.Message} The next pass tries again.", e),
