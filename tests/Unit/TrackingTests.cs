@@ -403,6 +403,45 @@ public class TrackingTests
     }
 
     [Fact]
+    public async Task ALineWhoseTasksWaitNearTheHeadCostsTheSweepOnlyThatFarOfItsScan()
+    {
+        // The same 130,000 tasks behind the tracked ones: each scan stops at its copy, so one sweep checks every line.
+        var queue = _redis.NewQueue();
+        try
+        {
+            var tracked = new[] { "m:a", "m:b", "m:c" }.Select(name => new TrackedEnqueue(Task(name), Day)).ToList();
+            await queue.EnqueueTrackedAsync(tracked);
+            var padding = Enumerable.Range(0, 10_000).Select(_ => Task("m:padding")).ToList();
+            for (var i = 0; i < 13; i++) await queue.EnqueueAsync(padding);
+            await TakeUntracked(queue, tracked[2].Task);
+            Assert.Equal(1, (await queue.SweepAsync()).TakenUntracked);
+        }
+        finally
+        {
+            await _redis.Db.KeyDeleteAsync(new RedisKey[] { queue.Keys.Tasks, queue.Keys.Tokens });
+        }
+    }
+
+    [Fact]
+    public async Task ALargeTrackedHashIsLookedThroughAcrossSweeps_EachGoingOnFromTheLast()
+    {
+        // 20 lines of 150 equal tasks each are some 15,000 fields: a sweep reads up to ten pages of about 1,000, and the
+        // scans of all 20 lines (each stops at its 150th copy) stay within its budget.
+        var queue = _redis.NewQueue();
+        var tracked = Enumerable.Range(0, 3000).Select(i => new TrackedEnqueue(Task("m:" + i / 150), Day)).ToList();
+        await queue.EnqueueTrackedAsync(tracked);
+        for (var line = 0; line < 20; line += 2) await TakeUntracked(queue, Task("m:" + line));
+        var found = new List<long>();
+        while (found.Sum() < 10 && found.Count < 5) found.Add((await queue.SweepAsync()).TakenUntracked);
+        Assert.True(found.Count > 1, $"the premise: one sweep looked through the whole hash ({string.Join(", ", found)})");
+        Assert.Equal(10, found.Sum());
+        // The oldest of each line a copy was taken from.
+        var states = await queue.GetTrackedAsync(tracked.Select(t => t.Id).ToList());
+        Assert.Equal(Enumerable.Range(0, 10).Select(i => tracked[i * 300].Id), tracked.Where((_, i) => states[i].State == TrackedState.TakenUntracked).Select(t => t.Id));
+        Assert.False(await _redis.Db.HashExistsAsync(queue.Keys.Tracked, "z"), "a finished round leaves no cursor");
+    }
+
+    [Fact]
     public async Task ReconcilingMarksAsTakenOnlyAsManyOfEqualTasksAsAWorkerKeepingNoRecordsTook_TheOldestFirst()
     {
         var queue = _redis.NewQueue();

@@ -192,9 +192,10 @@ end
     /// Tracked tasks that a worker keeping no records (Python, Go) took (needs <see cref="Tracking"/>): such a worker pops
     /// a copy from the list and leaves its line alone, so a line may hold no more ids than the list holds copies of its
     /// bytes, and the oldest ids beyond that were taken (those workers pop the head). line_bytes(d): the bytes of line d,
-    /// read from the record of an id in it, or nil. reconcile_line(d, task, now): those oldest ids leave the line and their
-    /// records end ['g', now]; returns them. The count is one LPOS, a scan of the list that stops at as many copies as the
-    /// line holds ids: on a long list it blocks Redis for ~3 ms per 100,000 tasks, so callers bound how many they make.
+    /// read from the record of an id in it, or nil. reconcile_line(d, task, now, length): those oldest ids leave the line
+    /// and their records end ['g', now]; returns them, and how many list entries the count compared. The count is one
+    /// LPOS, a scan of the list (length long) that stops at as many copies as the line holds ids: on a long list it blocks
+    /// Redis for ~3 ms per 100,000 tasks, so callers bound how many they make.
     /// </summary>
     private const string ReconcileLine = @"
 local function line_bytes(d)
@@ -206,30 +207,32 @@ local function line_bytes(d)
   end
   return nil
 end
-local function reconcile_line(d, task, now)
+local function reconcile_line(d, task, now, length)
   local taken = {}
   local h, t, n = line_state(KEYS[12], d)
-  if not n or n <= 0 then return taken end
-  for _ = 1, n - #redis.call('LPOS', KEYS[1], task, 'COUNT', n) do
+  if not n or n <= 0 then return taken, 0 end
+  local copies = redis.call('LPOS', KEYS[1], task, 'COUNT', n)
+  for _ = 1, n - #copies do
     local tid = line_take(KEYS[12], d)
     if not tid then break end
     track_end(tid, now, cmsgpack.pack({ 'g', now }), '')
     taken[#taken + 1] = tid
   end
-  return taken
+  if #copies == n then return taken, copies[n] + 1 end
+  return taken, length
 end
 ";
 
     /// <summary>
-    /// A sweep's share of <see cref="ReconcileLine"/>: reconcile_lines(budget, count) looks at the next page of lines (an
-    /// HSCAN of about count fields of the tracked hash, its cursor and the lines of the page already looked at kept in
-    /// field 'z' between sweeps, so that every line gets its turn however many sweepers run, and -Once sweeps too), one
+    /// A sweep's share of <see cref="ReconcileLine"/>: reconcile_lines(budget, count, pages) looks at the next lines (up to
+    /// pages HSCANs of about count fields of the tracked hash; the cursor, and the lines of its page already looked at, kept
+    /// in field 'z' between sweeps, so that every line gets its turn however many sweepers run, and -Once sweeps too), one
     /// LPOS each while their scans stay within budget list entries (the first whatever it costs). Returns how many
     /// tasks it found taken. Without it, a tracked task that such a worker took while no caller's job waited on it would
     /// be a record waiting for ever.
     /// </summary>
     private const string ReconcileLines = ReconcileLine + @"
-local function reconcile_lines(budget, count)
+local function reconcile_lines(budget, count, pages)
   local length, found, spent = redis.call('LLEN', KEYS[1]), 0, 0
   local cursor, done = '0', 0
   local at = redis.call('HGET', KEYS[12], 'z')
@@ -237,24 +240,31 @@ local function reconcile_lines(budget, count)
     local c, k = string.match(at, '^(%d+) (%d+)$')
     if c then cursor, done = c, tonumber(k) end
   end
-  local page = redis.call('HSCAN', KEYS[12], cursor, 'MATCH', 'w*', 'COUNT', count)
-  local fields, line = page[2], 0
-  for i = 1, #fields, 2 do
-    line = line + 1
-    if line > done then
-      if spent > 0 and spent + length > budget then
-        redis.call('HSET', KEYS[12], 'z', cursor .. ' ' .. (line - 1))
-        return found
-      end
-      local d = string.sub(fields[i], 2)
-      local task = line_bytes(d)
-      if task then
-        spent = spent + length
-        found = found + #reconcile_line(d, task, now_ms())
+  for _ = 1, pages do
+    local fields, line = redis.call('HSCAN', KEYS[12], cursor, 'MATCH', 'w*', 'COUNT', count), 0
+    for i = 1, #fields[2], 2 do
+      line = line + 1
+      if line > done then
+        if spent > 0 and spent + length > budget then
+          redis.call('HSET', KEYS[12], 'z', cursor .. ' ' .. (line - 1))
+          return found
+        end
+        local d = string.sub(fields[2][i], 2)
+        local task = line_bytes(d)
+        if task then
+          local taken, cost = reconcile_line(d, task, now_ms(), length)
+          spent = spent + cost
+          found = found + #taken
+        end
       end
     end
+    cursor, done = fields[1], 0
+    if cursor == '0' then
+      redis.call('HDEL', KEYS[12], 'z')
+      return found
+    end
   end
-  if page[1] == '0' then redis.call('HDEL', KEYS[12], 'z') else redis.call('HSET', KEYS[12], 'z', page[1] .. ' 0') end
+  redis.call('HSET', KEYS[12], 'z', cursor .. ' 0')
   return found
 end
 ";
@@ -514,7 +524,8 @@ return reply
     /// <summary>
     /// One sweep of a queue. ARGV: 1 the queue's hash tag ('' for none), 2 the recoveries after which a task counts
     /// as lost (0: never), 3 a failed-store id prefix, 4 failed-store limit, 5 its age limit in ms, 6 the list entries its
-    /// look for tracked tasks taken untracked may compare, 7 the fields of the tracked hash that look pages through.
+    /// look for tracked tasks taken untracked may compare, 7 and 8 how many fields of the tracked hash one HSCAN of that look
+    /// reads, and at most how many HSCANs it makes.
     /// Checks first, writes after, so that an error cannot leave half a sweep: an in-flight entry under an id
     /// outside the queue's cluster slot (a Python or Go worker there) is skipped and counted. Moves the task of
     /// every worker whose liveness key is gone (EXISTS, so that a key of another type is not an error) back to the
@@ -562,7 +573,7 @@ for _, i in ipairs(dead) do
 end
 if redis.call('EXISTS', KEYS[13]) == 1 then track_trim(now_ms()) end
 local untracked = 0
-if redis.call('EXISTS', KEYS[12]) == 1 then untracked = reconcile_lines(tonumber(ARGV[6]), ARGV[7]) end
+if redis.call('EXISTS', KEYS[12]) == 1 then untracked = reconcile_lines(tonumber(ARGV[6]), ARGV[7], tonumber(ARGV[8])) end
 local stamps = redis.call('HKEYS', KEYS[4])
 for i = 1, #stamps do
   if redis.call('HEXISTS', KEYS[3], stamps[i]) == 0 then redis.call('HDEL', KEYS[4], stamps[i]) end
@@ -823,8 +834,9 @@ for i = 2, #ARGV do
     if not seen[d] then
       if checked > 0 and spent + length > budget then break end
       seen[d] = true
-      spent = spent + length
-      for _, tid in ipairs(reconcile_line(d, task, now_ms())) do taken[#taken + 1] = tid end
+      local found, cost = reconcile_line(d, task, now_ms(), length)
+      spent = spent + cost
+      for _, tid in ipairs(found) do taken[#taken + 1] = tid end
     end
   end
   checked = checked + 1
