@@ -379,6 +379,35 @@ public class TrackingTests
     }
 
     [Fact]
+    public async Task ATaskThatAPythonSweeperRecoveredFromOurDeadWorkerWaitsTrackedAgain_OrEndsTakenOnceItsCopyIsGone()
+    {
+        var queue = _redis.NewQueue();
+        var tracked = new[] { "m:a", "m:b" }.Select(name => new TrackedEnqueue(Task(name), Day)).ToList();
+        await queue.EnqueueTrackedAsync(tracked);
+        var workers = new[] { "00112233445566778899aabbccddee01", "00112233445566778899aabbccddee02" };
+        foreach (var worker in workers)
+        {
+            await _redis.Db.StringSetAsync(worker, "1");
+            await queue.FinishAndClaimAsync(worker, ClaimMode.TakeToken, "1:1", null);
+            await _redis.Db.KeyDeleteAsync(worker);
+        }
+        Assert.All(await queue.GetTrackedAsync(tracked.Select(t => t.Id).ToList()), s => Assert.Equal(TrackedState.Running, s.State));
+        // The Python sweeper's recovery: each dead worker's task back at the tail, with a token; no record changes.
+        foreach (var worker in workers)
+        {
+            await _redis.Db.ListRightPushAsync(queue.Keys.Tasks, await _redis.Db.HashGetAsync(queue.Keys.Processing, worker));
+            await _redis.Db.ListLeftPushAsync(queue.Keys.Tokens, "1");
+            await _redis.Db.HashDeleteAsync(queue.Keys.Processing, worker);
+        }
+        await TakeUntracked(queue, tracked[1].Task); // and a Python worker took b
+        Assert.Equal(1, (await queue.SweepAsync()).TakenUntracked);
+        Assert.Equal(new[] { TrackedState.Queued, TrackedState.TakenUntracked }, (await queue.GetTrackedAsync(tracked.Select(t => t.Id).ToList())).Select(s => s.State));
+        foreach (var worker in workers) Assert.False(await _redis.Db.HashExistsAsync(queue.Keys.Tracked, "r" + worker), "a running entry left for a worker that holds nothing");
+        await new DelayedWorker(queue, new DelegateRegistry().Add("m:a", _ => { }), Drain()).RunAsync();
+        Assert.Equal(TrackedState.Completed, (await queue.GetTrackedAsync(new[] { tracked[0].Id }))[0].State);
+    }
+
+    [Fact]
     public async Task OnALongQueueEachSweepLooksAtTheLinesItsBudgetAllows_AndTheNextSweepGoesOnWhereItStopped()
     {
         // A sweep may compare 250,000 list entries: with 130,000 tasks waiting, one line per sweep.

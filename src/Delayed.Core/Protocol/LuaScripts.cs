@@ -224,14 +224,34 @@ end
 ";
 
     /// <summary>
-    /// A sweep's share of <see cref="ReconcileLine"/>: reconcile_lines(budget, count, pages) looks at the next lines (up to
-    /// pages HSCANs of about count fields of the tracked hash; the cursor, and the lines of its page already looked at, kept
-    /// in field 'z' between sweeps, so that every line gets its turn however many sweepers run, and -Once sweeps too), one
-    /// LPOS each while their scans stay within budget list entries (the first whatever it costs). Returns how many
-    /// tasks it found taken. Without it, a tracked task that such a worker took while no caller's job waited on it would
-    /// be a record waiting for ever.
+    /// A sweep's share of <see cref="ReconcileLine"/>: reconcile_lines(budget, count, pages) looks at the next lines and
+    /// running entries ('w' and 'r' fields: up to pages HSCANs of about count fields of the tracked hash; the cursor, and
+    /// the fields of its page already looked at, kept in field 'z' between sweeps, so that every one gets its turn however
+    /// many sweepers run, and -Once sweeps too), one LPOS each while their scans stay within budget list entries (the
+    /// first whatever it costs). A running entry whose worker holds no task any more was left by a Python or Go sweeper
+    /// that recovered the task (reconcile_running): the task waits tracked again if an unaccounted copy of it waits in the
+    /// list, else it was taken. Returns how many tasks it found taken. Without it, a tracked task that such a worker or
+    /// sweeper moved while no caller's job waited on it would keep its record queued or running for ever.
     /// </summary>
     private const string ReconcileLines = ReconcileLine + @"
+local function reconcile_running(worker, tid, length)
+  if redis.call('HEXISTS', KEYS[3], worker) == 1 then return 0, 0 end
+  -- Our finishes and recoveries delete this entry with the worker's in-flight one: a Python or Go sweeper moved the task.
+  redis.call('HDEL', KEYS[12], 'r' .. worker, 'c' .. worker)
+  local raw, task = unpack(redis.call('HMGET', KEYS[12], 's' .. tid, 'b' .. tid))
+  if not raw or not task or cmsgpack.unpack(raw)[1] ~= 'r' then return 0, 0 end
+  local h, t, n = line_state(KEYS[12], redis.sha1hex(task))
+  n = n or 0
+  local copies = redis.call('LPOS', KEYS[1], task, 'COUNT', n + 1)
+  if #copies > n then
+    -- A copy waits that no line accounts for: this one, back in the list; it waits again as tracked.
+    track_wait(tid, task)
+    return 0, copies[n + 1] + 1
+  end
+  local now = now_ms()
+  track_end(tid, now, cmsgpack.pack({ 'g', now }), '')
+  return 1, length
+end
 local function reconcile_lines(budget, count, pages)
   local length, found, spent = redis.call('LLEN', KEYS[1]), 0, 0
   local cursor, done = '0', 0
@@ -241,7 +261,7 @@ local function reconcile_lines(budget, count, pages)
     if c then cursor, done = c, tonumber(k) end
   end
   for _ = 1, pages do
-    local fields, line = redis.call('HSCAN', KEYS[12], cursor, 'MATCH', 'w*', 'COUNT', count), 0
+    local fields, line = redis.call('HSCAN', KEYS[12], cursor, 'MATCH', '[rw]*', 'COUNT', count), 0
     for i = 1, #fields[2], 2 do
       line = line + 1
       if line > done then
@@ -249,12 +269,19 @@ local function reconcile_lines(budget, count, pages)
           redis.call('HSET', KEYS[12], 'z', cursor .. ' ' .. (line - 1))
           return found
         end
-        local d = string.sub(fields[2][i], 2)
-        local task = line_bytes(d)
-        if task then
-          local taken, cost = reconcile_line(d, task, now_ms(), length)
+        local name = fields[2][i]
+        if string.sub(name, 1, 1) == 'w' then
+          local d = string.sub(name, 2)
+          local task = line_bytes(d)
+          if task then
+            local taken, cost = reconcile_line(d, task, now_ms(), length)
+            spent = spent + cost
+            found = found + #taken
+          end
+        else
+          local ended, cost = reconcile_running(string.sub(name, 2), fields[2][i + 1], length)
           spent = spent + cost
-          found = found + #taken
+          found = found + ended
         end
       end
     end
