@@ -66,6 +66,8 @@ Describe 'examples/redis/delayed.acl' {
         $jobs = 1..2 | ForEach-Object { Add-DelayedTask $queue m:square $_ -AsJob }
         $later = Add-DelayedTask $queue m:square 3 -Delay '01:00:00' -AsJob
         (Get-DelayedTask $queue -Id $jobs[0].TrackingId).State | Should -Be Queued
+        # A sweep looks through the waiting tasks' lines (HSCAN) and counts their copies in the list (LPOS).
+        (Start-DelayedSweeper (Connect-As sweeper) -Once).TakenUntracked | Should -Be 0
         Stop-Job $later
         $later.State | Should -Be Stopped
         $worker = Start-DelayedWorker (Connect-As worker) -Handler @{ 'm:square' = { param($n) $n * $n } } -AsJob

@@ -6,6 +6,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using Delayed.Core.Codec;
 using Delayed.Core.Queue;
+using Delayed.Core.Redis;
 using Delayed.Core.Worker;
 using StackExchange.Redis;
 using Xunit;
@@ -405,6 +406,36 @@ public class TrackingTests
         foreach (var worker in workers) Assert.False(await _redis.Db.HashExistsAsync(queue.Keys.Tracked, "r" + worker), "a running entry left for a worker that holds nothing");
         await new DelayedWorker(queue, new DelegateRegistry().Add("m:a", _ => { }), Drain()).RunAsync();
         Assert.Equal(TrackedState.Completed, (await queue.GetTrackedAsync(new[] { tracked[0].Id }))[0].State);
+    }
+
+    [Fact]
+    public async Task ASweepThatCannotLookForTasksTakenUntrackedStillRecoversAndRepairs_AndSaysWhy()
+    {
+        // As on Redis before 6.0.6 (no LPOS) or under an account without HSCAN: the sweep's own work must not depend on it.
+        var user = "nohscan" + Guid.NewGuid().ToString("N").Substring(0, 6);
+        await _redis.Db.ExecuteAsync("ACL", "SETUSER", user, "on", ">secret-pass", "~*", "&*", "+@all", "-hscan");
+        try
+        {
+            using var connection = await DelayedConnection.ConnectAsync($"{_redis.Server.Configuration},user={user},password=secret-pass");
+            var queue = new DelayedQueue(connection, _redis.NewQueue().Name);
+            await queue.EnqueueTrackedAsync(new[] { new TrackedEnqueue(Task(), Day) });
+            await _redis.Db.HashSetAsync(queue.Keys.Processing, queue.Name + "-dead", Task("m:lost"));
+            var errors = new List<Exception>();
+            var swept = new List<SweepResult>();
+            var sweeper = new Delayed.Core.Sweeper.DelayedSweeper(new[] { queue }) { OnSwept = swept.Add, OnError = (_, e) => errors.Add(e) };
+            await sweeper.SweepOnceAsync();
+            var result = Assert.Single(swept);
+            Assert.Equal((1L, 1L), (result.Recovered, result.TokenAdjustment));
+            Assert.Equal(await _redis.Db.ListLengthAsync(queue.Keys.Tasks), await _redis.Db.ListLengthAsync(queue.Keys.Tokens));
+            Assert.False(string.IsNullOrEmpty(result.UntrackedLookError), "the reply says why the look failed (Redis's words differ by version)");
+            var error = Assert.Single(errors);
+            Assert.Contains("recovered and repaired as usual", error.Message, StringComparison.Ordinal);
+            Assert.Contains("HSCAN and LPOS", error.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await _redis.Db.ExecuteAsync("ACL", "DELUSER", user);
+        }
     }
 
     [Fact]

@@ -182,7 +182,8 @@ public sealed class DelayedQueue
                 $"Run workers with ids that start with '{Keys.HashTag}', or keep the queue on a single Redis instance. Redis said: {e.Message}");
         }
         DelayedMetrics.TasksRecovered(Name, (long)result[0]);
-        return new SweepResult(Name, (long)result[0], (long)result[1], (long)result[2], (long)result[3], (long)result[4]);
+        return new SweepResult(Name, (long)result[0], (long)result[1], (long)result[2], (long)result[3], (long)result[4],
+            result.Length > 5 ? (string?)result[5] : null);
     }
 
     /// <summary>Every in-flight task with its worker's liveness and registration, read in two round trips.</summary>
