@@ -109,6 +109,22 @@ Describe 'examples/redis/delayed.acl' {
         $redis.Db.ListLength('{jobs}_noti') | Should -Be 1
     }
 
+    It 'sweeps as usual under a sweeper account of an older copy of the file (no HSCAN), and says what it needs' {
+        $job = Add-DelayedTask (Connect-As enqueuer) m:f 1 -AsJob
+        $redis.Db.HashSet('{jobs}_processing', '{jobs}0123456789abcdef0123456789abcdef', 'task bytes') | Out-Null
+        $redis.Db.Execute('ACL', [object[]]@('SETUSER', 'delayed-sweeper', '-hscan')) | Out-Null
+        try {
+            $result = Start-DelayedSweeper (Connect-As sweeper) -Once -WarningVariable said -WarningAction SilentlyContinue
+        } finally {
+            $redis.Db.Execute('ACL', [object[]]@('SETUSER', 'delayed-sweeper', '+hscan')) | Out-Null
+            $job | Remove-Job -Force
+        }
+        $result.Recovered | Should -Be 1
+        $result.TokenAdjustment | Should -Be 1 -Because 'the token repair comes before the look that failed'
+        "$said" | Should -BeLike "*swept as usual*HSCAN and LPOS*examples/delayed.acl*"
+        @(Get-Refusal) -like 'delayed-sweeper: hscan*' | Should -Not -BeNullOrEmpty
+    }
+
     It 'lets the operator account schedule and pause, the worker account fire and run schedules, and the sweeper account promote' {
         $operator = Connect-As operator
         Register-DelayedSchedule $operator -Name tick -Cron '* * * * * *' -TimeZone UTC -TaskName m:tick | Out-Null

@@ -420,17 +420,10 @@ public class TrackingTests
             var queue = new DelayedQueue(connection, _redis.NewQueue().Name);
             await queue.EnqueueTrackedAsync(new[] { new TrackedEnqueue(Task(), Day) });
             await _redis.Db.HashSetAsync(queue.Keys.Processing, queue.Name + "-dead", Task("m:lost"));
-            var errors = new List<Exception>();
-            var swept = new List<SweepResult>();
-            var sweeper = new Delayed.Core.Sweeper.DelayedSweeper(new[] { queue }) { OnSwept = swept.Add, OnError = (_, e) => errors.Add(e) };
-            await sweeper.SweepOnceAsync();
-            var result = Assert.Single(swept);
+            var result = await queue.SweepAsync();
             Assert.Equal((1L, 1L), (result.Recovered, result.TokenAdjustment));
             Assert.Equal(await _redis.Db.ListLengthAsync(queue.Keys.Tasks), await _redis.Db.ListLengthAsync(queue.Keys.Tokens));
             Assert.False(string.IsNullOrEmpty(result.UntrackedLookError), "the reply says why the look failed (Redis's words differ by version)");
-            var error = Assert.Single(errors);
-            Assert.Contains("recovered and repaired as usual", error.Message, StringComparison.Ordinal);
-            Assert.Contains("HSCAN and LPOS", error.Message, StringComparison.Ordinal);
         }
         finally
         {

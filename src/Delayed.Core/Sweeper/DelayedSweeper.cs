@@ -40,11 +40,6 @@ public sealed class DelayedSweeper
                 await queue.PromoteAsync().ConfigureAwait(false);
                 var result = await queue.SweepAsync().ConfigureAwait(false);
                 OnSwept?.Invoke(result);
-                if (result.UntrackedLookError is { } why)
-                    OnError?.Invoke(queue.Name, new InvalidOperationException(
-                        $"The sweep of queue '{queue.Name}' recovered and repaired as usual, but could not look for tracked tasks (Add-DelayedTask -AsJob) " +
-                        $"that Python or Go workers took, so their records stay as they are: {why}. That look needs Redis 6.0.6 or later, and the commands " +
-                        "HSCAN and LPOS for the sweeper's account (examples/delayed.acl)."));
             }
             catch (Exception e) when (OnError is not null)
             {

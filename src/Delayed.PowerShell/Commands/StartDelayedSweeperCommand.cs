@@ -82,6 +82,10 @@ public sealed class StartDelayedSweeperCommand : MetricsServingCmdlet
                     if (r.Skipped > 0)
                         output.Warning($"Queue '{r.Queue}': {r.Skipped} in-flight task(s) are held under worker ids outside the queue's cluster slot " +
                             "(Python or Go workers?), which a sweep cannot check: they were left as they are. Run workers whose ids start with the queue's hash tag.");
+                    if (r.UntrackedLookError is { } why)
+                        output.Warning($"Queue '{r.Queue}': swept as usual, but the sweep could not look for tracked tasks (Add-DelayedTask -AsJob) that " +
+                            $"Python or Go workers took, whose records then stay as they are. That look needs Redis 6.0.6 or later, and HSCAN and LPOS for " +
+                            $"the sweeper's Redis account (see examples/delayed.acl in the module's folder). Redis said: {why}");
                     output.Object(new SweepResult(r.Queue, r.Recovered, r.TokenAdjustment, r.Lost, r.Skipped, r.TakenUntracked));
                 },
                 OnError = (queue, e) => output.Error(new ErrorRecord(
