@@ -125,6 +125,17 @@ Describe 'Start-DelayedSweeper' {
         ($results | Format-Table | Out-String) | Should -Match 'Recovered\s+TokenAdjustment'
     }
 
+    It 'says in one warning line that Redis is out of reach, with the client''s screenful of counters under -Verbose' {
+        $gone = Start-TestRedis
+        $queue = New-DelayedQueue jobs -Redis $gone.Configuration
+        Stop-TestRedis $gone
+        $verbose = Start-DelayedSweeper $queue -Once -WarningVariable said -WarningAction SilentlyContinue -ErrorVariable failed -ErrorAction SilentlyContinue -Verbose 4>&1
+        $failed | Should -BeNullOrEmpty -Because 'a sweeper rides out an outage: the next pass tries again'
+        @($said).Count | Should -Be 1
+        "$said" | Should -Match "^Sweeping queue 'jobs' failed: [^\r\n]{10,160}\. The next pass tries again\. \(Details with -Verbose\.\)$"
+        @($verbose | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] -and $_.Message -like "Sweeping queue 'jobs' failed: *" }).Count | Should -Be 1
+    }
+
     It 'changes nothing with -WhatIf' {
         $queue = New-DelayedQueue (New-QueueName) -Redis $redis.Configuration
         $redis.Db.HashSet($queue.ProcessingKey, 'gone-worker', 'task bytes') | Out-Null

@@ -27,8 +27,11 @@ public sealed class DelayedSweeper
     /// <summary>Called after each queue's pass.</summary>
     public Action<SweepResult>? OnSwept { get; set; }
 
-    /// <summary>Called when a queue's pass fails; the sweeper goes on.</summary>
-    public Action<string, Exception>? OnError { get; set; }
+    /// <summary>
+    /// Called when a queue's pass fails (with the queue's name), or the moving of due scheduled tasks between passes (with
+    /// null); the sweeper goes on: the next pass, or the next move a second later, tries again.
+    /// </summary>
+    public Action<string?, Exception>? OnError { get; set; }
 
     /// <summary>One pass over every queue.</summary>
     public async Task SweepOnceAsync()
@@ -54,7 +57,7 @@ public sealed class DelayedSweeper
     /// </summary>
     public async Task RunAsync(CancellationToken stop)
     {
-        var promoter = new SchedulePromoter(_queues, e => OnError?.Invoke("(schedule)", e));
+        var promoter = new SchedulePromoter(_queues, e => OnError?.Invoke(null, e));
         using var promoting = CancellationTokenSource.CreateLinkedTokenSource(stop);
         var promotion = Task.Run(() => promoter.RunAsync(promoting.Token), CancellationToken.None);
         try

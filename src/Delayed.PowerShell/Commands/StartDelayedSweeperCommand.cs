@@ -88,9 +88,15 @@ public sealed class StartDelayedSweeperCommand : MetricsServingCmdlet
                             $"the sweeper's Redis account (see examples/delayed.acl in the module's folder). Redis said: {why}");
                     output.Object(new SweepResult(r.Queue, r.Recovered, r.TokenAdjustment, r.Lost, r.Skipped, r.TakenUntracked));
                 },
-                OnError = (queue, e) => output.Error(new ErrorRecord(
-                    new InvalidOperationException($"Sweeping queue '{queue}' failed: {e.Message} The next pass tries again.", e),
-                    "SweepFailed", ErrorCategory.ConnectionError, queue)),
+                OnError = (queue, e) =>
+                {
+                    var what = queue is null ? "Moving due scheduled tasks to their queues failed" : $"Sweeping queue '{queue}' failed";
+                    var then = queue is null ? " It tries again in a second." : " The next pass tries again.";
+                    // Redis out of reach is what a sweeper rides out: a warning; anything else is an error to look at.
+                    if (TransientFailure.TryReport(output, what, e, then)) return;
+                    output.Error(new ErrorRecord(new InvalidOperationException($"{what}: {e.Message}{then}", e),
+                        queue is null ? "PromotionFailed" : "SweepFailed", ErrorCategory.ConnectionError, queue));
+                },
             };
             try
             {

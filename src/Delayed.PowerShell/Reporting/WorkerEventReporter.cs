@@ -79,13 +79,7 @@ internal sealed class WorkerEventReporter
                     ? $"Redis error on worker {e.WorkerId}"
                     : $"Worker {e.WorkerId}";
                 var retry = e.Duration > TimeSpan.Zero ? $" Retrying in {e.Duration.TotalSeconds:0.#} s." : "";
-                if (e.Error is not null && Failures.Classify(e.Error) is FailureKind.Unavailable or FailureKind.Unreachable)
-                {
-                    // The client's own text runs to a screenful of counters: one short line, the rest with -Verbose.
-                    _output.Warning($"{what}: {FirstClause(e.Error.Message)}.{retry} (Details with -Verbose.)");
-                    _output.Verbose($"{what}: {e.Error.Message}");
-                    return;
-                }
+                if (e.Error is not null && TransientFailure.TryReport(_output, what, e.Error, retry)) return;
                 _output.Warning($"{what}: {e.Error?.Message}{retry}");
                 return;
         }
@@ -174,19 +168,6 @@ internal sealed class WorkerEventReporter
         ["error"] = e.Error?.Message,
         ["bytes"] = e.Task is null && !e.RawTask.IsEmpty ? (object)e.RawTask.Length : null,
     };
-
-    /// <summary>A client error's message up to its first detail (a colon, semicolon or parenthesis), at most 160 characters.</summary>
-    internal static string FirstClause(string message)
-    {
-        var end = message.Length;
-        foreach (var mark in new[] { ": ", "; ", " (", ", command=" })
-        {
-            var at = message.IndexOf(mark, 10 < message.Length ? 10 : 0, StringComparison.Ordinal);
-            if (at > 0 && at < end) end = at;
-        }
-        var clause = message.Substring(0, Math.Min(end, 160)).TrimEnd('.', ' ');
-        return clause;
-    }
 
     private static string When(TimeSpan? wait) => wait is { } w && w > TimeSpan.Zero ? $"in {w.TotalSeconds:0.#} s" : "at once";
 

@@ -1,0 +1,36 @@
+using System;
+using Delayed.Core.Redis;
+
+namespace Delayed.PowerShell.Reporting;
+
+/// <summary>
+/// How a loop that goes on by itself (a worker, a sweeper) reports a failure to reach Redis: one short warning line,
+/// since the loop tries again, and the client's own text, which runs to a screenful of counters, with -Verbose.
+/// </summary>
+internal static class TransientFailure
+{
+    /// <summary>Whether <paramref name="error"/> is a connection failure; if so, it is reported as one.</summary>
+    /// <param name="output">Where to say it.</param>
+    /// <param name="what">What failed, e.g. "Sweeping queue 'jobs' failed".</param>
+    /// <param name="error">The failure.</param>
+    /// <param name="then">What happens next, as a sentence with a leading space (e.g. " Retrying in 2 s."), or "".</param>
+    public static bool TryReport(IWorkerOutput output, string what, Exception error, string then)
+    {
+        if (Failures.Classify(error) is not (FailureKind.Unavailable or FailureKind.Unreachable)) return false;
+        output.Warning($"{what}: {FirstClause(error.Message)}.{then} (Details with -Verbose.)");
+        output.Verbose($"{what}: {error.Message}");
+        return true;
+    }
+
+    /// <summary>A client error's message up to its first detail (a colon, semicolon or parenthesis), at most 160 characters.</summary>
+    internal static string FirstClause(string message)
+    {
+        var end = message.Length;
+        foreach (var mark in new[] { ": ", "; ", " (", ", command=" })
+        {
+            var at = message.IndexOf(mark, 10 < message.Length ? 10 : 0, StringComparison.Ordinal);
+            if (at > 0 && at < end) end = at;
+        }
+        return message.Substring(0, Math.Min(end, 160)).TrimEnd('.', ' ');
+    }
+}
