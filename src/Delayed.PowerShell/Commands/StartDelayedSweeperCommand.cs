@@ -20,6 +20,9 @@ namespace Delayed.PowerShell.Commands;
 /// more than 3 times (it crashes or kills its worker) is not put back again but moved to the failed store as
 /// WorkerLost. While it runs, the sweeper also moves due scheduled tasks (Add-DelayedTask -Delay, retries waiting out
 /// their back-off) to their queue as they fall due, and fires due recurring runs: a queue served only by Python or Go workers needs one for that.
+/// Each pass also looks through a part of the records of tracked tasks (Add-DelayedTask -AsJob) for those that a Python or
+/// Go worker took, or that a Python or Go sweeper recovered, and ends or requeues them (the record's TakenUntracked
+/// count): that look needs Redis 6.0.6 or later and, under an ACL, HSCAN and LPOS; without them it is skipped with a warning.
 /// </remarks>
 /// <example>
 /// <code>Start-DelayedSweeper $queue -Once</code>
