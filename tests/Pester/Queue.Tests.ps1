@@ -34,6 +34,19 @@ Describe 'New-DelayedQueue' {
         ($failure | Format-List * -Force | Out-String) + $failure.Exception.ToString() | Should -Not -Match 'hunter2secret'
     }
 
+    It 'says in a few words that Redis does not answer once it is gone, the client''s counters kept in the InnerException' {
+        $server = Start-LocalRedis
+        $queue = New-DelayedQueue jobs -Redis "$($server.Configuration),syncTimeout=1000,asyncTimeout=1000,connectTimeout=500"
+        Add-DelayedTask $queue m:f
+        Stop-LocalRedis $server
+        $failure = try { Add-DelayedTask $queue m:f -ErrorAction Stop } catch { $_ }
+        $failure.FullyQualifiedErrorId | Should -BeLike 'RedisUnavailable*'
+        $failure.Exception.Message | Should -BeLike 'Redis did not answer: *Check that the server is up*'
+        $failure.Exception.Message.Length | Should -BeLessThan 400
+        $failure.Exception.Message | Should -Not -Match 'mgr: |IOCP|WORKER: '
+        $failure.Exception.InnerException.Message | Should -Match 'mgr: '
+    }
+
     It 'takes redis:// URLs with user, password (percent-encoded, commas too), port and database, and never shows the password' {
         $secured = Start-LocalRedis -Arguments '--requirepass', 'hunter2secret'
         try {
