@@ -102,7 +102,7 @@ public abstract class DelayedCmdlet : PSCmdlet, IDisposable
     {
         FailureKind.Unreachable => new ErrorRecord(e, "RedisUnreachable", ErrorCategory.ConnectionError, target),
         FailureKind.Unavailable => new ErrorRecord(
-            new InvalidOperationException("Redis did not answer: " + Unanswered(e) + " Check that the server is up; the connection recovers by itself once it is.", e),
+            new InvalidOperationException("Redis did not answer: " + TransientFailure.Brief(e, "the error's Exception.InnerException") + " Check that the server is up; the connection recovers by itself once it is.", e),
             "RedisUnavailable", ErrorCategory.ConnectionError, target),
         FailureKind.ServerError => new ErrorRecord(e, "RedisError", ErrorCategory.InvalidOperation, target),
         FailureKind.InvalidData => new ErrorRecord(e, "NotPlainData", ErrorCategory.InvalidData, target),
@@ -112,13 +112,5 @@ public abstract class DelayedCmdlet : PSCmdlet, IDisposable
         },
         _ => null,
     };
-
-    /// <summary>
-    /// What the client said, without the screenful of counters StackExchange.Redis appends to its own messages (they end
-    /// in its version, ", v: ..."): those stay in the error's InnerException. This module's own messages are kept whole.
-    /// </summary>
-    private static string Unanswered(Exception e) => e.Message.Contains(", v: ")
-        ? TransientFailure.FirstClause(e.Message) + ". (The client's full report: the error's Exception.InnerException.)"
-        : e.Message;
 
 }

@@ -1,4 +1,5 @@
 using System;
+using Delayed.PowerShell.Reporting;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
@@ -197,7 +198,7 @@ internal sealed class DashboardServer : IDisposable
         }
         catch (Exception e) when (IsRedisFailure(e))
         {
-            await SendAsync(response, 503, DashboardPages.Message("Redis did not answer", e.Message + " The page works again once Redis does.")).ConfigureAwait(false);
+            await SendAsync(response, 503, DashboardPages.Message("Redis did not answer", TransientFailure.Brief(e, null) + " The page works again once Redis does.")).ConfigureAwait(false);
         }
         catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or IOException)
         {

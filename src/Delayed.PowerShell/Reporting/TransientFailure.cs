@@ -22,6 +22,16 @@ internal static class TransientFailure
         return true;
     }
 
+    /// <summary>
+    /// What the client said, without the screenful of counters StackExchange.Redis appends to its own messages (they end
+    /// in its version, ", v: ..."), saying where the full report is; this module's own messages are kept whole.
+    /// </summary>
+    /// <param name="error">The failure.</param>
+    /// <param name="fullReportIn">Where the reader finds the full report, e.g. "the error's Exception.InnerException"; null where it is nowhere to be read.</param>
+    public static string Brief(Exception error, string? fullReportIn) => !error.Message.Contains(", v: ") ? error.Message
+        : fullReportIn is null ? $"{FirstClause(error.Message)}."
+        : $"{FirstClause(error.Message)}. (The client's full report: {fullReportIn}.)";
+
     /// <summary>A client error's message up to its first detail (a colon, semicolon or parenthesis), at most 160 characters.</summary>
     internal static string FirstClause(string message)
     {
