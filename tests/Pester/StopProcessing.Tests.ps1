@@ -41,6 +41,19 @@ Describe 'Ctrl+C' {
         $run.PowerShell.Dispose()
     }
 
+    It 'puts the task back, not into the failed store, when the handler hears of the stop before the worker does' {
+        # PowerShell stops the innermost pipeline (the handler's) before it calls the worker cmdlet's StopProcessing: in that
+        # instant the handler fails with PipelineStoppedException while the worker has not been asked to stop.
+        Add-DelayedTask $queue stopped 'x'
+        $before = ConvertTo-Hex (Get-QueueBytes $redis $queue.TaskKey)[0]
+        $summary = Start-DelayedWorker $queue -Handler @{ stopped = { param($x) throw [System.Management.Automation.PipelineStoppedException]::new() } } -StopWhenEmpty -WarningAction SilentlyContinue
+        $summary.Retried | Should -Be 1
+        $summary.Failed | Should -Be 0
+        ConvertTo-Hex (Get-QueueBytes $redis $queue.TaskKey)[0] | Should -Be $before
+        $redis.Db.ListLength($queue.TokenKey) | Should -Be 1
+        $redis.Db.SortedSetLength("$($queue.Name)_failed") | Should -Be 0
+    }
+
     It 'stops a sweeper loop' {
         $run = Start-InRunspace "Start-DelayedSweeper (New-DelayedQueue '$($queue.Name)' -Redis '$($redis.Configuration)') -Interval '00:01:00'"
         # Running: it says so once, before its first pass.

@@ -443,6 +443,22 @@ public class WorkerStopTests
     }
 
     [Fact]
+    public async Task AHandlerInterruptedBeforeTheWorkerHearsOfTheStopPutsItsTaskBackUnchanged_AndTheWorkerStops()
+    {
+        // PowerShell stops a handler's pipeline before it tells the worker's cmdlet (Ctrl+C): the handler's word is enough.
+        var queue = _redis.NewQueue();
+        var bytes = TaskEncoder.EncodePython("m:stopped", new object[] { 1 }, null, 0);
+        await queue.EnqueueAsync(bytes);
+        var worker = new DelayedWorker(queue, new DelegateRegistry().Add("m:stopped", _ => throw new TaskInterruptedException("stopped with its pipeline")),
+            new WorkerOptions { DequeueTimeout = TimeSpan.FromMilliseconds(100) });
+        var summary = await worker.RunAsync().WaitAsync(TimeSpan.FromSeconds(10)); // no stop requested, no StopWhenEmpty
+        Assert.Equal((1L, 0L, 0L), (summary.Retried, summary.Failed, summary.Succeeded));
+        Assert.Equal(bytes, (byte[])(await _redis.Db.ListGetByIndexAsync(queue.Keys.Tasks, 0))!);
+        Assert.Equal(1, await _redis.Db.ListLengthAsync(queue.Keys.Tokens));
+        Assert.Equal(0, await _redis.Db.SortedSetLengthAsync(queue.Keys.Failed));
+    }
+
+    [Fact]
     public async Task ATaskWhoseClaimWasOnItsWayWhenTheStopCameIsPutBackUnstarted()
     {
         var queue = _redis.NewQueue();

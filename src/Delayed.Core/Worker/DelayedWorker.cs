@@ -464,9 +464,11 @@ public sealed class DelayedWorker : IDisposable
             Emit(new WorkerEvent(WorkerEventKind.TaskStopped, queue.Name, id, task, duration: clock.Elapsed, attempt: attempt));
             return Finish.Stopped(stamp, "Stop-Job");
         }
-        catch (Exception e) when (stop.IsCancellationRequested && !timeout.IsCancellationRequested && e is OperationCanceledException)
+        catch (Exception e) when (!timeout.IsCancellationRequested && (e is TaskInterruptedException || stop.IsCancellationRequested && e is OperationCanceledException))
         {
-            // Interrupted by a stop request, not failed: put it back unchanged, budget and counters untouched.
+            // Interrupted by a stop request, not failed: put it back unchanged, budget and counters untouched. A handler
+            // that says so may have heard of the stop first: the worker stops too.
+            if (e is TaskInterruptedException) RequestStop();
             Interlocked.Increment(ref _retried);
             DelayedMetrics.TaskProcessed(queue.Name, task.Name, "interrupted", duration: clock.Elapsed);
             Emit(new WorkerEvent(WorkerEventKind.TaskInterrupted, queue.Name, id, task, error: e, duration: clock.Elapsed, attempt: attempt));

@@ -54,11 +54,15 @@ internal abstract class PowerShellTaskHandler : ITaskHandler
             return new InvalidOperationException(ExitMessage(exit.Argument?.ToString()), e);
         if (IsBindingFailure(e, command))
             return new TaskBindingException($"Task '{context.Task.Name}' cannot be bound to handler '{Name}': {e.Message}", e);
-        // The timeout token first: the stop it triggers can end the pipeline before the linked token is signalled.
-        if (e is PipelineStoppedException && (context.TimeoutToken.IsCancellationRequested || context.CancellationToken.IsCancellationRequested))
-            return new OperationCanceledException(context.TimeoutToken.IsCancellationRequested
-                ? "The task ran past its timeout and was stopped."
-                : "The task was stopped with the pipeline that ran it (Ctrl+C).", e, context.CancellationToken);
+        if (e is PipelineStoppedException)
+        {
+            // The timeout token first: the stop it triggers can end the pipeline before the linked token is signalled.
+            if (context.TimeoutToken.IsCancellationRequested)
+                return new OperationCanceledException("The task ran past its timeout and was stopped.", e, context.CancellationToken);
+            // Otherwise its pipeline was stopped: Ctrl+C, or the worker stopping. On Ctrl+C PowerShell stops the handler
+            // before it calls the worker cmdlet's StopProcessing, so the worker's token may not say so yet.
+            return new TaskInterruptedException("The task was stopped with the pipeline that ran it (Ctrl+C).", e);
+        }
         return e;
     }
 
