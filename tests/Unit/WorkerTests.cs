@@ -522,6 +522,21 @@ public class WorkerLivenessTests
     }
 
     [Fact]
+    public async Task OneLapseIsReportedOnce_ThoughTheLoopAndASlotRefreshAtOnce()
+    {
+        // A slot that finds its key gone refreshes every key, as the keep-alive loop does: two refreshes at once each read
+        // the keys before either wrote them again, and said the same lapse twice.
+        var queue = _redis.NewQueue();
+        var ids = new[] { Delayed.Core.Protocol.WorkerIds.New(""), Delayed.Core.Protocol.WorkerIds.New("") };
+        var lapses = new ConcurrentQueue<string>();
+        var loop = new KeepAliveLoop(new[] { queue }, ids, new WorkerOptions(), WorkerDescription.OfThisProcess(60), e => throw e, lapses.Enqueue);
+        await Task.WhenAll(loop.RefreshAsync(), loop.RefreshAsync(), loop.RefreshAsync());
+        Assert.Equal(ids.OrderBy(id => id, StringComparer.Ordinal), lapses.OrderBy(id => id, StringComparer.Ordinal));
+        foreach (var id in ids) Assert.True(await _redis.Db.KeyExistsAsync(id), "the lapsed key is written again");
+        await _redis.Db.KeyDeleteAsync(ids.Select(id => (StackExchange.Redis.RedisKey)id).ToArray());
+    }
+
+    [Fact]
     public async Task TheTokenValueIsIgnored()
     {
         var queue = _redis.NewQueue();

@@ -12,6 +12,7 @@ namespace Delayed.Core.Worker;
 /// whether a slot is asked to stop the tracked task it runs (Stop-Job). While a refresh fails,
 /// <see cref="Healthy"/> is false and the slots take no new tasks: a sweep could otherwise take a task from under a live worker.
 /// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "Its semaphore never hands out a wait handle: nothing to release.")]
 internal sealed class KeepAliveLoop
 {
     private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(1);
@@ -24,6 +25,9 @@ internal sealed class KeepAliveLoop
     private readonly IReadOnlyList<DelayedQueue> _queues;
     private readonly WorkerDescription _description;
     private volatile bool _healthy = true;
+    // One refresh at a time: the loop and every slot that found its key gone refresh all keys, and a lapse is found by a
+    // refresh that reads the key before another has written it again; two at once would both find it, and report it twice.
+    private readonly SemaphoreSlim _refreshing = new(1, 1);
 
     /// <param name="queues">The worker's queues: the first holds its liveness keys; a stop request in any of them is heard.</param>
     /// <param name="ids">The ids of the worker's slots.</param>
@@ -51,6 +55,7 @@ internal sealed class KeepAliveLoop
     /// <summary>One refresh of every id; <see cref="Healthy"/> tells how it went.</summary>
     public async Task RefreshAsync()
     {
+        await _refreshing.WaitAsync().ConfigureAwait(false);
         try
         {
             var replies = await Task.WhenAll(_ids.Select(id => _queues[0].KeepAliveAsync(id, _options.KeepAliveSeconds, _description, _queues))).ConfigureAwait(false);
@@ -66,6 +71,10 @@ internal sealed class KeepAliveLoop
         {
             _healthy = false;
             _onError(e);
+        }
+        finally
+        {
+            _refreshing.Release();
         }
     }
 
