@@ -59,7 +59,8 @@ public sealed class SentinelTests
         // until the client has followed the failover, it may still read the old one.
         var newPrimary = await setup.PrimaryPortAsync();
         await Eventually.True(() => PortOf(connection) == newPrimary, "the client to follow the failover to the new primary", 60);
-        await Eventually.True(async () => await queue.GetLengthAsync() == 0, "the worker to drain the new primary's list", 60);
+        // Drained means nothing waits and nothing is held: a task claimed but not started when the stop comes goes back.
+        await Eventually.True(async () => (await queue.GetStatusAsync()) is { Length: 0, InFlight: 0 }, "the worker to drain the new primary's list", 60);
         worker.RequestStop();
         await run;
         var status = await queue.GetStatusAsync();
