@@ -192,12 +192,15 @@ end
     /// Tracked tasks that a worker keeping no records (Python, Go) took (needs <see cref="Tracking"/>): such a worker pops
     /// a copy from the list and leaves its line alone, so a line may hold no more ids than the list holds copies of its
     /// bytes, and the oldest ids beyond that were taken (those workers pop the head). line_bytes(d): the bytes of line d,
-    /// read from the record of an id in it, or nil. reconcile_line(d, task, now, length): those oldest ids leave the line
-    /// and their records end ['g', now]; returns them, and how many list entries the count compared. The count is one
+    /// read from the record of an id in it, or nil. track_taken(tid, now): its record ends ['g', now]. reconcile_line(d,
+    /// task, now, length): those oldest ids leave the line and are taken; returns them, and how many list entries the count compared. The count is one
     /// LPOS, a scan of the list (length long) that stops at as many copies as the line holds ids: on a long list it blocks
     /// Redis for ~3 ms per 100,000 tasks, so callers bound how many they make.
     /// </summary>
     private const string ReconcileLine = @"
+local function track_taken(tid, now)
+  track_end(tid, now, cmsgpack.pack({ 'g', now }), '')
+end
 local function line_bytes(d)
   local h, t = line_state(KEYS[12], d)
   if not h then return nil end
@@ -215,7 +218,7 @@ local function reconcile_line(d, task, now, length)
   for _ = 1, n - #copies do
     local tid = line_take(KEYS[12], d)
     if not tid then break end
-    track_end(tid, now, cmsgpack.pack({ 'g', now }), '')
+    track_taken(tid, now)
     taken[#taken + 1] = tid
   end
   if #copies == n then return taken, copies[n] + 1 end
@@ -249,7 +252,7 @@ local function reconcile_running(worker, tid, length)
     return 0, copies[n + 1] + 1
   end
   local now = now_ms()
-  track_end(tid, now, cmsgpack.pack({ 'g', now }), '')
+  track_taken(tid, now)
   return 1, length
 end
 local function reconcile_lines(budget, count, pages)
@@ -821,7 +824,7 @@ return #ARGV / 5
     /// said queued, yet no task with its bytes waits: a worker that keeps no records took it; the record now says so,
     /// ['g', ended ms]).
     /// </summary>
-    public const string CancelTracked = Clock + Tracking + @"
+    public const string CancelTracked = Clock + Tracking + ReconcileLine + @"
 local tid = ARGV[1]
 local raw = redis.call('HGET', KEYS[12], 's' .. tid)
 if not raw then return 'unknown' end
@@ -836,7 +839,7 @@ if state[1] == 'q' then
   line_remove(tid, task)
   if redis.call('LREM', KEYS[1], -1, task) == 0 then
     local now = now_ms()
-    track_end(tid, now, cmsgpack.pack({ 'g', now }), '')
+    track_taken(tid, now)
     return 'gone'
   end
   redis.call('LPOP', KEYS[2])

@@ -156,13 +156,6 @@ public sealed class DelayedQueue
     /// <summary>Tasks waiting to run (in-flight tasks not counted).</summary>
     public Task<long> GetLengthAsync() => Db.ListLengthAsync(_tasks);
 
-    /// <summary>
-    /// How a sweep pages through the tracked hash for lines to check (<see cref="LuaScripts.Sweep"/>): up to ten HSCANs of
-    /// about a thousand fields each (a few ms), so that the records of 20,000 tracked tasks are looked through in a
-    /// sweep or two, and a million in a hundred.
-    /// </summary>
-    internal const int SweepLinesPage = 1000, SweepLinesPages = 10;
-
     /// <summary>One atomic sweep: recover tasks of dead workers, repair the token count, look for tracked tasks taken untracked.</summary>
     public async Task<SweepResult> SweepAsync()
     {
@@ -172,7 +165,7 @@ public sealed class DelayedQueue
             result = (RedisResult[])(await Db.ScriptEvaluateAsync(LuaScripts.Sweep, _scriptKeys, new RedisValue[]
             {
                 Connection.IsCluster ? Keys.HashTag : "", MaxRecoveries, ScheduledEntry.NewId() + "-", FailedTaskLimit, _failedRetentionMs,
-                TrackedReconciler.DefaultBudget, SweepLinesPage, SweepLinesPages,
+                TrackedReconciler.DefaultBudget, TrackedReconciler.SweepPage, TrackedReconciler.SweepPages,
             }).ConfigureAwait(false))!;
         }
         catch (RedisServerException e) when (e.Message.Contains("non local key") || e.Message.Contains("same slot"))

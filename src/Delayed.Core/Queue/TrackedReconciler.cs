@@ -22,10 +22,18 @@ public sealed class TrackedReconciler
     /// <summary>The pause after a look is at least this many times as long as the look took.</summary>
     public const int CostFactor = 50;
 
+    /// <summary>
+    /// A sweep's share (<see cref="DelayedQueue.SweepAsync"/>, within the same budget): up to <see cref="SweepPages"/> HSCANs
+    /// of about <see cref="SweepPage"/> fields of the tracked hash (a few ms), so that the records of 20,000 tracked tasks
+    /// are looked through in a sweep or two, and a million in a hundred.
+    /// </summary>
+    public const int SweepPage = 1000, SweepPages = 10;
+
     private readonly DelayedQueue _queue;
     private readonly long _budget;
     private readonly TimeSpan _minimumPause;
     private readonly Stopwatch _clock = Stopwatch.StartNew();
+    // The first look too waits a pause: a task just enqueued has not been taken yet.
     private TimeSpan _dueAt;
     private string? _lastChecked;
 
@@ -37,12 +45,13 @@ public sealed class TrackedReconciler
         _queue = queue;
         _minimumPause = minimumPause;
         _budget = budget;
+        _dueAt = minimumPause;
     }
 
-    /// <summary>Whether the pause after the last look has passed (true before the first).</summary>
+    /// <summary>Whether the pause after the last look (or after this reconciler was made) has passed.</summary>
     public bool Due => _clock.Elapsed >= _dueAt;
 
-    /// <summary>The pause that followed the last look.</summary>
+    /// <summary>The pause after the last look.</summary>
     public TimeSpan Pause { get; private set; }
 
     /// <summary>One look at the next of these ids in turn; returns those found taken (their records now say so).</summary>

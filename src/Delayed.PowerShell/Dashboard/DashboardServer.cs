@@ -1,5 +1,4 @@
 using System;
-using Delayed.PowerShell.Reporting;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
@@ -11,6 +10,7 @@ using System.Threading.Tasks;
 using Delayed.Core;
 using Delayed.Core.Scheduling;
 using Delayed.Core.Telemetry;
+using Delayed.PowerShell.Reporting;
 
 namespace Delayed.PowerShell.Dashboard;
 

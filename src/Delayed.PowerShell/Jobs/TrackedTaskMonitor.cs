@@ -54,8 +54,6 @@ internal sealed class TrackedTaskMonitor
     private async Task RunAsync()
     {
         var wait = Fastest;
-        // The first look follows a pause as the later ones do: a task just enqueued was not taken yet.
-        var firstLook = System.Diagnostics.Stopwatch.StartNew();
         while (true)
         {
             var jobs = _jobs.Keys.ToList();
@@ -70,7 +68,7 @@ internal sealed class TrackedTaskMonitor
             try
             {
                 // A queued task that a Python or Go worker took shows only as missing from the list: looked for now and then.
-                if (firstLook.Elapsed > ReconcileEvery && _reconciler.Due)
+                if (_reconciler.Due)
                 {
                     var queued = jobs.Where(j => j.LastSeen == TrackedState.Queued).Select(j => j.TrackingId).ToList();
                     if (queued.Count > 0) await _reconciler.LookAsync(queued).ConfigureAwait(false);
