@@ -174,4 +174,39 @@ Describe 'Add-DelayedTask' {
         } finally { Remove-Item Env:DELAYED_REDIS }
         $redis.Db.ListLength($queue.TokenKey) | Should -Be 0
     }
+
+    Context 'when Redis does not answer' {
+        It 'says which tasks are enqueued and which are not, when nothing was sent' {
+            $own = Start-TestRedis
+            try {
+                $down = New-DelayedQueue (New-QueueName) -Redis "$($own.Configuration),asyncTimeout=1500,syncTimeout=1500"
+                Add-DelayedTask $down Warm-Up
+                $stopped = $false
+                $error.Clear()
+                { 1..1500 | ForEach-Object {
+                        # Once a first batch is sent (1,000 tasks), the server goes.
+                        if ($_ -eq 1200 -and -not $stopped) { Stop-LocalRedis $own.Server; $script:stopped = $true }
+                        [pscustomobject]@{ Name = 'Patch-Server'; ArgumentList = @($_) }
+                    } | Add-DelayedTask $down -ErrorAction Stop } | Should -Throw -ErrorId 'RedisUnavailableNotEnqueued,*'
+                $message = $error[0].Exception.Message
+                $pattern = '^Redis did not answer, and (?<failed>[\d,]+) tasks \(one transaction\) were not enqueued: nothing was sent\. The (?<sent>[\d,]+) tasks sent before them are enqueued\. Enqueue them again once the server is up'
+                $message | Should -Match $pattern
+                $null = $message -match $pattern # Should does not leave $Matches here
+                [int]($Matches.failed -replace ',') + [int]($Matches.sent -replace ',') | Should -Be 1500
+                [int]($Matches.sent -replace ',') | Should -BeGreaterOrEqual 1000
+
+                { Add-DelayedTask $down Restart-Site web01 -ErrorAction Stop } | Should -Throw "Redis did not answer, and task 'Restart-Site' was not enqueued: nothing was sent.*"
+            } finally { Stop-TestRedis $own }
+        }
+
+        It 'says that a task whose reply never came may or may not be enqueued' {
+            $late = New-DelayedQueue (New-QueueName) -Redis "$($redis.Configuration),asyncTimeout=1000,syncTimeout=1000"
+            Add-DelayedTask $late Warm-Up
+            $redis.Db.Execute('CLIENT', [object[]]@('PAUSE', '4000', 'WRITE')) | Out-Null
+            try {
+                { Add-DelayedTask $late Restart-Site web01 -ErrorAction Stop } |
+                    Should -Throw -ErrorId 'RedisUnavailableEnqueueInDoubt,*' -ExpectedMessage "Redis did not answer after task 'Restart-Site' was sent: it may or may not have been enqueued. Look before enqueueing it again*-UniqueFor*"
+            } finally { $redis.Db.Execute('CLIENT', [object[]]@('UNPAUSE')) | Out-Null }
+        }
+    }
 }

@@ -158,6 +158,7 @@ public class EnqueueConnectionTests
             var error = await Assert.ThrowsAsync<RedisConnectionException>(() => OnThreadOfItsOwn(() => queue.EnqueueAsync(Task(2))));
             Assert.True(clock.Elapsed < TimeSpan.FromSeconds(4), $"the enqueue waited {clock.Elapsed} for a reply the server held back 5 s, past its 1 s timeout");
             Assert.Contains("may or may not", error.Message, StringComparison.Ordinal);
+            Assert.False(Failures.NeverSent(error), "a transaction sent whose reply was late was called never sent");
         }
         finally
         {
@@ -170,5 +171,43 @@ public class EnqueueConnectionTests
         Assert.InRange(tasks, 2, 3);
         Assert.Equal(tasks, await _redis.Db.ListLengthAsync(queue.Keys.Tokens));
         Assert.Equal(1, fallbacks.Enqueue);
+    }
+
+    [Fact]
+    public async Task AnEnqueueThroughTheMultiplexerWhoseReplyIsLateIsNotCalledNeverSent()
+    {
+        using var connection = await DelayedConnection.ConnectAsync($"{_redis.Server.Configuration},asyncTimeout=1000");
+        var queue = new DelayedQueue(connection, "late-" + Guid.NewGuid().ToString("N").Substring(0, 8));
+        await System.Threading.Tasks.Task.Run(() => queue.EnqueueAsync(Task(1))); // the multiplexer's connection is up
+        await _redis.Db.ExecuteAsync("CLIENT", "PAUSE", "3000", "WRITE");
+        try
+        {
+            // From the thread pool: through the multiplexer, which sends the transaction and then waits past its timeout.
+            var error = await Assert.ThrowsAnyAsync<Exception>(() => System.Threading.Tasks.Task.Run(() => queue.EnqueueAsync(Task(2))));
+            Assert.Equal(FailureKind.Unavailable, Failures.Classify(error));
+            Assert.False(Failures.NeverSent(error), $"a transaction sent whose reply was late was called never sent: {error.Message}");
+        }
+        finally
+        {
+            await _redis.Db.ExecuteAsync("CLIENT", "UNPAUSE");
+        }
+    }
+
+    [Fact]
+    public async Task AnEnqueueWhileRedisIsDownFailsAfterOneTimeout_SayingItWasNeverSent()
+    {
+        var server = new Delayed.Testing.LocalRedisServer(); // its own server: this one goes down
+        using var connection = await DelayedConnection.ConnectAsync($"{server.Configuration},syncTimeout=3000,asyncTimeout=3000");
+        var queue = new DelayedQueue(connection, "down");
+        await OnThreadOfItsOwn(() => queue.EnqueueAsync(Task(1))); // the enqueue connection is open
+        server.Dispose();
+        await Eventually.True(() => !connection.Database.Multiplexer.IsConnected, "the client did not notice that its server stopped");
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => OnThreadOfItsOwn(() => queue.EnqueueAsync(Task(2))));
+        // One timeout (3 s) and the client's once-a-second check of its backlog; finding the server for the enqueue
+        // connection through the multiplexer waited out a timeout of its own first (6 s and more).
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5.5), $"the enqueue failed after {clock.Elapsed}, more than one 3 s timeout");
+        Assert.True(Failures.NeverSent(error), $"an enqueue that never left the client was not called never sent: {error.Message}");
     }
 }

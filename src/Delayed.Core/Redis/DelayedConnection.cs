@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using System.Net;
 using System.Threading.Tasks;
 using StackExchange.Redis;
 
@@ -39,7 +40,7 @@ public sealed class DelayedConnection : IDisposable
     {
         if (_options.Ssl || IsCluster) return null;
         // One server holds every key: any key names it. Enqueue replies are a few bytes.
-        return new DirectConnection(() => _shared.GetDatabase().IdentifyEndpoint("delayed"), _options, 65536, "Delayed enqueue", EnqueueClientName, queue: null);
+        return new DirectConnection(() => ServerOf("delayed"), _options, 65536, "Delayed enqueue", EnqueueClientName, queue: null);
     }
 
     /// <summary>The server as users should see it: endpoints and database, never the password.</summary>
@@ -126,9 +127,16 @@ public sealed class DelayedConnection : IDisposable
     internal DirectConnection? OpenDirect(RedisKey key, long maxReplyBytes, string threadName, string clientName)
     {
         if (_options.Ssl) return null;
-        return new DirectConnection(() => _shared.GetDatabase().IdentifyEndpoint(key), _options, maxReplyBytes, threadName,
+        return new DirectConnection(() => ServerOf(key), _options, maxReplyBytes, threadName,
             clientName.Any(char.IsWhiteSpace) ? null : clientName, queue: (string?)key);
     }
+
+    /// <summary>
+    /// The server that holds <paramref name="key"/>, as the multiplexer knows it; null while the multiplexer has no
+    /// connection. Asking it costs a round trip through the multiplexer (StackExchange.Redis answers by sending EXISTS),
+    /// which, with the server down, would wait out a whole timeout before the caller's own call waits out another.
+    /// </summary>
+    private EndPoint? ServerOf(RedisKey key) => _shared.IsConnected ? _shared.GetDatabase().IdentifyEndpoint(key) : null;
 
     /// <summary>
     /// Names of queues on this server that have any key besides their task list (tokens, in-flight tasks, workers, a

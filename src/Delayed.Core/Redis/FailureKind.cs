@@ -38,4 +38,17 @@ public static class Failures
         ArgumentException => FailureKind.InvalidArgument,
         _ => FailureKind.Other,
     };
+
+    /// <summary>
+    /// Whether a failed call certainly never reached the server (it waited in the client for a connection, or no server
+    /// was reachable at all), so nothing it asked for happened; false when it may have been sent and its reply was lost
+    /// (a timeout after sending, a connection that broke mid-call), and for failures of other kinds.
+    /// </summary>
+    public static bool NeverSent(Exception e) => e switch
+    {
+        DelayedConnectionException => true,
+        RedisConnectionException { CommandStatus: CommandStatus.WaitingToBeSent or CommandStatus.WaitingInBacklog } => true,
+        RedisTimeoutException { Commandstatus: CommandStatus.WaitingToBeSent or CommandStatus.WaitingInBacklog } => true,
+        _ => false,
+    };
 }

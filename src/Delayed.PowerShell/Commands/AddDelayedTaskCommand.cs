@@ -4,9 +4,11 @@ using System.Collections.Generic;
 using System.Diagnostics;
 using System.Linq;
 using System.Management.Automation;
+using Delayed.Core.Redis;
 using Delayed.PowerShell.Conversion;
 using Delayed.PowerShell.Parameters;
 using Delayed.PowerShell.Jobs;
+using Delayed.PowerShell.Reporting;
 
 namespace Delayed.PowerShell.Commands;
 
@@ -33,6 +35,10 @@ namespace Delayed.PowerShell.Commands;
 /// sweeps and the schedule, and stays for -KeepFor after it ends (default one day), with up to 1 MiB of what its
 /// handler wrote (a note says when more was dropped). Only this module's workers keep records: a tracked task that a
 /// Python or Go worker takes ends Disconnected, its outcome unknown. An untracked task costs nothing of this.
+/// When Redis does not answer (within the connection's timeout, 5 s unless the configuration string sets
+/// asyncTimeout/syncTimeout), the terminating error says which tasks are enqueued and which are not: error id
+/// RedisUnavailableNotEnqueued when nothing was sent (enqueue them again), RedisUnavailableEnqueueInDoubt when a batch
+/// was sent and its reply lost (all of its tasks are enqueued, or none: look before enqueueing again, or use -UniqueFor).
 /// </remarks>
 /// <example>
 /// <code>1..20 | ForEach-Object { [pscustomobject]@{ Name = 'Get-Answer'; ArgumentList = @($_) } } | Add-DelayedTask $queue -AsJob | Wait-Job | Receive-Job</code>
@@ -216,16 +222,59 @@ public sealed class AddDelayedTaskCommand : DelayedCmdlet
         if (_enqueued >= BatchSize) WriteProgress(new ProgressRecord(1, "Adding delayed tasks", "Done") { RecordType = ProgressRecordType.Completed });
     }
 
+    private T AwaitSending<T>(System.Threading.Tasks.Task<T> call, int count)
+    {
+        AwaitSending((System.Threading.Tasks.Task)call, count);
+        return call.Result;
+    }
+
+    /// <summary>
+    /// Waits for one call that enqueues <paramref name="count"/> tasks at once (one transaction or script: all of them or
+    /// none). When Redis does not answer, the error says which tasks are enqueued, which are not, and which may be, so that
+    /// none is lost or sent twice by a caller who acts on it.
+    /// </summary>
+    private void AwaitSending(System.Threading.Tasks.Task call, int count)
+    {
+        try
+        {
+            call.GetAwaiter().GetResult();
+        }
+        catch (Exception e) when (Failures.Classify(e) == FailureKind.Unavailable)
+        {
+            var neverSent = Failures.NeverSent(e);
+            ThrowTerminatingError(new ErrorRecord(new InvalidOperationException(NotAnsweredMessage(count, neverSent, TransientFailure.Brief(e, "the error's Exception.InnerException")), e),
+                neverSent ? "RedisUnavailableNotEnqueued" : "RedisUnavailableEnqueueInDoubt", ErrorCategory.ConnectionError, Name));
+        }
+        catch (Exception e) when (ToErrorRecord(e, _batchQueue!.Name) is { } record)
+        {
+            ThrowTerminatingError(record);
+        }
+        _enqueued += count;
+    }
+
+    private string NotAnsweredMessage(int count, bool neverSent, string clientSaid)
+    {
+        var one = count == 1;
+        var these = one && _enqueued == 0 ? $"task '{Name}'" : one ? "the last task given" : $"{count:N0} tasks (one transaction)";
+        var before = _enqueued == 0 ? "" : $"The {_enqueued:N0} task{(_enqueued == 1 ? "" : "s")} sent before {(one ? "it" : "them")} {(_enqueued == 1 ? "is" : "are")} enqueued. ";
+        return neverSent
+            ? $"Redis did not answer, and {these} {(one ? "was" : "were")} not enqueued: nothing was sent. {before}" +
+              $"Enqueue {(one ? "it" : "them")} again once the server is up (the connection recovers by itself). The client said: {clientSaid}"
+            : $"Redis did not answer after {these} {(one ? "was" : "were")} sent: {(one ? "it" : "they")} may or may not have been enqueued" +
+              $"{(one ? "" : ", all of them or none")}. {before}Look before enqueueing {(one ? "it" : "them")} again (Get-DelayedTask, Get-DelayedQueue), " +
+              $"or enqueue with -UniqueFor so that a second enqueue is skipped. The client said: {clientSaid}";
+    }
+
     private void Flush()
     {
         if (_batch.Count + _scheduled.Count + _unique.Count + _tracked.Count == 0 || _batchQueue is null) return;
-        if (_batch.Count > 0) Await(_batchQueue.Engine.EnqueueAsync(_batch.ToArray()), _batchQueue.Name);
-        if (_tracked.Count > 0) Await(_batchQueue.Engine.EnqueueTrackedAsync(_tracked.Select(t => t.Task).ToArray()), _batchQueue.Name);
-        if (_scheduled.Count > 0) Await(_batchQueue.Engine.ScheduleAsync(_scheduled.ToArray()), _batchQueue.Name);
+        if (_batch.Count > 0) AwaitSending(_batchQueue.Engine.EnqueueAsync(_batch.ToArray()), _batch.Count);
+        if (_tracked.Count > 0) AwaitSending(_batchQueue.Engine.EnqueueTrackedAsync(_tracked.Select(t => t.Task).ToArray()), _tracked.Count);
+        if (_scheduled.Count > 0) AwaitSending(_batchQueue.Engine.ScheduleAsync(_scheduled.ToArray()), _scheduled.Count);
         var uniqueJobs = new List<DelayedTaskJob>();
         if (_unique.Count > 0)
         {
-            var outcomes = Await(_batchQueue.Engine.EnqueueUniqueWithOutcomeAsync(_unique.Select(u => u.Task).ToArray()), _batchQueue.Name);
+            var outcomes = AwaitSending(_batchQueue.Engine.EnqueueUniqueWithOutcomeAsync(_unique.Select(u => u.Task).ToArray()), _unique.Count);
             for (var i = 0; i < outcomes.Count; i++)
             {
                 var (unique, sent) = _unique[i];
@@ -234,6 +283,7 @@ public sealed class AddDelayedTaskCommand : DelayedCmdlet
                 sent.TrackingId = id;
                 if (!outcomes[i].Enqueued)
                 {
+                    _enqueued--; // counted as sent, skipped as a duplicate
                     sent.Duplicate = true;
                     WriteVerbose($"Task '{sent.Name}' was not enqueued on '{_batchQueue.Name}': a task with the same uniqueness key was, less than {unique.Window} ago{(id is null ? "" : $" (tracked task {id})")}.");
                 }
@@ -247,9 +297,7 @@ public sealed class AddDelayedTaskCommand : DelayedCmdlet
                 }
                 uniqueJobs.Add(new DelayedTaskJob(_batchQueue, id, sent.Name, scheduled: outcomes[i].Enqueued && (unique.Delay is not null || unique.At is not null)));
             }
-            _enqueued += outcomes.Count(o => o.Enqueued);
         }
-        _enqueued += _batch.Count + _scheduled.Count + _tracked.Count;
         _batch.Clear();
         _scheduled.Clear();
         _unique.Clear();
