@@ -26,6 +26,7 @@ Describe 'Add-DelayedTask -AsJob' {
         $worker = Start-WorkerProcess $queue.Name '-Concurrency 2'
         try {
             Wait-Line $worker 'starting' | Out-Null
+            $enqueuedAt = Get-Date
             $jobs = 1..20 | ForEach-Object { [pscustomobject]@{ Name = 'Get-Answer'; ArgumentList = @($_) } } | Add-DelayedTask $queue -AsJob
             $jobs.Count | Should -Be 20
             $jobs | ForEach-Object { $_ | Should -BeOfType [System.Management.Automation.Job] }
@@ -38,6 +39,18 @@ Describe 'Add-DelayedTask -AsJob' {
             @($warnings).Count | Should -Be 20
             @($warnings.Message) | Should -Contain 'thinking about 7'
             ($jobs | Select-Object -ExpandProperty TrackingId -Unique).Count | Should -Be 20
+            # Each says where and when it ran: a slot of that worker, by the worker's clock.
+            $slots = @((Get-DelayedWorker $queue).WorkerId)
+            $slots.Count | Should -Be 2
+            foreach ($job in $jobs) {
+                $slots | Should -Contain $job.WorkerId
+                $job.StartedAt | Should -Not -BeNullOrEmpty
+                $job.StartedAt | Should -BeLessOrEqual $job.EndedAt
+                # Whether this session saw it running or only its end: when its worker began it, not when this session looked.
+                $job.PSBeginTime | Should -Not -BeNullOrEmpty
+                $job.PSBeginTime | Should -BeLessOrEqual $job.EndedAt.LocalDateTime
+                $job.PSBeginTime | Should -BeGreaterOrEqual $enqueuedAt.AddSeconds(-1)
+            }
         } finally { $worker.Kill(); Get-Job | Remove-Job -Force }
     }
 

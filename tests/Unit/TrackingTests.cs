@@ -67,7 +67,8 @@ public class TrackingTests
         await queue.EnqueueAsync(Task());
         Assert.All(await queue.GetTrackedAsync(tracked.Select(t => t.Id).ToList()), t => Assert.Equal(TrackedState.Queued, t.State));
 
-        var summary = await new DelayedWorker(queue, Echo(), Drain()).RunAsync();
+        var worker = new DelayedWorker(queue, Echo(), Drain());
+        var summary = await worker.RunAsync();
 
         Assert.Equal(4, summary.Succeeded);
         var records = await queue.GetTrackedAsync(tracked.Select(t => t.Id).ToList(), withData: true);
@@ -78,11 +79,34 @@ public class TrackingTests
             Assert.Equal(Task(), record.Bytes);
             Assert.Equal(1, record.Attempt);
             Assert.NotNull(record.EndedAt);
+            // Where and when it ran, as a running record says.
+            Assert.Equal(worker.WorkerIds[0], record.WorkerId);
+            Assert.Equal(record.EndedAt - record.Duration, record.StartedAt);
         }
         // Nothing of the tasks' lines or workers is left behind: only the three records and their end times.
         var fields = (await _redis.Db.HashKeysAsync(queue.Keys.Tracked)).Select(f => ((string)f!)[0]).ToList();
         foreach (var kind in "wqir") Assert.DoesNotContain(kind, fields);
         Assert.Equal(3, await _redis.Db.SortedSetLengthAsync(queue.Keys.TrackedEnded));
+    }
+
+    [Fact]
+    public async Task RecordsOfRunsThatEndedWrittenBeforeTheyNamedTheirWorkerStillRead()
+    {
+        var queue = _redis.NewQueue();
+        // An earlier build's records: completed ['c', ended, attempt, ms] and stopped while running ['x', ended, why, attempt, ms].
+        await _redis.Db.HashSetAsync(queue.Keys.Tracked, new[]
+        {
+            new HashEntry("s00000000000000c1", new byte[] { 0x94, 0xa1, (byte)'c', 0xcf, 0, 0, 1, 0x8b, 0xcf, 0xe5, 0x68, 0x00, 0x02, 0x7b }),
+            new HashEntry("s00000000000000x1", new byte[] { 0x95, 0xa1, (byte)'x', 0xcf, 0, 0, 1, 0x8b, 0xcf, 0xe5, 0x68, 0x00, 0xa3, (byte)'w', (byte)'h', (byte)'y', 0x01, 0x7b }),
+        });
+        var records = await queue.GetTrackedAsync(new[] { "00000000000000c1", "00000000000000x1" });
+        var ended = DateTimeOffset.FromUnixTimeMilliseconds(0x18bcfe56800);
+        Assert.Equal(TrackedState.Completed, records[0].State);
+        Assert.Equal((2L, ended, ended.AddMilliseconds(-123)), (records[0].Attempt, records[0].EndedAt!.Value, records[0].StartedAt!.Value));
+        Assert.Null(records[0].WorkerId);
+        Assert.Equal(TrackedState.Stopped, records[1].State);
+        Assert.Equal(("why", 1L, TimeSpan.FromMilliseconds(123)), (records[1].Reason!, records[1].Attempt, records[1].Duration!.Value));
+        Assert.Null(records[1].WorkerId);
     }
 
     [Fact]
@@ -229,7 +253,8 @@ public class TrackingTests
         options.KeepAliveTimeout = TimeSpan.FromSeconds(1);
         var events = new EventLog();
         options.OnEvent = events.Add;
-        var run = new DelayedWorker(queue, registry, options).RunAsync();
+        var worker = new DelayedWorker(queue, registry, options);
+        var run = worker.RunAsync();
         await started.Task.WaitAsync(TimeSpan.FromSeconds(30));
 
         Assert.Equal(CancelOutcome.Running, await queue.CancelTrackedAsync(task.Id, "Stop-Job"));
@@ -239,6 +264,7 @@ public class TrackingTests
         Assert.Equal(TrackedState.Stopped, stopped.State);
         Assert.Equal("Stop-Job", stopped.Reason);
         Assert.Equal(1, stopped.Attempt);
+        Assert.Equal(worker.WorkerIds[0], stopped.WorkerId);
         Assert.Single(events.Of(WorkerEventKind.TaskStopped));
         Assert.Equal(0, summary.Retried);
         Assert.Equal(0, await queue.GetLengthAsync());

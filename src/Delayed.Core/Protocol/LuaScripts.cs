@@ -386,9 +386,9 @@ if ARGV[4] ~= '' and redis.call('HGET', KEYS[4], id) == ARGV[4] then
       redis.call('HDEL', KEYS[12], 'r' .. id, 'c' .. id)
       local now, keep = now_ms(), record[2]
       if how == 'release' and ARGV[15] == 'Stopped' then
-        track_end(tid, now, cmsgpack.pack({ 'x', now, ARGV[16], tonumber(ARGV[19]), tonumber(ARGV[20]) }), ARGV[18], keep)
+        track_end(tid, now, cmsgpack.pack({ 'x', now, ARGV[16], tonumber(ARGV[19]), tonumber(ARGV[20]), id }), ARGV[18], keep)
       elseif how == 'release' then
-        track_end(tid, now, cmsgpack.pack({ 'c', now, tonumber(ARGV[19]), tonumber(ARGV[20]) }), ARGV[18], keep)
+        track_end(tid, now, cmsgpack.pack({ 'c', now, tonumber(ARGV[19]), tonumber(ARGV[20]), id }), ARGV[18], keep)
       elseif how == 'fail' then
         track_end(tid, now, cmsgpack.pack({ 'f', now, tonumber(ARGV[19]), ARGV[15], ARGV[16], id }), ARGV[18], keep)
       elseif how == 'requeue' then

@@ -133,7 +133,7 @@ public sealed class QueueKeys
     /// <summary>
     /// Extension hash of tracked tasks (Add-DelayedTask -AsJob), by field prefix: 's' + task id its state, a MessagePack
     /// array (['q'] queued, ['d', due ms] scheduled, ['r', worker id, claim stamp] running, ['c', ended ms, attempt,
-    /// duration ms] completed, ['f', ended ms, attempt, reason, error, worker id] failed, ['x', ended ms, why[, attempt, duration ms when it ran]] stopped, ['g', ended ms] taken by a worker that keeps no records);
+    /// duration ms, worker id] completed, ['f', ended ms, attempt, reason, error, worker id] failed, ['x', ended ms, why[, attempt, duration ms, worker id when it ran]] stopped, ['g', ended ms] taken by a worker that keeps no records);
     /// 'b' + id its current bytes; 'k' + id how long to keep it after it ends (ms); 'o' + id what its handler gave back
     /// (written by the host that ran it, bounded); the line of each distinct task's bytes, the ids of the tracked tasks
     /// with those bytes waiting in the list, oldest first (the wire format has no id: a claim takes the first): 'w' + d

@@ -24,10 +24,10 @@ public sealed class TrackedTask
     /// <summary>When a scheduled task is due.</summary>
     public DateTimeOffset? DueAt { get; private set; }
 
-    /// <summary>The worker that runs it, or ran it when it failed.</summary>
+    /// <summary>The worker that runs it, or ran it (once it has ended, however).</summary>
     public string? WorkerId { get; private set; }
 
-    /// <summary>When the worker took it (its claim's clock).</summary>
+    /// <summary>When the worker took it (its claim's clock); once it ran to its end, when its last run began.</summary>
     public DateTimeOffset? StartedAt { get; private set; }
 
     public DateTimeOffset? EndedAt { get; private set; }
@@ -81,7 +81,7 @@ public sealed class TrackedTask
                 case "c":
                     task.State = TrackedState.Completed;
                     task.EndedAt = DateTimeOffset.FromUnixTimeMilliseconds(reader.ReadInt64());
-                    task.ReadRun(ref reader);
+                    task.ReadRun(ref reader, count > 4);
                     break;
                 case "f":
                     task.State = TrackedState.Failed;
@@ -95,8 +95,8 @@ public sealed class TrackedTask
                     task.State = TrackedState.Stopped;
                     task.EndedAt = DateTimeOffset.FromUnixTimeMilliseconds(reader.ReadInt64());
                     task.Reason = count > 2 ? Codec.MessagePackText.Read(ref reader) : null;
-                    // Stopped while it ran: also its attempt and how long it ran.
-                    if (count > 4) task.ReadRun(ref reader);
+                    // Stopped while it ran: also its attempt, how long it ran and where.
+                    if (count > 4) task.ReadRun(ref reader, count > 5);
                     break;
                 case "g":
                     task.State = TrackedState.TakenUntracked;
@@ -115,11 +115,16 @@ public sealed class TrackedTask
         return task;
     }
 
-    /// <summary>The attempt and the duration in ms of a run that ended.</summary>
-    private void ReadRun(ref MessagePackReader reader)
+    /// <summary>
+    /// The attempt and the duration in ms of a run that ended, and the worker that ran it when the record names it (those
+    /// written by earlier builds of this module do not); the run began its duration before it ended.
+    /// </summary>
+    private void ReadRun(ref MessagePackReader reader, bool namesItsWorker)
     {
         Attempt = ReadNumber(ref reader);
         Duration = TimeSpan.FromMilliseconds(ReadNumber(ref reader));
+        StartedAt = EndedAt - Duration;
+        if (namesItsWorker) WorkerId = Codec.MessagePackText.Read(ref reader);
     }
 
     // Lua numbers come back from cmsgpack as integers when whole, as doubles when not (or nil when absent).

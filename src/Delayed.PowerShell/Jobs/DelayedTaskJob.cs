@@ -40,6 +40,7 @@ internal sealed class DelayedTaskJob : Job
     /// <summary>The worker that runs or ran it, when known.</summary>
     public string? WorkerId { get; private set; }
 
+    /// <summary>When its worker took it (while it runs: the claim; once it ended: when its last run began).</summary>
     public DateTimeOffset? StartedAt { get; private set; }
 
     public DateTimeOffset? EndedAt { get; private set; }
@@ -94,6 +95,8 @@ internal sealed class DelayedTaskJob : Job
                 StartedAt = record.StartedAt;
                 _status = $"Running on worker {record.WorkerId}";
                 if (JobStateInfo.State == JobState.NotStarted) SetJobState(JobState.Running);
+                // When the worker took it, rather than when this session noticed.
+                if (StartedAt is { } started) PSBeginTime = started.LocalDateTime;
                 else if (JobStateInfo.State == JobState.Stopping) _status = $"Stopping: worker {WorkerId} stops it at its next keep-alive";
                 break;
         }
@@ -105,6 +108,9 @@ internal sealed class DelayedTaskJob : Job
         if (IsFinished) return;
         EndedAt = record.EndedAt;
         WorkerId = record.WorkerId ?? WorkerId;
+        StartedAt = record.StartedAt ?? StartedAt;
+        // Seen running, it began then (its first run, when it was retried); otherwise its one run began before it ended.
+        if (PSBeginTime is null && StartedAt is { } started) PSBeginTime = started.LocalDateTime;
         foreach (var (kind, value) in TaskOutput.Read(record.Output ?? Array.Empty<byte>()))
         {
             var text = value as string ?? "";
