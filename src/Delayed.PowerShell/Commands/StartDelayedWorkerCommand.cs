@@ -136,7 +136,11 @@ public sealed class StartDelayedWorkerCommand : MetricsServingCmdlet
     [Parameter]
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromHours(1);
 
-    /// <summary>Stops as soon as no task is waiting, instead of waiting for more. For scheduled jobs.</summary>
+    /// <summary>
+    /// Stops as soon as no task is waiting, instead of waiting for more. For scheduled jobs. Tasks in the schedule (run
+    /// later with -Delay or -At, and failed tasks waiting out their back-off) are not waited for: they run once due, on
+    /// the next worker that runs. To retry failures within the same run, give -RetryDelay 0 (retried at once).
+    /// </summary>
     [Parameter]
     public SwitchParameter StopWhenEmpty { get; set; }
 
