@@ -368,9 +368,14 @@ Describe 'Scheduled and failed tasks' {
         (Get-DelayedQueue $queue).Failed | Should -Be 4
         Get-DelayedTask $queue -Failed -Reason Failed | Restore-DelayedTask -Retry 2 -WhatIf
         $redis.Db.ListLength($queue.TaskKey) | Should -Be 0
-        Get-DelayedTask $queue -Failed -Reason Failed | Restore-DelayedTask -Retry 2 -Confirm:$false
+        $back = @(Get-DelayedTask $queue -Failed -Reason Failed | Restore-DelayedTask -Retry 2 -Confirm:$false -PassThru)
         $restored = @(Get-DelayedTask $queue)
         $restored.Retry | Should -Be @(2, 2, 2)
+        # -PassThru: each as it now waits, where it was put.
+        $back[0].PSObject.TypeNames[0] | Should -Be 'Delayed.QueuedTask'
+        $back.Position | Should -Be @(0, 1, 2)
+        $back.Arguments | Should -Be $restored.Arguments
+        $back.Retry | Should -Be @(2, 2, 2)
         $redis.Db.ListLength($queue.TokenKey) | Should -Be 3
         $again = $null
         $failed[1] | Restore-DelayedTask -Confirm:$false -ErrorVariable again -ErrorAction SilentlyContinue

@@ -76,3 +76,19 @@ Describe 'about_Delayed' {
         foreach ($concept in 'at least once', 'idempotent', 'SWEEPING', 'PYTHON AND GO', 'SECURITY', 'STUCK TASKS') { $text | Should -Match $concept }
     }
 }
+
+Describe 'Output formatting' {
+    It 'shows every type a cmdlet writes as a table whose headers are the names of its properties' {
+        Import-Module $env:DELAYED_MODULE
+        $types = Get-Command -Module Delayed | ForEach-Object { $_.OutputType.Type } |
+            Where-Object { $_ -and $_.Namespace -eq 'Delayed' -and -not $_.IsEnum } | Sort-Object FullName -Unique
+        $types.Count | Should -BeGreaterThan 10 -Because 'the cmdlets declare what they write'
+        foreach ($type in $types) {
+            $table = (Get-FormatData -TypeName $type.FullName).FormatViewDefinition.Control | Where-Object { $_ -is [Management.Automation.TableControl] }
+            $table | Should -Not -BeNullOrEmpty -Because "$($type.Name) would otherwise be shown as a list of all its properties"
+            # Properties, and the aliases Delayed.Types.ps1xml gives them.
+            $names = @($type.GetProperties().Name) + @((Get-TypeData -TypeName $type.FullName).Members.Keys)
+            foreach ($header in $table.Headers.Label) { $names | Should -Contain $header -Because "$($type.Name)'s column '$header' should name a property to select or sort by" }
+        }
+    }
+}

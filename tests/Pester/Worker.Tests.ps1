@@ -156,7 +156,7 @@ Describe 'Start-DelayedWorker' {
         $global:seen | Should -Be @(7, 7, 7)
         $summary.Retried | Should -Be 2
         $summary.Failed | Should -Be 1
-        $workerErrors[-1].ToString() | Should -BeLike "*'flaky' failed*boom*"
+        $workerErrors[-1].ToString() | Should -BeLike "Task 'flaky' failed (attempt 3): boom. It is kept in the failed store: *"
     }
 
     It 'tells a handler which task, worker and attempt it runs in $DelayedTask' {

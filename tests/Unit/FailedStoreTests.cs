@@ -89,8 +89,8 @@ public class FailedStoreTests
         await new DelayedWorker(queue, new DelegateRegistry().Add("m:boom", _ => throw new InvalidOperationException("no")), Once()).RunAsync();
         var failed = await queue.GetFailedAsync();
         var restored = await queue.RestoreFailedAsync(failed.Take(2).Select(f => (f.Id, f.Raw)).ToList());
-        Assert.Equal(new[] { true, true }, restored);
-        Assert.Equal(new[] { false }, await queue.RestoreFailedAsync(new[] { (failed[0].Id, failed[0].Raw) }));
+        Assert.Equal(new long?[] { 0, 1 }, restored); // each at the tail, where it now waits
+        Assert.Equal(new long?[] { null }, await queue.RestoreFailedAsync(new[] { (failed[0].Id, failed[0].Raw) }));
         Assert.Equal(2, await queue.GetLengthAsync());
         Assert.Equal(2, await _redis.Db.ListLengthAsync(queue.Keys.Tokens));
         Assert.Equal(new[] { true }, await queue.RemoveFailedAsync(new[] { failed[2].Id }));

@@ -314,7 +314,7 @@ public class TrackingTests
         await new DelayedWorker(queue, new DelegateRegistry().Add("m:fail", _ => throw new InvalidOperationException("no")), Drain()).RunAsync();
         var failed = Assert.Single(await queue.GetFailedAsync());
         Assert.Equal(failing.Id, failed.TrackingId);
-        Assert.Equal(new[] { true }, await queue.RestoreFailedAsync(new[] { (failed.Id, failed.Raw) }));
+        Assert.Equal(new long?[] { 0 }, await queue.RestoreFailedAsync(new[] { (failed.Id, failed.Raw) }));
         Assert.Equal(TrackedState.Queued, (await queue.GetTrackedAsync(new[] { failing.Id }))[0].State);
         Assert.Equal(0, await _redis.Db.SortedSetLengthAsync(queue.Keys.TrackedEnded));
         await new DelayedWorker(queue, Echo("m:fail"), Drain()).RunAsync();

@@ -885,7 +885,8 @@ return taken
     /// Puts failed tasks back. ARGV in twos: the failed-store id and the bytes to enqueue (the failed task's, or with
     /// a new retry budget). Each goes to the tail with a token only if it is still in the store, and leaves it; a tracked
     /// one's record (its id is the failed record's eighth element) says queued again.
-    /// Returns one 1 (restored) or 0 (gone already) per pair.
+    /// Returns per pair the length of the list once it was put back (its place from the head, plus one), or 0 when it
+    /// was gone already.
     /// </summary>
     public const string RestoreFailed = Clock + Tracking + @"
 local done = {}
@@ -893,7 +894,7 @@ for i = 1, #ARGV, 2 do
   local record = redis.call('HGET', KEYS[9], ARGV[i])
   if redis.call('ZREM', KEYS[8], ARGV[i]) == 1 then
     redis.call('HDEL', KEYS[9], ARGV[i])
-    redis.call('RPUSH', KEYS[1], ARGV[i + 1])
+    local length = redis.call('RPUSH', KEYS[1], ARGV[i + 1])
     redis.call('RPUSH', KEYS[2], '1')
     -- A tracked task's record, still kept, follows it back: queued again, no longer due to be dropped.
     local tracked = record and cmsgpack.unpack(record)[8]
@@ -901,7 +902,7 @@ for i = 1, #ARGV, 2 do
       track_wait(tracked, ARGV[i + 1])
       redis.call('ZREM', KEYS[13], tracked)
     end
-    done[#done + 1] = 1
+    done[#done + 1] = length
   else
     done[#done + 1] = 0
   end

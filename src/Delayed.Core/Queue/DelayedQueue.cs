@@ -798,8 +798,11 @@ public sealed class DelayedQueue
         return result;
     }
 
-    /// <summary>Puts failed tasks back at the tail with a token each, in one round trip; per task, whether it was still there.</summary>
-    public async Task<bool[]> RestoreFailedAsync(IReadOnlyList<(string Id, byte[] Task)> tasks)
+    /// <summary>
+    /// Puts failed tasks back at the tail with a token each, in one round trip; per task, the place from the head it was
+    /// put at (0 runs next), or null when it had left the store already (restored, removed or trimmed).
+    /// </summary>
+    public async Task<long?[]> RestoreFailedAsync(IReadOnlyList<(string Id, byte[] Task)> tasks)
     {
         var arguments = new RedisValue[tasks.Count * 2];
         for (var i = 0; i < tasks.Count; i++)
@@ -807,7 +810,8 @@ public sealed class DelayedQueue
             arguments[i * 2] = tasks[i].Id;
             arguments[i * 2 + 1] = tasks[i].Task;
         }
-        return Flags(await Db.ScriptEvaluateAsync(LuaScripts.RestoreFailed, _scriptKeys, arguments).ConfigureAwait(false));
+        var reply = await Db.ScriptEvaluateAsync(LuaScripts.RestoreFailed, _scriptKeys, arguments).ConfigureAwait(false);
+        return Array.ConvertAll((RedisResult[])reply!, length => (long)length is var n and > 0 ? n - 1 : (long?)null);
     }
 
     /// <summary>Deletes failed tasks by id, in one round trip; per id, whether it was still there.</summary>

@@ -33,12 +33,11 @@ namespace Delayed.PowerShell.Commands;
 /// </example>
 [Cmdlet(VerbsData.Restore, "DelayedTask", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = InFlight)]
 [OutputType(typeof(ProcessingTask), ParameterSetName = new[] { InFlight })]
-[OutputType(typeof(FailedTask), ParameterSetName = new[] { Failed })]
+[OutputType(typeof(QueuedTask), ParameterSetName = new[] { Failed })]
 public sealed class RestoreDelayedTaskCommand : DelayedCmdlet
 {
     private const string InFlight = "InFlight", Failed = "Failed";
     private const int BatchSize = 1000;
-    private readonly List<FailedTask?> _pending = new();
     private readonly List<(string Id, byte[] Task)> _batch = new();
 
     /// <summary>The task's queue.</summary>
@@ -73,7 +72,10 @@ public sealed class RestoreDelayedTaskCommand : DelayedCmdlet
     [Parameter(ParameterSetName = InFlight)]
     public SwitchParameter Force { get; set; }
 
-    /// <summary>Writes the task that was restored.</summary>
+    /// <summary>
+    /// Writes the task that was restored: an in-flight one as it was held (a ProcessingTask), a failed one as it now
+    /// waits (a QueuedTask, with the place it was put at).
+    /// </summary>
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
@@ -136,7 +138,6 @@ public sealed class RestoreDelayedTaskCommand : DelayedCmdlet
         if (_batch.Count > 0 && !ReferenceEquals(_batchQueue!.Engine, Queue.Engine)) FlushFailed();
         _batchQueue = Queue;
         _batch.Add((FailureId, task));
-        _pending.Add(PassThru ? new FailedTask(Queue, new FailedEntry(FailureId, default, "", "", "", "", 0, task)) : null);
         if (_batch.Count >= BatchSize) FlushFailed();
     }
 
@@ -148,10 +149,9 @@ public sealed class RestoreDelayedTaskCommand : DelayedCmdlet
         var restored = Await(_batchQueue!.Engine.RestoreFailedAsync(_batch.ToArray()), _batchQueue.Name);
         for (var i = 0; i < restored.Length; i++)
         {
-            if (!restored[i]) WriteError(AdminErrors.NotInStore(_batchQueue, _batch[i].Id, "failed", "it was restored, removed or trimmed already", "-Failed"));
-            else if (_pending[i] is { } restoredTask) WriteObject(restoredTask);
+            if (restored[i] is not { } place) WriteError(AdminErrors.NotInStore(_batchQueue, _batch[i].Id, "failed", "it was restored, removed or trimmed already", "-Failed"));
+            else if (PassThru) WriteObject(new QueuedTask(_batchQueue, place, _batch[i].Task));
         }
         _batch.Clear();
-        _pending.Clear();
     }
 }

@@ -271,7 +271,7 @@ internal sealed class DashboardServer : IDisposable
                 break;
             case "failed/restore" when !string.IsNullOrEmpty(id):
                 var entry = await engine.GetFailedAsync(id!).ConfigureAwait(false);
-                var restored = entry is not null && (await engine.RestoreFailedAsync(new[] { (entry.Id, entry.Raw) }).ConfigureAwait(false))[0];
+                var restored = entry is not null && (await engine.RestoreFailedAsync(new[] { (entry.Id, entry.Raw) }).ConfigureAwait(false))[0] is not null;
                 done = restored ? $"restored failed task {id}" : $"found no failed task {id} to restore (restored or removed meanwhile)";
                 break;
             case "failed/remove" when !string.IsNullOrEmpty(id):
@@ -280,7 +280,7 @@ internal sealed class DashboardServer : IDisposable
             case "failed/retry-all":
                 var all = await engine.GetFailedAsync().ConfigureAwait(false);
                 var back = await engine.RestoreFailedAsync(all.Select(f => (f.Id, f.Raw)).ToArray()).ConfigureAwait(false);
-                done = $"put {back.Count(b => b)} failed task(s) back";
+                done = $"put {back.Count(place => place is not null)} failed task(s) back";
                 break;
             default:
                 await SendAsync(response, 404, DashboardPages.Message("Not found", "There is no such action.")).ConfigureAwait(false);

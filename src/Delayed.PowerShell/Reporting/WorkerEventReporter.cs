@@ -189,12 +189,19 @@ internal sealed class WorkerEventReporter
         var (message, id, category) = e.Reason switch
         {
             FailureReason.NoHandler => (e.Error?.Message ?? "", "NoHandler", ErrorCategory.ObjectNotFound),
-            FailureReason.Malformed => ($"A task that cannot be decoded ({e.RawTask.Length} bytes) failed: {e.Error?.Message}{kept}", "MalformedTask", ErrorCategory.InvalidData),
-            FailureReason.Oversize => ($"{e.Error?.Message}{kept}", "OversizeTask", ErrorCategory.LimitsExceeded),
-            FailureReason.BadCall => ($"Task '{name}' is a bad call and was not run: {e.Error?.Message}{kept}", "TaskBindingFailed", ErrorCategory.InvalidArgument),
+            FailureReason.Malformed => ($"A task that cannot be decoded ({e.RawTask.Length} bytes) failed: {Sentence(e.Error?.Message)}{kept}", "MalformedTask", ErrorCategory.InvalidData),
+            FailureReason.Oversize => ($"{Sentence(e.Error?.Message)}{kept}", "OversizeTask", ErrorCategory.LimitsExceeded),
+            FailureReason.BadCall => ($"Task '{name}' is a bad call and was not run: {Sentence(e.Error?.Message)}{kept}", "TaskBindingFailed", ErrorCategory.InvalidArgument),
             FailureReason.TimedOut => ($"Task '{name}' ran past its timeout and was stopped (attempt {e.Attempt}).{kept}", "TaskTimedOut", ErrorCategory.OperationTimeout),
-            _ => ($"Task '{name}' failed (attempt {e.Attempt}): {e.Error?.Message}{kept}", "TaskFailed", ErrorCategory.OperationStopped),
+            _ => ($"Task '{name}' failed (attempt {e.Attempt}): {Sentence(e.Error?.Message)}{kept}", "TaskFailed", ErrorCategory.OperationStopped),
         };
         return new ErrorRecord(new InvalidOperationException(message, e.Error), id, category, name);
+    }
+
+    /// <summary>A handler's message as a sentence, so that what follows it does not run on from its last word.</summary>
+    private static string Sentence(string? message)
+    {
+        var text = (message ?? "").TrimEnd();
+        return text.Length == 0 || text[text.Length - 1] is '.' or '!' or '?' ? text : text + ".";
     }
 }
