@@ -173,6 +173,18 @@ Describe 'Start-DelayedWorker' {
         "$($workerErrors[0])" | Should -BeLike "*called 'exit 3'*return*throw*"
     }
 
+    It 'fails a handler that uses break or continue outside a loop with an error that says so, and goes on with the next task' {
+        Add-DelayedTask $queue breaks
+        Add-DelayedTask $queue continues
+        Add-DelayedTask $queue fine
+        $summary = Invoke-Worker $queue @{ breaks = { break }; continues = { continue }; fine = { $global:seen.Add('fine ran') } }
+        $summary.Failed | Should -Be 2
+        $summary.Succeeded | Should -Be 1
+        $global:seen | Should -Be @('fine ran')
+        "$($workerErrors[0])" | Should -BeLike "*used 'break' outside a loop*return*throw*"
+        "$($workerErrors[1])" | Should -BeLike "*used 'continue' outside a loop*"
+    }
+
     It 'runs handlers with $ErrorActionPreference = Stop: a non-terminating error fails the task' {
         Add-DelayedTask $queue sloppy
         $summary = Invoke-Worker $queue @{ sloppy = { Write-Error 'not found'; $global:seen.Add('went on') } }

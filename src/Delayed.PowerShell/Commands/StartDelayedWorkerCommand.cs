@@ -173,12 +173,14 @@ public sealed class StartDelayedWorkerCommand : MetricsServingCmdlet
             ThrowTerminatingError(new ErrorRecord(new ArgumentOutOfRangeException(nameof(TaskTimeout), limit, "The task timeout must be positive."), "InvalidTaskTimeout", ErrorCategory.InvalidArgument, limit));
         var inRunspaces = AsJob || Concurrency > 1 || ImportModule is not null || InitializationScript is not null || TaskTimeout is not null;
         using var pump = new PipelinePump();
+        // Foreground handlers' pipeline: built on this thread, used and disposed here.
+        using var foreground = inRunspaces ? null : new ForegroundPipeline();
         var streams = new HandlerStreams();
         HandlerRunspaces? runspaces = inRunspaces ? new HandlerRunspaces(ImportModule ?? Array.Empty<string>(), InitializationScript?.ToString()) : null;
         WorkerRun? run = null;
         try
         {
-            run = Prepare(pump, streams, runspaces);
+            run = Prepare(pump, foreground, streams, runspaces);
         }
         finally
         {
@@ -200,9 +202,9 @@ public sealed class StartDelayedWorkerCommand : MetricsServingCmdlet
     }
 
     /// <summary>The handlers, the worker and its metrics endpoint, ready to run; null on -WhatIf. Bad input stops here, with an error.</summary>
-    private WorkerRun? Prepare(PipelinePump pump, HandlerStreams streams, HandlerRunspaces? runspaces)
+    private WorkerRun? Prepare(PipelinePump pump, ForegroundPipeline? foreground, HandlerStreams streams, HandlerRunspaces? runspaces)
     {
-        var registry = Handlers(pump, streams, runspaces);
+        var registry = Handlers(pump, foreground, streams, runspaces);
         if (registry.Count == 0)
             WriteWarning("No handler is registered: every task will be refused and released. Pass -Handler or -AssemblyPath, or use Register-DelayedHandler first.");
         var primary = Queue[0];
@@ -244,14 +246,14 @@ public sealed class StartDelayedWorkerCommand : MetricsServingCmdlet
     }
 
     /// <summary>The session's registered handlers, -AssemblyPath's and -Handler's, on the pipeline thread or in the runspaces.</summary>
-    private WorkerHandlerRegistry Handlers(PipelinePump pump, HandlerStreams streams, HandlerRunspaces? runspaces)
+    private WorkerHandlerRegistry Handlers(PipelinePump pump, ForegroundPipeline? foreground, HandlerStreams streams, HandlerRunspaces? runspaces)
     {
         try
         {
             var handlers = SessionHandlers.Current.Values.ToList();
             foreach (var path in AssemblyPath ?? Array.Empty<string>())
                 handlers.AddRange(AssemblyHandlerLoader.Load(SessionState.Path.GetUnresolvedProviderPathFromPSPath(path)));
-            if (runspaces is null) return WorkerHandlerRegistry.OnPipeline(Handler, handlers, pump, streams, InvokeCommand);
+            if (runspaces is null) return WorkerHandlerRegistry.OnPipeline(Handler, handlers, pump, foreground!, streams, InvokeCommand);
             foreach (var preference in Preferences) runspaces.CopyPreference(preference, GetVariableValue(preference));
             var registry = WorkerHandlerRegistry.InRunspaces(Handler, handlers, runspaces, streams, InvokeCommand);
             if (handlers.Any(h => h.Method is null) || Handler is { Count: > 0 }) runspaces.Prepare();

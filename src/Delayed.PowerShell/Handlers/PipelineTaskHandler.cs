@@ -15,31 +15,23 @@ internal sealed class PipelineTaskHandler : PowerShellTaskHandler, ISelfDispatch
 {
     private readonly object _target;
     private readonly PipelinePump _pump;
-    private readonly ScriptBlock _wrapper;
+    private readonly ForegroundPipeline _pipeline;
     private readonly HandlerStreams _streams;
 
-    private PipelineTaskHandler(string name, object target, HandlerSignature signature, PipelinePump pump, ScriptBlock wrapper, HandlerStreams streams)
+    private PipelineTaskHandler(string name, object target, HandlerSignature signature, PipelinePump pump, ForegroundPipeline pipeline, HandlerStreams streams)
         : base(name, signature)
     {
         _target = target;
         _pump = pump;
-        _wrapper = wrapper;
+        _pipeline = pipeline;
         _streams = streams;
     }
 
-    // $DelayedTask, a parameter of the wrapper, is visible to the handler it calls (PowerShell's dynamic scoping).
-    private const string WrapperText =
-        "param($__delayedHandler, $__delayedArguments, $__delayedNamed, $DelayedTask, $__delayedSink, $__delayedTarget)\n$ErrorActionPreference = 'Stop'\n"
-        + CallMarker + " *>&1 | & $__delayedSink $__delayedTarget";
+    public static PipelineTaskHandler ForScriptBlock(string name, ScriptBlock scriptBlock, PipelinePump pump, ForegroundPipeline pipeline, HandlerStreams streams) =>
+        new(name, scriptBlock, HandlerSignature.Of(scriptBlock), pump, pipeline, streams);
 
-    /// <summary>The wrapper that every handler of one worker run shares; create it on the pipeline thread.</summary>
-    public static ScriptBlock CreateWrapper() => ScriptBlock.Create(WrapperText);
-
-    public static PipelineTaskHandler ForScriptBlock(string name, ScriptBlock scriptBlock, PipelinePump pump, ScriptBlock wrapper, HandlerStreams streams) =>
-        new(name, scriptBlock, HandlerSignature.Of(scriptBlock), pump, wrapper, streams);
-
-    public static PipelineTaskHandler ForCommand(string name, CommandInfo command, PipelinePump pump, ScriptBlock wrapper, HandlerStreams streams) =>
-        new(name, command, HandlerSignature.Of(command), pump, wrapper, streams);
+    public static PipelineTaskHandler ForCommand(string name, CommandInfo command, PipelinePump pump, ForegroundPipeline pipeline, HandlerStreams streams) =>
+        new(name, command, HandlerSignature.Of(command), pump, pipeline, streams);
 
     public override Task InvokeAsync(TaskContext context) => _pump.InvokeAsync(() => Invoke(context));
 
@@ -49,7 +41,7 @@ internal sealed class PipelineTaskHandler : PowerShellTaskHandler, ISelfDispatch
         using var run = _streams.Begin(context);
         try
         {
-            _wrapper.Invoke(_target, positional, named, RunningTask.Of(context), HandlerRecordSink.Command, (Action<object?>)run.Add);
+            _pipeline.Invoke(_target, positional, named, RunningTask.Of(context), run.Add);
         }
         catch (Exception e)
         {
@@ -57,6 +49,5 @@ internal sealed class PipelineTaskHandler : PowerShellTaskHandler, ISelfDispatch
             if (ReferenceEquals(translated, e)) throw;
             throw translated;
         }
-
     }
 }

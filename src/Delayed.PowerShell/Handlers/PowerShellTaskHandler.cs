@@ -16,7 +16,7 @@ namespace Delayed.PowerShell.Handlers;
 internal abstract class PowerShellTaskHandler : ITaskHandler
 {
     // Splatting gives positional and named binding exactly as PowerShell users know it.
-    protected const string CallMarker = "& $__delayedHandler @__delayedArguments @__delayedNamed";
+    internal const string CallMarker = "& $__delayedHandler @__delayedArguments @__delayedNamed";
 
     /// <summary>The variable that tells a handler which task, worker and attempt it runs.</summary>
     protected const string TaskVariable = "DelayedTask";
@@ -47,11 +47,15 @@ internal abstract class PowerShellTaskHandler : ITaskHandler
     /// <summary>Maps what PowerShell threw to the worker's outcomes: a bad call, an interruption, or a failure.</summary>
     /// <param name="e">What the invocation threw.</param>
     /// <param name="context">The task.</param>
-    /// <param name="command">The handler's command name when it was called directly, or null when called through the wrapper.</param>
+    /// <param name="command">The handler's command name when it was called directly, or null when called through the foreground pipeline.</param>
     protected Exception Translate(Exception e, TaskContext context, string? command = null)
     {
         if (Find<ExitException>(e) is { } exit)
             return new InvalidOperationException(ExitMessage(exit.Argument?.ToString()), e);
+        // PowerShell says only "System error." for a break or continue that found no loop to leave.
+        if (Find<LoopFlowException>(e) is { } loop)
+            return new InvalidOperationException(
+                $"The handler used '{(loop is BreakException ? "break" : "continue")}' outside a loop. A handler ends with return (success) or throw (failure); this counts as a failure.", e);
         if (IsBindingFailure(e, command))
             return new TaskBindingException($"Task '{context.Task.Name}' cannot be bound to handler '{Name}': {e.Message}", e);
         if (e is PipelineStoppedException)

@@ -16,13 +16,10 @@ internal sealed class WorkerHandlerRegistry : ITaskHandlerRegistry
     public int Count => _handlers.Count;
 
     /// <summary>Handlers that run on the cmdlet's pipeline thread, in the caller's runspace.</summary>
-    public static WorkerHandlerRegistry OnPipeline(IDictionary? table, IEnumerable<HandlerInfo> registered, PipelinePump pump, HandlerStreams streams, CommandInvocationIntrinsics commands)
-    {
-        var wrapper = PipelineTaskHandler.CreateWrapper();
-        return Build(table, registered, commands,
-            (name, block) => PipelineTaskHandler.ForScriptBlock(name, block, pump, wrapper, streams),
-            (name, command) => PipelineTaskHandler.ForCommand(name, command, pump, wrapper, streams));
-    }
+    public static WorkerHandlerRegistry OnPipeline(IDictionary? table, IEnumerable<HandlerInfo> registered, PipelinePump pump, ForegroundPipeline pipeline, HandlerStreams streams, CommandInvocationIntrinsics commands) =>
+        Build(table, registered, commands,
+            (name, block) => PipelineTaskHandler.ForScriptBlock(name, block, pump, pipeline, streams),
+            (name, command) => PipelineTaskHandler.ForCommand(name, command, pump, pipeline, streams));
 
     /// <summary>Handlers that run in a runspace per worker slot, re-created there from their definitions.</summary>
     public static WorkerHandlerRegistry InRunspaces(IDictionary? table, IEnumerable<HandlerInfo> registered, HandlerRunspaces runspaces, HandlerStreams streams, CommandInvocationIntrinsics commands)
