@@ -39,12 +39,19 @@ Describe 'New-DelayedQueue' {
         $queue = New-DelayedQueue jobs -Redis "$($server.Configuration),syncTimeout=1000,asyncTimeout=1000,connectTimeout=500"
         Add-DelayedTask $queue m:f
         Stop-LocalRedis $server
-        $failure = try { Add-DelayedTask $queue m:f -ErrorAction Stop } catch { $_ }
-        $failure.FullyQualifiedErrorId | Should -BeLike 'RedisUnavailable*'
-        $failure.Exception.Message | Should -BeLike 'Redis did not answer: *Check that the server is up*'
-        $failure.Exception.Message.Length | Should -BeLessThan 400
-        $failure.Exception.Message | Should -Not -Match 'mgr: |IOCP|WORKER: '
-        $failure.Exception.InnerException.Message | Should -Match 'mgr: '
+        $failures = @(
+            try { Get-DelayedQueue $queue -ErrorAction Stop } catch { $_ }
+            # Add-DelayedTask also says what became of the tasks (AddDelayedTask.Tests.ps1).
+            try { Add-DelayedTask $queue m:f -ErrorAction Stop } catch { $_ }
+        )
+        $failures[0].Exception.Message | Should -BeLike 'Redis did not answer: *Check that the server is up*'
+        $failures[1].Exception.Message | Should -BeLike 'Redis did not answer, *The client said: *'
+        foreach ($failure in $failures) {
+            $failure.FullyQualifiedErrorId | Should -BeLike 'RedisUnavailable*'
+            $failure.Exception.Message.Length | Should -BeLessThan 400
+            $failure.Exception.Message | Should -Not -Match 'mgr: |IOCP|WORKER: '
+            $failure.Exception.InnerException.Message | Should -Match 'mgr: '
+        }
     }
 
     It 'takes redis:// URLs with user, password (percent-encoded, commas too), port and database, and never shows the password' {
