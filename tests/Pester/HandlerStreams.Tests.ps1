@@ -39,6 +39,23 @@ Describe 'A handler''s records reach the worker''s own streams in every run mode
         $all | Should -Not -Contain 'output web1'
     }
 
+    It 'in the foreground, while the task still runs: the worker writes the warning before the handler returns' {
+        Add-DelayedTask $queue wait
+        $global:delayedWarningSeen = $false
+        # The handler waits (at most 10 s) for the command after the worker to have seen its warning; all on one thread.
+        Start-DelayedWorker $queue -StopWhenEmpty -LogFormat Json -Handler @{
+            talk = {}
+            wait = {
+                Write-Warning 'waiting to be seen'
+                $deadline = [DateTime]::UtcNow.AddSeconds(10)
+                while (-not $global:delayedWarningSeen -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 10 }
+                $global:delayedSeenWhileRunning = $global:delayedWarningSeen
+            }
+        } | ForEach-Object { if ($_ -match '"waiting to be seen"') { $global:delayedWarningSeen = $true } }
+        $global:delayedWarningSeen | Should -BeTrue -Because 'the worker wrote the warning at all'
+        $global:delayedSeenWhileRunning | Should -BeTrue -Because 'the handler was still running when its warning went out'
+    }
+
     It 'under -AsJob, while the task still runs: the job''s streams have the warning before the handler returns' {
         $gate = Join-Path $TestDrive 'gate'
         Add-DelayedTask $queue wait $gate
