@@ -159,6 +159,21 @@ Describe 'Start-DelayedWorker' {
         $workerErrors[-1].ToString() | Should -BeLike "Task 'flaky' failed (attempt 3): boom. It is kept in the failed store: *"
     }
 
+    It 'says once that Redis does not answer, however often its loops fail meanwhile, and when it answers again' {
+        $slow = New-DelayedQueue $queue.Name -Redis "$($redis.Configuration),asyncTimeout=1000,syncTimeout=1000" -DequeueTimeout '00:00:00.2' -KeepAliveTimeout '00:00:02'
+        $job = Start-DelayedWorker $slow -Handler @{ t = {} } -AsJob
+        try {
+            Wait-Until { @(Get-DelayedWorker $slow).Count -eq 1 } 'the worker to register'
+            $streams = { param($name) @($job.$name) + @($job.ChildJobs | ForEach-Object { $_.$name }) }
+            # Every client waits 5 s: the keep-alive refreshes (every 0.5 s, then every second) and the promotions time out after 1 s.
+            $redis.Db.Execute('CLIENT', [object[]]@('PAUSE', '5000', 'ALL')) | Out-Null
+            Wait-Until { (& $streams Information | ForEach-Object { "$_" }) -like '*answers worker * again, after *' } 'the worker to say that Redis answers again' 30
+            $said = @(& $streams Warning | Where-Object Message -like 'Redis *does not answer*')
+            $said.Count | Should -Be 1 -Because "one outage is one warning ($(($said.Message) -join ' | '))"
+            $said[0].Message | Should -BeLike 'Redis does not answer worker *: *. It retries with back-off, and says when Redis answers again.*'
+        } finally { $job | Stop-Job; $job | Remove-Job -Force }
+    }
+
     It 'tells a handler which task, worker and attempt it runs in $DelayedTask' {
         Add-DelayedTask $queue flaky 7 -Retry 2
         $summary = Invoke-Worker $queue @{ flaky = { param($n) $global:seen.Add("$($DelayedTask.Name) $($DelayedTask.Attempt) $($DelayedTask.Retry)"); if ($DelayedTask.Attempt -lt 2) { throw 'once' } } }
@@ -264,16 +279,22 @@ Describe 'Start-DelayedWorker' {
         "$($warnings[0])" | Should -BeLike "Worker $id`: The liveness key of worker $id had lapsed*registered again under the same id."
     }
 
-    It 'says in one short line that Redis is down and when it retries, with the client''s detail only with -Verbose' {
+    It 'says in one short line that Redis is down and that it retries, with the client''s detail only with -Verbose' {
         $own = Start-LocalRedis
-        $job = Start-DelayedWorker (New-DelayedQueue down -Redis "$($own.Configuration),connectTimeout=500,syncTimeout=1000,asyncTimeout=1000" -DequeueTimeout '00:00:00.2') -Handler @{ x = {} } -AsJob
+        $down = New-DelayedQueue down -Redis "$($own.Configuration),connectTimeout=500,syncTimeout=1000,asyncTimeout=1000" -DequeueTimeout '00:00:00.2'
+        $job = Start-DelayedWorker $down -Handler @{ x = {} } -AsJob
         try {
-            Wait-Until { $job.State -eq 'Running' } 'the worker to start'
+            # Started for good once it ran a task: a worker that cannot start (register, connect) fails at once, by design.
+            Add-DelayedTask $down x
+            Wait-Until { @($job.Output | Where-Object Status -eq Succeeded).Count -eq 1 } 'the worker to run a task' 30 { "state $($job.State): $($job.JobStateInfo.Reason)" }
             Stop-LocalRedis $own
-            Wait-Until { @($job.Warning | Where-Object { "$_" -like '*Redis error*' }).Count -gt 0 } 'a warning that Redis is down' 30
-            $warning = "$(@($job.Warning | Where-Object { "$_" -like '*Redis error*' })[0])"
-            $warning | Should -BeLike '*Retrying in*'
+            Wait-Until { @($job.Warning | Where-Object { "$_" -like 'Redis does not answer*' }).Count -gt 0 } 'a warning that Redis is down' 30 { "warnings: $($job.Warning -join ' | '); state $($job.State): $($job.JobStateInfo.Reason)" }
+            $warning = "$(@($job.Warning | Where-Object { "$_" -like 'Redis does not answer*' })[0])"
+            $warning | Should -BeLike '*retries with back-off*(Details with -Verbose.)'
             $warning.Length | Should -BeLessThan 300
+            $warning | Should -Not -Match 'mgr: |IOCP|WORKER: '
+            # Each failure, with the client's whole report, in the verbose stream.
+            Wait-Until { @($job.Verbose | Where-Object { "$_" -like 'Redis error on worker *mgr: *' }).Count -gt 0 } 'the failure in the verbose stream' 30
         } finally { $job | Stop-Job -PassThru | Remove-Job -Force }
     }
 

@@ -123,6 +123,18 @@ public class ConnectionFailureTests
         stop.Cancel();
         await run.WaitAsync(TimeSpan.FromSeconds(20));
         Assert.NotEmpty(log.Of(WorkerEventKind.WorkerError)); // it saw the server go, and went on
+        // Each slot whose claims failed (those errors carry the back-off) said, after its last failure, that they were answered again.
+        var events = log.Events.ToList();
+        var failedSlots = events.Where(e => e.Kind == WorkerEventKind.WorkerError && e.Duration > TimeSpan.Zero).Select(e => e.WorkerId).Distinct().ToList();
+        Assert.NotEmpty(failedSlots);
+        foreach (var slot in failedSlots)
+        {
+            var lastFailure = events.FindLastIndex(e => e.Kind == WorkerEventKind.WorkerError && e.WorkerId == slot && e.Duration > TimeSpan.Zero);
+            var recovered = events.FindLastIndex(e => e.Kind == WorkerEventKind.WorkerRecovered && e.WorkerId == slot);
+            Assert.True(recovered > lastFailure, $"slot {slot} did not say, after its last failed claim, that Redis answered again");
+            Assert.True(events[recovered].Duration > TimeSpan.Zero);
+        }
+
         Assert.Equal(new long[] { 1, 2 }, ran.ToArray());
         Assert.Equal(0, await connection.Database.HashLengthAsync(queue.Keys.Processing));
     }

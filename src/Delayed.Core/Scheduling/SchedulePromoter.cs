@@ -26,12 +26,18 @@ public sealed class SchedulePromoter
 
     private readonly IReadOnlyList<DelayedQueue> _queues;
     private readonly Action<Exception> _onError;
+    private readonly Action<TimeSpan>? _onRecovered;
+    private readonly FailureStreak _failures = new();
     private readonly Dictionary<DelayedQueue, RecurringScheduleStore> _stores = new();
 
-    public SchedulePromoter(IReadOnlyList<DelayedQueue> queues, Action<Exception> onError)
+    /// <param name="queues">The queues whose schedules it moves.</param>
+    /// <param name="onError">Called when a pass fails.</param>
+    /// <param name="onRecovered">Called when a pass works after failures, with how long they lasted.</param>
+    public SchedulePromoter(IReadOnlyList<DelayedQueue> queues, Action<Exception> onError, Action<TimeSpan>? onRecovered = null)
     {
         _queues = queues;
         _onError = onError;
+        _onRecovered = onRecovered;
     }
 
     /// <summary>Promotes once per queue, draining a backlog batch by batch; the total moved.</summary>
@@ -79,9 +85,11 @@ public sealed class SchedulePromoter
             try
             {
                 wait = (await PassAsync(stop).ConfigureAwait(false)).Wait;
+                if (_failures.Ended() is { } lasted) _onRecovered?.Invoke(lasted);
             }
             catch (Exception e)
             {
+                _failures.Failed();
                 _onError(e);
             }
             if (!await QuietDelay.WaitAsync(wait, stop).ConfigureAwait(false)) return;

@@ -136,12 +136,14 @@ public sealed class DelayedWorker : IDisposable
                 foreach (var id in ids) await other.ListWorkerAsync(id, description).ConfigureAwait(false);
             WorkerIds = ids;
             _keepAlive = new KeepAliveLoop(_queues, ids, _options, description,
-                e => Emit(new WorkerEvent(WorkerEventKind.WorkerError, _queue.Name, ids[0], error: e)), OnLapse, OnStopRequest, RequestStop);
+                e => Emit(new WorkerEvent(WorkerEventKind.WorkerError, _queue.Name, ids[0], error: e)), OnLapse, OnStopRequest, RequestStop,
+                lasted => Emit(new WorkerEvent(WorkerEventKind.WorkerRecovered, _queue.Name, ids[0], duration: lasted)));
             // The first refresh before any slot starts: a worker that cannot refresh its key takes no task.
             await _keepAlive.RefreshAsync().ConfigureAwait(false);
             keepAliveTask = Task.Run(() => _keepAlive.RunAsync(keepAliveStop.Token), CancellationToken.None);
             // Scheduled tasks and retries waiting out their back-off become runnable without anyone asking.
-            var promoter = new SchedulePromoter(_queues, e => Emit(new WorkerEvent(WorkerEventKind.WorkerError, _queue.Name, ids[0], error: e)));
+            var promoter = new SchedulePromoter(_queues, e => Emit(new WorkerEvent(WorkerEventKind.WorkerError, _queue.Name, ids[0], error: e)),
+                lasted => Emit(new WorkerEvent(WorkerEventKind.WorkerRecovered, _queue.Name, ids[0], duration: lasted)));
             promotionTask = Task.Run(() => promoter.RunAsync(keepAliveStop.Token), CancellationToken.None);
             foreach (var _ in ids) blocking.Add(await _queue.Connection.OpenBlockingAsync(_options.DequeueTimeout).ConfigureAwait(false));
             for (var slot = 0; slot < ids.Count; slot++) handlerThreads.Add(new HandlerThread($"Delayed worker slot {slot + 1}"));
@@ -248,6 +250,7 @@ public sealed class DelayedWorker : IDisposable
             {
                 // The next claim hands back a task this one may have taken without its reply arriving.
                 slot.ReplyLost = true;
+                slot.Failures.Failed();
                 Emit(new WorkerEvent(WorkerEventKind.WorkerError, _queue.Name, id, error: e, duration: slot.Backoff.Next));
                 claim = new Claim(ClaimOutcome.Failed);
             }
@@ -283,6 +286,7 @@ public sealed class DelayedWorker : IDisposable
     {
         slot.Held = null;
         slot.ReplyLost = false;
+        if (slot.Failures.Ended() is { } failing) Emit(new WorkerEvent(WorkerEventKind.WorkerRecovered, Names, slot.Id, duration: failing));
         slot.PausedQueues = reply.PausedSources is { } paused ? Array.ConvertAll(paused, p => order[p]) : null;
         if (reply.StopRequested)
         {

@@ -22,6 +22,8 @@ internal sealed class KeepAliveLoop
     private readonly Action<string> _onLapse;
     private readonly Action<string, string>? _onStopRequest;
     private readonly Action? _onWorkerStopRequest;
+    private readonly Action<TimeSpan>? _onRecovered;
+    private readonly FailureStreak _failures = new(); // refreshes take turns (below)
     private readonly IReadOnlyList<DelayedQueue> _queues;
     private readonly WorkerDescription _description;
     private volatile bool _healthy = true;
@@ -37,9 +39,12 @@ internal sealed class KeepAliveLoop
     /// <param name="onLapse">Called with the id of a slot whose liveness key had lapsed and was written again.</param>
     /// <param name="onStopRequest">Called with a slot's id and the id of the tracked task it is asked to stop (Stop-Job).</param>
     /// <param name="onWorkerStopRequest">Called when the worker is asked to stop (Stop-DelayedWorker), which its claims may not have heard yet.</param>
+    /// <param name="onRecovered">Called when a refresh works after failures, with how long they lasted.</param>
     public KeepAliveLoop(IReadOnlyList<DelayedQueue> queues, IReadOnlyList<string> ids, WorkerOptions options, WorkerDescription description,
-        Action<Exception> onError, Action<string> onLapse, Action<string, string>? onStopRequest = null, Action? onWorkerStopRequest = null)
+        Action<Exception> onError, Action<string> onLapse, Action<string, string>? onStopRequest = null, Action? onWorkerStopRequest = null,
+        Action<TimeSpan>? onRecovered = null)
     {
+        _onRecovered = onRecovered;
         _onStopRequest = onStopRequest;
         _onWorkerStopRequest = onWorkerStopRequest;
         _queues = queues;
@@ -60,6 +65,7 @@ internal sealed class KeepAliveLoop
         {
             var replies = await Task.WhenAll(_ids.Select(id => _queues[0].KeepAliveAsync(id, _options.KeepAliveSeconds, _description, _queues))).ConfigureAwait(false);
             _healthy = true;
+            if (_failures.Ended() is { } lasted) _onRecovered?.Invoke(lasted);
             for (var i = 0; i < replies.Length; i++)
             {
                 if (!replies[i].Alive) _onLapse(_ids[i]);
@@ -70,6 +76,7 @@ internal sealed class KeepAliveLoop
         catch (Exception e)
         {
             _healthy = false;
+            _failures.Failed();
             _onError(e);
         }
         finally

@@ -54,4 +54,7 @@ internal sealed class Slot
 
     /// <summary>Whether the last claim failed: it may have claimed a task whose reply never came, which the next one hands back.</summary>
     public bool ReplyLost { get; set; }
+
+    /// <summary>Its claims that failed in a row, until one is answered.</summary>
+    public FailureStreak Failures { get; } = new();
 }

@@ -18,6 +18,7 @@ internal sealed class WorkerEventReporter
     private readonly bool _passThru;
     private readonly LogFormat _format;
     private readonly bool _verbose;
+    private readonly Outage _outage = new();
 
     /// <param name="output">Where to write.</param>
     /// <param name="passThru">Whether to write one record per task.</param>
@@ -79,8 +80,24 @@ internal sealed class WorkerEventReporter
                     ? $"Redis error on worker {e.WorkerId}"
                     : $"Worker {e.WorkerId}";
                 var retry = e.Duration > TimeSpan.Zero ? $" Retrying in {e.Duration.TotalSeconds:0.#} s." : "";
+                if (e.Error is not null && Failures.Classify(e.Error) is FailureKind.Unavailable)
+                {
+                    var (say, lasting) = _outage.Failed(e.Timestamp);
+                    if (say == Outage.Say.Begins)
+                        _output.Warning($"Redis does not answer worker {e.WorkerId}: {TransientFailure.FirstClause(e.Error.Message)}. It retries with back-off, and says when Redis answers again. (Details with -Verbose.)");
+                    else if (say == Outage.Say.Continues)
+                        _output.Warning($"Redis still does not answer worker {e.WorkerId}, for {lasting.TotalSeconds:0} s now: {TransientFailure.FirstClause(e.Error.Message)}.");
+                    _output.Verbose($"{what}: {e.Error.Message}{retry}");
+                    return;
+                }
                 if (e.Error is not null && TransientFailure.TryReport(_output, what, e.Error, retry)) return;
                 _output.Warning($"{what}: {e.Error?.Message}{retry}");
+                return;
+            case WorkerEventKind.WorkerRecovered:
+                if (_outage.Ended())
+                    _output.Information(new InformationRecord(new HostInformationMessage { Message = $"Redis answers worker {e.WorkerId} again, after {e.Duration.TotalSeconds:0.#} s: it goes on." }, "Start-DelayedWorker") { Tags = { "PSHOST" } });
+                else
+                    _output.Verbose($"Redis answers worker {e.WorkerId} again, after {e.Duration.TotalSeconds:0.#} s.");
                 return;
         }
         if (_passThru)
