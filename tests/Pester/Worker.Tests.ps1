@@ -174,6 +174,30 @@ Describe 'Start-DelayedWorker' {
         } finally { $job | Stop-Job; $job | Remove-Job -Force }
     }
 
+    It 'waits out a server that refuses to serve for now (a script running past its time: BUSY) as an outage: one warning, then when it serves again' {
+        $own = Start-LocalRedis -Arguments '--busy-reply-threshold', '100'
+        $busy = $null
+        try {
+            $refusing = New-DelayedQueue busy -Redis $own.Configuration -DequeueTimeout '00:00:00.2' -KeepAliveTimeout '00:00:02'
+            $job = Start-DelayedWorker $refusing -Handler @{ x = {} } -AsJob
+            Add-DelayedTask $refusing x
+            Wait-Until { @($job.Output | Where-Object Status -eq Succeeded).Count -eq 1 } 'the worker to run a task' 30 { "state $($job.State): $($job.JobStateInfo.Reason)" }
+            # A script that runs until killed: past 100 ms, Redis answers every other command BUSY.
+            $busy = Start-Process redis-cli -ArgumentList '-p', $own.Port, 'EVAL', '"while true do end"', '0' -PassThru -RedirectStandardOutput (Join-Path $TestDrive 'busy.out')
+            Wait-Until { @($job.Verbose | Where-Object { "$_" -like 'Redis error on worker *BUSY*' }).Count -ge 3 } 'three refused calls of the worker' 30 { "verbose: $(@($job.Verbose).Count); warnings: $($job.Warning -join ' | ')" }
+            & redis-cli -p $own.Port SCRIPT KILL | Out-Null
+            Wait-Until { (@($job.Information) | ForEach-Object { "$_" }) -like '*answers worker * again, after *' } 'the worker to say that Redis serves it again' 30
+            $said = @($job.Warning | Where-Object Message -like 'Redis *does not answer*')
+            $said.Count | Should -Be 1 -Because "one refusal that lasts is one warning ($(($said.Message) -join ' | '))"
+            $said[0].Message | Should -BeLike 'Redis does not answer worker *: BUSY Redis is busy running a script*. It retries with back-off*'
+            @($job.Warning | Where-Object Message -like 'Redis error*').Count | Should -Be 0 -Because 'each refusal is a verbose message only'
+        } finally {
+            if ($job) { $job | Stop-Job; $job | Remove-Job -Force }
+            if ($busy -and -not $busy.HasExited) { $busy.Kill() }
+            Stop-LocalRedis $own
+        }
+    }
+
     It 'tells a handler which task, worker and attempt it runs in $DelayedTask' {
         Add-DelayedTask $queue flaky 7 -Retry 2
         $summary = Invoke-Worker $queue @{ flaky = { param($n) $global:seen.Add("$($DelayedTask.Name) $($DelayedTask.Attempt) $($DelayedTask.Retry)"); if ($DelayedTask.Attempt -lt 2) { throw 'once' } } }

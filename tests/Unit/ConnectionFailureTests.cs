@@ -139,6 +139,21 @@ public class ConnectionFailureTests
         Assert.Equal(0, await connection.Database.HashLengthAsync(queue.Keys.Processing));
     }
 
+    [Theory]
+    [InlineData("LOADING Redis is loading the dataset in memory", true)]
+    [InlineData("BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.", true)]
+    [InlineData("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.", true)]
+    [InlineData("TRYAGAIN Multiple keys request during rehashing of slot", true)]
+    [InlineData("CLUSTERDOWN The cluster is down", true)]
+    [InlineData("BUSYKEY Target key name already exists.", false)]
+    [InlineData("NOPERM User worker has no permissions to run the 'lpos' command", false)]
+    [InlineData("ERR Error running script: LOADING in a message", false)]
+    public void ARefusalTheServerLiftsByItselfIsWaitedOutAsAnOutage_OthersAreNot(string reply, bool temporary)
+    {
+        Assert.Equal(temporary, Failures.IsTemporaryRefusal(new RedisServerException(reply)));
+        Assert.False(Failures.IsTemporaryRefusal(new InvalidOperationException(reply)));
+    }
+
     /// <summary>Kills the worker's connections; returns how many, and how many of them were direct ones.</summary>
     private async Task<(long All, long Direct)> CutConnectionsAsync(System.Collections.Generic.IReadOnlyList<string> workerIds)
     {

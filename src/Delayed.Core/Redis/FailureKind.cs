@@ -40,6 +40,17 @@ public static class Failures
     };
 
     /// <summary>
+    /// Whether the server refused a command because it cannot serve now, and will again by itself: it loads its data
+    /// after a restart (LOADING), a script runs past its time (BUSY), a replica lost its primary (MASTERDOWN), a cluster
+    /// moves or misses slots (TRYAGAIN, CLUSTERDOWN). Nothing the command asked for happened; a loop waits it out as an
+    /// outage.
+    /// </summary>
+    public static bool IsTemporaryRefusal(Exception e) =>
+        e is RedisServerException { Message: var message } && Array.Exists(TemporaryRefusals, prefix => message.StartsWith(prefix, StringComparison.Ordinal));
+
+    private static readonly string[] TemporaryRefusals = { "LOADING ", "BUSY ", "MASTERDOWN ", "TRYAGAIN ", "CLUSTERDOWN " };
+
+    /// <summary>
     /// Whether a failed call certainly never reached the server (it waited in the client for a connection, or no server
     /// was reachable at all), so nothing it asked for happened; false when it may have been sent and its reply was lost
     /// (a timeout after sending, a connection that broke mid-call), and for failures of other kinds.

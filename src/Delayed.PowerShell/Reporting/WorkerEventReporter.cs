@@ -80,13 +80,13 @@ internal sealed class WorkerEventReporter
                     ? $"Redis error on worker {e.WorkerId}"
                     : $"Worker {e.WorkerId}";
                 var retry = e.Duration > TimeSpan.Zero ? $" Retrying in {e.Duration.TotalSeconds:0.#} s." : "";
-                if (e.Error is not null && Failures.Classify(e.Error) is FailureKind.Unavailable)
+                if (e.Error is not null && (Failures.Classify(e.Error) is FailureKind.Unavailable || Failures.IsTemporaryRefusal(e.Error)))
                 {
                     var (say, lasting) = _outage.Failed(e.Timestamp);
                     if (say == Outage.Say.Begins)
-                        _output.Warning($"Redis does not answer worker {e.WorkerId}: {TransientFailure.FirstClause(e.Error.Message)}. It retries with back-off, and says when Redis answers again. (Details with -Verbose.)");
+                        _output.Warning($"Redis does not answer worker {e.WorkerId}: {TransientFailure.FirstClause(e.Error.Message).TrimEnd('.')}. It retries with back-off, and says when Redis answers again. (Details with -Verbose.)");
                     else if (say == Outage.Say.Continues)
-                        _output.Warning($"Redis still does not answer worker {e.WorkerId}, for {lasting.TotalSeconds:0} s now: {TransientFailure.FirstClause(e.Error.Message)}.");
+                        _output.Warning($"Redis still does not answer worker {e.WorkerId}, for {lasting.TotalSeconds:0} s now: {TransientFailure.FirstClause(e.Error.Message).TrimEnd('.')}.");
                     _output.Verbose($"{what}: {e.Error.Message}{retry}");
                     return;
                 }
