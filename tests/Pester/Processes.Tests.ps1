@@ -136,6 +136,24 @@ Describe 'Start-DelayedSweeper' {
         @($verbose | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] -and $_.Message -like "Sweeping queue 'jobs' failed: *" }).Count | Should -Be 1
     }
 
+    It 'rides out a server that refuses for a while (BUSY) as an outage: a warning, not an error' {
+        $own = Start-LocalRedis -Arguments '--busy-reply-threshold', '100'
+        $busy = $null
+        try {
+            $queue = New-DelayedQueue jobs -Redis $own.Configuration
+            Start-DelayedSweeper $queue -Once | Out-Null # connected, and its scripts loaded
+            $busy = Start-Process redis-cli -ArgumentList '-p', $own.Port, 'EVAL', '"while true do end"', '0' -PassThru -RedirectStandardOutput (Join-Path $TestDrive 'busy.out')
+            Wait-Until { (& redis-cli -p $own.Port PING) -like 'BUSY*' } 'the script to hold the server'
+            Start-DelayedSweeper $queue -Once -WarningVariable said -WarningAction SilentlyContinue -ErrorVariable failed -ErrorAction SilentlyContinue | Out-Null
+            $failed | Should -BeNullOrEmpty -Because 'a refusal the server lifts by itself is waited out, as an outage is'
+            "$said" | Should -BeLike "Sweeping queue 'jobs' failed: BUSY Redis is busy running a script*The next pass tries again. (Details with -Verbose.)"
+            "$said" | Should -Not -BeLike '*..*'
+        } finally {
+            if ($busy -and -not $busy.HasExited) { & redis-cli -p $own.Port SCRIPT KILL | Out-Null; $busy.Kill() }
+            Stop-LocalRedis $own
+        }
+    }
+
     It 'changes nothing with -WhatIf' {
         $queue = New-DelayedQueue (New-QueueName) -Redis $redis.Configuration
         $redis.Db.HashSet($queue.ProcessingKey, 'gone-worker', 'task bytes') | Out-Null

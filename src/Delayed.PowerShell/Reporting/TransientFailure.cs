@@ -9,15 +9,18 @@ namespace Delayed.PowerShell.Reporting;
 /// </summary>
 internal static class TransientFailure
 {
-    /// <summary>Whether <paramref name="error"/> is a connection failure; if so, it is reported as one.</summary>
+    /// <summary>
+    /// Whether <paramref name="error"/> is a connection failure, or a refusal the server lifts by itself (LOADING, BUSY:
+    /// <see cref="Failures.IsTemporaryRefusal"/>); if so, it is reported as one.
+    /// </summary>
     /// <param name="output">Where to say it.</param>
     /// <param name="what">What failed, e.g. "Sweeping queue 'jobs' failed".</param>
     /// <param name="error">The failure.</param>
     /// <param name="then">What happens next, as a sentence with a leading space (e.g. " Retrying in 2 s."), or "".</param>
     public static bool TryReport(IWorkerOutput output, string what, Exception error, string then)
     {
-        if (Failures.Classify(error) is not (FailureKind.Unavailable or FailureKind.Unreachable)) return false;
-        output.Warning($"{what}: {FirstClause(error.Message)}.{then} (Details with -Verbose.)");
+        if (Failures.Classify(error) is not (FailureKind.Unavailable or FailureKind.Unreachable) && !Failures.IsTemporaryRefusal(error)) return false;
+        output.Warning($"{what}: {FirstClause(error.Message).TrimEnd('.')}.{then} (Details with -Verbose.)");
         output.Verbose($"{what}: {error.Message}");
         return true;
     }
