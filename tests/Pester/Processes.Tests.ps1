@@ -154,6 +154,27 @@ Describe 'Start-DelayedSweeper' {
         }
     }
 
+    It 'running at an interval, says once that Redis refuses it, however often its passes and moves fail meanwhile, and when it answers again' {
+        $own = Start-LocalRedis -Arguments '--busy-reply-threshold', '100'
+        $busy = $null; $job = $null
+        try {
+            $queue = New-DelayedQueue jobs -Redis $own.Configuration
+            $job = Start-DelayedSweeper $queue -Interval '00:00:00.2' -AsJob
+            Wait-Until { @($job.Output).Count -ge 1 } 'a first pass'
+            $busy = Start-Process redis-cli -ArgumentList '-p', $own.Port, 'EVAL', '"while true do end"', '0' -PassThru -RedirectStandardOutput (Join-Path $TestDrive 'busy.out')
+            # Passes every 0.2 s and the moving of due tasks every second: many refusals.
+            Wait-Until { @($job.Verbose | Where-Object { "$_" -like '*BUSY*' }).Count -ge 4 } 'four refused calls of the sweeper' 30 { "verbose: $(@($job.Verbose).Count); errors: $($job.Error -join ' | ')" }
+            & redis-cli -p $own.Port SCRIPT KILL | Out-Null
+            Wait-Until { (@($job.Information) | ForEach-Object { "$_" }) -like 'Redis answers the sweeper again, after *' } 'the sweeper to say that Redis serves it again' 30
+            @($job.Warning | Where-Object Message -like '*BUSY*').Count | Should -Be 1 -Because "one refusal that lasts is one warning ($(@($job.Warning.Message) -join ' | '))"
+            @($job.Error).Count | Should -Be 0
+        } finally {
+            if ($job) { $job | Stop-Job; $job | Remove-Job -Force }
+            if ($busy -and -not $busy.HasExited) { & redis-cli -p $own.Port SCRIPT KILL | Out-Null; $busy.Kill() }
+            Stop-LocalRedis $own
+        }
+    }
+
     It 'changes nothing with -WhatIf' {
         $queue = New-DelayedQueue (New-QueueName) -Redis $redis.Configuration
         $redis.Db.HashSet($queue.ProcessingKey, 'gone-worker', 'task bytes') | Out-Null

@@ -184,7 +184,7 @@ Describe 'Start-DelayedWorker' {
             Wait-Until { @($job.Output | Where-Object Status -eq Succeeded).Count -eq 1 } 'the worker to run a task' 30 { "state $($job.State): $($job.JobStateInfo.Reason)" }
             # A script that runs until killed: past 100 ms, Redis answers every other command BUSY.
             $busy = Start-Process redis-cli -ArgumentList '-p', $own.Port, 'EVAL', '"while true do end"', '0' -PassThru -RedirectStandardOutput (Join-Path $TestDrive 'busy.out')
-            Wait-Until { @($job.Verbose | Where-Object { "$_" -like 'Redis error on worker *BUSY*' }).Count -ge 3 } 'three refused calls of the worker' 30 { "verbose: $(@($job.Verbose).Count); warnings: $($job.Warning -join ' | ')" }
+            Wait-Until { @($job.Verbose | Where-Object { "$_" -like 'Redis does not answer worker *BUSY*' }).Count -ge 3 } 'three refused calls of the worker' 30 { "verbose: $(@($job.Verbose).Count); warnings: $($job.Warning -join ' | ')" }
             & redis-cli -p $own.Port SCRIPT KILL | Out-Null
             Wait-Until { (@($job.Information) | ForEach-Object { "$_" }) -like '*answers worker * again, after *' } 'the worker to say that Redis serves it again' 30
             $said = @($job.Warning | Where-Object Message -like 'Redis *does not answer*')
@@ -318,7 +318,7 @@ Describe 'Start-DelayedWorker' {
             $warning.Length | Should -BeLessThan 300
             $warning | Should -Not -Match 'mgr: |IOCP|WORKER: '
             # Each failure, with the client's whole report, in the verbose stream.
-            Wait-Until { @($job.Verbose | Where-Object { "$_" -like 'Redis error on worker *mgr: *' }).Count -gt 0 } 'the failure in the verbose stream' 30
+            Wait-Until { @($job.Verbose | Where-Object { "$_" -like 'Redis does not answer worker *mgr: *' }).Count -gt 0 } 'the failure in the verbose stream' 30
         } finally { $job | Stop-Job -PassThru | Remove-Job -Force }
     }
 

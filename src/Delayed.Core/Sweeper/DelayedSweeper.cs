@@ -33,6 +33,11 @@ public sealed class DelayedSweeper
     /// </summary>
     public Action<string?, Exception>? OnError { get; set; }
 
+    /// <summary>Called when passes, or the moving of due scheduled tasks, work again after failures, with how long they failed.</summary>
+    public Action<TimeSpan>? OnRecovered { get; set; }
+
+    private readonly FailureStreak _failures = new(); // the passes': one at a time
+
     /// <summary>One pass over every queue.</summary>
     public async Task SweepOnceAsync()
     {
@@ -42,10 +47,12 @@ public sealed class DelayedSweeper
             {
                 await queue.PromoteAsync().ConfigureAwait(false);
                 var result = await queue.SweepAsync().ConfigureAwait(false);
+                if (_failures.Ended() is { } lasted) OnRecovered?.Invoke(lasted);
                 OnSwept?.Invoke(result);
             }
             catch (Exception e) when (OnError is not null)
             {
+                _failures.Failed();
                 OnError(queue.Name, e);
             }
         }
@@ -57,7 +64,7 @@ public sealed class DelayedSweeper
     /// </summary>
     public async Task RunAsync(CancellationToken stop)
     {
-        var promoter = new SchedulePromoter(_queues, e => OnError?.Invoke(null, e));
+        var promoter = new SchedulePromoter(_queues, e => OnError?.Invoke(null, e), lasted => OnRecovered?.Invoke(lasted));
         using var promoting = CancellationTokenSource.CreateLinkedTokenSource(stop);
         var promotion = Task.Run(() => promoter.RunAsync(promoting.Token), CancellationToken.None);
         try

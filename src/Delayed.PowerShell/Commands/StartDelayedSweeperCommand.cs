@@ -78,6 +78,7 @@ public sealed class StartDelayedSweeperCommand : MetricsServingCmdlet
         var metrics = once ? null : StartMetrics(queues);
         async Task RunAsync(IWorkerOutput output, CancellationToken stop)
         {
+            var outage = new Outage();
             var sweeper = new DelayedSweeper(queues, Interval)
             {
                 OnSwept = r =>
@@ -91,12 +92,13 @@ public sealed class StartDelayedSweeperCommand : MetricsServingCmdlet
                             $"the sweeper's Redis account (see examples/delayed.acl in the module's folder). Redis said: {why}");
                     output.Object(new SweepResult(r.Queue, r.Recovered, r.TokenAdjustment, r.Lost, r.Skipped, r.TakenUntracked));
                 },
+                OnRecovered = lasted => TransientFailure.ReportRecovered(output, outage, "the sweeper", lasted),
                 OnError = (queue, e) =>
                 {
                     var what = queue is null ? "Moving due scheduled tasks to their queues failed" : $"Sweeping queue '{queue}' failed";
                     var then = queue is null ? " It tries again in a second." : " The next pass tries again.";
                     // Redis out of reach is what a sweeper rides out: a warning; anything else is an error to look at.
-                    if (TransientFailure.TryReport(output, what, e, then)) return;
+                    if (TransientFailure.TryReport(output, what, e, then, outage)) return;
                     output.Error(new ErrorRecord(new InvalidOperationException($"{what}: {e.Message}{then}", e),
                         queue is null ? "PromotionFailed" : "SweepFailed", ErrorCategory.ConnectionError, queue));
                 },

@@ -1,4 +1,5 @@
 using System;
+using System.Management.Automation;
 using Delayed.Core.Redis;
 
 namespace Delayed.PowerShell.Reporting;
@@ -11,18 +12,32 @@ internal static class TransientFailure
 {
     /// <summary>
     /// Whether <paramref name="error"/> is a connection failure, or a refusal the server lifts by itself (LOADING, BUSY:
-    /// <see cref="Failures.IsTemporaryRefusal"/>); if so, it is reported as one.
+    /// <see cref="Failures.IsTemporaryRefusal"/>); if so, it is reported as one: a warning when an outage begins (and,
+    /// with <paramref name="outage"/>, again once a minute while it lasts), the client's whole report with -Verbose.
     /// </summary>
     /// <param name="output">Where to say it.</param>
     /// <param name="what">What failed, e.g. "Sweeping queue 'jobs' failed".</param>
     /// <param name="error">The failure.</param>
-    /// <param name="then">What happens next, as a sentence with a leading space (e.g. " Retrying in 2 s."), or "".</param>
-    public static bool TryReport(IWorkerOutput output, string what, Exception error, string then)
+    /// <param name="then">What happens next, as a sentence with a leading space (e.g. " The next pass tries again."), or "".</param>
+    /// <param name="outage">The loop's outage so far, for a loop that goes on failing while it lasts; null: every failure is said.</param>
+    /// <param name="detail">Added to the verbose line, e.g. " Retrying in 2 s."</param>
+    public static bool TryReport(IWorkerOutput output, string what, Exception error, string then, Outage? outage = null, string detail = "")
     {
         if (Failures.Classify(error) is not (FailureKind.Unavailable or FailureKind.Unreachable) && !Failures.IsTemporaryRefusal(error)) return false;
-        output.Warning($"{what}: {FirstClause(error.Message).TrimEnd('.')}.{then} (Details with -Verbose.)");
-        output.Verbose($"{what}: {error.Message}");
+        var (say, lasting) = outage?.Failed(DateTime.UtcNow) ?? (Outage.Say.Begins, TimeSpan.Zero);
+        var clause = FirstClause(error.Message).TrimEnd('.');
+        if (say == Outage.Say.Begins) output.Warning($"{what}: {clause}.{then} (Details with -Verbose.)");
+        else if (say == Outage.Say.Continues) output.Warning($"{what}, for {lasting.TotalSeconds:0} s now: {clause}.");
+        output.Verbose($"{what}: {error.Message}{detail}");
         return true;
+    }
+
+    /// <summary>Says that Redis answers <paramref name="who"/> again: to the host when an outage was said to begin, else with -Verbose.</summary>
+    public static void ReportRecovered(IWorkerOutput output, Outage outage, string who, TimeSpan after)
+    {
+        var message = $"Redis answers {who} again, after {after.TotalSeconds:0.#} s";
+        if (outage.Ended()) output.Information(new InformationRecord(new HostInformationMessage { Message = message + ": it goes on." }, who) { Tags = { "PSHOST" } });
+        else output.Verbose(message + ".");
     }
 
     /// <summary>

@@ -80,24 +80,13 @@ internal sealed class WorkerEventReporter
                     ? $"Redis error on worker {e.WorkerId}"
                     : $"Worker {e.WorkerId}";
                 var retry = e.Duration > TimeSpan.Zero ? $" Retrying in {e.Duration.TotalSeconds:0.#} s." : "";
-                if (e.Error is not null && (Failures.Classify(e.Error) is FailureKind.Unavailable || Failures.IsTemporaryRefusal(e.Error)))
-                {
-                    var (say, lasting) = _outage.Failed(e.Timestamp);
-                    if (say == Outage.Say.Begins)
-                        _output.Warning($"Redis does not answer worker {e.WorkerId}: {TransientFailure.FirstClause(e.Error.Message).TrimEnd('.')}. It retries with back-off, and says when Redis answers again. (Details with -Verbose.)");
-                    else if (say == Outage.Say.Continues)
-                        _output.Warning($"Redis still does not answer worker {e.WorkerId}, for {lasting.TotalSeconds:0} s now: {TransientFailure.FirstClause(e.Error.Message).TrimEnd('.')}.");
-                    _output.Verbose($"{what}: {e.Error.Message}{retry}");
-                    return;
-                }
-                if (e.Error is not null && TransientFailure.TryReport(_output, what, e.Error, retry)) return;
+                // Every slot, the keep-alive loop and the promotion fail while Redis does not answer: one warning says it.
+                if (e.Error is not null && TransientFailure.TryReport(_output, $"Redis does not answer worker {e.WorkerId}", e.Error,
+                        " It retries with back-off, and says when Redis answers again.", _outage, retry)) return;
                 _output.Warning($"{what}: {e.Error?.Message}{retry}");
                 return;
             case WorkerEventKind.WorkerRecovered:
-                if (_outage.Ended())
-                    _output.Information(new InformationRecord(new HostInformationMessage { Message = $"Redis answers worker {e.WorkerId} again, after {e.Duration.TotalSeconds:0.#} s: it goes on." }, "Start-DelayedWorker") { Tags = { "PSHOST" } });
-                else
-                    _output.Verbose($"Redis answers worker {e.WorkerId} again, after {e.Duration.TotalSeconds:0.#} s.");
+                TransientFailure.ReportRecovered(_output, _outage, $"worker {e.WorkerId}", e.Duration);
                 return;
         }
         if (_passThru)
