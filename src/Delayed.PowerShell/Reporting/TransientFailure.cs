@@ -5,8 +5,9 @@ using Delayed.Core.Redis;
 namespace Delayed.PowerShell.Reporting;
 
 /// <summary>
-/// How a loop that goes on by itself (a worker, a sweeper) reports a failure to reach Redis: one short warning line,
-/// since the loop tries again, and the client's own text, which runs to a screenful of counters, with -Verbose.
+/// How a loop that goes on by itself (a worker, a sweeper) reports a failure to reach Redis, or a refusal the server
+/// lifts by itself: one short warning line when an outage begins, since the loop tries again (a reminder once a minute,
+/// a word when Redis answers again), and the client's own text, which runs to a screenful of counters, with -Verbose.
 /// </summary>
 internal static class TransientFailure
 {
