@@ -208,5 +208,20 @@ Describe 'Add-DelayedTask' {
                     Should -Throw -ErrorId 'RedisUnavailableEnqueueInDoubt,*' -ExpectedMessage "Redis did not answer after task 'Restart-Site' was sent: it may or may not have been enqueued. Look before enqueueing it again*-UniqueFor*"
             } finally { $redis.Db.Execute('CLIENT', [object[]]@('UNPAUSE')) | Out-Null }
         }
+
+        It 'gives the id of a tracked task in doubt, which then says whether it was enqueued' {
+            $late = New-DelayedQueue (New-QueueName) -Redis "$($redis.Configuration),asyncTimeout=1000,syncTimeout=1000"
+            Add-DelayedTask $late Warm-Up -AsJob | Remove-Job -Force
+            $redis.Db.Execute('CLIENT', [object[]]@('PAUSE', '3000', 'WRITE')) | Out-Null
+            try {
+                $failure = try { Add-DelayedTask $late Restart-Site web01 -AsJob -ErrorAction Stop } catch { $_ }
+            } finally { $redis.Db.Execute('CLIENT', [object[]]@('UNPAUSE')) | Out-Null }
+            $failure.FullyQualifiedErrorId | Should -BeLike 'RedisUnavailableEnqueueInDoubt,*'
+            $id = @($failure.TargetObject)[0]
+            $id | Should -Match '^[0-9a-f]{16}$'
+            $failure.Exception.Message | Should -BeLike "*Tracked: Get-DelayedTask '$($late.Name)' -Id $id says whether it was.*"
+            # The server held the script back and then ran it: the id finds the task, queued.
+            Wait-Until { (Get-DelayedTask $late -Id $id -ErrorAction SilentlyContinue).State -eq 'Queued' } 'the id to find the task the server ran after all' 10
+        }
     }
 }

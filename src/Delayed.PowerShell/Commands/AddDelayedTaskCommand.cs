@@ -38,7 +38,8 @@ namespace Delayed.PowerShell.Commands;
 /// When Redis does not answer (within the connection's timeout, 5 s unless the configuration string sets
 /// asyncTimeout/syncTimeout), the terminating error says which tasks are enqueued and which are not: error id
 /// RedisUnavailableNotEnqueued when nothing was sent (enqueue them again), RedisUnavailableEnqueueInDoubt when a batch
-/// was sent and its reply lost (all of its tasks are enqueued, or none: look before enqueueing again, or use -UniqueFor).
+/// was sent and its reply lost (all of its tasks are enqueued, or none: look before enqueueing again, or use -UniqueFor;
+/// with -AsJob the error's TargetObject holds the tasks' ids, and Get-DelayedTask -Id tells whether each was enqueued).
 /// </remarks>
 /// <example>
 /// <code>1..20 | ForEach-Object { [pscustomobject]@{ Name = 'Get-Answer'; ArgumentList = @($_) } } | Add-DelayedTask $queue -AsJob | Wait-Job | Receive-Job</code>
@@ -222,18 +223,19 @@ public sealed class AddDelayedTaskCommand : DelayedCmdlet
         if (_enqueued >= BatchSize) WriteProgress(new ProgressRecord(1, "Adding delayed tasks", "Done") { RecordType = ProgressRecordType.Completed });
     }
 
-    private T AwaitSending<T>(System.Threading.Tasks.Task<T> call, int count)
+    private T AwaitSending<T>(System.Threading.Tasks.Task<T> call, int count, string?[]? trackingIds = null)
     {
-        AwaitSending((System.Threading.Tasks.Task)call, count);
+        AwaitSending((System.Threading.Tasks.Task)call, count, trackingIds);
         return call.Result;
     }
 
     /// <summary>
     /// Waits for one call that enqueues <paramref name="count"/> tasks at once (one transaction or script: all of them or
     /// none). When Redis does not answer, the error says which tasks are enqueued, which are not, and which may be, so that
-    /// none is lost or sent twice by a caller who acts on it.
+    /// none is lost or sent twice by a caller who acts on it. Tracked tasks (-AsJob) have their ids before they are sent:
+    /// in doubt, those ids are the error's target, and Get-DelayedTask -Id tells whether each was enqueued.
     /// </summary>
-    private void AwaitSending(System.Threading.Tasks.Task call, int count)
+    private void AwaitSending(System.Threading.Tasks.Task call, int count, string?[]? trackingIds = null)
     {
         try
         {
@@ -242,8 +244,12 @@ public sealed class AddDelayedTaskCommand : DelayedCmdlet
         catch (Exception e) when (Failures.Classify(e) == FailureKind.Unavailable)
         {
             var neverSent = Failures.NeverSent(e);
-            ThrowTerminatingError(new ErrorRecord(new InvalidOperationException(NotAnsweredMessage(count, neverSent, TransientFailure.Brief(e, "the error's Exception.InnerException")), e),
-                neverSent ? "RedisUnavailableNotEnqueued" : "RedisUnavailableEnqueueInDoubt", ErrorCategory.ConnectionError, Name));
+            var ids = trackingIds?.OfType<string>().ToArray();
+            var message = NotAnsweredMessage(count, neverSent, TransientFailure.Brief(e, "the error's Exception.InnerException"));
+            if (!neverSent && ids is { Length: > 0 })
+                message += $" Tracked: Get-DelayedTask '{_batchQueue!.Name}' -Id {(ids.Length == 1 ? ids[0] : "<id>, with the ids in the error's TargetObject,")} says whether {(ids.Length == 1 ? "it was" : "each was")}.";
+            ThrowTerminatingError(new ErrorRecord(new InvalidOperationException(message, e),
+                neverSent ? "RedisUnavailableNotEnqueued" : "RedisUnavailableEnqueueInDoubt", ErrorCategory.ConnectionError, ids is { Length: > 0 } ? ids : Name));
         }
         catch (Exception e) when (ToErrorRecord(e, _batchQueue!.Name) is { } record)
         {
@@ -269,12 +275,12 @@ public sealed class AddDelayedTaskCommand : DelayedCmdlet
     {
         if (_batch.Count + _scheduled.Count + _unique.Count + _tracked.Count == 0 || _batchQueue is null) return;
         if (_batch.Count > 0) AwaitSending(_batchQueue.Engine.EnqueueAsync(_batch.ToArray()), _batch.Count);
-        if (_tracked.Count > 0) AwaitSending(_batchQueue.Engine.EnqueueTrackedAsync(_tracked.Select(t => t.Task).ToArray()), _tracked.Count);
+        if (_tracked.Count > 0) AwaitSending(_batchQueue.Engine.EnqueueTrackedAsync(_tracked.Select(t => t.Task).ToArray()), _tracked.Count, _tracked.Select(t => (string?)t.Task.Id).ToArray());
         if (_scheduled.Count > 0) AwaitSending(_batchQueue.Engine.ScheduleAsync(_scheduled.ToArray()), _scheduled.Count);
         var uniqueJobs = new List<DelayedTaskJob>();
         if (_unique.Count > 0)
         {
-            var outcomes = AwaitSending(_batchQueue.Engine.EnqueueUniqueWithOutcomeAsync(_unique.Select(u => u.Task).ToArray()), _unique.Count);
+            var outcomes = AwaitSending(_batchQueue.Engine.EnqueueUniqueWithOutcomeAsync(_unique.Select(u => u.Task).ToArray()), _unique.Count, _unique.Select(u => u.Task.TrackingId).ToArray());
             for (var i = 0; i < outcomes.Count; i++)
             {
                 var (unique, sent) = _unique[i];
