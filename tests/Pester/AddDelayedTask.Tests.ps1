@@ -209,6 +209,34 @@ Describe 'Add-DelayedTask' {
             } finally { $redis.Db.Execute('CLIENT', [object[]]@('UNPAUSE')) | Out-Null }
         }
 
+        It 'says that a server refusing for a while (BUSY) enqueued nothing' {
+            $own = Start-LocalRedis -Arguments '--busy-reply-threshold', '100'
+            $busy = $null
+            try {
+                $refusing = New-DelayedQueue (New-QueueName) -Redis $own.Configuration
+                Add-DelayedTask $refusing Warm-Up
+                $busy = Start-Process redis-cli -ArgumentList '-p', $own.Port, 'EVAL', '"while true do end"', '0' -PassThru -RedirectStandardOutput (Join-Path $TestDrive 'busy.out')
+                Wait-Until { (& redis-cli -p $own.Port PING) -like 'BUSY*' } 'the script to hold the server'
+                $failures = @(
+                    try { Add-DelayedTask $refusing Restart-Site web01 -ErrorAction Stop } catch { $_ }
+                    try { Add-DelayedTask $refusing Restart-Site web02 -AsJob -ErrorAction Stop } catch { $_ }
+                    try { Add-DelayedTask $refusing Restart-Site web03 -Delay '00:10:00' -ErrorAction Stop } catch { $_ }
+                )
+                foreach ($failure in $failures) {
+                    $failure.FullyQualifiedErrorId | Should -BeLike 'RedisRefusedNotEnqueued,*' -Because $failure.Exception.Message
+                    $failure.Exception.Message | Should -BeLike "Redis refused task 'Restart-Site' for now, and it was not enqueued: BUSY Redis is busy running a script*. Enqueue it again once Redis serves again*"
+                }
+                & redis-cli -p $own.Port SCRIPT KILL | Out-Null
+                Wait-Until { (& redis-cli -p $own.Port PING) -eq 'PONG' } 'the server to serve again'
+                & redis-cli -p $own.Port LLEN $refusing.Name | Should -Be 1 -Because 'only the warm-up task was enqueued'
+                & redis-cli -p $own.Port EXISTS "$($refusing.Name)_scheduled" "$($refusing.Name)_tracked" | Should -Be 0
+            } finally {
+                if ($busy -and -not $busy.HasExited) { & redis-cli -p $own.Port SCRIPT KILL | Out-Null; $busy.Kill() }
+                Get-Job | Remove-Job -Force
+                Stop-LocalRedis $own
+            }
+        }
+
         It 'gives the id of a tracked task in doubt, which then says whether it was enqueued' {
             $late = New-DelayedQueue (New-QueueName) -Redis "$($redis.Configuration),asyncTimeout=1000,syncTimeout=1000"
             Add-DelayedTask $late Warm-Up -AsJob | Remove-Job -Force

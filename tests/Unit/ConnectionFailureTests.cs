@@ -148,6 +148,8 @@ public class ConnectionFailureTests
     [InlineData("BUSYKEY Target key name already exists.", false)]
     [InlineData("NOPERM User worker has no permissions to run the 'lpos' command", false)]
     [InlineData("ERR Error running script: LOADING in a message", false)]
+    [InlineData("EXECABORT Transaction discarded because of: BUSY Redis is busy running a script.", true)]
+    [InlineData("EXECABORT Transaction discarded because of previous errors.", false)]
     public void ARefusalTheServerLiftsByItselfIsWaitedOutAsAnOutage_OthersAreNot(string reply, bool temporary)
     {
         Assert.Equal(temporary, Failures.IsTemporaryRefusal(new RedisServerException(reply)));

@@ -45,8 +45,19 @@ public static class Failures
     /// moves or misses slots (TRYAGAIN, CLUSTERDOWN). Nothing the command asked for happened; a loop waits it out as an
     /// outage.
     /// </summary>
-    public static bool IsTemporaryRefusal(Exception e) =>
-        e is RedisServerException { Message: var message } && Array.Exists(TemporaryRefusals, prefix => message.StartsWith(prefix, StringComparison.Ordinal));
+    public static bool IsTemporaryRefusal(Exception e) => TemporaryRefusal(e) is not null;
+
+    /// <summary>
+    /// The server's words when <see cref="IsTemporaryRefusal"/>, also when they refused a command of a transaction, which
+    /// the server reports as "EXECABORT Transaction discarded because of: ..."; otherwise null.
+    /// </summary>
+    public static string? TemporaryRefusal(Exception e)
+    {
+        if (e is not RedisServerException { Message: var message }) return null;
+        const string Discarded = "EXECABORT Transaction discarded because of: ";
+        if (message.StartsWith(Discarded, StringComparison.Ordinal)) message = message.Substring(Discarded.Length);
+        return Array.Exists(TemporaryRefusals, prefix => message.StartsWith(prefix, StringComparison.Ordinal)) ? message : null;
+    }
 
     private static readonly string[] TemporaryRefusals = { "LOADING ", "BUSY ", "MASTERDOWN ", "TRYAGAIN ", "CLUSTERDOWN " };
 

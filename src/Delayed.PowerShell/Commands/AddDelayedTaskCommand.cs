@@ -40,6 +40,8 @@ namespace Delayed.PowerShell.Commands;
 /// RedisUnavailableNotEnqueued when nothing was sent (enqueue them again), RedisUnavailableEnqueueInDoubt when a batch
 /// was sent and its reply lost (all of its tasks are enqueued, or none: look before enqueueing again, or use -UniqueFor;
 /// with -AsJob the error's TargetObject holds the tasks' ids, and Get-DelayedTask -Id tells whether each was enqueued).
+/// A server that refuses for a while (LOADING after a restart, BUSY while a script runs past its time) enqueues
+/// nothing: error id RedisRefusedNotEnqueued.
 /// </remarks>
 /// <example>
 /// <code>1..20 | ForEach-Object { [pscustomobject]@{ Name = 'Get-Answer'; ArgumentList = @($_) } } | Add-DelayedTask $queue -AsJob | Wait-Job | Receive-Job</code>
@@ -251,6 +253,10 @@ public sealed class AddDelayedTaskCommand : DelayedCmdlet
             ThrowTerminatingError(new ErrorRecord(new InvalidOperationException(message, e),
                 neverSent ? "RedisUnavailableNotEnqueued" : "RedisUnavailableEnqueueInDoubt", ErrorCategory.ConnectionError, ids is { Length: > 0 } ? ids : Name));
         }
+        catch (Exception e) when (Failures.TemporaryRefusal(e) is { } refusal)
+        {
+            ThrowTerminatingError(new ErrorRecord(new InvalidOperationException(RefusedMessage(count, refusal), e), "RedisRefusedNotEnqueued", ErrorCategory.ResourceBusy, Name));
+        }
         catch (Exception e) when (ToErrorRecord(e, _batchQueue!.Name) is { } record)
         {
             ThrowTerminatingError(record);
@@ -258,11 +264,25 @@ public sealed class AddDelayedTaskCommand : DelayedCmdlet
         _enqueued += count;
     }
 
-    private string NotAnsweredMessage(int count, bool neverSent, string clientSaid)
+    // Which tasks a failed call carried, and what became of those sent before it, as the errors below say them.
+    private (bool One, string These, string Before) Batch(int count)
     {
         var one = count == 1;
         var these = one && _enqueued == 0 ? $"task '{Name}'" : one ? "the last task given" : $"{count:N0} tasks (one transaction)";
         var before = _enqueued == 0 ? "" : $"The {_enqueued:N0} task{(_enqueued == 1 ? "" : "s")} sent before {(one ? "it" : "them")} {(_enqueued == 1 ? "is" : "are")} enqueued. ";
+        return (one, these, before);
+    }
+
+    private string RefusedMessage(int count, string refusal)
+    {
+        var (one, these, before) = Batch(count);
+        return $"Redis refused {these} for now, and {(one ? "it was" : "they were")} not enqueued: {refusal.TrimEnd('.')}. {before}" +
+               $"Enqueue {(one ? "it" : "them")} again once Redis serves again (it does by itself: after loading its data, or once the script ends or is killed).";
+    }
+
+    private string NotAnsweredMessage(int count, bool neverSent, string clientSaid)
+    {
+        var (one, these, before) = Batch(count);
         return neverSent
             ? $"Redis did not answer, and {these} {(one ? "was" : "were")} not enqueued: nothing was sent. {before}" +
               $"Enqueue {(one ? "it" : "them")} again once the server is up (the connection recovers by itself). The client said: {clientSaid}"
