@@ -100,10 +100,10 @@ function Invoke-Docs {
 
 function Assert-Packages([switch] $ForTests, [switch] $Bench) {
     # Commands and the Debian packages that bring them: redis-server for the demo and every suite; for the tests also
-    # redis-sentinel (failover), tmux (Ctrl+C and Watch-DelayedQueue in a real terminal), chromium and its driver (the
-    # dashboard's browser tests).
+    # redis-sentinel (failover), redis-cli (a script that holds the server: BUSY), tmux (Ctrl+C and Watch-DelayedQueue
+    # in a real terminal), chromium and its driver (the dashboard's browser tests).
     $needed = [ordered]@{ 'redis-server' = 'redis-server' }
-    if ($ForTests) { $needed += [ordered]@{ 'redis-sentinel' = 'redis-sentinel'; 'tmux' = 'tmux'; 'chromium' = 'chromium'; 'chromedriver' = 'chromium-driver' } }
+    if ($ForTests) { $needed += [ordered]@{ 'redis-sentinel' = 'redis-sentinel'; 'redis-cli' = 'redis-tools'; 'tmux' = 'tmux'; 'chromium' = 'chromium'; 'chromedriver' = 'chromium-driver' } }
     if ($Bench) { $needed += [ordered]@{ 'stress-ng' = 'stress-ng' } } # the contended benchmark's CPU hog
     $missing = @($needed.Keys | Where-Object { -not (Get-Command $_ -ErrorAction SilentlyContinue) } | ForEach-Object { $needed[$_] })
     if (-not $missing) { return }
