@@ -4,8 +4,8 @@ using System.Diagnostics;
 namespace Delayed.Core;
 
 /// <summary>
-/// Failures in a row of one loop of a worker (a slot's claims, the keep-alive refreshes, the schedule's promotion), so
-/// that the first success after them can say how long Redis did not answer (<see cref="Worker.WorkerEventKind.WorkerRecovered"/>).
+/// Failures in a row of one loop (a worker slot's claims, its keep-alive refreshes, the schedule's promotion, a sweeper's
+/// passes), so that the first success after them can say how long Redis did not answer (<see cref="Worker.WorkerEventKind.WorkerRecovered"/>).
 /// Used by one loop at a time.
 /// </summary>
 internal sealed class FailureStreak

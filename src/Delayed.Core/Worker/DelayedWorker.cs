@@ -135,15 +135,15 @@ public sealed class DelayedWorker : IDisposable
             foreach (var other in _queues.Skip(1))
                 foreach (var id in ids) await other.ListWorkerAsync(id, description).ConfigureAwait(false);
             WorkerIds = ids;
-            _keepAlive = new KeepAliveLoop(_queues, ids, _options, description,
-                e => Emit(new WorkerEvent(WorkerEventKind.WorkerError, _queue.Name, ids[0], error: e)), OnLapse, OnStopRequest, RequestStop,
-                lasted => Emit(new WorkerEvent(WorkerEventKind.WorkerRecovered, _queue.Name, ids[0], duration: lasted)));
+            // The keep-alive loop and the promotion speak for the whole worker, under its first id.
+            void Failed(Exception e) => Emit(new WorkerEvent(WorkerEventKind.WorkerError, _queue.Name, ids[0], error: e));
+            void Recovered(TimeSpan lasted) => Emit(new WorkerEvent(WorkerEventKind.WorkerRecovered, _queue.Name, ids[0], duration: lasted));
+            _keepAlive = new KeepAliveLoop(_queues, ids, _options, description, Failed, OnLapse, OnStopRequest, RequestStop, Recovered);
             // The first refresh before any slot starts: a worker that cannot refresh its key takes no task.
             await _keepAlive.RefreshAsync().ConfigureAwait(false);
             keepAliveTask = Task.Run(() => _keepAlive.RunAsync(keepAliveStop.Token), CancellationToken.None);
             // Scheduled tasks and retries waiting out their back-off become runnable without anyone asking.
-            var promoter = new SchedulePromoter(_queues, e => Emit(new WorkerEvent(WorkerEventKind.WorkerError, _queue.Name, ids[0], error: e)),
-                lasted => Emit(new WorkerEvent(WorkerEventKind.WorkerRecovered, _queue.Name, ids[0], duration: lasted)));
+            var promoter = new SchedulePromoter(_queues, Failed, Recovered);
             promotionTask = Task.Run(() => promoter.RunAsync(keepAliveStop.Token), CancellationToken.None);
             foreach (var _ in ids) blocking.Add(await _queue.Connection.OpenBlockingAsync(_options.DequeueTimeout).ConfigureAwait(false));
             for (var slot = 0; slot < ids.Count; slot++) handlerThreads.Add(new HandlerThread($"Delayed worker slot {slot + 1}"));

@@ -16,7 +16,10 @@ public enum WorkerEventKind
     TaskStopped,
     /// <summary>A Redis operation of the worker failed; it backs off and goes on.</summary>
     WorkerError,
-    /// <summary>A slot whose claims had failed got an answer again; <see cref="WorkerEvent.Duration"/> since its first failure.</summary>
+    /// <summary>
+    /// A loop of the worker whose calls had failed (a slot's claims, the keep-alive refreshes, the promotion) got an answer
+    /// again; <see cref="WorkerEvent.Duration"/> since its first failure.
+    /// </summary>
     WorkerRecovered,
     /// <summary>The queue is paused (Suspend-DelayedQueue): the worker takes no task until it is resumed. Once per pause.</summary>
     QueuePaused,

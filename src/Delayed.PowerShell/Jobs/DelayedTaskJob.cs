@@ -94,9 +94,12 @@ internal sealed class DelayedTaskJob : Job
                 WorkerId = record.WorkerId;
                 StartedAt = record.StartedAt;
                 _status = $"Running on worker {record.WorkerId}";
-                if (JobStateInfo.State == JobState.NotStarted) SetJobState(JobState.Running);
-                // When the worker took it, rather than when this session noticed.
-                if (StartedAt is { } started) PSBeginTime = started.LocalDateTime;
+                if (JobStateInfo.State == JobState.NotStarted)
+                {
+                    SetJobState(JobState.Running);
+                    // When the worker took it (its first run, if it is retried), rather than when this session noticed.
+                    if (StartedAt is { } started) PSBeginTime = started.LocalDateTime;
+                }
                 else if (JobStateInfo.State == JobState.Stopping) _status = $"Stopping: worker {WorkerId} stops it at its next keep-alive";
                 break;
         }
