@@ -67,12 +67,76 @@ public sealed class SentinelTests
         Assert.Equal((0L, 0L), (status.Length, status.Tokens));
     }
 
+    [Fact]
+    public async Task TasksAddedAfterAFailover_GoToTheNewPrimary_NeverToTheOldOne_WhichDropsThemWhenItBecomesAReplica()
+    {
+        using var setup = await LocalRedisSentinel.StartAsync();
+        var oldPrimary = await setup.PrimaryPortAsync();
+        using var connection = await DelayedConnection.ConnectAsync(setup.SentinelConfiguration, sentinelService: LocalRedisSentinel.ServiceName);
+        var queue = new DelayedQueue(connection, "after-failover");
+        var sent = new ConcurrentDictionary<string, int>();
+        byte[] Task(int n)
+        {
+            var bytes = TaskEncoder.EncodePython("m:f", new object[] { n }, null, 0);
+            sent[Convert.ToBase64String(bytes)] = n;
+            return bytes;
+        }
+        await queue.EnqueueAsync(Task(0));
+        await setup.WaitForReplicaAsync();
+
+        // One by one (the enqueue connection), all through the failover: what the old primary took after its replica was
+        // promoted is lost with any client (replication is asynchronous), but once the client has taken the sentinel's
+        // word, not one more task may go there.
+        var last = 0;
+        using var stop = new CancellationTokenSource();
+        // On a thread of its own, as a script's enqueues are: the pool's threads enqueue through the multiplexer.
+        var enqueuer = new Thread(() =>
+        {
+            for (var n = 1; !stop.IsCancellationRequested; n++)
+            {
+                try
+                {
+                    queue.EnqueueAsync(Task(n)).GetAwaiter().GetResult();
+                }
+                catch (StackExchange.Redis.RedisException)
+                {
+                    // The old primary's connections are cut as it is demoted: the client reconnects.
+                }
+                Volatile.Write(ref last, n);
+            }
+        }) { IsBackground = true };
+        enqueuer.Start();
+        await setup.FailOverAsync();
+        var newPrimary = await setup.PrimaryPortAsync();
+        Assert.NotEqual(oldPrimary, newPrimary);
+        // The sentinel announces the new primary at once; the client takes it within a poll.
+        await Eventually.True(() => PortOf(connection, "after-failover") == newPrimary, "the client to send to the new primary", 5);
+        var followedAt = Volatile.Read(ref last) + 1;
+        await Eventually.True(() => Volatile.Read(ref last) > followedAt + 200, "200 more tasks to be added one by one");
+        stop.Cancel();
+        enqueuer.Join();
+        // In batches too (the multiplexer).
+        for (var i = 0; i < 10; i++) await queue.EnqueueAsync(new[] { Task(-1 - 2 * i), Task(-2 - 2 * i) });
+
+        var onOld = (await ListOnAsync(oldPrimary, "after-failover")).Select(task => sent[task]).ToList();
+        Assert.DoesNotContain(onOld, n => n > followedAt || n < 0);
+        var onNew = (await ListOnAsync(newPrimary, "after-failover")).Select(task => sent[task]).ToHashSet();
+        Assert.All(sent.Values.Where(n => n > followedAt || n < 0), n => Assert.Contains(n, onNew));
+    }
+
+    /// <summary>A queue's tasks as one server holds them, asked of that server alone.</summary>
+    private static async Task<string[]> ListOnAsync(int port, string key)
+    {
+        using var server = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{port}");
+        return (await server.GetDatabase().ListRangeAsync(key)).Select(task => Convert.ToBase64String((byte[])task!)).ToArray();
+    }
+
     /// <summary>The port of the server the client sends the queue's commands to; 0 while it reconfigures.</summary>
-    private static int PortOf(DelayedConnection connection)
+    private static int PortOf(DelayedConnection connection, string key = "failover")
     {
         try
         {
-            return connection.Database.IdentifyEndpoint("failover") switch
+            return connection.Database.IdentifyEndpoint(key) switch
             {
                 System.Net.IPEndPoint ip => ip.Port,
                 System.Net.DnsEndPoint dns => dns.Port,

@@ -429,7 +429,7 @@ public sealed class DelayedQueue
     /// <summary>BLPOP on a dedicated connection; true when a token was taken.</summary>
     internal async Task<bool> WaitForTokenAsync(BlockingConnection blocking, TimeSpan timeout)
     {
-        var reply = await blocking.Database.ExecuteAsync("BLPOP", _tokens, FormatSeconds(timeout)).ConfigureAwait(false);
+        var reply = await (await blocking.GetDatabaseAsync().ConfigureAwait(false)).ExecuteAsync("BLPOP", _tokens, FormatSeconds(timeout)).ConfigureAwait(false);
         return !reply.IsNull;
     }
 
@@ -442,7 +442,8 @@ public sealed class DelayedQueue
         var arguments = new object[queues.Count + 1];
         for (var i = 0; i < queues.Count; i++) arguments[i] = queues[i]._tokens;
         arguments[queues.Count] = FormatSeconds(timeout);
-        var reply = await blocking.Database.ExecuteAsync("BLPOP", arguments).ConfigureAwait(false);
+        var database = await blocking.GetDatabaseAsync().ConfigureAwait(false);
+        var reply = await database.ExecuteAsync("BLPOP", arguments).ConfigureAwait(false);
         if (reply.IsNull) return -1;
         var key = (string)((RedisResult[])reply!)[0]!;
         for (var i = 0; i < queues.Count; i++) if (queues[i].Keys.Tokens == key) return i;

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using System.Net;
+using System.Threading;
 using System.Threading.Tasks;
 using StackExchange.Redis;
 
@@ -15,15 +16,21 @@ namespace Delayed.Core.Redis;
 public sealed class DelayedConnection : IDisposable
 {
     private readonly ConfigurationOptions _options;
-    private readonly ConnectionMultiplexer _shared;
+    private readonly SentinelPrimary? _sentinel;
+    private readonly SemaphoreSlim _switching = new(1, 1);
+    private ConnectionMultiplexer _shared;
+    private long _primaryChanges;
+    private int _disposed;
 
     private readonly Lazy<DirectConnection?> _enqueue;
 
-    private DelayedConnection(ConfigurationOptions options, ConnectionMultiplexer shared)
+    private DelayedConnection(ConfigurationOptions options, ConnectionMultiplexer shared, SentinelPrimary? sentinel)
     {
         _options = options;
         _shared = shared;
+        _sentinel = sentinel;
         _enqueue = new Lazy<DirectConnection?>(OpenEnqueue);
+        if (sentinel is not null) sentinel.Switched += primary => _ = FollowAsync(primary);
     }
 
     /// <summary>
@@ -40,19 +47,26 @@ public sealed class DelayedConnection : IDisposable
     {
         if (_options.Ssl || IsCluster) return null;
         // One server holds every key: any key names it. Enqueue replies are a few bytes.
-        return new DirectConnection(() => ServerOf("delayed"), _options, 65536, "Delayed enqueue", EnqueueClientName, queue: null);
+        return new DirectConnection(() => ServerOf("delayed"), _options, 65536, "Delayed enqueue", EnqueueClientName, queue: null,
+            followEachCall: _sentinel is not null);
     }
 
     /// <summary>The server as users should see it: endpoints and database, never the password.</summary>
     public string DisplayName { get; private set; } = "";
 
-    public IDatabase Database => _shared.GetDatabase();
+    public IDatabase Database => Shared.GetDatabase();
+
+    private ConnectionMultiplexer Shared => Volatile.Read(ref _shared);
+
+    /// <summary>How many times the sentinels have named another primary since this connected: a connection of its own
+    /// (a blocking one) opened before is then on the old primary, and opens again.</summary>
+    internal long PrimaryChanges => Interlocked.Read(ref _primaryChanges);
 
     /// <summary>Whether every server takes fractional BLPOP timeouts (Redis 6.0 or later).</summary>
-    public bool TakesFractionalTimeouts => Array.TrueForAll(_shared.GetServers(), server => server.Version >= new Version(6, 0));
+    public bool TakesFractionalTimeouts => Array.TrueForAll(Shared.GetServers(), server => server.Version >= new Version(6, 0));
 
     /// <summary>Whether the server is a Redis Cluster, where every key a script or transaction touches must share one slot.</summary>
-    public bool IsCluster => Array.Exists(_shared.GetServers(), server => server.ServerType == ServerType.Cluster);
+    public bool IsCluster => Array.Exists(Shared.GetServers(), server => server.ServerType == ServerType.Cluster);
 
     /// <summary>
     /// Connects with a StackExchange.Redis configuration string (e.g. "localhost:6379,password=…") or a Redis URL
@@ -71,9 +85,26 @@ public sealed class DelayedConnection : IDisposable
         if (!string.IsNullOrWhiteSpace(sentinelService)) options.ServiceName = sentinelService;
         var display = Describe(options);
         ConnectionMultiplexer shared;
+        SentinelPrimary? sentinel = null;
         try
         {
-            shared = await ConnectionMultiplexer.ConnectAsync(WithFirstConnectChecked(options)).ConfigureAwait(false);
+            if (string.IsNullOrEmpty(options.ServiceName))
+            {
+                shared = await ConnectionMultiplexer.ConnectAsync(WithFirstConnectChecked(options)).ConfigureAwait(false);
+            }
+            else
+            {
+                sentinel = await SentinelPrimary.ConnectAsync(WithFirstConnectChecked(options)).ConfigureAwait(false);
+                try
+                {
+                    shared = await ConnectionMultiplexer.ConnectAsync(WithFirstConnectChecked(SentinelPrimary.ForPrimary(options, sentinel.Primary))).ConfigureAwait(false);
+                }
+                catch
+                {
+                    sentinel.Dispose();
+                    throw;
+                }
+            }
         }
         catch (RedisConnectionException e) when (IsTlsHandshakeFailure(e, options))
         {
@@ -102,7 +133,7 @@ public sealed class DelayedConnection : IDisposable
             throw new DelayedConnectionException($"Cannot connect to Redis at {display}. {check}{clientCertificate}", e);
         }
         // After the first connect, reconnect by itself instead of failing.
-        return new DelayedConnection(options, shared) { DisplayName = display };
+        return new DelayedConnection(options, shared, sentinel) { DisplayName = display };
     }
 
     /// <summary>Opens a connection reserved for blocking commands whose replies may take up to <paramref name="longestBlock"/>.</summary>
@@ -115,8 +146,11 @@ public sealed class DelayedConnection : IDisposable
         options.AbortOnConnectFail = false;
         // No pub/sub here: one socket per blocking connection is enough.
         options.CommandMap = CommandMap.Create(new HashSet<string> { "SUBSCRIBE", "CONFIG" }, available: false);
-        var multiplexer = await ConnectionMultiplexer.ConnectAsync(options).ConfigureAwait(false);
-        return new BlockingConnection(multiplexer);
+        if (_sentinel is null) return new BlockingConnection(await ConnectionMultiplexer.ConnectAsync(options).ConfigureAwait(false));
+        // Behind sentinels: to the primary alone, and again to the next one after a failover.
+        async Task<ConnectionMultiplexer> OpenAsync() =>
+            await ConnectionMultiplexer.ConnectAsync(SentinelPrimary.ForPrimary(options, _sentinel.Primary)).ConfigureAwait(false);
+        return new BlockingConnection(await OpenAsync().ConfigureAwait(false), () => PrimaryChanges, OpenAsync);
     }
 
     /// <summary>
@@ -128,15 +162,52 @@ public sealed class DelayedConnection : IDisposable
     {
         if (_options.Ssl) return null;
         return new DirectConnection(() => ServerOf(key), _options, maxReplyBytes, threadName,
-            clientName.Any(char.IsWhiteSpace) ? null : clientName, queue: (string?)key);
+            clientName.Any(char.IsWhiteSpace) ? null : clientName, queue: (string?)key, followEachCall: _sentinel is not null);
     }
 
     /// <summary>
-    /// The server that holds <paramref name="key"/>, as the multiplexer knows it; null while the multiplexer has no
-    /// connection. Asking it costs a round trip through the multiplexer (StackExchange.Redis answers by sending EXISTS),
-    /// which, with the server down, would wait out a whole timeout before the caller's own call waits out another.
+    /// The server that holds <paramref name="key"/>: behind sentinels, the primary they name (no round trip); otherwise as
+    /// the multiplexer knows it, null while it has no connection. Asking the multiplexer costs a round trip
+    /// (StackExchange.Redis answers by sending EXISTS), which, with the server down, would wait out a whole timeout before
+    /// the caller's own call waits out another.
     /// </summary>
-    private EndPoint? ServerOf(RedisKey key) => _shared.IsConnected ? _shared.GetDatabase().IdentifyEndpoint(key) : null;
+    private EndPoint? ServerOf(RedisKey key)
+    {
+        if (_sentinel is not null) return _sentinel.Primary;
+        var shared = Shared;
+        return shared.IsConnected ? shared.GetDatabase().IdentifyEndpoint(key) : null;
+    }
+
+    /// <summary>
+    /// After a failover: connects to the primary the sentinels now name and sends every later command there. The old
+    /// multiplexer is closed once the commands already sent through it have had their time, not at once: a caller that took
+    /// its database a moment before the switch gets its answer (or its failure) as from any server that goes away.
+    /// </summary>
+    private async Task FollowAsync(EndPoint primary)
+    {
+        await _switching.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (Volatile.Read(ref _disposed) != 0 || !Equals(_sentinel!.Primary, primary)) return;
+            var options = SentinelPrimary.ForPrimary(_options, primary);
+            options.AbortOnConnectFail = false;
+            var next = await ConnectionMultiplexer.ConnectAsync(options).ConfigureAwait(false);
+            var old = Interlocked.Exchange(ref _shared, next);
+            Interlocked.Increment(ref _primaryChanges);
+            if (Volatile.Read(ref _disposed) != 0) next.Dispose();
+            var grace = TimeSpan.FromMilliseconds(Math.Max(_options.SyncTimeout, _options.AsyncTimeout) + 1000);
+            _ = Task.Delay(grace).ContinueWith(_ => old.Dispose(), TaskScheduler.Default);
+        }
+#pragma warning disable CA1031 // Raised from the sentinels' timer: the next poll that finds the primary elsewhere tries again.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+        }
+        finally
+        {
+            _switching.Release();
+        }
+    }
 
     /// <summary>
     /// Names of queues on this server that have any key besides their task list (tokens, in-flight tasks, workers, a
@@ -178,8 +249,10 @@ public sealed class DelayedConnection : IDisposable
 
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        _sentinel?.Dispose();
         if (_enqueue.IsValueCreated) _enqueue.Value?.Dispose();
-        _shared.Dispose();
+        Shared.Dispose();
     }
 
     public override string ToString() => DisplayName;

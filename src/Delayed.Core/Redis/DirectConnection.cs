@@ -37,6 +37,7 @@ internal sealed class DirectConnection : IDisposable
     internal static TimeSpan ReopenInterval { get; set; } = TimeSpan.FromSeconds(10);
 
     private readonly Func<EndPoint?> _endpoint;
+    private readonly bool _followEachCall;
     private readonly ConfigurationOptions _options;
     private readonly long _maxReplyBytes;
     private readonly string? _clientName;
@@ -61,8 +62,13 @@ internal sealed class DirectConnection : IDisposable
     /// <param name="clientName">The name it gives itself on the server (CLIENT SETNAME); null for none.</param>
     /// <param name="queue">The queue whose claims it makes, as its failures are counted; null for the enqueue connection,
     /// whose failures count under the queue of the enqueue.</param>
-    internal DirectConnection(Func<EndPoint?> endpoint, ConfigurationOptions options, long maxReplyBytes, string name, string? clientName, string? queue)
+    /// <param name="followEachCall">Whether <paramref name="endpoint"/> costs nothing (behind sentinels, the primary they
+    /// name), so that it is asked before every call rather than once a second: after a failover no call goes to the old
+    /// primary, which takes writes until it is made a replica and then drops them.</param>
+    internal DirectConnection(Func<EndPoint?> endpoint, ConfigurationOptions options, long maxReplyBytes, string name, string? clientName, string? queue,
+        bool followEachCall = false)
     {
+        _followEachCall = followEachCall;
         _queue = queue ?? "";
         _clientName = clientName;
         _endpoint = endpoint;
@@ -303,7 +309,7 @@ internal sealed class DirectConnection : IDisposable
     /// </summary>
     private void FollowTheMultiplexer()
     {
-        if (_stream is null || Stopwatch.GetTimestamp() - _checkedAt < Stopwatch.Frequency) return;
+        if (_stream is null || (!_followEachCall && Stopwatch.GetTimestamp() - _checkedAt < Stopwatch.Frequency)) return;
         _checkedAt = Stopwatch.GetTimestamp();
         if (!Equals(_endpoint(), _connectedTo)) Close();
     }
