@@ -188,17 +188,30 @@ public sealed class DelayedConnection : IDisposable
         await _switching.WaitAsync().ConfigureAwait(false);
         try
         {
-            if (Volatile.Read(ref _disposed) != 0 || !Equals(_sentinel!.Primary, primary)) return;
             var options = SentinelPrimary.ForPrimary(_options, primary);
             options.AbortOnConnectFail = false;
-            var next = await ConnectionMultiplexer.ConnectAsync(options).ConfigureAwait(false);
+            ConnectionMultiplexer? next = null;
+            while (next is null)
+            {
+                // A later switch follows on its own; a closed connection follows nothing.
+                if (Volatile.Read(ref _disposed) != 0 || !Equals(_sentinel!.Primary, primary)) return;
+                try
+                {
+                    // Without AbortOnConnectFail this returns before the server answers, and reconnects by itself.
+                    next = await ConnectionMultiplexer.ConnectAsync(options).ConfigureAwait(false);
+                }
+                catch (RedisException)
+                {
+                    await Task.Delay(SentinelPrimary.PollInterval).ConfigureAwait(false);
+                }
+            }
             var old = Interlocked.Exchange(ref _shared, next);
             Interlocked.Increment(ref _primaryChanges);
             if (Volatile.Read(ref _disposed) != 0) next.Dispose();
             var grace = TimeSpan.FromMilliseconds(Math.Max(_options.SyncTimeout, _options.AsyncTimeout) + 1000);
             _ = Task.Delay(grace).ContinueWith(_ => old.Dispose(), TaskScheduler.Default);
         }
-#pragma warning disable CA1031 // Raised from the sentinels' timer: the next poll that finds the primary elsewhere tries again.
+#pragma warning disable CA1031 // Runs from the sentinels' timer or announcement, where nothing may escape (a Redis failure is retried above).
         catch (Exception)
 #pragma warning restore CA1031
         {
