@@ -54,6 +54,36 @@ Describe 'New-DelayedQueue' {
         }
     }
 
+    It 'says that a server refusing for a while (BUSY) refused, ran nothing, and serves again by itself' {
+        $own = Start-LocalRedis -Arguments '--busy-reply-threshold', '100'
+        $busy = $null
+        try {
+            $queue = New-DelayedQueue jobs -Redis $own.Configuration
+            Add-DelayedTask $queue m:f
+            $busy = Start-Process redis-cli -ArgumentList '-p', $own.Port, 'EVAL', '"while true do end"', '0' -PassThru -RedirectStandardOutput (Join-Path $TestDrive 'busy.out')
+            Wait-Until { (& redis-cli -p $own.Port PING) -like 'BUSY*' } 'the script to hold the server'
+            $failures = @(
+                try { Get-DelayedQueue $queue -ErrorAction Stop } catch { $_ }
+                try { Suspend-DelayedQueue $queue -ErrorAction Stop } catch { $_ }
+                try { Clear-DelayedQueue $queue -Confirm:$false -ErrorAction Stop } catch { $_ }
+            )
+            $failures.Count | Should -Be 3
+            foreach ($failure in $failures) {
+                $failure.FullyQualifiedErrorId | Should -BeLike 'RedisRefused,*' -Because $failure.Exception.Message
+                $failure.CategoryInfo.Category | Should -Be ResourceBusy
+                $failure.Exception.Message | Should -BeLike 'Redis refused for now: BUSY Redis is busy running a script*The refused command did not run*Run this again once Redis serves again*SCRIPT KILL*'
+            }
+            & redis-cli -p $own.Port SCRIPT KILL | Out-Null
+            Wait-Until { (& redis-cli -p $own.Port PING) -eq 'PONG' } 'the server to serve again'
+            $status = Get-DelayedQueue $queue
+            $status.Length | Should -Be 1 -Because 'the refused Clear-DelayedQueue removed nothing'
+            $status.Paused | Should -BeFalse -Because 'the refused Suspend-DelayedQueue paused nothing'
+        } finally {
+            if ($busy -and -not $busy.HasExited) { & redis-cli -p $own.Port SCRIPT KILL | Out-Null; $busy.Kill() }
+            Stop-LocalRedis $own
+        }
+    }
+
     It 'takes redis:// URLs with user, password (percent-encoded, commas too), port and database, and never shows the password' {
         $secured = Start-LocalRedis -Arguments '--requirepass', 'hunter2secret'
         try {

@@ -98,19 +98,28 @@ public abstract class DelayedCmdlet : PSCmdlet, IDisposable
     }
 
     /// <summary>An error record for the failures users can act on; null for anything else.</summary>
-    internal static ErrorRecord? ToErrorRecord(Exception e, object? target) => Failures.Classify(e) switch
+    internal static ErrorRecord? ToErrorRecord(Exception e, object? target)
     {
-        FailureKind.Unreachable => new ErrorRecord(e, "RedisUnreachable", ErrorCategory.ConnectionError, target),
-        FailureKind.Unavailable => new ErrorRecord(
-            new InvalidOperationException("Redis did not answer: " + TransientFailure.Brief(e, "the error's Exception.InnerException") + " Check that the server is up; the connection recovers by itself once it is.", e),
-            "RedisUnavailable", ErrorCategory.ConnectionError, target),
-        FailureKind.ServerError => new ErrorRecord(e, "RedisError", ErrorCategory.InvalidOperation, target),
-        FailureKind.InvalidData => new ErrorRecord(e, "NotPlainData", ErrorCategory.InvalidData, target),
-        FailureKind.InvalidArgument => new ErrorRecord(e, "InvalidArgument", ErrorCategory.InvalidArgument, target)
+        if (Failures.TemporaryRefusal(e) is { } refusal)
+            return new ErrorRecord(new InvalidOperationException(RefusedMessage(refusal), e), "RedisRefused", ErrorCategory.ResourceBusy, target);
+        return Failures.Classify(e) switch
         {
-            ErrorDetails = new ErrorDetails(ArgumentMessages.WithoutParameterName((ArgumentException)e)),
-        },
-        _ => null,
-    };
+            FailureKind.Unreachable => new ErrorRecord(e, "RedisUnreachable", ErrorCategory.ConnectionError, target),
+            FailureKind.Unavailable => new ErrorRecord(
+                new InvalidOperationException("Redis did not answer: " + TransientFailure.Brief(e, "the error's Exception.InnerException") + " Check that the server is up; the connection recovers by itself once it is.", e),
+                "RedisUnavailable", ErrorCategory.ConnectionError, target),
+            FailureKind.ServerError => new ErrorRecord(e, "RedisError", ErrorCategory.InvalidOperation, target),
+            FailureKind.InvalidData => new ErrorRecord(e, "NotPlainData", ErrorCategory.InvalidData, target),
+            FailureKind.InvalidArgument => new ErrorRecord(e, "InvalidArgument", ErrorCategory.InvalidArgument, target)
+            {
+                ErrorDetails = new ErrorDetails(ArgumentMessages.WithoutParameterName((ArgumentException)e)),
+            },
+            _ => null,
+        };
+    }
 
+    /// <summary>What a refusal the server lifts by itself (LOADING, BUSY, ...) means to whoever ran the command.</summary>
+    internal static string RefusedMessage(string refusal) =>
+        $"Redis refused for now: {refusal.TrimEnd('.')}. The refused command did not run (what ran before it stands). " +
+        "Run this again once Redis serves again: it does by itself, after loading its data, or once the script that holds it ends or is killed (SCRIPT KILL).";
 }
