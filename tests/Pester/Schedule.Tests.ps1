@@ -57,6 +57,10 @@ Describe 'Register-DelayedSchedule and friends' {
         $schedule.LastOutcome | Should -Be Enqueued
         $schedule.RunCount | Should -BeGreaterOrEqual 2
         $schedule.NextRun | Should -BeGreaterThan $schedule.LastRun
+        # The table of a console 120 columns wide shows all of it, the times as the other views write them.
+        $lines = ($schedule | Format-Table | Out-String -Width 120) -split "\r?\n" | Where-Object { $_.Trim() }
+        $lines[0] -split '\s+' | Where-Object { $_ } | Should -Be Name, TaskName, Cron, TimeZone, Suspended, NextRun, LastRun, LastOutcome
+        $lines[2] | Should -Match ([regex]::Escape($schedule.LastRun.ToString('yyyy-MM-dd HH:mm:ss')) + '\s+Enqueued\s*$')
     }
 
     It 'holds a suspended schedule, keeps it suspended through an update, and resumes it' {
