@@ -84,6 +84,33 @@ Describe 'New-DelayedQueue' {
         }
     }
 
+    It 'says that a read-only replica refused to write, and where to write instead; it still serves the readers' {
+        $redis.Db.Execute('CONFIG', [object[]]@('SET', 'repl-diskless-sync-delay', '0')) | Out-Null # the replica's first sync at once
+        $replica = Start-LocalRedis -Arguments '--replicaof', '127.0.0.1', $redis.Port
+        try {
+            Wait-Until { (& redis-cli -p $replica.Port INFO replication) -match 'master_link_status:up' } 'the replica to follow the primary'
+            $name = New-QueueName
+            $redis.Db.ListRightPush($name, 'x') | Out-Null
+            $queue = New-DelayedQueue $name -Redis $replica.Configuration
+            Wait-Until { (Get-DelayedQueue $queue).Length -eq 1 } 'the replica to hold the primary''s list'
+            $failures = @(
+                try { Add-DelayedTask $queue Restart-Site web01 -ErrorAction Stop } catch { $_ }
+                try { Add-DelayedTask $queue Restart-Site web02 -AsJob -ErrorAction Stop } catch { $_ }
+                try { Suspend-DelayedQueue $queue -ErrorAction Stop } catch { $_ }
+            )
+            $failures.Count | Should -Be 3
+            $failures[0..1].FullyQualifiedErrorId | Should -BeLike 'RedisReadOnlyNotEnqueued,*'
+            $failures[0..1].Exception.Message | Should -BeLike "Redis refused task 'Restart-Site', and it was not enqueued: the server is a read-only replica (READONLY *). *Give -Redis the primary's address, or the sentinels' with -SentinelService*"
+            $failures[2].FullyQualifiedErrorId | Should -BeLike 'RedisReadOnlyReplica,*'
+            $failures[2].Exception.Message | Should -BeLike "Redis refused to write: the server is a read-only replica (READONLY *). The refused command did not run. Give -Redis the primary's address*"
+            $redis.Db.ListLength($name) | Should -Be 1 -Because 'nothing was written'
+            (Get-DelayedQueue $queue).Paused | Should -BeFalse
+        } finally {
+            Get-Job | Remove-Job -Force
+            Stop-LocalRedis $replica
+        }
+    }
+
     It 'takes redis:// URLs with user, password (percent-encoded, commas too), port and database, and never shows the password' {
         $secured = Start-LocalRedis -Arguments '--requirepass', 'hunter2secret'
         try {

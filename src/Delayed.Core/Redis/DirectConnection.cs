@@ -182,12 +182,20 @@ internal sealed class DirectConnection : IDisposable
                 WriteBulk(stream, Exec);
                 stream.Flush();
                 // MULTI's +OK and two +QUEUED, or a refusal of one of them, which makes EXEC abort (below).
-                for (var i = 0; i < 3; i++) Read(stream, 0);
+                RespError? refused = null;
+                for (var i = 0; i < 3; i++)
+                {
+                    if (Read(stream, 0) is RespError error) refused ??= error;
+                }
                 if (stream.ReadByte() is var kind and not '*')
                 {
                     if (kind != '-') throw new InvalidDataException($"EXEC answered with byte {kind}, not an array.");
-                    // EXECABORT: nothing ran. The multiplexer takes the call (it follows a MOVED, or reports the refusal).
-                    ReadLine(stream);
+                    // EXECABORT: nothing ran. A read-only replica's refusal is reported as it is: the multiplexer's own
+                    // transaction would report it as a connection failure, as if the tasks might have been enqueued.
+                    var refusal = new RedisServerException(refused?.Text ?? ReadLine(stream));
+                    if (refused is not null) ReadLine(stream);
+                    if (Failures.ReadOnlyRefusal(refusal) is not null) throw refusal;
+                    // Otherwise the multiplexer takes the call (it follows a MOVED, or reports the refusal).
                     FallBack();
                     return false;
                 }

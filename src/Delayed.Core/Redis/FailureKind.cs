@@ -54,12 +54,28 @@ public static class Failures
     public static string? TemporaryRefusal(Exception e)
     {
         if (e is not RedisServerException { Message: var message }) return null;
-        const string Discarded = "EXECABORT Transaction discarded because of: ";
-        if (message.StartsWith(Discarded, StringComparison.Ordinal)) message = message.Substring(Discarded.Length);
+        message = WithoutDiscardNote(message);
         return Array.Exists(TemporaryRefusals, prefix => message.StartsWith(prefix, StringComparison.Ordinal)) ? message : null;
     }
 
     private static readonly string[] TemporaryRefusals = { "LOADING ", "BUSY ", "MASTERDOWN ", "TRYAGAIN ", "CLUSTERDOWN " };
+
+    /// <summary>
+    /// The server's words when it refused to write because it is a read-only replica (READONLY), also inside a
+    /// transaction; otherwise null. Nothing the command asked for happened; only another server (the primary) will take it.
+    /// </summary>
+    public static string? ReadOnlyRefusal(Exception e)
+    {
+        if (e is not RedisServerException { Message: var message }) return null;
+        message = WithoutDiscardNote(message);
+        return message.StartsWith("READONLY ", StringComparison.Ordinal) ? message : null;
+    }
+
+    private static string WithoutDiscardNote(string message)
+    {
+        const string Discarded = "EXECABORT Transaction discarded because of: ";
+        return message.StartsWith(Discarded, StringComparison.Ordinal) ? message.Substring(Discarded.Length) : message;
+    }
 
     /// <summary>
     /// Whether a failed call certainly never reached the server (it waited in the client for a connection, or no server

@@ -41,7 +41,8 @@ namespace Delayed.PowerShell.Commands;
 /// was sent and its reply lost (all of its tasks are enqueued, or none: look before enqueueing again, or use -UniqueFor;
 /// with -AsJob the error's TargetObject holds the tasks' ids, and Get-DelayedTask -Id tells whether each was enqueued).
 /// A server that refuses for a while (LOADING after a restart, BUSY while a script runs past its time) enqueues
-/// nothing: error id RedisRefusedNotEnqueued.
+/// nothing: error id RedisRefusedNotEnqueued. A read-only replica enqueues nothing either: RedisReadOnlyNotEnqueued,
+/// which says to give the primary's address (or the sentinels').
 /// </remarks>
 /// <example>
 /// <code>1..20 | ForEach-Object { [pscustomobject]@{ Name = 'Get-Answer'; ArgumentList = @($_) } } | Add-DelayedTask $queue -AsJob | Wait-Job | Receive-Job</code>
@@ -256,6 +257,12 @@ public sealed class AddDelayedTaskCommand : DelayedCmdlet
         catch (Exception e) when (Failures.TemporaryRefusal(e) is { } refusal)
         {
             ThrowTerminatingError(new ErrorRecord(new InvalidOperationException(RefusedMessage(count, refusal), e), "RedisRefusedNotEnqueued", ErrorCategory.ResourceBusy, Name));
+        }
+        catch (Exception e) when (Failures.ReadOnlyRefusal(e) is { } readOnly)
+        {
+            var (one, these, before) = Batch(count);
+            var message = $"Redis refused {these}, and {(one ? "it was" : "they were")} not enqueued: {before}{ReadOnlyMessage(readOnly)}";
+            ThrowTerminatingError(new ErrorRecord(new InvalidOperationException(message, e), "RedisReadOnlyNotEnqueued", ErrorCategory.InvalidOperation, Name));
         }
         catch (Exception e) when (ToErrorRecord(e, _batchQueue!.Name) is { } record)
         {

@@ -102,6 +102,8 @@ public abstract class DelayedCmdlet : PSCmdlet, IDisposable
     {
         if (Failures.TemporaryRefusal(e) is { } refusal)
             return new ErrorRecord(new InvalidOperationException(RefusedMessage(refusal), e), "RedisRefused", ErrorCategory.ResourceBusy, target);
+        if (Failures.ReadOnlyRefusal(e) is { } readOnly)
+            return new ErrorRecord(new InvalidOperationException($"Redis refused to write: {ReadOnlyMessage(readOnly)}", e), "RedisReadOnlyReplica", ErrorCategory.InvalidOperation, target);
         return Failures.Classify(e) switch
         {
             FailureKind.Unreachable => new ErrorRecord(e, "RedisUnreachable", ErrorCategory.ConnectionError, target),
@@ -118,7 +120,13 @@ public abstract class DelayedCmdlet : PSCmdlet, IDisposable
         };
     }
 
-    /// <summary>What a refusal the server lifts by itself (LOADING, BUSY, ...) means to whoever ran the command.</summary>
+    /// <summary>Why a read-only replica refused, and where to write instead (after "Redis refused ...: ").</summary>
+    internal static string ReadOnlyMessage(string refusal) =>
+        $"the server is a read-only replica ({refusal.TrimEnd('.')}). The refused command did not run. Give -Redis the primary's " +
+        "address, or the sentinels' with -SentinelService (they name the primary, and the next one after a failover); a replica " +
+        "serves only the cmdlets that read (Get-DelayedQueue, Get-DelayedTask, Get-DelayedWorker, Watch-DelayedQueue).";
+
+    /// <summary>What a refusal the server lifts (LOADING, BUSY, ...) means to whoever ran the command.</summary>
     internal static string RefusedMessage(string refusal) =>
         $"Redis refused for now: {refusal.TrimEnd('.')}. The refused command did not run (what ran before it stands). " +
         "Run this again once Redis serves again: it does by itself, after loading its data, or once the script that holds it ends or is killed (SCRIPT KILL).";
