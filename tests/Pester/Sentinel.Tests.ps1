@@ -32,8 +32,17 @@ Describe 'New-DelayedQueue -SentinelService' {
         }
     }
 
-    It 'refuses an unknown service name, naming the sentinels and what to check' {
+    It 'refuses an unknown service name, naming the ones the sentinel monitors' {
         { New-DelayedQueue q -Redis "$($setup.SentinelConfiguration),connectTimeout=2000" -SentinelService no-such-service } |
-            Should -Throw "*service no-such-service via sentinel $($setup.SentinelConfiguration)*monitor a primary named 'no-such-service'*"
+            Should -Throw "*service no-such-service via sentinel $($setup.SentinelConfiguration)*: the sentinel at $($setup.SentinelConfiguration) monitors no primary named 'no-such-service' (it monitors '$service'). Give one of those names*"
+    }
+
+    It 'says that a sentinel given as a Redis server is one, and the service to name; and the reverse' {
+        $failure = try { New-DelayedQueue q -Redis "$($setup.SentinelConfiguration),connectTimeout=1000" -ErrorAction Stop } catch { $_ }
+        $failure.FullyQualifiedErrorId | Should -BeLike 'RedisUnreachable,*'
+        $failure.Exception.Message | Should -BeLike "Cannot connect to Redis at $($setup.SentinelConfiguration): $($setup.SentinelConfiguration) is a Redis Sentinel, not a Redis server (it monitors '$service'). Give the name of the primary it monitors with -SentinelService*"
+        $primary = "127.0.0.1:$($setup.PrimaryPortAsync().GetAwaiter().GetResult())"
+        $failure = try { New-DelayedQueue q -Redis $primary -SentinelService $service -ErrorAction Stop } catch { $_ }
+        $failure.Exception.Message | Should -BeLike "Cannot connect to Redis at service $service via sentinel $($primary): $primary is a Redis server, not a Redis Sentinel. Give the sentinels' addresses with -SentinelService, or leave -SentinelService (and serviceName=) out*"
     }
 }

@@ -121,6 +121,8 @@ public sealed class DelayedConnection : IDisposable
         }
         catch (RedisConnectionException e)
         {
+            if (await WrongKindOfServer.ExplainAsync(options).ConfigureAwait(false) is { } wrongKind)
+                throw new DelayedConnectionException($"Cannot connect to Redis at {display}: {wrongKind}", e);
             // Under TLS 1.3 a server refuses a missing or unknown client certificate only after the handshake, by closing
             // the connection: the client sees no certificate error, so the likely cause is named here.
             var clientCertificate = !options.Ssl ? "" : tls?.ClientCertificate is null
