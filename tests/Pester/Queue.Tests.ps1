@@ -111,6 +111,26 @@ Describe 'New-DelayedQueue' {
         }
     }
 
+    It 'says that a full Redis (maxmemory, noeviction) refused to store more, and how to make room' {
+        $full = Start-LocalRedis -Arguments '--maxmemory', '2mb', '--maxmemory-policy', 'noeviction'
+        try {
+            $queue = New-DelayedQueue (New-QueueName) -Redis $full.Configuration
+            # A script that has written once writes on past the limit: the server is then full.
+            & redis-cli -p $full.Port EVAL "for i = 1, 30000 do redis.call('SET', 'fill' .. i, string.rep('x', 100)) end" 0 | Out-Null
+            $failures = @(
+                try { Add-DelayedTask $queue Restart-Site web01 -ErrorAction Stop } catch { $_ }
+                try { Add-DelayedTask $queue Restart-Site web02 -AsJob -ErrorAction Stop } catch { $_ }
+                try { Suspend-DelayedQueue $queue -ErrorAction Stop } catch { $_ }
+            )
+            $failures.Count | Should -Be 3
+            foreach ($failure in $failures) {
+                $failure.FullyQualifiedErrorId | Should -BeLike 'RedisOutOfMemory,*' -Because $failure.Exception.Message
+                $failure.Exception.Message | Should -BeLike "Redis is out of memory and refuses to store more (OOM command not allowed*). The refused command did not run. Make room*or raise maxmemory. Keep maxmemory-policy noeviction*"
+            }
+            & redis-cli -p $full.Port EXISTS $queue.Name "$($queue.Name)_tracked" "$($queue.Name)_paused" | Should -Be 0
+        } finally { Stop-LocalRedis $full }
+    }
+
     It 'takes redis:// URLs with user, password (percent-encoded, commas too), port and database, and never shows the password' {
         $secured = Start-LocalRedis -Arguments '--requirepass', 'hunter2secret'
         try {

@@ -286,6 +286,23 @@ Describe 'Start-DelayedWorker' {
         $warnings[0] | Should -BeLike '*No handler*'
     }
 
+    It 'warns at its start when Redis would delete keys once full (maxmemory-policy other than noeviction), and not otherwise' {
+        $evicting = Start-LocalRedis -Arguments '--maxmemory', '100mb', '--maxmemory-policy', 'allkeys-lru'
+        try {
+            $onEvicting = New-DelayedQueue (New-QueueName) -Redis $evicting.Configuration
+            Add-DelayedTask $onEvicting m:f
+            Start-DelayedWorker $onEvicting -MaxTasks 1 -Handler @{ 'm:f' = {} } -WarningVariable warned -WarningAction SilentlyContinue | Out-Null
+            @($warned).Count | Should -Be 1
+            "$warned" | Should -BeLike "Redis at $($evicting.Configuration) evicts keys when full (maxmemory-policy allkeys-lru): it would then delete queued tasks*Set maxmemory-policy noeviction*"
+        } finally { Stop-LocalRedis $evicting }
+        $redis.Db.Execute('CONFIG', [object[]]@('SET', 'maxmemory', '100mb')) | Out-Null # noeviction, the default
+        try {
+            Add-DelayedTask $queue m:f
+            Start-DelayedWorker $queue -MaxTasks 1 -Handler @{ 'm:f' = {} } -WarningVariable quiet | Out-Null
+            @($quiet).Count | Should -Be 0
+        } finally { $redis.Db.Execute('CONFIG', [object[]]@('SET', 'maxmemory', '0')) | Out-Null }
+    }
+
     It 'warns when its liveness key had vanished, and writes it again before taking a task' {
         $job = Start-DelayedWorker $queue -Handler @{ 'm:f' = { } } -AsJob
         try {

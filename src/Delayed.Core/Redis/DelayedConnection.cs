@@ -225,6 +225,28 @@ public sealed class DelayedConnection : IDisposable
     }
 
     /// <summary>
+    /// The eviction policy under which the server deletes keys once it reaches its memory limit (maxmemory-policy, from
+    /// INFO memory), when it has a limit and the policy is not noeviction: tasks are keys, and so are the workers' liveness
+    /// keys. Null when the server evicts nothing, or does not say (an account without INFO).
+    /// </summary>
+    public async Task<string?> EvictingPolicyAsync()
+    {
+        string info;
+        try
+        {
+            info = (string?)await Database.ExecuteAsync("INFO", "memory").ConfigureAwait(false) ?? "";
+        }
+        catch (RedisServerException)
+        {
+            return null;
+        }
+        string? Field(string name) => info.Split('\n').Select(line => line.Trim())
+            .FirstOrDefault(line => line.StartsWith(name + ":", StringComparison.Ordinal))?.Substring(name.Length + 1);
+        var limited = Field("maxmemory") is { } limit && limit != "0";
+        return limited && Field("maxmemory_policy") is { } policy && policy != "noeviction" ? policy : null;
+    }
+
+    /// <summary>
     /// Names of queues on this server that have any key besides their task list (tokens, in-flight tasks, workers, a
     /// schedule, failed tasks...), found by SCAN, never KEYS, looking at no more than about <paramref name="maxKeys"/>
     /// keys (tab completion bounds it; listing every queue does not).

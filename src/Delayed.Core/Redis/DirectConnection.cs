@@ -142,13 +142,13 @@ internal sealed class DirectConnection : IDisposable
     /// Appends tasks and one token each, in one MULTI/EXEC written and read on the calling thread: the commands of the
     /// multiplexer's enqueue, without handing the reply between threads (on busy cores each hand-off waits for a core).
     /// False when the call is not made here, so nothing was applied and the caller uses the multiplexer: the connection
-    /// rests after a failure, another caller is using it, it cannot be opened, or the server refused the transaction
-    /// before running it (EXECABORT: a MOVED, READONLY or NOPERM, which the multiplexer then handles or reports).
+    /// rests after a failure, another caller is using it, it cannot be opened, or the server answered a redirection.
     /// </summary>
     /// <exception cref="RedisConnectionException">The connection failed once the transaction was being sent: it may or may
     /// not have been applied, as when the multiplexer's connection fails at that point.</exception>
-    /// <exception cref="RedisServerException">A command of the transaction failed as it ran (e.g. WRONGTYPE), as the
-    /// multiplexer reports it.</exception>
+    /// <exception cref="RedisServerException">The server refused the transaction before running it (EXECABORT: nothing was
+    /// applied), with its reason (OOM, READONLY, NOPERM, BUSY...); or a command of it failed as it ran (e.g. WRONGTYPE), as
+    /// the multiplexer reports it.</exception>
     internal bool TryEnqueue(byte[] tasksKey, byte[] tokensKey, IReadOnlyList<byte[]> tasks)
     {
         if (Resting || !Monitor.TryEnter(_gate)) return false;
@@ -190,12 +190,14 @@ internal sealed class DirectConnection : IDisposable
                 if (stream.ReadByte() is var kind and not '*')
                 {
                     if (kind != '-') throw new InvalidDataException($"EXEC answered with byte {kind}, not an array.");
-                    // EXECABORT: nothing ran. A read-only replica's refusal is reported as it is: the multiplexer's own
-                    // transaction would report it as a connection failure, as if the tasks might have been enqueued.
-                    var refusal = new RedisServerException(refused?.Text ?? ReadLine(stream));
+                    // EXECABORT: nothing ran. The refusal is reported as the server gave it (OOM, READONLY, NOPERM, BUSY...):
+                    // the multiplexer's own transaction would report only "EXECABORT ... previous errors", or a read-only
+                    // replica's as a connection failure, as if the tasks might have been enqueued.
+                    var refusal = refused?.Text ?? ReadLine(stream);
                     if (refused is not null) ReadLine(stream);
-                    if (Failures.ReadOnlyRefusal(refusal) is not null) throw refusal;
-                    // Otherwise the multiplexer takes the call (it follows a MOVED, or reports the refusal).
+                    // A redirection (not on one server, where this connection serves; defensive) goes to the multiplexer.
+                    if (!refusal.StartsWith("MOVED ", StringComparison.Ordinal) && !refusal.StartsWith("ASK ", StringComparison.Ordinal))
+                        throw new RedisServerException(refusal);
                     FallBack();
                     return false;
                 }

@@ -71,6 +71,17 @@ public static class Failures
         return message.StartsWith("READONLY ", StringComparison.Ordinal) ? message : null;
     }
 
+    /// <summary>
+    /// The server's words when it refused to store more because it reached its memory limit (OOM, under the policy
+    /// noeviction), also inside a transaction; otherwise null.
+    /// </summary>
+    public static string? OutOfMemoryRefusal(Exception e)
+    {
+        if (e is not RedisServerException { Message: var message }) return null;
+        message = WithoutDiscardNote(message);
+        return message.StartsWith("OOM ", StringComparison.Ordinal) ? message : null;
+    }
+
     private static string WithoutDiscardNote(string message)
     {
         const string Discarded = "EXECABORT Transaction discarded because of: ";

@@ -102,6 +102,8 @@ public abstract class DelayedCmdlet : PSCmdlet, IDisposable
     {
         if (Failures.TemporaryRefusal(e) is { } refusal)
             return new ErrorRecord(new InvalidOperationException(RefusedMessage(refusal), e), "RedisRefused", ErrorCategory.ResourceBusy, target);
+        if (Failures.OutOfMemoryRefusal(e) is { } full)
+            return new ErrorRecord(new InvalidOperationException(OutOfMemoryMessage(full), e), "RedisOutOfMemory", ErrorCategory.LimitsExceeded, target);
         if (Failures.ReadOnlyRefusal(e) is { } readOnly)
             return new ErrorRecord(new InvalidOperationException($"Redis refused to write: {ReadOnlyMessage(readOnly)}", e), "RedisReadOnlyReplica", ErrorCategory.InvalidOperation, target);
         return Failures.Classify(e) switch
@@ -119,6 +121,12 @@ public abstract class DelayedCmdlet : PSCmdlet, IDisposable
             _ => null,
         };
     }
+
+    /// <summary>What a server at its memory limit refusing means, and how to make room.</summary>
+    internal static string OutOfMemoryMessage(string refusal) =>
+        $"Redis is out of memory and refuses to store more ({refusal.TrimEnd('.')}). The refused command did not run. Make room " +
+        "(running workers drain the queues; Remove-DelayedTask deletes failed tasks no longer needed) or raise maxmemory. Keep " +
+        "maxmemory-policy noeviction: under any other policy Redis makes room by deleting keys, tasks among them.";
 
     /// <summary>Why a read-only replica refused, and where to write instead (after "Redis refused ...: ").</summary>
     internal static string ReadOnlyMessage(string refusal) =>

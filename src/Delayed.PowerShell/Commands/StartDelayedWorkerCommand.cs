@@ -46,7 +46,8 @@ namespace Delayed.PowerShell.Commands;
 /// wait for, and in a console a second Ctrl+C (the first one during Stop-Job) stops them now, putting them back on
 /// the queue unchanged. After Ctrl+C the summary goes to the console, as the pipeline takes no more output. A .NET
 /// handler may end early on its CancellationToken; its task is then put back too. Delivery is at least once: a task whose worker dies is run again after the
-/// sweeper recovers it, so handlers should be idempotent.
+/// sweeper recovers it, so handlers should be idempotent. The worker warns at its start when the server has a memory
+/// limit and a maxmemory-policy other than noeviction: such a server deletes keys when full, tasks among them.
 /// </remarks>
 /// <example>
 /// <code>Start-DelayedWorker urgent, default, reports -Concurrency 4</code>
@@ -211,6 +212,10 @@ public sealed class StartDelayedWorkerCommand : MetricsServingCmdlet
         var queueName = string.Join(", ", Queue.Select(q => q.Name));
         if (!ShouldProcess($"Queue '{queueName}' on {primary.Redis}", $"Take and run tasks with {registry.Count} handler(s), {Concurrency} at a time")) return null;
         WriteVerbose($"Worker on queue '{queueName}' at {primary.Redis} with {registry.Count} handler(s), {Concurrency} at a time.");
+        if (Await(primary.Engine.Connection.EvictingPolicyAsync(), primary.Name) is { } policy)
+            WriteWarning($"Redis at {primary.Redis} evicts keys when full (maxmemory-policy {policy}): it would then delete queued tasks, " +
+                         "and workers' liveness keys, whose tasks a sweep would run a second time. Set maxmemory-policy noeviction (CONFIG SET " +
+                         "maxmemory-policy noeviction, and in redis.conf), so that a full Redis refuses new tasks instead.");
         var options = new WorkerOptions
         {
             DequeueTimeout = primary.DequeueTimeout,
