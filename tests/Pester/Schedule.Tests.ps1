@@ -23,7 +23,7 @@ Describe 'Register-DelayedSchedule and friends' {
         $listed.ArgumentList | Should -Be web
         $listed.Retry | Should -Be 2
         $listed.Suspended | Should -BeFalse
-        ($listed | Format-Table | Out-String -Width 250) | Should -BeLike '*NextRun*LastRun*LastOutcome*Suspended*'
+        ($listed | Format-Table | Out-String -Width 250) | Should -BeLike '*Suspended*NextRun*LastRun*LastOutcome*'
     }
 
     It 'shows the next runs with -WhatIf and registers nothing' {

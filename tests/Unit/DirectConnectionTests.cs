@@ -109,7 +109,9 @@ public class DirectConnectionTests
         Assert.Equal(Count, pump.Ran); // every handler ran on the pump thread
         // The premise: the slot was on a busy streak (claims on its direct connection) for nearly all of the drain.
         if (inline) Assert.True(pump.AskedFromPump >= Count - 5, $"{pump.AskedFromPump} of {Count} handlers were asked for from the pump thread");
-        else Assert.True(pump.AskedFromPump <= 5, $"{pump.AskedFromPump} of {Count} handlers were asked for from the pump thread without inline claims");
+        // Without: the connection's thread asks, except when it answered before the pump thread came to await the claim,
+        // which then goes on there (a race that busy cores make more frequent: 9 of 300 once under the full suite).
+        else Assert.True(pump.AskedFromPump <= Count / 10, $"{pump.AskedFromPump} of {Count} handlers were asked for from the pump thread without inline claims");
     }
 
     /// <summary>One thread that runs posted work, as a PowerShell pipeline thread pumps a foreground worker's handlers.</summary>
