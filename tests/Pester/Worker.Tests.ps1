@@ -198,6 +198,36 @@ Describe 'Start-DelayedWorker' {
         }
     }
 
+    It 'waits out a full Redis (OOM) that refuses to keep a failure as an outage: one warning, then the failure is kept once there is room' {
+        $full = Start-LocalRedis -Arguments '--maxmemory', '2mb'
+        $go = Join-Path $TestDrive 'go'
+        $started = Join-Path $TestDrive 'started'
+        try {
+            $queue = New-DelayedQueue full -Redis $full.Configuration -DequeueTimeout '00:00:00.2'
+            $job = Start-DelayedWorker $queue -AsJob -Handler @{ fail = { param($Started, $Go)
+                    Set-Content $Started 1
+                    while (-not (Test-Path $Go)) { Start-Sleep -Milliseconds 20 }
+                    throw 'disk full on web01' } }
+            Add-DelayedTask $queue fail -ArgumentList $started, $go
+            Wait-Until { Test-Path $started } 'the handler to start'
+            # A script that has written once writes on past the limit: Redis is then full, and refuses to keep the failure.
+            & redis-cli -p $full.Port EVAL "for i = 1, 30000 do redis.call('SET', 'fill' .. i, string.rep('x', 100)) end" 0 | Out-Null
+            Set-Content $go 1
+            Wait-Until { @($job.Verbose | Where-Object { "$_" -like 'Redis is full and refuses worker *: OOM command not allowed*' }).Count -ge 2 } 'two refused calls of the worker' 30 { "verbose: $(@($job.Verbose).Count); warnings: $($job.Warning -join ' | ')" }
+            & redis-cli -p $full.Port CONFIG SET maxmemory 0 | Out-Null
+            Wait-Until { (@($job.Information) | ForEach-Object { "$_" }) -like '*answers worker * again, after *' } 'the worker to say that Redis takes it again' 30
+            Wait-Until { (Get-DelayedQueue $queue).Failed -eq 1 } 'the failure to be kept'
+            $said = @($job.Warning | Where-Object Message -like 'Redis is full*')
+            $said.Count | Should -Be 1 -Because "one refusal that lasts is one warning ($(($said.Message) -join ' | '))"
+            $said[0].Message | Should -BeLike "Redis is full and refuses worker *: OOM command not allowed when used memory > 'maxmemory'. It retries with back-off, and says when Redis takes it again: make room, or raise maxmemory. (Details with -Verbose.)"
+            @($job.Warning | Where-Object Message -like 'Redis error*').Count | Should -Be 0 -Because 'each refusal is a verbose message only'
+            (Get-DelayedQueue $queue).InFlight | Should -Be 0
+        } finally {
+            if ($job) { $job | Stop-Job; $job | Remove-Job -Force }
+            Stop-LocalRedis $full
+        }
+    }
+
     It 'tells a handler which task, worker and attempt it runs in $DelayedTask' {
         Add-DelayedTask $queue flaky 7 -Retry 2
         $summary = Invoke-Worker $queue @{ flaky = { param($n) $global:seen.Add("$($DelayedTask.Name) $($DelayedTask.Attempt) $($DelayedTask.Retry)"); if ($DelayedTask.Attempt -lt 2) { throw 'once' } } }

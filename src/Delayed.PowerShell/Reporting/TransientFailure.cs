@@ -12,8 +12,9 @@ namespace Delayed.PowerShell.Reporting;
 internal static class TransientFailure
 {
     /// <summary>
-    /// Whether <paramref name="error"/> is a connection failure, or a refusal the server lifts by itself (LOADING, BUSY:
-    /// <see cref="Failures.IsTemporaryRefusal"/>); if so, it is reported as one: a warning when an outage begins (and,
+    /// Whether <paramref name="error"/> is a connection failure, a refusal the server lifts by itself (LOADING, BUSY:
+    /// <see cref="Failures.IsTemporaryRefusal"/>), or a full server's refusal to store more (OOM: it lasts until room is
+    /// made, and the loop goes on then); if so, it is reported as one: a warning when an outage begins (and,
     /// with <paramref name="outage"/>, again once a minute while it lasts), the client's whole report with -Verbose.
     /// </summary>
     /// <param name="output">Where to say it.</param>
@@ -24,7 +25,8 @@ internal static class TransientFailure
     /// <param name="detail">Added to the verbose line, e.g. " Retrying in 2 s."</param>
     public static bool TryReport(IWorkerOutput output, string what, Exception error, string then, Outage? outage = null, string detail = "")
     {
-        if (Failures.Classify(error) is not (FailureKind.Unavailable or FailureKind.Unreachable) && !Failures.IsTemporaryRefusal(error)) return false;
+        if (Failures.Classify(error) is not (FailureKind.Unavailable or FailureKind.Unreachable) && !Failures.IsTemporaryRefusal(error)
+            && Failures.OutOfMemoryRefusal(error) is null) return false;
         var (say, lasting) = outage?.Failed(DateTime.UtcNow) ?? (Outage.Say.Begins, TimeSpan.Zero);
         var clause = FirstClause(error.Message).TrimEnd('.');
         if (say == Outage.Say.Begins) output.Warning($"{what}: {clause}.{then} (Details with -Verbose.)");
@@ -55,7 +57,8 @@ internal static class TransientFailure
     internal static string FirstClause(string message)
     {
         var end = message.Length;
-        foreach (var mark in new[] { ": ", "; ", " (", ", command=" })
+        // ". script: <sha>, on @user_script:<line>" is where a server error names the script it refused.
+        foreach (var mark in new[] { ". script: ", ": ", "; ", " (", ", command=" })
         {
             var at = message.IndexOf(mark, 10 < message.Length ? 10 : 0, StringComparison.Ordinal);
             if (at > 0 && at < end) end = at;

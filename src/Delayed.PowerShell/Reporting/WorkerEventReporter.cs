@@ -81,7 +81,12 @@ internal sealed class WorkerEventReporter
                     : $"Worker {e.WorkerId}";
                 var retry = e.Duration > TimeSpan.Zero ? $" Retrying in {e.Duration.TotalSeconds:0.#} s." : "";
                 // Every slot, the keep-alive loop and the promotion fail while Redis does not answer: one warning says it.
-                if (e.Error is not null && TransientFailure.TryReport(_output, $"Redis does not answer worker {e.WorkerId}", e.Error,
+                if (e.Error is not null && Failures.OutOfMemoryRefusal(e.Error) is not null)
+                {
+                    if (TransientFailure.TryReport(_output, $"Redis is full and refuses worker {e.WorkerId}", e.Error,
+                            " It retries with back-off, and says when Redis takes it again: make room, or raise maxmemory.", _outage, retry)) return;
+                }
+                else if (e.Error is not null && TransientFailure.TryReport(_output, $"Redis does not answer worker {e.WorkerId}", e.Error,
                         " It retries with back-off, and says when Redis answers again.", _outage, retry)) return;
                 _output.Warning($"{what}: {e.Error?.Message}{retry}");
                 return;
