@@ -8,21 +8,25 @@ using StackExchange.Redis;
 namespace Delayed.Testing;
 
 /// <summary>
-/// A throwaway three-node Redis Cluster on 127.0.0.1 (no replicas, no persistence), each node a
-/// <see cref="LocalRedisServer"/> on a free port, its slots split evenly. Stopped on Dispose.
+/// A throwaway Redis Cluster on 127.0.0.1 (three primaries by default, no persistence), each node a
+/// <see cref="LocalRedisServer"/> on a free port, the primaries' slots split evenly; optionally one replica of the
+/// primary that holds a given key, to fail over to. Stopped on Dispose.
 /// </summary>
 public sealed class LocalRedisCluster : IDisposable
 {
     private const int Slots = 16384;
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "delayed-cluster-" + Guid.NewGuid().ToString("N"));
     private readonly LocalRedisServer[] _nodes;
+    private LocalRedisServer? _replica;
 
     private LocalRedisCluster(LocalRedisServer[] nodes) => _nodes = nodes;
 
-    /// <summary>Every node, so that a client finds the cluster from any of them.</summary>
+    /// <summary>Every primary at the start, so that a client finds the cluster from any of them.</summary>
     public string Configuration => string.Join(",", _nodes.Select(n => n.Configuration));
 
-    public static async Task<LocalRedisCluster> StartAsync(int nodeCount = 3)
+    /// <param name="nodeCount">How many primaries.</param>
+    /// <param name="replicaFor">A key whose primary gets a replica (<see cref="FailOverAsync"/>); none when null.</param>
+    public static async Task<LocalRedisCluster> StartAsync(int nodeCount = 3, string? replicaFor = null)
     {
         var cluster = new LocalRedisCluster(new LocalRedisServer[nodeCount]);
         try
@@ -34,6 +38,7 @@ public sealed class LocalRedisCluster : IDisposable
                     "--cluster-config-file", Path.Combine(cluster._directory, $"nodes-{i}.conf"));
             }
             await cluster.FormAsync().ConfigureAwait(false);
+            if (replicaFor is not null) await cluster.AddReplicaAsync(replicaFor).ConfigureAwait(false);
             return cluster;
         }
         catch
@@ -43,8 +48,32 @@ public sealed class LocalRedisCluster : IDisposable
         }
     }
 
+    /// <summary>
+    /// A manual failover (CLUSTER FAILOVER on the replica: the primary stops taking writes, the replica catches up and
+    /// takes its slots, nothing is lost); returns once every primary names the replica as the slots' owner.
+    /// </summary>
+    public async Task FailOverAsync()
+    {
+        var replica = _replica ?? throw new InvalidOperationException("The cluster was started without a replica.");
+        using var connection = await ConnectionMultiplexer.ConnectAsync($"{replica.Configuration},allowAdmin=true").ConfigureAwait(false);
+        var id = (string)(await Node(connection).ExecuteAsync("CLUSTER", "MYID").ConfigureAwait(false))!;
+        await Node(connection).ExecuteAsync("CLUSTER", "FAILOVER").ConfigureAwait(false);
+        await WaitUntilAsync(async () =>
+        {
+            foreach (var node in _nodes.Append(replica))
+            {
+                using var each = await ConnectionMultiplexer.ConnectAsync($"{node.Configuration},allowAdmin=true").ConfigureAwait(false);
+                var nodes = (string)(await Node(each).ExecuteAsync("CLUSTER", "NODES").ConfigureAwait(false))!;
+                var line = nodes.Split('\n').FirstOrDefault(l => l.StartsWith(id, StringComparison.Ordinal));
+                if (line is null || !line.Contains("master")) return false;
+            }
+            return true;
+        }, "every node to name the replica as the primary").ConfigureAwait(false);
+    }
+
     public void Dispose()
     {
+        _replica?.Dispose();
         foreach (var node in _nodes) node?.Dispose();
         try
         {
@@ -80,6 +109,34 @@ public sealed class LocalRedisCluster : IDisposable
         finally
         {
             foreach (var connection in connections) connection.Dispose();
+        }
+    }
+
+    private async Task AddReplicaAsync(string key)
+    {
+        _replica = new LocalRedisServer("--cluster-enabled", "yes", "--cluster-config-file", Path.Combine(_directory, "nodes-replica.conf"));
+        using var replica = await ConnectionMultiplexer.ConnectAsync($"{_replica.Configuration},allowAdmin=true,connectRetry=5").ConfigureAwait(false);
+        using var first = await ConnectionMultiplexer.ConnectAsync($"{_nodes[0].Configuration},allowAdmin=true").ConfigureAwait(false);
+        var slot = (long)(await Node(first).ExecuteAsync("CLUSTER", "KEYSLOT", key).ConfigureAwait(false));
+        var owner = _nodes[(int)(slot * _nodes.Length / Slots)];
+        using var primary = await ConnectionMultiplexer.ConnectAsync($"{owner.Configuration},allowAdmin=true").ConfigureAwait(false);
+        var primaryId = (string)(await Node(primary).ExecuteAsync("CLUSTER", "MYID").ConfigureAwait(false))!;
+        await Node(replica).ExecuteAsync("CLUSTER", "MEET", "127.0.0.1", owner.Port).ConfigureAwait(false);
+        // REPLICATE needs the primary known to the replica first.
+        await WaitUntilAsync(async () => ((string)(await Node(replica).ExecuteAsync("CLUSTER", "NODES").ConfigureAwait(false))!).Contains(primaryId),
+            "the replica to meet its primary").ConfigureAwait(false);
+        await Node(replica).ExecuteAsync("CLUSTER", "REPLICATE", primaryId).ConfigureAwait(false);
+        await WaitUntilAsync(async () => ((string)(await Node(replica).ExecuteAsync("INFO", "replication").ConfigureAwait(false))!).Contains("master_link_status:up"),
+            "the replica to follow its primary").ConfigureAwait(false);
+    }
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition, string what)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!await condition().ConfigureAwait(false))
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"Waited 30 s for {what}, in vain.");
+            await Task.Delay(50).ConfigureAwait(false);
         }
     }
 

@@ -138,19 +138,53 @@ public sealed class DelayedQueue
     {
         var values = new RedisValue[tasks.Count];
         for (var i = 0; i < values.Length; i++) values[i] = tasks[i];
-        var transaction = Db.CreateTransaction();
-        var pushTasks = transaction.ListRightPushAsync(_tasks, values);
-        var pushTokens = transaction.ListRightPushAsync(_tokens, Repeat(Token, values.Length));
-        await ExecuteAsync(transaction, pushTasks, pushTokens).ConfigureAwait(false);
+        await TransactAsync(async transaction =>
+        {
+            var pushTasks = transaction.ListRightPushAsync(_tasks, values);
+            var pushTokens = transaction.ListRightPushAsync(_tokens, Repeat(Token, values.Length));
+            await pushTasks.ConfigureAwait(false);
+            return await pushTokens.ConfigureAwait(false);
+        }).ConfigureAwait(false);
         DelayedMetrics.TasksEnqueued(Name, values.Length);
     }
 
-    private static async Task ExecuteAsync(ITransaction transaction, Task<long> pushTasks, Task<long> pushTokens)
+    /// <summary>How long a transaction refused whole on a cluster is run again (<see cref="TransactAsync{T}"/>).</summary>
+    internal static TimeSpan ClusterSettling { get; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Runs a transaction of commands on this queue's keys, which <paramref name="queue"/> adds (awaiting their replies
+    /// only after it returns), and returns what it makes of the replies.
+    /// </summary>
+    /// <remarks>
+    /// On a cluster, after a failover, the client goes on sending to the node that held the queue's slot, which refuses a
+    /// transaction whole (EXECABORT: nothing ran), until it next asks the servers their roles (every two seconds:
+    /// <see cref="DelayedConnection"/>). A refused transaction therefore runs again, for up to <see cref="ClusterSettling"/>,
+    /// instead of failing every enqueue of those seconds.
+    /// </remarks>
+    internal async Task<T> TransactAsync<T>(Func<ITransaction, Task<T>> queue)
     {
-        if (!await transaction.ExecuteAsync().ConfigureAwait(false))
-            throw new InvalidOperationException("Redis discarded the enqueue transaction.");
-        await pushTasks.ConfigureAwait(false);
-        await pushTokens.ConfigureAwait(false);
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        while (true)
+        {
+            var transaction = Db.CreateTransaction();
+            var replies = queue(transaction);
+            try
+            {
+                if (!await transaction.ExecuteAsync().ConfigureAwait(false))
+                    throw new InvalidOperationException("Redis discarded the transaction.");
+            }
+            catch (Exception e)
+            {
+                // The replies of a transaction that did not run fail too: observed here, as nobody awaits them.
+                _ = replies.ContinueWith(t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+                var settling = System.Diagnostics.Stopwatch.GetTimestamp() - started < ClusterSettling.TotalSeconds * System.Diagnostics.Stopwatch.Frequency;
+                if (!settling || !Connection.IsCluster || e is not RedisServerException { Message: var message }
+                    || !message.StartsWith("EXECABORT", StringComparison.Ordinal)) throw;
+                await Task.Delay(100).ConfigureAwait(false);
+                continue;
+            }
+            return await replies.ConfigureAwait(false);
+        }
     }
 
     /// <summary>Tasks waiting to run (in-flight tasks not counted).</summary>
@@ -786,13 +820,14 @@ public sealed class DelayedQueue
     /// <summary>The failed store, newest first, read at one instant (it is bounded by <see cref="FailedTaskLimit"/>).</summary>
     public async Task<IReadOnlyList<FailedEntry>> GetFailedAsync()
     {
-        var transaction = Db.CreateTransaction();
-        var idsTask = transaction.SortedSetRangeByRankAsync(Keys.Failed, 0, -1, Order.Descending);
-        var recordsTask = transaction.HashGetAllAsync(Keys.FailedData);
-        await transaction.ExecuteAsync().ConfigureAwait(false);
-        var records = ToDictionary(await recordsTask.ConfigureAwait(false));
+        var (ids, records) = await TransactAsync(async transaction =>
+        {
+            var idsTask = transaction.SortedSetRangeByRankAsync(Keys.Failed, 0, -1, Order.Descending);
+            var recordsTask = transaction.HashGetAllAsync(Keys.FailedData);
+            return (await idsTask.ConfigureAwait(false), ToDictionary(await recordsTask.ConfigureAwait(false)));
+        }).ConfigureAwait(false);
         var result = new List<FailedEntry>();
-        foreach (var id in await idsTask.ConfigureAwait(false))
+        foreach (var id in ids)
         {
             if (records.TryGetValue((string)id!, out var record)) result.Add(FailedEntry.Read((string)id!, (byte[])record!));
         }
@@ -822,11 +857,13 @@ public sealed class DelayedQueue
     /// <summary>Empties the failed store; how many tasks it held.</summary>
     public async Task<long> ClearFailedAsync()
     {
-        var transaction = Db.CreateTransaction();
-        var count = transaction.SortedSetLengthAsync(Keys.Failed);
-        _ = transaction.KeyDeleteAsync(new RedisKey[] { Keys.Failed, Keys.FailedData });
-        await transaction.ExecuteAsync().ConfigureAwait(false);
-        return await count.ConfigureAwait(false);
+        return await TransactAsync(async transaction =>
+        {
+            var count = transaction.SortedSetLengthAsync(Keys.Failed);
+            var deleted = transaction.KeyDeleteAsync(new RedisKey[] { Keys.Failed, Keys.FailedData });
+            await deleted.ConfigureAwait(false);
+            return await count.ConfigureAwait(false);
+        }).ConfigureAwait(false);
     }
 
     private static bool[] Flags(RedisResult reply)

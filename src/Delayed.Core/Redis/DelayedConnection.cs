@@ -296,6 +296,7 @@ public sealed class DelayedConnection : IDisposable
 
     private static readonly string DefaultTieBreaker = new ConfigurationOptions().TieBreaker;
     private static readonly string DefaultConfigurationChannel = new ConfigurationOptions().ConfigurationChannel;
+    private static readonly int DefaultConfigCheckSeconds = new ConfigurationOptions().ConfigCheckSeconds;
 
     /// <summary>The server a configuration string names, as users should see it (never the password); throws ArgumentException when it is not valid.</summary>
     public static string DisplayNameOf(string configuration) => Describe(Parse(configuration));
@@ -345,6 +346,10 @@ public sealed class DelayedConnection : IDisposable
         if (options.ConfigurationChannel == DefaultConfigurationChannel) options.ConfigurationChannel = "";
         // Nor does CONFIG, which the client would otherwise probe on connect (and CONFIG GET can read secrets).
         if (options.CommandMap == CommandMap.Default) options.CommandMap = CommandMap.Create(new HashSet<string> { "CONFIG" }, available: false);
+        // How often the client asks each server its role. After a cluster failover it sends writes for the failed primary's
+        // slots nowhere (it still takes the promoted replica for a replica) until it next asks: a minute by default, two
+        // seconds here (one INFO a server). Kept when set explicitly.
+        if (options.ConfigCheckSeconds == DefaultConfigCheckSeconds) options.ConfigCheckSeconds = 2;
         return options;
     }
 

@@ -57,26 +57,30 @@ public sealed class RecurringScheduleStore
     /// <summary>Deletes a schedule with its state; false when there was none of that name.</summary>
     public async Task<bool> UnregisterAsync(string name)
     {
-        var transaction = Db.CreateTransaction();
-        var removed = transaction.HashDeleteAsync(_queue.Keys.Recurring, name);
-        _ = transaction.SortedSetRemoveAsync(_queue.Keys.RecurringDue, name);
-        _ = transaction.HashDeleteAsync(_queue.Keys.RecurringRuns, name);
-        await transaction.ExecuteAsync().ConfigureAwait(false);
-        return await removed.ConfigureAwait(false);
+        return await _queue.TransactAsync(async transaction =>
+        {
+            var removed = transaction.HashDeleteAsync(_queue.Keys.Recurring, name);
+            var due = transaction.SortedSetRemoveAsync(_queue.Keys.RecurringDue, name);
+            var runs = transaction.HashDeleteAsync(_queue.Keys.RecurringRuns, name);
+            await Task.WhenAll(due, runs).ConfigureAwait(false);
+            return await removed.ConfigureAwait(false);
+        }).ConfigureAwait(false);
     }
 
     /// <summary>Every schedule of the queue, by name, read at one instant.</summary>
     public async Task<IReadOnlyList<ScheduleStatus>> GetAsync()
     {
-        var transaction = Db.CreateTransaction();
-        var definitions = transaction.HashGetAllAsync(_queue.Keys.Recurring);
-        var due = transaction.SortedSetRangeByRankWithScoresAsync(_queue.Keys.RecurringDue);
-        var runs = transaction.HashGetAllAsync(_queue.Keys.RecurringRuns);
-        await transaction.ExecuteAsync().ConfigureAwait(false);
-        var next = (await due.ConfigureAwait(false)).ToDictionary(e => (string)e.Element!, e => DateTimeOffset.FromUnixTimeMilliseconds((long)e.Score), StringComparer.Ordinal);
-        var last = (await runs.ConfigureAwait(false)).ToDictionary(e => (string)e.Name!, e => (byte[])e.Value!, StringComparer.Ordinal);
+        var (definitions, due, runs) = await _queue.TransactAsync(async transaction =>
+        {
+            var definitionsTask = transaction.HashGetAllAsync(_queue.Keys.Recurring);
+            var dueTask = transaction.SortedSetRangeByRankWithScoresAsync(_queue.Keys.RecurringDue);
+            var runsTask = transaction.HashGetAllAsync(_queue.Keys.RecurringRuns);
+            return (await definitionsTask.ConfigureAwait(false), await dueTask.ConfigureAwait(false), await runsTask.ConfigureAwait(false));
+        }).ConfigureAwait(false);
+        var next = due.ToDictionary(e => (string)e.Element!, e => DateTimeOffset.FromUnixTimeMilliseconds((long)e.Score), StringComparer.Ordinal);
+        var last = runs.ToDictionary(e => (string)e.Name!, e => (byte[])e.Value!, StringComparer.Ordinal);
         var result = new List<ScheduleStatus>();
-        foreach (var entry in (await definitions.ConfigureAwait(false)).OrderBy(e => (string)e.Name!, StringComparer.Ordinal))
+        foreach (var entry in definitions.OrderBy(e => (string)e.Name!, StringComparer.Ordinal))
         {
             var name = (string)entry.Name!;
             RecurringSchedule? schedule = null;
