@@ -138,6 +138,30 @@ public sealed class DelayedQueue
     {
         var values = new RedisValue[tasks.Count];
         for (var i = 0; i < values.Length; i++) values[i] = tasks[i];
+        // Once without TransactAsync's delegate and loop (250 bytes a call to a busy enqueuer); through it when refused as
+        // it describes.
+        var transaction = Db.CreateTransaction();
+        var pushTasks = transaction.ListRightPushAsync(_tasks, values);
+        var pushTokens = transaction.ListRightPushAsync(_tokens, Repeat(Token, values.Length));
+        try
+        {
+            if (!await transaction.ExecuteAsync().ConfigureAwait(false)) throw new InvalidOperationException("Redis discarded the transaction.");
+        }
+        catch (Exception e)
+        {
+            Observe(pushTasks);
+            Observe(pushTokens);
+            if (!RefusedWholeOnCluster(e)) throw;
+            await EnqueueAgainAsync(values).ConfigureAwait(false);
+            return;
+        }
+        await pushTasks.ConfigureAwait(false);
+        await pushTokens.ConfigureAwait(false);
+        DelayedMetrics.TasksEnqueued(Name, values.Length);
+    }
+
+    private async Task EnqueueAgainAsync(RedisValue[] values)
+    {
         await TransactAsync(async transaction =>
         {
             var pushTasks = transaction.ListRightPushAsync(_tasks, values);
@@ -147,6 +171,14 @@ public sealed class DelayedQueue
         }).ConfigureAwait(false);
         DelayedMetrics.TasksEnqueued(Name, values.Length);
     }
+
+    /// <summary>A transaction refused whole on a cluster, as a node that no longer holds the slot refuses it (<see cref="TransactAsync{T}"/>).</summary>
+    private bool RefusedWholeOnCluster(Exception e) =>
+        e is RedisServerException { Message: var message } && message.StartsWith("EXECABORT", StringComparison.Ordinal) && Connection.IsCluster;
+
+    /// <summary>The replies of a transaction that did not run fail too: observed, as nobody awaits them.</summary>
+    private static void Observe(Task replies) =>
+        replies.ContinueWith(t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
 
     /// <summary>How long a transaction refused whole on a cluster is run again (<see cref="TransactAsync{T}"/>).</summary>
     internal static TimeSpan ClusterSettling { get; } = TimeSpan.FromSeconds(5);
@@ -175,11 +207,9 @@ public sealed class DelayedQueue
             }
             catch (Exception e)
             {
-                // The replies of a transaction that did not run fail too: observed here, as nobody awaits them.
-                _ = replies.ContinueWith(t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+                Observe(replies);
                 var settling = System.Diagnostics.Stopwatch.GetTimestamp() - started < ClusterSettling.TotalSeconds * System.Diagnostics.Stopwatch.Frequency;
-                if (!settling || !Connection.IsCluster || e is not RedisServerException { Message: var message }
-                    || !message.StartsWith("EXECABORT", StringComparison.Ordinal)) throw;
+                if (!settling || !RefusedWholeOnCluster(e)) throw;
                 await Task.Delay(100).ConfigureAwait(false);
                 continue;
             }
