@@ -124,6 +124,30 @@ public sealed class SentinelTests
         Assert.All(sent.Values.Where(n => n > followedAt || n < 0), n => Assert.Contains(n, onNew));
     }
 
+    [Fact]
+    public async Task AMissedAnnouncementOfANewPrimaryIsMadeUpForByAskingTheSentinelsEverySecond()
+    {
+        // A sentinel restarted, or the subscription lost: no +switch-master reaches the client.
+        SentinelPrimary.HearAnnouncements = false;
+        try
+        {
+            using var setup = await LocalRedisSentinel.StartAsync();
+            using var connection = await DelayedConnection.ConnectAsync(setup.SentinelConfiguration, sentinelService: LocalRedisSentinel.ServiceName);
+            var queue = new DelayedQueue(connection, "polled");
+            await queue.EnqueueAsync(TaskEncoder.EncodePython("m:f", new object[] { 0 }, null, 0));
+            await setup.WaitForReplicaAsync();
+            await setup.FailOverAsync();
+            var newPrimary = await setup.PrimaryPortAsync();
+            await Eventually.True(() => PortOf(connection, "polled") == newPrimary, "the client to find the new primary by asking", 5);
+            await queue.EnqueueAsync(TaskEncoder.EncodePython("m:f", new object[] { 1 }, null, 0));
+            Assert.Equal(2, (await ListOnAsync(newPrimary, "polled")).Length);
+        }
+        finally
+        {
+            SentinelPrimary.HearAnnouncements = true;
+        }
+    }
+
     /// <summary>A queue's tasks as one server holds them, asked of that server alone.</summary>
     private static async Task<string[]> ListOnAsync(int port, string key)
     {

@@ -23,6 +23,9 @@ internal sealed class SentinelPrimary : IDisposable
 {
     internal static TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>Whether to subscribe to the sentinels' announcements (off in a test of the poll alone).</summary>
+    internal static bool HearAnnouncements { get; set; } = true;
+
     private readonly ConnectionMultiplexer _sentinels;
     private readonly string _service;
     private readonly Timer _poll;
@@ -36,6 +39,7 @@ internal sealed class SentinelPrimary : IDisposable
         _service = service;
         _primary = primary;
         _poll = new Timer(_ => _ = AskAsync(), null, PollInterval, PollInterval);
+        if (!HearAnnouncements) return;
         _sentinels.GetSubscriber().Subscribe(RedisChannel.Literal("+switch-master"), (channel, message) =>
         {
             // "<service> <old ip> <old port> <new ip> <new port>": only the service's name is taken from it; the primary
