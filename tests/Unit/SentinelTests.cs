@@ -148,6 +148,42 @@ public sealed class SentinelTests
         }
     }
 
+    [Fact]
+    public async Task AnIdleWorkerWaitsOnTheNewPrimaryAfterAFailover_AndATaskAddedThereWakesItAtOnce()
+    {
+        using var setup = await LocalRedisSentinel.StartAsync();
+        using var connection = await DelayedConnection.ConnectAsync(setup.SentinelConfiguration, sentinelService: LocalRedisSentinel.ServiceName);
+        var queue = new DelayedQueue(connection, "idle");
+        var ran = new ConcurrentQueue<long>();
+        var worker = new DelayedWorker(queue, new DelegateRegistry().Add("m:f", c => ran.Enqueue((long)c.Task.Arguments[0]!)),
+            new WorkerOptions { DequeueTimeout = TimeSpan.FromSeconds(5) });
+        var run = worker.RunAsync();
+        try
+        {
+            await setup.FailOverAsync();
+            var newPrimary = await setup.PrimaryPortAsync();
+            // Its wait on the old primary ends by its timeout; the next one must be on the new primary.
+            await Eventually.True(async () => await BlockedClientsOnAsync(newPrimary) >= 1, "the worker to wait on the new primary", 20);
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            await queue.EnqueueAsync(TaskEncoder.EncodePython("m:f", new object[] { 1 }, null, 0));
+            await Eventually.True(() => !ran.IsEmpty, "the waiting worker to run the task", 10);
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"the task waited {clock.Elapsed}: the worker did not wake on it (its wait times out after 5 s)");
+        }
+        finally
+        {
+            worker.RequestStop();
+            await run;
+        }
+    }
+
+    private static async Task<long> BlockedClientsOnAsync(int port)
+    {
+        using var server = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{port}");
+        var info = (string)(await server.GetDatabase().ExecuteAsync("INFO", "clients"))!;
+        var line = info.Split('\n').First(l => l.StartsWith("blocked_clients:", StringComparison.Ordinal));
+        return long.Parse(line.Substring("blocked_clients:".Length).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     /// <summary>A queue's tasks as one server holds them, asked of that server alone.</summary>
     private static async Task<string[]> ListOnAsync(int port, string key)
     {

@@ -141,8 +141,7 @@ public sealed class DelayedQueue
         // Once without TransactAsync's delegate and loop (250 bytes a call to a busy enqueuer); through it when refused as
         // it describes.
         var transaction = Db.CreateTransaction();
-        var pushTasks = transaction.ListRightPushAsync(_tasks, values);
-        var pushTokens = transaction.ListRightPushAsync(_tokens, Repeat(Token, values.Length));
+        var (pushTasks, pushTokens) = Push(transaction, values);
         try
         {
             if (!await transaction.ExecuteAsync().ConfigureAwait(false)) throw new InvalidOperationException("Redis discarded the transaction.");
@@ -160,17 +159,21 @@ public sealed class DelayedQueue
         DelayedMetrics.TasksEnqueued(Name, values.Length);
     }
 
+    /// <summary>Through <see cref="TransactAsync{T}"/>, in a method of its own: its delegate is allocated only here.</summary>
     private async Task EnqueueAgainAsync(RedisValue[] values)
     {
         await TransactAsync(async transaction =>
         {
-            var pushTasks = transaction.ListRightPushAsync(_tasks, values);
-            var pushTokens = transaction.ListRightPushAsync(_tokens, Repeat(Token, values.Length));
+            var (pushTasks, pushTokens) = Push(transaction, values);
             await pushTasks.ConfigureAwait(false);
             return await pushTokens.ConfigureAwait(false);
         }).ConfigureAwait(false);
         DelayedMetrics.TasksEnqueued(Name, values.Length);
     }
+
+    /// <summary>Adds the tasks and a token each to <paramref name="transaction"/>; the replies complete once it ran.</summary>
+    private (Task<long> Tasks, Task<long> Tokens) Push(ITransaction transaction, RedisValue[] values) =>
+        (transaction.ListRightPushAsync(_tasks, values), transaction.ListRightPushAsync(_tokens, Repeat(Token, values.Length)));
 
     /// <summary>A transaction refused whole on a cluster, as a node that no longer holds the slot refuses it (<see cref="TransactAsync{T}"/>).</summary>
     private bool RefusedWholeOnCluster(Exception e) =>

@@ -1,4 +1,5 @@
 using System;
+using System.Net;
 using System.Threading;
 using System.Threading.Tasks;
 using StackExchange.Redis;
@@ -11,37 +12,40 @@ namespace Delayed.Core.Redis;
 /// </summary>
 public sealed class BlockingConnection : IDisposable
 {
-    private readonly Func<long>? _primaryChanges;
-    private readonly Func<Task<ConnectionMultiplexer>>? _reopen;
+    private readonly SentinelPrimary? _sentinel;
+    private readonly Func<EndPoint, Task<ConnectionMultiplexer>>? _open;
     private ConnectionMultiplexer _multiplexer;
-    private long _openedAt;
+    private EndPoint? _openedOn;
 
     internal BlockingConnection(ConnectionMultiplexer multiplexer) => _multiplexer = multiplexer;
 
-    /// <param name="multiplexer">The connection to the primary the sentinels name now.</param>
-    /// <param name="primaryChanges">How many times they have named another one (<see cref="DelayedConnection.PrimaryChanges"/>).</param>
-    /// <param name="reopen">Connects to the primary they name then.</param>
-    internal BlockingConnection(ConnectionMultiplexer multiplexer, Func<long> primaryChanges, Func<Task<ConnectionMultiplexer>> reopen)
+    private BlockingConnection(ConnectionMultiplexer multiplexer, EndPoint openedOn, SentinelPrimary sentinel, Func<EndPoint, Task<ConnectionMultiplexer>> open)
     {
         _multiplexer = multiplexer;
-        _primaryChanges = primaryChanges;
-        _openedAt = primaryChanges();
-        _reopen = reopen;
+        _openedOn = openedOn;
+        _sentinel = sentinel;
+        _open = open;
+    }
+
+    /// <summary>Opens one on the primary <paramref name="sentinel"/> names now, with <paramref name="open"/>, and again on the next.</summary>
+    internal static async Task<BlockingConnection> BehindSentinelsAsync(SentinelPrimary sentinel, Func<EndPoint, Task<ConnectionMultiplexer>> open)
+    {
+        var primary = sentinel.Primary;
+        return new BlockingConnection(await open(primary).ConfigureAwait(false), primary, sentinel, open);
     }
 
     /// <summary>The database to wait on: on the current primary (one waiter calls this at a time).</summary>
     internal ValueTask<IDatabase> GetDatabaseAsync()
     {
-        if (_primaryChanges is null || _primaryChanges() == Volatile.Read(ref _openedAt)) return new ValueTask<IDatabase>(_multiplexer.GetDatabase());
-        return new ValueTask<IDatabase>(ReopenAsync());
+        if (_sentinel is null || Equals(_sentinel.Primary, _openedOn)) return new ValueTask<IDatabase>(_multiplexer.GetDatabase());
+        return new ValueTask<IDatabase>(ReopenAsync(_sentinel.Primary));
     }
 
-    private async Task<IDatabase> ReopenAsync()
+    private async Task<IDatabase> ReopenAsync(EndPoint primary)
     {
-        var changes = _primaryChanges!();
-        var next = await _reopen!().ConfigureAwait(false);
+        var next = await _open!(primary).ConfigureAwait(false);
         var old = Interlocked.Exchange(ref _multiplexer, next);
-        Volatile.Write(ref _openedAt, changes);
+        _openedOn = primary;
         old.Dispose();
         return next.GetDatabase();
     }

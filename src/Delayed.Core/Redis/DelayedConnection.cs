@@ -19,7 +19,6 @@ public sealed class DelayedConnection : IDisposable
     private readonly SentinelPrimary? _sentinel;
     private readonly SemaphoreSlim _switching = new(1, 1);
     private ConnectionMultiplexer _shared;
-    private long _primaryChanges;
     private int _disposed;
 
     private readonly Lazy<DirectConnection?> _enqueue;
@@ -58,9 +57,6 @@ public sealed class DelayedConnection : IDisposable
 
     private ConnectionMultiplexer Shared => Volatile.Read(ref _shared);
 
-    /// <summary>How many times the sentinels have named another primary since this connected: a connection of its own
-    /// (a blocking one) opened before is then on the old primary, and opens again.</summary>
-    internal long PrimaryChanges => Interlocked.Read(ref _primaryChanges);
 
     /// <summary>Whether every server takes fractional BLPOP timeouts (Redis 6.0 or later).</summary>
     public bool TakesFractionalTimeouts => Array.TrueForAll(Shared.GetServers(), server => server.Version >= new Version(6, 0));
@@ -150,9 +146,7 @@ public sealed class DelayedConnection : IDisposable
         options.CommandMap = CommandMap.Create(new HashSet<string> { "SUBSCRIBE", "CONFIG" }, available: false);
         if (_sentinel is null) return new BlockingConnection(await ConnectionMultiplexer.ConnectAsync(options).ConfigureAwait(false));
         // Behind sentinels: to the primary alone, and again to the next one after a failover.
-        async Task<ConnectionMultiplexer> OpenAsync() =>
-            await ConnectionMultiplexer.ConnectAsync(SentinelPrimary.ForPrimary(options, _sentinel.Primary)).ConfigureAwait(false);
-        return new BlockingConnection(await OpenAsync().ConfigureAwait(false), () => PrimaryChanges, OpenAsync);
+        return await BlockingConnection.BehindSentinelsAsync(_sentinel, primary => ConnectionMultiplexer.ConnectAsync(SentinelPrimary.ForPrimary(options, primary))).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -208,7 +202,6 @@ public sealed class DelayedConnection : IDisposable
                 }
             }
             var old = Interlocked.Exchange(ref _shared, next);
-            Interlocked.Increment(ref _primaryChanges);
             if (Volatile.Read(ref _disposed) != 0) next.Dispose();
             var grace = TimeSpan.FromMilliseconds(Math.Max(_options.SyncTimeout, _options.AsyncTimeout) + 1000);
             _ = Task.Delay(grace).ContinueWith(_ => old.Dispose(), TaskScheduler.Default);
@@ -387,7 +380,8 @@ public sealed class DelayedConnection : IDisposable
         return first;
     }
 
-    private static class Format
+    /// <summary>An endpoint as users write it: host:port.</summary>
+    internal static class Format
     {
         public static string ToString(System.Net.EndPoint endpoint) => endpoint switch
         {

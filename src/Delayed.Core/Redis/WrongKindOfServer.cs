@@ -41,7 +41,7 @@ internal static class WrongKindOfServer
             using var plain = await ConnectionMultiplexer.ConnectAsync(probe).ConfigureAwait(false);
             var redis = plain.GetServers().FirstOrDefault(server => server.IsConnected && server.ServerType != ServerType.Sentinel);
             return redis is null ? null
-                : $"{Format(redis.EndPoint)} is a Redis server, not a Redis Sentinel. Give the sentinels' addresses with -SentinelService, " +
+                : $"{DelayedConnection.Format.ToString(redis.EndPoint)} is a Redis server, not a Redis Sentinel. Give the sentinels' addresses with -SentinelService, " +
                   "or leave -SentinelService (and serviceName=) out to use this server itself.";
         }
         catch (Exception e) when (e is RedisException or TimeoutException)
@@ -61,7 +61,7 @@ internal static class WrongKindOfServer
             var names = (await sentinel.SentinelMastersAsync().ConfigureAwait(false))
                 .Select(master => master.FirstOrDefault(pair => pair.Key == "name").Value)
                 .Where(name => !string.IsNullOrEmpty(name)).ToArray();
-            return (Format(sentinel.EndPoint), names);
+            return (DelayedConnection.Format.ToString(sentinel.EndPoint), names);
         }
         catch (Exception e) when (e is RedisException or TimeoutException)
         {
@@ -89,10 +89,4 @@ internal static class WrongKindOfServer
 
     private static string Listed(string[] monitored) =>
         monitored.Length == 0 ? "it monitors no primary" : "it monitors " + string.Join(", ", monitored.Select(name => $"'{name}'"));
-
-    private static string Format(System.Net.EndPoint endpoint) => endpoint switch
-    {
-        System.Net.DnsEndPoint dns => $"{dns.Host}:{dns.Port}",
-        _ => endpoint.ToString() ?? "",
-    };
 }
