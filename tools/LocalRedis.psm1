@@ -5,15 +5,18 @@ Set-StrictMode -Version 3
 function Start-LocalRedis {
     # -Arguments: more redis-server options, e.g. '--aclfile', '/tmp/users.acl'.
     # -Tls: the port speaks only TLS, set up by the --tls-* options in -Arguments.
+    # -Port: this port rather than a free one (a server started again where a stopped one was).
     [CmdletBinding()]
-    param([string[]] $Arguments = @(), [switch] $Tls)
+    param([string[]] $Arguments = @(), [switch] $Tls, [int] $Port)
     if (-not (Get-Command redis-server -ErrorAction SilentlyContinue)) {
         throw 'redis-server is not on PATH. Install it (Debian/Ubuntu: sudo apt-get install redis-server) and run this again.'
     }
-    $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
-    $listener.Start()
-    $port = $listener.LocalEndpoint.Port
-    $listener.Stop()
+    if ($Port) { $port = $Port } else {
+        $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+        $listener.Start()
+        $port = $listener.LocalEndpoint.Port
+        $listener.Stop()
+    }
     $start = [System.Diagnostics.ProcessStartInfo]::new('redis-server')
     $ports = if ($Tls) { @('--port', 0, '--tls-port', $port) } else { @('--port', $port) }
     # A directory of its own: nothing a server writes (a replica's sync) is loaded by a later one.

@@ -132,7 +132,7 @@ Describe 'Start-DelayedSweeper' {
         $verbose = Start-DelayedSweeper $queue -Once -WarningVariable said -WarningAction SilentlyContinue -ErrorVariable failed -ErrorAction SilentlyContinue -Verbose 4>&1
         $failed | Should -BeNullOrEmpty -Because 'a sweeper rides out an outage: the next pass tries again'
         @($said).Count | Should -Be 1
-        "$said" | Should -Match "^Sweeping queue 'jobs' failed: [^\r\n]{10,160}\. The next pass tries again\. \(Details with -Verbose\.\)$"
+        "$said" | Should -Match "^Sweeping queue 'jobs' failed: [^\r\n]{10,160}\. \(Details with -Verbose\.\)$" # -Once: no next pass to promise
         @($verbose | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] -and $_.Message -like "Sweeping queue 'jobs' failed: *" }).Count | Should -Be 1
     }
 
@@ -146,7 +146,7 @@ Describe 'Start-DelayedSweeper' {
             Wait-Until { (& redis-cli -p $own.Port PING) -like 'BUSY*' } 'the script to hold the server'
             Start-DelayedSweeper $queue -Once -WarningVariable said -WarningAction SilentlyContinue -ErrorVariable failed -ErrorAction SilentlyContinue | Out-Null
             $failed | Should -BeNullOrEmpty -Because 'a refusal the server lifts by itself is waited out, as an outage is'
-            "$said" | Should -BeLike "Sweeping queue 'jobs' failed: BUSY Redis is busy running a script*The next pass tries again. (Details with -Verbose.)"
+            "$said" | Should -BeLike "Sweeping queue 'jobs' failed: BUSY Redis is busy running a script*. (Details with -Verbose.)"
             "$said" | Should -Not -BeLike '*..*'
         } finally {
             if ($busy -and -not $busy.HasExited) { & redis-cli -p $own.Port SCRIPT KILL | Out-Null; $busy.Kill() }
@@ -165,13 +165,34 @@ Describe 'Start-DelayedSweeper' {
             # Passes every 0.2 s and the moving of due tasks every second: many refusals.
             Wait-Until { @($job.Verbose | Where-Object { "$_" -like '*BUSY*' }).Count -ge 4 } 'four refused calls of the sweeper' 30 { "verbose: $(@($job.Verbose).Count); errors: $($job.Error -join ' | ')" }
             & redis-cli -p $own.Port SCRIPT KILL | Out-Null
-            Wait-Until { (@($job.Information) | ForEach-Object { "$_" }) -like 'Redis answers the sweeper again, after *' } 'the sweeper to say that Redis serves it again' 30
+            Wait-Until { (@($job.Information) | ForEach-Object { "$_" }) -like 'Redis answers the sweeper of queue ''jobs'' again, after *' } 'the sweeper to say that Redis serves it again' 30
             @($job.Warning | Where-Object Message -like '*BUSY*').Count | Should -Be 1 -Because "one refusal that lasts is one warning ($(@($job.Warning.Message) -join ' | '))"
             @($job.Error).Count | Should -Be 0
         } finally {
             if ($job) { $job | Stop-Job; $job | Remove-Job -Force }
             if ($busy -and -not $busy.HasExited) { & redis-cli -p $own.Port SCRIPT KILL | Out-Null; $busy.Kill() }
             Stop-LocalRedis $own
+        }
+    }
+
+    It 'moves the due tasks of the other queues while one queue''s schedule cannot be read, and says that once, not every second' {
+        $broken = New-DelayedQueue (New-QueueName) -Redis $redis.Configuration
+        $fine = New-DelayedQueue (New-QueueName) -Redis $redis.Configuration
+        $redis.Db.StringSet("$($broken.Name)_scheduled", 'not a sorted set') | Out-Null # every move of its due tasks fails (WRONGTYPE)
+        Add-DelayedTask $fine m:f -Delay '00:00:00.5'
+        $job = Start-DelayedSweeper $broken, $fine -AsJob
+        try {
+            Wait-Until { $redis.Db.ListLength($fine.TaskKey) -eq 1 } 'the fine queue''s task to be moved when due' 30 { "errors: $($job.Error -join ' | ')" }
+            # The premise: the move was tried (and failed) again and again meanwhile; each failure is an error or a verbose line.
+            $failed = "Moving due scheduled tasks to queue '$($broken.Name)' failed*: WRONGTYPE*"
+            Wait-Until { @(@($job.Verbose) + @($job.Error) | Where-Object { "$_" -like $failed }).Count -ge 3 } 'three failed moves' 30
+            $errors = @($job.Error)
+            $errors.Count | Should -Be 1 -Because "one failure that lasts is one error ($($errors -join ' | '))"
+            $errors[0].FullyQualifiedErrorId | Should -BeLike 'PromotionFailed*'
+            "$($errors[0])" | Should -BeLike "Moving due scheduled tasks to queue '$($broken.Name)' failed: WRONGTYPE*It tries again in a second."
+            @($job.Information) | Should -BeNullOrEmpty -Because 'the fine queue''s moves do not say that the broken one works again'
+        } finally {
+            $job | Stop-Job; $job | Remove-Job -Force
         }
     }
 

@@ -200,10 +200,7 @@ Describe 'New-DelayedQueue' {
             $queue = New-DelayedQueue restart -Redis $own.Configuration
             Add-DelayedTask $queue m:f
             Stop-LocalRedis $own
-            $start = [System.Diagnostics.ProcessStartInfo]::new('redis-server')
-            foreach ($a in @('--port', $own.Port, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no')) { $start.ArgumentList.Add([string]$a) }
-            $start.RedirectStandardOutput = $true
-            $own.Process = [System.Diagnostics.Process]::Start($start)
+            $own = Start-LocalRedis -Port $own.Port
             # The connection recovers by itself: an enqueue goes through once it has.
             Wait-Until { try { Add-DelayedTask $queue m:f -ErrorAction Stop; $true } catch { Start-Sleep -Milliseconds 200; $false } } 'an enqueue to go through on the restarted server'
             $probe = [StackExchange.Redis.ConnectionMultiplexer]::Connect($own.Configuration)

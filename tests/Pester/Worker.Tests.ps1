@@ -228,6 +228,22 @@ Describe 'Start-DelayedWorker' {
         }
     }
 
+    It 'runs the due tasks of its other queues while one queue''s schedule cannot be read, and warns of that queue once, not every second' {
+        $broken = New-DelayedQueue (New-QueueName) -Redis $redis.Configuration -DequeueTimeout '00:00:00.2'
+        $fine = New-DelayedQueue (New-QueueName) -Redis $redis.Configuration -DequeueTimeout '00:00:00.2'
+        $redis.Db.StringSet("$($broken.Name)_scheduled", 'not a sorted set') | Out-Null # every move of its due tasks fails (WRONGTYPE)
+        Add-DelayedTask $fine m:f -Delay '00:00:00.5'
+        $job = Start-DelayedWorker $broken, $fine -Handler @{ 'm:f' = {} } -AsJob
+        try {
+            Wait-Until { @($job.Output | Where-Object Status -eq Succeeded).Count -eq 1 } 'the fine queue''s scheduled task to run' 30 { "warnings: $($job.Warning -join ' | ')" }
+            $failed = "Redis error on worker * while moving due scheduled tasks to queue '$($broken.Name)': WRONGTYPE*"
+            # The premise: the move was tried (and failed) again and again meanwhile; each failure is a warning or a verbose line.
+            Wait-Until { @(@($job.Verbose) + @($job.Warning) | Where-Object { "$_" -like $failed }).Count -ge 3 } 'three failed moves' 30
+            $said = @($job.Warning | Where-Object Message -like $failed)
+            $said.Count | Should -Be 1 -Because "one failure that lasts is one warning ($(@($job.Warning.Message) -join ' | '))"
+        } finally { $job | Stop-Job; $job | Remove-Job -Force }
+    }
+
     It 'tells a handler which task, worker and attempt it runs in $DelayedTask' {
         Add-DelayedTask $queue flaky 7 -Retry 2
         $summary = Invoke-Worker $queue @{ flaky = { param($n) $global:seen.Add("$($DelayedTask.Name) $($DelayedTask.Attempt) $($DelayedTask.Retry)"); if ($DelayedTask.Attempt -lt 2) { throw 'once' } } }

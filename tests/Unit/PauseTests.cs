@@ -67,7 +67,7 @@ public class PauseTests
         var now = await store.ServerTimeAsync();
         await _redis.Db.SortedSetAddAsync(queue.Keys.RecurringDue, "tick", now.ToUnixTimeMilliseconds() / 1000 * 1000);
 
-        var promoter = new SchedulePromoter(new[] { queue }, e => throw e);
+        var promoter = new SchedulePromoter(new[] { queue }, (_, e) => throw e);
         Assert.Equal(0, await promoter.PromoteOnceAsync());
         Assert.Equal(1, await queue.GetLengthAsync()); // only the one enqueued directly
         Assert.Single(await queue.GetScheduledAsync());

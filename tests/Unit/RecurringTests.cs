@@ -33,7 +33,7 @@ public class RecurringTests
         var status = Assert.Single(await store.GetAsync());
         Assert.NotNull(status.NextTick);
 
-        var promoter = new SchedulePromoter(new[] { queue }, e => throw e);
+        var promoter = new SchedulePromoter(new[] { queue }, (_, e) => throw e);
         await Eventually.True(async () => { await promoter.PromoteOnceAsync(); return await queue.GetLengthAsync() > 0; }, "the first tick to fire");
         Assert.Equal(Tick, (byte[])(await _redis.Db.ListGetByIndexAsync(queue.Keys.Tasks, 0))!); // the exact bytes: Go and Python workers run it
         Assert.Equal(await queue.GetLengthAsync(), await _redis.Db.ListLengthAsync(queue.Keys.Tokens));
@@ -82,7 +82,7 @@ public class RecurringTests
         var missed = now.AddSeconds(-10).ToUnixTimeMilliseconds() / 1000 * 1000;
         await _redis.Db.SortedSetAddAsync(queue.Keys.RecurringDue, "every-second", missed);
 
-        await new SchedulePromoter(new[] { queue }, e => throw e).PromoteOnceAsync();
+        await new SchedulePromoter(new[] { queue }, (_, e) => throw e).PromoteOnceAsync();
 
         Assert.Equal(expected, await queue.GetLengthAsync());
         var status = Assert.Single(await store.GetAsync());
@@ -98,7 +98,7 @@ public class RecurringTests
         var store = new RecurringScheduleStore(queue);
         await store.RegisterAsync(RecurringSchedule.Create("once", "* * * * * *", "UTC", Tick, MisfirePolicy.RunOnce));
         await store.RegisterAsync(RecurringSchedule.Create("skip", "* * * * * *", "UTC", TaskEncoder.EncodePython("m:skip", null, null, 0), MisfirePolicy.Skip));
-        var promoter = new SchedulePromoter(new[] { queue }, e => throw e);
+        var promoter = new SchedulePromoter(new[] { queue }, (_, e) => throw e);
         await Eventually.True(async () =>
         {
             await promoter.PromoteOnceAsync();
@@ -139,7 +139,7 @@ public class RecurringTests
         var queue = _redis.NewQueue();
         var store = new RecurringScheduleStore(queue);
         await store.RegisterAsync(RecurringSchedule.Create("unique", "* * * * * *", "UTC", Tick, uniqueFor: TimeSpan.FromHours(1), uniqueKey: "report"));
-        var promoter = new SchedulePromoter(new[] { queue }, e => throw e);
+        var promoter = new SchedulePromoter(new[] { queue }, (_, e) => throw e);
         for (var run = 0; run < 2; run++)
         {
             var tick = (await store.ServerTimeAsync()).ToUnixTimeMilliseconds() / 1000 * 1000 - run * 1000;
@@ -214,7 +214,7 @@ public sealed class RecurringRaceTests : IAsyncLifetime
             long ran = 0;
             using var stop = new CancellationTokenSource();
             var errors = new System.Collections.Concurrent.ConcurrentQueue<Exception>();
-            var sweepers = queues.Take(3).Select(q => new DelayedSweeper(new[] { q }, TimeSpan.FromMinutes(10)) { OnError = (_, e) => errors.Enqueue(e) }.RunAsync(stop.Token)).ToArray();
+            var sweepers = queues.Take(3).Select(q => new DelayedSweeper(new[] { q }, TimeSpan.FromMinutes(10)) { OnError = (_, _, e) => errors.Enqueue(e) }.RunAsync(stop.Token)).ToArray();
             var workers = queues.Skip(3).Select(q => new DelayedWorker(q, new DelegateRegistry().Add("m:tick", _ => Interlocked.Increment(ref ran)), new WorkerOptions
             {
                 DequeueTimeout = TimeSpan.FromMilliseconds(200),

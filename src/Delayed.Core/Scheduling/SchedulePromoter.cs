@@ -11,7 +11,8 @@ namespace Delayed.Core.Scheduling;
 /// something falls due sooner, one promotion script per queue (one round trip, however many tasks are due, when no
 /// tick is), and at once again while a whole batch was due. Every worker and sweeper of this implementation runs one;
 /// promotions racing each other move each task once and fire each tick once, since each script is atomic and a tick
-/// is fenced by its due score.
+/// is fenced by its due score. Each queue is promoted apart: one that fails (its node of a cluster down, a key of
+/// another type, an account refused its keys) is reported and tried again a second later, and holds up no other.
 /// </summary>
 public sealed class SchedulePromoter
 {
@@ -25,22 +26,24 @@ public sealed class SchedulePromoter
     public static readonly TimeSpan MinimumWait = TimeSpan.FromMilliseconds(10);
 
     private readonly IReadOnlyList<DelayedQueue> _queues;
-    private readonly Action<Exception> _onError;
-    private readonly Action<TimeSpan>? _onRecovered;
-    private readonly FailureStreak _failures = new();
+    private readonly Action<DelayedQueue, Exception> _onError;
+    private readonly Action<DelayedQueue, TimeSpan>? _onRecovered;
+    private readonly FailureStreak[] _failures; // per queue: one failing queue's streak is not ended by another's success
     private readonly Dictionary<DelayedQueue, RecurringScheduleStore> _stores = new();
 
     /// <param name="queues">The queues whose schedules it moves.</param>
-    /// <param name="onError">Called when a pass fails.</param>
-    /// <param name="onRecovered">Called when a pass works after failures, with how long they lasted.</param>
-    public SchedulePromoter(IReadOnlyList<DelayedQueue> queues, Action<Exception> onError, Action<TimeSpan>? onRecovered = null)
+    /// <param name="onError">Called when a queue's promotion (or the firing of one of its recurring runs) fails, with the queue.</param>
+    /// <param name="onRecovered">Called when a queue's promotion works after failures, with how long they lasted.</param>
+    public SchedulePromoter(IReadOnlyList<DelayedQueue> queues, Action<DelayedQueue, Exception> onError, Action<DelayedQueue, TimeSpan>? onRecovered = null)
     {
         _queues = queues;
         _onError = onError;
         _onRecovered = onRecovered;
+        _failures = new FailureStreak[queues.Count];
+        for (var i = 0; i < queues.Count; i++) _failures[i] = new FailureStreak();
     }
 
-    /// <summary>Promotes once per queue, draining a backlog batch by batch; the total moved.</summary>
+    /// <summary>Promotes once per queue, draining a backlog batch by batch; the total moved. A queue that fails is reported to onError.</summary>
     public async Task<long> PromoteOnceAsync(CancellationToken stop = default) => (await PassAsync(stop).ConfigureAwait(false)).Moved;
 
     /// <summary>
@@ -51,23 +54,45 @@ public sealed class SchedulePromoter
     {
         var wait = Interval;
         long total = 0;
-        foreach (var queue in _queues)
+        for (var i = 0; i < _queues.Count && !stop.IsCancellationRequested; i++)
         {
-            Promotion promotion;
-            do
+            var queue = _queues[i];
+            try
             {
-                promotion = await queue.PromoteAndFindTicksAsync().ConfigureAwait(false);
-                total += promotion.Moved;
-                if (promotion.DueTicks.Count > 0 && await Store(queue).FireAsync(promotion, _onError).ConfigureAwait(false) is { } next)
-                {
-                    var untilNext = next - DateTimeOffset.FromUnixTimeMilliseconds(promotion.ServerNowMs);
-                    if (untilNext < wait) wait = untilNext;
-                }
+                var (moved, until) = await PromoteAsync(queue, stop).ConfigureAwait(false);
+                total += moved;
+                if (until < wait) wait = until;
+                if (_failures[i].Ended() is { } lasted) _onRecovered?.Invoke(queue, lasted);
             }
-            while ((promotion.Moved >= DelayedQueue.PromoteBatch || promotion.DueTicks.Count >= Promotion.TickBatch) && !stop.IsCancellationRequested);
-            if (promotion.UntilSoonestDue is { } until && until < wait) wait = until;
+            catch (Exception e)
+            {
+                // Tried again with the next pass, within the Interval; the queues after it are promoted now.
+                _failures[i].Failed();
+                _onError(queue, e);
+            }
         }
         return (total, wait < MinimumWait ? MinimumWait : wait);
+    }
+
+    /// <summary>One queue's promotion, batch after batch while whole batches are due: what it moved, and how long until its next due time.</summary>
+    private async Task<(long Moved, TimeSpan Until)> PromoteAsync(DelayedQueue queue, CancellationToken stop)
+    {
+        var wait = Interval;
+        long total = 0;
+        Promotion promotion;
+        do
+        {
+            promotion = await queue.PromoteAndFindTicksAsync().ConfigureAwait(false);
+            total += promotion.Moved;
+            if (promotion.DueTicks.Count > 0 && await Store(queue).FireAsync(promotion, e => _onError(queue, e)).ConfigureAwait(false) is { } next)
+            {
+                var untilNext = next - DateTimeOffset.FromUnixTimeMilliseconds(promotion.ServerNowMs);
+                if (untilNext < wait) wait = untilNext;
+            }
+        }
+        while ((promotion.Moved >= DelayedQueue.PromoteBatch || promotion.DueTicks.Count >= Promotion.TickBatch) && !stop.IsCancellationRequested);
+        if (promotion.UntilSoonestDue is { } until && until < wait) wait = until;
+        return (total, wait);
     }
 
     private RecurringScheduleStore Store(DelayedQueue queue)
@@ -76,22 +101,12 @@ public sealed class SchedulePromoter
         return store;
     }
 
-    /// <summary>Promotes every <see cref="Interval"/> until <paramref name="stop"/>; errors are reported, and it goes on.</summary>
+    /// <summary>Promotes every <see cref="Interval"/> (or sooner, when something falls due sooner) until <paramref name="stop"/>; errors are reported, and it goes on.</summary>
     public async Task RunAsync(CancellationToken stop)
     {
         while (!stop.IsCancellationRequested)
         {
-            var wait = Interval;
-            try
-            {
-                wait = (await PassAsync(stop).ConfigureAwait(false)).Wait;
-                if (_failures.Ended() is { } lasted) _onRecovered?.Invoke(lasted);
-            }
-            catch (Exception e)
-            {
-                _failures.Failed();
-                _onError(e);
-            }
+            var wait = (await PassAsync(stop).ConfigureAwait(false)).Wait;
             if (!await QuietDelay.WaitAsync(wait, stop).ConfigureAwait(false)) return;
         }
     }

@@ -28,34 +28,52 @@ public sealed class DelayedSweeper
     public Action<SweepResult>? OnSwept { get; set; }
 
     /// <summary>
-    /// Called when a queue's pass fails (with the queue's name), or the moving of due scheduled tasks between passes (with
-    /// null); the sweeper goes on: the next pass, or the next move a second later, tries again.
+    /// Called when a queue's pass fails, or the moving of its due scheduled tasks between passes: the queue's name, which
+    /// of the two failed, and the failure. The sweeper goes on: the next pass, or the next move a second later, tries
+    /// again, and the other queues are swept and promoted meanwhile.
     /// </summary>
-    public Action<string?, Exception>? OnError { get; set; }
+    public Action<string, SweeperStep, Exception>? OnError { get; set; }
 
-    /// <summary>Called when passes, or the moving of due scheduled tasks, work again after failures, with how long they failed.</summary>
-    public Action<TimeSpan>? OnRecovered { get; set; }
+    /// <summary>Called when a queue's passes, or the moving of its due scheduled tasks, work again after failures, with how long they failed.</summary>
+    public Action<string, SweeperStep, TimeSpan>? OnRecovered { get; set; }
 
-    private readonly FailureStreak _failures = new(); // the passes': one at a time
+    private readonly Dictionary<(DelayedQueue, SweeperStep), FailureStreak> _failures = new(); // per queue and step: the passes', one at a time
 
-    /// <summary>One pass over every queue.</summary>
-    public async Task SweepOnceAsync()
+    /// <summary>One pass over every queue, which also moves its due scheduled tasks (a sweeper that runs on does that between passes).</summary>
+    public Task SweepOnceAsync() => PassAsync(promote: true);
+
+    /// <summary>
+    /// Each queue's sweep, then (with <paramref name="promote"/>) the move of its due scheduled tasks, apart: a schedule that
+    /// cannot be read does not keep the tasks of dead workers from being recovered, nor one queue the others.
+    /// </summary>
+    private async Task PassAsync(bool promote)
     {
         foreach (var queue in _queues)
         {
-            try
+            await StepAsync(queue, SweeperStep.Sweep, async () =>
             {
-                await queue.PromoteAsync().ConfigureAwait(false);
+                // Not OnSwept?.Invoke(await ...): without a listener that would skip the sweep itself.
                 var result = await queue.SweepAsync().ConfigureAwait(false);
-                if (_failures.Ended() is { } lasted) OnRecovered?.Invoke(lasted);
                 OnSwept?.Invoke(result);
-            }
-            catch (Exception e) when (OnError is not null)
-            {
-                _failures.Failed();
-                OnError(queue.Name, e);
-            }
+            }).ConfigureAwait(false);
+            if (promote) await StepAsync(queue, SweeperStep.Promotion, () => queue.PromoteAsync()).ConfigureAwait(false);
         }
+    }
+
+    private async Task StepAsync(DelayedQueue queue, SweeperStep step, Func<Task> work)
+    {
+        if (!_failures.TryGetValue((queue, step), out var failures)) _failures[(queue, step)] = failures = new FailureStreak();
+        try
+        {
+            await work().ConfigureAwait(false);
+        }
+        catch (Exception e) when (OnError is not null)
+        {
+            failures.Failed();
+            OnError(queue.Name, step, e);
+            return;
+        }
+        if (failures.Ended() is { } lasted) OnRecovered?.Invoke(queue.Name, step, lasted);
     }
 
     /// <summary>
@@ -64,14 +82,15 @@ public sealed class DelayedSweeper
     /// </summary>
     public async Task RunAsync(CancellationToken stop)
     {
-        var promoter = new SchedulePromoter(_queues, e => OnError?.Invoke(null, e), lasted => OnRecovered?.Invoke(lasted));
+        var promoter = new SchedulePromoter(_queues, (queue, e) => OnError?.Invoke(queue.Name, SweeperStep.Promotion, e),
+            (queue, lasted) => OnRecovered?.Invoke(queue.Name, SweeperStep.Promotion, lasted));
         using var promoting = CancellationTokenSource.CreateLinkedTokenSource(stop);
         var promotion = Task.Run(() => promoter.RunAsync(promoting.Token), CancellationToken.None);
         try
         {
             while (!stop.IsCancellationRequested)
             {
-                await SweepOnceAsync().ConfigureAwait(false);
+                await PassAsync(promote: false).ConfigureAwait(false); // the promoter moves due tasks as they fall due
                 if (!await QuietDelay.WaitAsync(Interval, stop).ConfigureAwait(false)) return;
             }
         }

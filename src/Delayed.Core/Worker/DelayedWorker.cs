@@ -135,7 +135,7 @@ public sealed class DelayedWorker : IDisposable
             foreach (var other in _queues.Skip(1))
                 foreach (var id in ids) await other.ListWorkerAsync(id, description).ConfigureAwait(false);
             WorkerIds = ids;
-            // The keep-alive loop and the promotion speak for the whole worker, under its first id.
+            // The keep-alive loop and the promotion speak for the whole worker, under its first id (the promotion with the queue it failed on).
             void Failed(Exception e) => Emit(new WorkerEvent(WorkerEventKind.WorkerError, _queue.Name, ids[0], error: e));
             void Recovered(TimeSpan lasted) => Emit(new WorkerEvent(WorkerEventKind.WorkerRecovered, _queue.Name, ids[0], duration: lasted));
             _keepAlive = new KeepAliveLoop(_queues, ids, _options, description, Failed, OnLapse, OnStopRequest, RequestStop, Recovered);
@@ -143,7 +143,9 @@ public sealed class DelayedWorker : IDisposable
             await _keepAlive.RefreshAsync().ConfigureAwait(false);
             keepAliveTask = Task.Run(() => _keepAlive.RunAsync(keepAliveStop.Token), CancellationToken.None);
             // Scheduled tasks and retries waiting out their back-off become runnable without anyone asking.
-            var promoter = new SchedulePromoter(_queues, Failed, Recovered);
+            var promoter = new SchedulePromoter(_queues,
+                (queue, e) => Emit(new WorkerEvent(WorkerEventKind.WorkerError, queue.Name, ids[0], error: e, activity: Promoting(queue))),
+                (queue, lasted) => Emit(new WorkerEvent(WorkerEventKind.WorkerRecovered, queue.Name, ids[0], duration: lasted, activity: Promoting(queue))));
             promotionTask = Task.Run(() => promoter.RunAsync(keepAliveStop.Token), CancellationToken.None);
             foreach (var _ in ids) blocking.Add(await _queue.Connection.OpenBlockingAsync(_options.DequeueTimeout).ConfigureAwait(false));
             for (var slot = 0; slot < ids.Count; slot++) handlerThreads.Add(new HandlerThread($"Delayed worker slot {slot + 1}"));
@@ -168,6 +170,8 @@ public sealed class DelayedWorker : IDisposable
             Succeeded = _succeeded, Failed = _failed, Retried = _retried, Returned = _returned, Duration = clock.Elapsed,
         };
     }
+
+    private static string Promoting(DelayedQueue queue) => $"moving due scheduled tasks to queue '{queue.Name}'";
 
     private async Task<string> RegisterAsync(WorkerDescription description)
     {

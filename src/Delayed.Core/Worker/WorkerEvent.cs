@@ -9,8 +9,9 @@ public sealed class WorkerEvent
 {
     public WorkerEvent(WorkerEventKind kind, string queue, string workerId, DelayedTask? task = null,
         ReadOnlyMemory<byte> rawTask = default, Exception? error = null, TimeSpan duration = default,
-        FailureReason? reason = null, long attempt = 0, TimeSpan? retryIn = null, string? taskName = null)
+        FailureReason? reason = null, long attempt = 0, TimeSpan? retryIn = null, string? taskName = null, string? activity = null)
     {
+        Activity = activity;
         Reason = reason;
         Attempt = attempt;
         RetryIn = retryIn;
@@ -52,6 +53,13 @@ public sealed class WorkerEvent
 
     /// <summary>How long a retried or returned task waits before it is runnable again; zero for at once.</summary>
     public TimeSpan? RetryIn { get; }
+
+    /// <summary>
+    /// What the worker was doing when a <see cref="WorkerEventKind.WorkerError"/> came, or what works again
+    /// (<see cref="WorkerEventKind.WorkerRecovered"/>), where the kind and queue alone do not say it: e.g. "moving due
+    /// scheduled tasks to queue 'jobs'". Null for a slot's claims.
+    /// </summary>
+    public string? Activity { get; }
 
     /// <summary>The task's name, also when only its name could be read.</summary>
     public string? TaskName { get; }

@@ -79,6 +79,7 @@ public sealed class StartDelayedSweeperCommand : MetricsServingCmdlet
         async Task RunAsync(IWorkerOutput output, CancellationToken stop)
         {
             var outage = new Outage();
+            var repeated = new RepeatedFailures();
             var sweeper = new DelayedSweeper(queues, Interval)
             {
                 OnSwept = r =>
@@ -92,15 +93,27 @@ public sealed class StartDelayedSweeperCommand : MetricsServingCmdlet
                             $"the sweeper's Redis account (see examples/delayed.acl in the module's folder). Redis said: {why}");
                     output.Object(new SweepResult(r.Queue, r.Recovered, r.TokenAdjustment, r.Lost, r.Skipped, r.TakenUntracked));
                 },
-                OnRecovered = lasted => TransientFailure.ReportRecovered(output, outage, "the sweeper", lasted),
-                OnError = (queue, e) =>
+                OnRecovered = (queue, step, lasted) =>
                 {
-                    var what = queue is null ? "Moving due scheduled tasks to their queues failed" : $"Sweeping queue '{queue}' failed";
-                    var then = queue is null ? " It tries again in a second." : " The next pass tries again.";
-                    // Redis out of reach is what a sweeper rides out: a warning; anything else is an error to look at.
+                    repeated.Ended(queue + "\n" + step);
+                    TransientFailure.ReportRecovered(output, outage, $"the sweeper of queue '{queue}'", lasted);
+                },
+                OnError = (queue, step, e) =>
+                {
+                    var what = step == SweeperStep.Promotion ? $"Moving due scheduled tasks to queue '{queue}' failed" : $"Sweeping queue '{queue}' failed";
+                    var then = once ? "" : step == SweeperStep.Promotion ? " It tries again in a second." : " The next pass tries again.";
+                    // Redis out of reach is what a sweeper rides out: a warning; anything else is an error to look at, said
+                    // when it begins and once a minute while it lasts (the promotion tries again every second).
                     if (TransientFailure.TryReport(output, what, e, then, outage)) return;
-                    output.Error(new ErrorRecord(new InvalidOperationException($"{what}: {e.Message}{then}", e),
-                        queue is null ? "PromotionFailed" : "SweepFailed", ErrorCategory.ConnectionError, queue));
+                    var (say, lasting) = repeated.Failed(queue + "\n" + step);
+                    if (!say)
+                    {
+                        output.Verbose($"{what}: {e.Message}");
+                        return;
+                    }
+                    var message = $"{what}{(lasting > TimeSpan.Zero ? $", for {lasting.TotalSeconds:0} s now" : "")}: {e.Message}{then}";
+                    output.Error(new ErrorRecord(new InvalidOperationException(message, e),
+                        step == SweeperStep.Promotion ? "PromotionFailed" : "SweepFailed", ErrorCategory.ConnectionError, queue));
                 },
             };
             try

@@ -19,6 +19,7 @@ internal sealed class WorkerEventReporter
     private readonly LogFormat _format;
     private readonly bool _verbose;
     private readonly Outage _outage = new();
+    private readonly RepeatedFailures _repeated = new();
 
     /// <param name="output">Where to write.</param>
     /// <param name="passThru">Whether to write one record per task.</param>
@@ -88,9 +89,22 @@ internal sealed class WorkerEventReporter
                 }
                 else if (e.Error is not null && TransientFailure.TryReport(_output, $"Redis does not answer worker {e.WorkerId}", e.Error,
                         " It retries with back-off, and says when Redis answers again.", _outage, retry)) return;
+                // A loop's failure without a back-off (the promotion tries each second): said when it begins and once a minute.
+                if (e.Activity is { } doing && e.Error is not null)
+                {
+                    what += " while " + doing;
+                    var (say, lasting) = _repeated.Failed($"{e.WorkerId}\n{e.Activity}\n{e.Error.Message}");
+                    if (!say)
+                    {
+                        _output.Verbose($"{what}: {e.Error.Message}");
+                        return;
+                    }
+                    if (lasting > TimeSpan.Zero) retry = $" (For {lasting.TotalSeconds:0} s now.)";
+                }
                 _output.Warning($"{what}: {e.Error?.Message}{retry}");
                 return;
             case WorkerEventKind.WorkerRecovered:
+                _repeated.EndedAll($"{e.WorkerId}\n{e.Activity}\n");
                 TransientFailure.ReportRecovered(_output, _outage, $"worker {e.WorkerId}", e.Duration);
                 return;
         }
@@ -166,6 +180,7 @@ internal sealed class WorkerEventReporter
         ["event"] = e.Kind.ToString(),
         ["queue"] = e.Queue,
         ["worker"] = e.WorkerId,
+        ["activity"] = e.Activity,
         ["task"] = e.TaskName,
         // Which server, which file: a log line names the task's data, not only that a task of that name failed.
         ["args"] = e.Task is { Arguments.Count: > 0 } python ? python.Arguments : null,
