@@ -125,18 +125,23 @@ Describe 'Start-DelayedSweeper' {
         ($results | Format-Table | Out-String) | Should -Match 'Recovered\s+TokenAdjustment'
     }
 
-    It 'says in one warning line that Redis is out of reach, with the client''s screenful of counters under -Verbose' {
+    It 'with -Once, says in one error that Redis is out of reach (RedisUnavailable), with the client''s screenful of counters in its inner exception' {
         $gone = Start-TestRedis
         $queue = New-DelayedQueue jobs -Redis $gone.Configuration
         Stop-TestRedis $gone
         $verbose = Start-DelayedSweeper $queue -Once -WarningVariable said -WarningAction SilentlyContinue -ErrorVariable failed -ErrorAction SilentlyContinue -Verbose 4>&1
-        $failed | Should -BeNullOrEmpty -Because 'a sweeper rides out an outage: the next pass tries again'
-        @($said).Count | Should -Be 1
-        "$said" | Should -Match "^Sweeping queue 'jobs' failed: [^\r\n]{10,160}\. \(Details with -Verbose\.\)$" # -Once: no next pass to promise
-        @($verbose | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] -and $_.Message -like "Sweeping queue 'jobs' failed: *" }).Count | Should -Be 1
+        # One pass that did nothing is an error a script sees (a sweeper that runs on rides it out with a warning instead).
+        @($failed).Count | Should -Be 1 -Because "both steps failed for one reason ($($failed -join ' | '))"
+        $failed[0].FullyQualifiedErrorId | Should -BeLike 'RedisUnavailable,*'
+        "$($failed[0])" | Should -Match "^Sweeping queue 'jobs' failed: Redis did not answer: [^\r\n]{10,200}Check that the server is up"
+        "$($failed[0])" | Should -Not -Match ', v: ' # the client's counters stay in the exception
+        $failed[0].Exception.InnerException.Message | Should -Match ', v: '
+        $said | Should -BeNullOrEmpty
+        # The move of due tasks is not tried after the sweep found Redis out of reach: one wait for the timeout, not two.
+        @($verbose | Where-Object { "$_" -like "Moving due scheduled tasks*" }) | Should -BeNullOrEmpty
     }
 
-    It 'rides out a server that refuses for a while (BUSY) as an outage: a warning, not an error' {
+    It 'with -Once, says that a server refusing for a while (BUSY) refused it: RedisRefused, run it again' {
         $own = Start-LocalRedis -Arguments '--busy-reply-threshold', '100'
         $busy = $null
         try {
@@ -145,9 +150,10 @@ Describe 'Start-DelayedSweeper' {
             $busy = Start-Process redis-cli -ArgumentList '-p', $own.Port, 'EVAL', '"while true do end"', '0' -PassThru -RedirectStandardOutput (Join-Path $TestDrive 'busy.out')
             Wait-Until { (& redis-cli -p $own.Port PING) -like 'BUSY*' } 'the script to hold the server'
             Start-DelayedSweeper $queue -Once -WarningVariable said -WarningAction SilentlyContinue -ErrorVariable failed -ErrorAction SilentlyContinue | Out-Null
-            $failed | Should -BeNullOrEmpty -Because 'a refusal the server lifts by itself is waited out, as an outage is'
-            "$said" | Should -BeLike "Sweeping queue 'jobs' failed: BUSY Redis is busy running a script*. (Details with -Verbose.)"
-            "$said" | Should -Not -BeLike '*..*'
+            @($failed).Count | Should -Be 1
+            $failed[0].FullyQualifiedErrorId | Should -BeLike 'RedisRefused,*'
+            "$($failed[0])" | Should -BeLike "Sweeping queue 'jobs' failed: Redis refused for now: BUSY Redis is busy running a script*Run this again once Redis serves again*"
+            $said | Should -BeNullOrEmpty
         } finally {
             if ($busy -and -not $busy.HasExited) { & redis-cli -p $own.Port SCRIPT KILL | Out-Null; $busy.Kill() }
             Stop-LocalRedis $own

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Threading;
 using System.Threading.Tasks;
 using Delayed.Core.Queue;
+using Delayed.Core.Redis;
 using Delayed.Core.Scheduling;
 
 namespace Delayed.Core.Sweeper;
@@ -50,17 +51,20 @@ public sealed class DelayedSweeper
     {
         foreach (var queue in _queues)
         {
-            await StepAsync(queue, SweeperStep.Sweep, async () =>
+            var swept = await StepAsync(queue, SweeperStep.Sweep, async () =>
             {
                 // Not OnSwept?.Invoke(await ...): without a listener that would skip the sweep itself.
                 var result = await queue.SweepAsync().ConfigureAwait(false);
                 OnSwept?.Invoke(result);
             }).ConfigureAwait(false);
-            if (promote) await StepAsync(queue, SweeperStep.Promotion, () => queue.PromoteAsync()).ConfigureAwait(false);
+            // A server that did not answer the sweep would not answer the move either: no second wait for its timeout.
+            if (promote && !(swept is not null && Failures.Classify(swept) is FailureKind.Unavailable or FailureKind.Unreachable))
+                await StepAsync(queue, SweeperStep.Promotion, () => queue.PromoteAsync()).ConfigureAwait(false);
         }
     }
 
-    private async Task StepAsync(DelayedQueue queue, SweeperStep step, Func<Task> work)
+    /// <summary>One step of a queue's pass; its failure (reported), or null.</summary>
+    private async Task<Exception?> StepAsync(DelayedQueue queue, SweeperStep step, Func<Task> work)
     {
         if (!_failures.TryGetValue((queue, step), out var failures)) _failures[(queue, step)] = failures = new FailureStreak();
         try
@@ -71,9 +75,10 @@ public sealed class DelayedSweeper
         {
             failures.Failed();
             OnError(queue.Name, step, e);
-            return;
+            return e;
         }
         if (failures.Ended() is { } lasted) OnRecovered?.Invoke(queue.Name, step, lasted);
+        return null;
     }
 
     /// <summary>

@@ -52,7 +52,11 @@ public sealed class StartDelayedSweeperCommand : MetricsServingCmdlet
     [Parameter]
     public TimeSpan Interval { get; set; } = TimeSpan.FromSeconds(60);
 
-    /// <summary>Makes one pass and returns.</summary>
+    /// <summary>
+    /// Makes one pass and returns. What it could not do is an error, with the id any cmdlet gives that failure
+    /// (RedisUnavailable when Redis does not answer, RedisRefused while it refuses for a while), so that a script or
+    /// scheduled task sees it; a sweeper that runs on rides such failures out with warnings instead.
+    /// </summary>
     [Parameter]
     public SwitchParameter Once { get; set; }
 
@@ -101,7 +105,23 @@ public sealed class StartDelayedSweeperCommand : MetricsServingCmdlet
                 OnError = (queue, step, e) =>
                 {
                     var what = step == SweeperStep.Promotion ? $"Moving due scheduled tasks to queue '{queue}' failed" : $"Sweeping queue '{queue}' failed";
-                    var then = once ? "" : step == SweeperStep.Promotion ? " It tries again in a second." : " The next pass tries again.";
+                    if (once)
+                    {
+                        // One pass, and what failed of it is not done: an error, with the id any cmdlet gives that failure
+                        // (RedisUnavailable, RedisRefused, ...). Redis out of reach is said once, however many steps it failed.
+                        var known = ToErrorRecord(e, queue);
+                        if (known is not null && known.CategoryInfo.Category is ErrorCategory.ConnectionError or ErrorCategory.ResourceBusy or ErrorCategory.LimitsExceeded
+                            && outage.Failed(DateTime.UtcNow).Say == Outage.Say.Nothing)
+                        {
+                            output.Verbose($"{what}: {e.Message}");
+                            return;
+                        }
+                        var record = known ?? new ErrorRecord(e, step == SweeperStep.Promotion ? "PromotionFailed" : "SweepFailed", ErrorCategory.InvalidOperation, queue);
+                        record.ErrorDetails = new ErrorDetails($"{what}: {record.ErrorDetails?.Message ?? record.Exception.Message}");
+                        output.Error(record);
+                        return;
+                    }
+                    var then = step == SweeperStep.Promotion ? " It tries again in a second." : " The next pass tries again.";
                     // Redis out of reach is what a sweeper rides out: a warning; anything else is an error to look at, said
                     // when it begins and once a minute while it lasts (the promotion tries again every second).
                     if (TransientFailure.TryReport(output, what, e, then, outage)) return;
