@@ -162,6 +162,18 @@ if (args.Contains("direct"))
     }
     return;
 }
+if (args.Contains("latency"))
+{
+    // Enqueue-to-start into an idle worker alone, five rounds of 1,000: for comparing two builds run alternately.
+    await Latency(200);
+    for (var round = 0; round < 5; round++)
+    {
+        var (p50Round, p99Round) = await Latency(1000);
+        Report("enqueue-to-start latency p50", p50Round, "ms");
+        Report("enqueue-to-start latency p99", p99Round, "ms");
+    }
+    return;
+}
 if (args.Contains("due"))
 {
     // Scheduled tasks into an idle worker, five rounds: the due-to-start figure alone, with its worst sample.

@@ -39,6 +39,81 @@ public class DirectConnectionTests
     }
 
     [Fact]
+    public async Task AnIdleSlotWaitsOnItsOwnConnection_WhoseThreadClaimsAndStartsTheTaskItWokeFor()
+    {
+        var queue = _redis.NewQueue();
+        var ran = new ConcurrentQueue<(string? Client, int Thread)>();
+        var registry = new DelegateRegistry().Add("d:probe", context => ran.Enqueue((ClientNamed(context.WorkerId), Environment.CurrentManagedThreadId)));
+        using var stop = new CancellationTokenSource();
+        var worker = new DelayedWorker(queue, registry, new WorkerOptions { DequeueTimeout = TimeSpan.FromSeconds(5) });
+        var run = worker.RunAsync(stop.Token);
+        try
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                // The premise: the slot is blocked, on the connection named as its worker id.
+                await Eventually.True(() => worker.WorkerIds is [var id] && ClientNamed(id) is { } line && line.Contains(" cmd=blpop ", StringComparison.Ordinal),
+                    "the idle slot to block in BLPOP on its own connection", 10, () => string.Join(" | ", worker.WorkerIds));
+                await queue.EnqueueAsync(TaskEncoder.EncodePython("d:probe", new object[] { i }, null, 0));
+                await Eventually.True(() => ran.Count == i + 1, "the task to run");
+            }
+        }
+        finally
+        {
+            stop.Cancel();
+            await run;
+        }
+        // Each task was claimed on that connection (its last command the claim script) and started on its thread.
+        Assert.All(ran, r => Assert.Contains(" cmd=evalsha ", r.Client, StringComparison.Ordinal));
+        Assert.Single(ran.Select(r => r.Thread).Distinct());
+    }
+
+    [Fact]
+    public async Task KillingAnIdleSlotsOwnConnectionWhileItWaitsLosesNoTask_ItWaitsOnItsSpareMeanwhile()
+    {
+        var rest = DirectConnection.ReopenInterval;
+        DirectConnection.ReopenInterval = TimeSpan.FromMinutes(5); // so that it really waits on the spare afterwards
+        try
+        {
+            var queue = _redis.NewQueue();
+            using var fallbacks = new FallbackCount(queue.Name);
+            var ran = 0;
+            var errors = new ConcurrentQueue<WorkerEvent>();
+            using var stop = new CancellationTokenSource();
+            var worker = new DelayedWorker(queue, new DelegateRegistry().Add("d:noop", _ => Interlocked.Increment(ref ran)), new WorkerOptions
+            {
+                DequeueTimeout = TimeSpan.FromSeconds(5),
+                OnEvent = e => { if (e.Kind == WorkerEventKind.WorkerError) errors.Enqueue(e); },
+            });
+            var run = worker.RunAsync(stop.Token);
+            try
+            {
+                string? blocked = null;
+                await Eventually.True(() => worker.WorkerIds is [var id] && (blocked = ClientNamed(id)) is { } line && line.Contains(" cmd=blpop ", StringComparison.Ordinal),
+                    "the idle slot to block in BLPOP on its own connection");
+                Assert.Equal(1, (long)_redis.Db.Execute("CLIENT", "KILL", "ID", IdOf(blocked!)));
+                // Resting, it waits on its spare connection: blocked again, under no name of its own.
+                await Eventually.True(async () => await _redis.BlockedClientsAsync() == 1 && ClientNamed(worker.WorkerIds[0]) is null, "the slot to wait on its spare connection");
+                await queue.EnqueueAsync(Enumerable.Range(0, 3).Select(i => TaskEncoder.EncodePython("d:noop", new object[] { i }, null, 0)).ToArray());
+                await Eventually.True(() => Volatile.Read(ref ran) == 3, "the tasks to run");
+            }
+            finally
+            {
+                stop.Cancel();
+                await run;
+            }
+            Assert.Empty(errors); // the wait went to the spare at once: no error, no back-off, but counted
+            Assert.Equal(1, fallbacks.Claims);
+            Assert.Equal(0, await queue.GetLengthAsync());
+            Assert.Equal(0, await _redis.Db.ListLengthAsync(queue.Keys.Tokens));
+        }
+        finally
+        {
+            DirectConnection.ReopenInterval = rest;
+        }
+    }
+
+    [Fact]
     public async Task KillingTheDirectConnectionMidDrainLosesNoTaskAndRunsNoneTwice_AndItIsOpenedAgain()
     {
         var rest = DirectConnection.ReopenInterval;

@@ -24,6 +24,7 @@ public sealed class DelayedQueue
     private static readonly RedisValue Token = "1";
     private static readonly string Host = Environment.MachineName;
     private readonly RedisKey _tasks, _tokens, _processing, _inFlight, _workers, _control;
+    private readonly RedisKey[] _tokenKeys; // a one-queue wait's keys, the same array each time
     /// <summary>The task list's and token list's names as the enqueue connection writes them.</summary>
     private readonly byte[] _tasksKey, _tokensKey;
     private readonly RedisKey[] _scriptKeys;
@@ -53,6 +54,7 @@ public sealed class DelayedQueue
                 nameof(name));
         _tasks = Keys.Tasks;
         _tokens = Keys.Tokens;
+        _tokenKeys = new[] { _tokens };
         _tasksKey = Encoding.UTF8.GetBytes(Keys.Tasks);
         _tokensKey = Encoding.UTF8.GetBytes(Keys.Tokens);
         _processing = Keys.Processing;
@@ -494,27 +496,50 @@ public sealed class DelayedQueue
         Db.ScriptEvaluateAsync(LuaScripts.GoOffline, new RedisKey[] { workerId, _workers, _control });
 
     /// <summary>BLPOP on a dedicated connection; true when a token was taken.</summary>
-    internal async Task<bool> WaitForTokenAsync(BlockingConnection blocking, TimeSpan timeout)
-    {
-        var reply = await (await blocking.GetDatabaseAsync().ConfigureAwait(false)).ExecuteAsync("BLPOP", _tokens, FormatSeconds(timeout)).ConfigureAwait(false);
-        return !reply.IsNull;
-    }
+    internal async Task<bool> WaitForTokenAsync(BlockingConnection blocking, TimeSpan timeout, DirectConnection? direct = null) =>
+        await WaitForTokenAsync(blocking, new[] { this }, timeout, direct).ConfigureAwait(false) == 0;
 
     /// <summary>
     /// Waits for a token of any of <paramref name="queues"/> (one BLPOP on all their token lists, which Redis serves
-    /// in the order given); the index of the queue whose token was taken, or -1 after the timeout.
+    /// in the order given); the index of the queue whose token was taken, or -1 after the timeout. On the slot's
+    /// <paramref name="direct"/> connection when it serves (its reply then wakes one thread, which claims at once), else
+    /// on the blocking connection.
     /// </summary>
-    internal static async Task<int> WaitForTokenAsync(BlockingConnection blocking, IReadOnlyList<DelayedQueue> queues, TimeSpan timeout)
+    internal static async Task<int> WaitForTokenAsync(BlockingConnection blocking, IReadOnlyList<DelayedQueue> queues, TimeSpan timeout, DirectConnection? direct = null)
     {
-        var arguments = new object[queues.Count + 1];
-        for (var i = 0; i < queues.Count; i++) arguments[i] = queues[i]._tokens;
-        arguments[queues.Count] = FormatSeconds(timeout);
-        var database = await blocking.GetDatabaseAsync().ConfigureAwait(false);
-        var reply = await database.ExecuteAsync("BLPOP", arguments).ConfigureAwait(false);
+        var seconds = FormatSeconds(timeout);
+        RedisResult reply;
+        if (direct?.BlockingPopAsync(queues.Count == 1 ? queues[0]._tokenKeys : TokenKeys(queues), seconds, timeout) is { } directWait)
+        {
+            try
+            {
+                reply = await directWait.ConfigureAwait(false);
+            }
+            catch (DirectConnectionLostException)
+            {
+                // A token popped as it failed is lost with the reply, as on the blocking connection: a sweep restores the count.
+                return -1;
+            }
+        }
+        else
+        {
+            var arguments = new object[queues.Count + 1];
+            for (var i = 0; i < queues.Count; i++) arguments[i] = queues[i]._tokens;
+            arguments[queues.Count] = seconds;
+            var database = await blocking.GetDatabaseAsync().ConfigureAwait(false);
+            reply = await database.ExecuteAsync("BLPOP", arguments).ConfigureAwait(false);
+        }
         if (reply.IsNull) return -1;
         var key = (string)((RedisResult[])reply!)[0]!;
         for (var i = 0; i < queues.Count; i++) if (queues[i].Keys.Tokens == key) return i;
         return -1;
+    }
+
+    private static RedisKey[] TokenKeys(IReadOnlyList<DelayedQueue> queues)
+    {
+        var keys = new RedisKey[queues.Count];
+        for (var i = 0; i < queues.Count; i++) keys[i] = queues[i]._tokens;
+        return keys;
     }
 
     /// <summary>Lists a worker registered on another queue in this queue's workers hash too (a worker of several queues).</summary>

@@ -20,8 +20,9 @@ namespace Delayed.Core.Redis;
 /// continuation); each must be woken, and on a machine whose cores are busy each waits for one: its round trips then
 /// fall to a tenth of a synchronous client's (bench/README.md, "The floor"). Here one thread writes the call and reads
 /// its reply, and the slot's code that awaited it continues on that same thread, so a busy slot runs claim after claim
-/// without a thread switch. Everything else (keep-alive, sweeps, promotion, the idle wait and the claim after it) stays on
-/// the multiplexer. A connection's other use, <see cref="TryEnqueue"/>, serves one enqueuer at a time on the caller's own
+/// without a thread switch. An idle slot waits here too (<see cref="BlockingPopAsync"/>): the reply that a task was
+/// added wakes this thread alone, which claims it and starts its handler. Everything else (keep-alive, sweeps,
+/// promotion) stays on the multiplexer. A connection's other use, <see cref="TryEnqueue"/>, serves one enqueuer at a time on the caller's own
 /// thread (its own thread is then never started).
 /// </summary>
 /// <remarks>
@@ -53,6 +54,7 @@ internal sealed class DirectConnection : IDisposable
     private Thread? _thread;
     private Socket? _socket;
     private BufferedStream? _stream;
+    private PolledSocketStream? _polled;
     private long _reopenAtTicks;
 
     /// <param name="endpoint">The server of the slot's keys, asked again at each open (it moves with a failover).</param>
@@ -108,8 +110,38 @@ internal sealed class DirectConnection : IDisposable
                 return Task.FromException<RedisResult>(e);
             }
         }
+        return HandOver(new Call(script, keys, arguments));
+    }
+
+    /// <summary>
+    /// BLPOP on <paramref name="keys"/> for at most <paramref name="timeoutSeconds"/> (as the server takes it; it blocks up
+    /// to <paramref name="wait"/>): an idle slot's wait for a token, whose reply wakes this thread alone, which then makes the
+    /// claim that follows inline and starts the task's handler (the multiplexer's wait hands its reply through three or four
+    /// threads first). Null while the connection rests after a failure. Fails with
+    /// <see cref="DirectConnectionLostException"/> when the connection fails: a token popped as it failed is lost with its
+    /// reply, as on the multiplexer's connection, and a sweep brings the token count back to the task count.
+    /// </summary>
+    public Task<RedisResult>? BlockingPopAsync(RedisKey[] keys, RedisValue timeoutSeconds, TimeSpan wait)
+    {
+        if (Resting) return null;
+        var arguments = new[] { timeoutSeconds };
+        if (IsCurrentThread)
+        {
+            try
+            {
+                return Task.FromResult(BlockingPop(keys, timeoutSeconds, wait));
+            }
+            catch (DirectConnectionLostException e)
+            {
+                return Task.FromException<RedisResult>(e);
+            }
+        }
+        return HandOver(new Call(null, keys, arguments, wait));
+    }
+
+    private Task<RedisResult> HandOver(Call call)
+    {
         // Not RunContinuationsAsynchronously: the awaiting slot is meant to continue on this thread.
-        var call = new Call(script, keys, arguments);
         try
         {
             // Started with the first call handed over (a slot makes one call at a time; an enqueuer never hands one).
@@ -270,7 +302,7 @@ internal sealed class DirectConnection : IDisposable
             RedisResult result;
             try
             {
-                result = Evaluate(call.Script, call.Keys, call.Arguments);
+                result = call.Script is null ? BlockingPop(call.Keys, call.Arguments[0], call.Wait) : Evaluate(call.Script, call.Keys, call.Arguments);
             }
             catch (DirectConnectionLostException e)
             {
@@ -312,6 +344,44 @@ internal sealed class DirectConnection : IDisposable
         }
     }
 
+    private static readonly byte[] BlockingLeftPop = Encoding.ASCII.GetBytes("BLPOP");
+
+    private RedisResult BlockingPop(RedisKey[] keys, RedisValue timeoutSeconds, TimeSpan wait)
+    {
+        try
+        {
+            FollowTheMultiplexer();
+            var stream = StillOpen() ?? Open(); // after an idle spell the server may have closed it (its client timeout)
+            WriteHeader(stream, '*', 2 + keys.Length);
+            WriteBulk(stream, BlockingLeftPop);
+            foreach (var key in keys) WriteBulk(stream, (byte[])key!);
+            WriteBulk(stream, (byte[])timeoutSeconds!);
+            stream.Flush();
+            var polled = _polled!;
+            var timeout = polled.TimeoutMilliseconds;
+            polled.TimeoutMilliseconds = checked(timeout + (int)Math.Ceiling(wait.TotalMilliseconds));
+            object? reply;
+            try
+            {
+                reply = Read(stream, 0);
+            }
+            finally
+            {
+                polled.TimeoutMilliseconds = timeout;
+            }
+            if (reply is RespError error) throw new DirectConnectionLostException("Redis answered an error: " + error.Text, null);
+            return (RedisResult)reply!;
+        }
+#pragma warning disable CA1031 // As in Evaluate: the wait goes to the multiplexer.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            Close();
+            Rest(_queue, "claims");
+            throw e as DirectConnectionLostException ?? new DirectConnectionLostException("The direct connection to Redis failed: " + e.Message, e);
+        }
+    }
+
     /// <summary>
     /// Once a second, whether the multiplexer still names the server this connection is on: after a failover (Sentinel)
     /// it follows the new primary, and so does this connection, within a second, rather than writing on to an old
@@ -336,7 +406,8 @@ internal sealed class DirectConnection : IDisposable
             socket.SendTimeout = timeout;
             if (!socket.ConnectAsync(endpoint).Wait(Math.Max(1000, _options.ConnectTimeout)))
                 throw new DirectConnectionLostException($"Connecting to {endpoint} timed out.", null);
-            var stream = new BufferedStream(new PolledSocketStream(socket, timeout), 16 * 1024);
+            var polled = new PolledSocketStream(socket, timeout);
+            var stream = new BufferedStream(polled, 16 * 1024);
             if (_options.Password is { Length: > 0 } password)
             {
                 if (_options.User is { Length: > 0 } user) Write(stream, "AUTH", Encoding.UTF8.GetBytes(user), Encoding.UTF8.GetBytes(password));
@@ -360,6 +431,7 @@ internal sealed class DirectConnection : IDisposable
             }
             _socket = socket;
             _stream = stream;
+            _polled = polled;
             _connectedTo = endpoint;
             _checkedAt = Stopwatch.GetTimestamp();
             return stream;
@@ -377,6 +449,7 @@ internal sealed class DirectConnection : IDisposable
         _socket?.Dispose();
         _stream = null;
         _socket = null;
+        _polled = null;
     }
 
     private static byte[] Sha1Hex(string script)
@@ -545,14 +618,19 @@ internal sealed class DirectConnection : IDisposable
 
     private sealed class Call
     {
-        public Call(string script, RedisKey[] keys, RedisValue[] arguments)
+        public Call(string? script, RedisKey[] keys, RedisValue[] arguments, TimeSpan wait = default)
         {
             Script = script;
             Keys = keys;
             Arguments = arguments;
+            Wait = wait;
         }
 
-        public string Script { get; }
+        /// <summary>The script to run; null for a blocking wait (<see cref="BlockingPop"/>).</summary>
+        public string? Script { get; }
+
+        /// <summary>How long a blocking wait may block on the server.</summary>
+        public TimeSpan Wait { get; }
 
         public RedisKey[] Keys { get; }
 

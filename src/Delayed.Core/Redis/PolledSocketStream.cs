@@ -18,12 +18,19 @@ namespace Delayed.Core.Redis;
 internal sealed class PolledSocketStream : Stream
 {
     private readonly Socket _socket;
-    private readonly int _timeoutMicroseconds;
+    private int _timeoutMicroseconds;
 
     public PolledSocketStream(Socket socket, int timeoutMilliseconds)
     {
         _socket = socket;
         _timeoutMicroseconds = checked(timeoutMilliseconds * 1000);
+    }
+
+    /// <summary>How long a read waits for data: the client's timeout, or longer for a call that blocks on the server (BLPOP).</summary>
+    public int TimeoutMilliseconds
+    {
+        get => _timeoutMicroseconds / 1000;
+        set => _timeoutMicroseconds = checked(value * 1000);
     }
 
     public override bool CanRead => true;

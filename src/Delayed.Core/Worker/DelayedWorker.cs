@@ -314,19 +314,17 @@ public sealed class DelayedWorker : IDisposable
     private async Task<Claim> WaitAndClaimAsync(Slot slot, DelayedQueue[] order, string stamp, CancellationToken stop)
     {
         if (slot.PausedQueues is { } paused) order = Array.FindAll(order, q => Array.IndexOf(paused, q) < 0);
-        var woken = order.Length > 1
-            ? await DelayedQueue.WaitForTokenAsync(slot.Blocking, order, IdleWait()).ConfigureAwait(false)
-            : await order[0].WaitForTokenAsync(slot.Blocking, IdleWait()).ConfigureAwait(false) ? 0 : -1;
+        var woken = await DelayedQueue.WaitForTokenAsync(slot.Blocking, order, IdleWait(), slot.Direct).ConfigureAwait(false);
         if (woken < 0) return new Claim(ClaimOutcome.Nothing);
         if (stop.IsCancellationRequested)
         {
             await order[woken].ReturnTokenAsync().ConfigureAwait(false);
             return new Claim(ClaimOutcome.Nothing);
         }
-        // Through the multiplexer, not the slot's direct connection: a token taken must pay for a task on the same server,
-        // and during a failover the multiplexers (the blocking one and this) follow the sentinels' announcement together,
-        // while the direct connection looks only once a second. This claim follows a wait anyway: it is not the busy path.
-        var taken = await order[woken].FinishAndClaimAsync(slot.Id, ClaimMode.TokenTaken, stamp, null, _options.Limits.MaxTaskBytes, replyLost: slot.ReplyLost).ConfigureAwait(false);
+        // On the connection the token came from: a token taken must pay for a task on the same server. A wait on the slot's
+        // direct connection continues on its thread, which then claims at once without handing the call to another thread.
+        var taken = await order[woken].FinishAndClaimAsync(slot.Id, ClaimMode.TokenTaken, stamp, null, _options.Limits.MaxTaskBytes, replyLost: slot.ReplyLost,
+            direct: slot.Direct?.IsCurrentThread == true ? slot.Direct : null).ConfigureAwait(false);
         return taken.Claimed ? new Claim(ClaimOutcome.Task, taken, order[woken]) : new Claim(ClaimOutcome.Nothing);
     }
 
