@@ -69,6 +69,29 @@ public class DirectConnectionTests
     }
 
     [Fact]
+    public async Task AWorkerWhoseSlotsWaitOnTheirOwnConnectionsOpensOneConnectionPerSlot_NoSpare()
+    {
+        var queue = _redis.NewQueue();
+        long Clients() => _redis.Db.Execute("CLIENT", "LIST").ToString()!.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length;
+        var before = Clients();
+        using var stop = new CancellationTokenSource();
+        var worker = new DelayedWorker(queue, new DelegateRegistry(), new WorkerOptions { Concurrency = 3, DequeueTimeout = TimeSpan.FromSeconds(5) });
+        var run = worker.RunAsync(stop.Token);
+        try
+        {
+            // The premise: every slot is idle, blocked on its own connection.
+            await Eventually.True(() => worker.WorkerIds.Count == 3 && worker.WorkerIds.All(id => ClientNamed(id)?.Contains(" cmd=blpop ", StringComparison.Ordinal) == true),
+                "the three slots to block in BLPOP on their own connections");
+            Assert.Equal(before + 3, Clients()); // the worker's other work goes through the connection the queue already has
+        }
+        finally
+        {
+            stop.Cancel();
+            await run;
+        }
+    }
+
+    [Fact]
     public async Task KillingAnIdleSlotsOwnConnectionWhileItWaitsLosesNoTask_ItWaitsOnItsSpareMeanwhile()
     {
         var rest = DirectConnection.ReopenInterval;

@@ -495,17 +495,13 @@ public sealed class DelayedQueue
     internal Task GoOfflineAsync(string workerId) =>
         Db.ScriptEvaluateAsync(LuaScripts.GoOffline, new RedisKey[] { workerId, _workers, _control });
 
-    /// <summary>BLPOP on a dedicated connection; true when a token was taken.</summary>
-    internal async Task<bool> WaitForTokenAsync(BlockingConnection blocking, TimeSpan timeout, DirectConnection? direct = null) =>
-        await WaitForTokenAsync(blocking, new[] { this }, timeout, direct).ConfigureAwait(false) == 0;
-
     /// <summary>
     /// Waits for a token of any of <paramref name="queues"/> (one BLPOP on all their token lists, which Redis serves
     /// in the order given); the index of the queue whose token was taken, or -1 after the timeout. On the slot's
     /// <paramref name="direct"/> connection when it serves (its reply then wakes one thread, which claims at once), else
-    /// on the blocking connection.
+    /// on the <paramref name="spare"/> connection for blocking waits (opened when first needed).
     /// </summary>
-    internal static async Task<int> WaitForTokenAsync(BlockingConnection blocking, IReadOnlyList<DelayedQueue> queues, TimeSpan timeout, DirectConnection? direct = null)
+    internal static async Task<int> WaitForTokenAsync(Func<Task<BlockingConnection>> spare, IReadOnlyList<DelayedQueue> queues, TimeSpan timeout, DirectConnection? direct = null)
     {
         var seconds = FormatSeconds(timeout);
         RedisResult reply;
@@ -517,7 +513,7 @@ public sealed class DelayedQueue
             }
             catch (DirectConnectionLostException)
             {
-                // A token popped as it failed is lost with the reply, as on the blocking connection: a sweep restores the count.
+                // A token popped as it failed is lost with the reply, as on the spare connection: a sweep restores the count.
                 return -1;
             }
         }
@@ -526,7 +522,7 @@ public sealed class DelayedQueue
             var arguments = new object[queues.Count + 1];
             for (var i = 0; i < queues.Count; i++) arguments[i] = queues[i]._tokens;
             arguments[queues.Count] = seconds;
-            var database = await blocking.GetDatabaseAsync().ConfigureAwait(false);
+            var database = await (await spare().ConfigureAwait(false)).GetDatabaseAsync().ConfigureAwait(false);
             reply = await database.ExecuteAsync("BLPOP", arguments).ConfigureAwait(false);
         }
         if (reply.IsNull) return -1;

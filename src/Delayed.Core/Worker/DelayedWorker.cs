@@ -120,7 +120,7 @@ public sealed class DelayedWorker : IDisposable
         var stop = _stopping.Token;
         var clock = Stopwatch.StartNew();
         var ids = new List<string>();
-        var blocking = new List<BlockingConnection>();
+        var slots = new List<Slot>();
         var direct = new List<DirectConnection?>();
         var handlerThreads = new List<HandlerThread>();
         using var keepAliveStop = new CancellationTokenSource();
@@ -147,12 +147,14 @@ public sealed class DelayedWorker : IDisposable
                 (queue, e) => Emit(new WorkerEvent(WorkerEventKind.WorkerError, queue.Name, ids[0], error: e, activity: Promoting(queue))),
                 (queue, lasted) => Emit(new WorkerEvent(WorkerEventKind.WorkerRecovered, queue.Name, ids[0], duration: lasted, activity: Promoting(queue))));
             promotionTask = Task.Run(() => promoter.RunAsync(keepAliveStop.Token), CancellationToken.None);
-            foreach (var _ in ids) blocking.Add(await _queue.Connection.OpenBlockingAsync(_options.DequeueTimeout).ConfigureAwait(false));
             for (var slot = 0; slot < ids.Count; slot++) handlerThreads.Add(new HandlerThread($"Delayed worker slot {slot + 1}"));
             // A claim's reply holds at most a task at the size limit: the rest of a reply is small.
             for (var slot = 0; slot < ids.Count; slot++)
                 direct.Add(_options.DirectClaims ? _queue.Connection.OpenDirect(_queue.Keys.Tasks, _options.Limits.MaxTaskBytes + 65536L, $"Delayed worker slot {slot + 1} claims", ids[slot]) : null);
-            await Task.WhenAll(ids.Select((id, slot) => Task.Run(() => RunSlotAsync(new Slot(id, blocking[slot], direct[slot], handlerThreads[slot], _queue, new Backoff(_options.InitialBackoff, _options.MaxBackoff)), stop)))).ConfigureAwait(false);
+            for (var slot = 0; slot < ids.Count; slot++)
+                slots.Add(new Slot(ids[slot], () => _queue.Connection.OpenBlockingAsync(_options.DequeueTimeout), direct[slot], handlerThreads[slot], _queue,
+                    new Backoff(_options.InitialBackoff, _options.MaxBackoff)));
+            await Task.WhenAll(slots.Select(slot => Task.Run(() => RunSlotAsync(slot, stop)))).ConfigureAwait(false);
         }
         finally
         {
@@ -161,7 +163,7 @@ public sealed class DelayedWorker : IDisposable
             if (promotionTask is not null) await promotionTask.ConfigureAwait(false);
             // Only after the keep-alive loop has ended, so no refresh can follow the DEL and bring the key back.
             foreach (var id in ids) await GoOfflineAsync(id).ConfigureAwait(false);
-            foreach (var connection in blocking) connection.Dispose();
+            foreach (var slot in slots) slot.Spare?.Dispose();
             foreach (var connection in direct) connection?.Dispose();
             foreach (var thread in handlerThreads) thread.Dispose();
         }
@@ -314,7 +316,7 @@ public sealed class DelayedWorker : IDisposable
     private async Task<Claim> WaitAndClaimAsync(Slot slot, DelayedQueue[] order, string stamp, CancellationToken stop)
     {
         if (slot.PausedQueues is { } paused) order = Array.FindAll(order, q => Array.IndexOf(paused, q) < 0);
-        var woken = await DelayedQueue.WaitForTokenAsync(slot.Blocking, order, IdleWait(), slot.Direct).ConfigureAwait(false);
+        var woken = await DelayedQueue.WaitForTokenAsync(slot.SpareAsync, order, IdleWait(), slot.Direct).ConfigureAwait(false);
         if (woken < 0) return new Claim(ClaimOutcome.Nothing);
         if (stop.IsCancellationRequested)
         {

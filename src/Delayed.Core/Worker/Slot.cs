@@ -1,3 +1,5 @@
+using System;
+using System.Threading.Tasks;
 using Delayed.Core.Queue;
 using Delayed.Core.Redis;
 
@@ -6,11 +8,13 @@ namespace Delayed.Core.Worker;
 /// <summary>What one slot of a worker carries from one claim to the next.</summary>
 internal sealed class Slot
 {
-    public Slot(string id, BlockingConnection blocking, DirectConnection? direct, HandlerThread handlerThread, DelayedQueue firstQueue, Backoff backoff)
+    private readonly Func<Task<BlockingConnection>> _openSpare;
+
+    public Slot(string id, Func<Task<BlockingConnection>> openSpare, DirectConnection? direct, HandlerThread handlerThread, DelayedQueue firstQueue, Backoff backoff)
     {
         Id = id;
         HandlerThread = handlerThread;
-        Blocking = blocking;
+        _openSpare = openSpare;
         Direct = direct;
         HeldQueue = firstQueue;
         Backoff = backoff;
@@ -19,13 +23,20 @@ internal sealed class Slot
     /// <summary>The slot's worker id (its liveness key).</summary>
     public string Id { get; }
 
-    /// <summary>Its own connection for the blocking wait on the tokens.</summary>
-    public BlockingConnection Blocking { get; }
+    /// <summary>
+    /// Its spare connection for the blocking wait on the tokens, opened when first needed: while its direct connection
+    /// rests after a failure, or over TLS (no direct connection). A worker whose slots wait on their direct connections
+    /// keeps one connection per slot fewer (on a cluster, a multiplexer's connection to every node).
+    /// </summary>
+    public async Task<BlockingConnection> SpareAsync() => Spare ??= await _openSpare().ConfigureAwait(false);
+
+    /// <summary>The spare connection, once opened; null before.</summary>
+    public BlockingConnection? Spare { get; private set; }
 
     /// <summary>Its thread for starting .NET handlers when the claim's reply came on a thread not its own.</summary>
     public HandlerThread HandlerThread { get; }
 
-    /// <summary>Its own synchronous connection for the claims it makes while busy; null to claim through the multiplexer.</summary>
+    /// <summary>Its own synchronous connection for its idle waits and the claims it makes while busy; null to use the multiplexer (and the spare).</summary>
     public DirectConnection? Direct { get; }
 
     /// <summary>The wait after a failed claim or refresh, reset by a claim that worked.</summary>

@@ -105,9 +105,9 @@ public sealed class StartDelayedWorkerCommand : MetricsServingCmdlet
     public string[]? AssemblyPath { get; set; }
 
     /// <summary>
-    /// How many tasks to run at once (default 1). Each slot has its own worker id, two Redis connections of its own (one
-    /// for its idle wait and its claims, named as its worker id in CLIENT LIST; one to wait on while that one rests after a
-    /// failure, or over TLS), and, for scriptblocks, its own runspace.
+    /// How many tasks to run at once (default 1). Each slot has its own worker id, a Redis connection of its own for its
+    /// idle wait and its claims (named as its worker id in CLIENT LIST; a spare one is opened to wait on while that one
+    /// rests after a failure, and over TLS), and, for scriptblocks, its own runspace.
     /// </summary>
     [Parameter]
     [ValidateRange(1, 256)]
