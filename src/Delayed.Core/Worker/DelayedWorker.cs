@@ -225,21 +225,24 @@ public sealed class DelayedWorker : IDisposable
             // per claim (256 B per task in the drain benchmark).
             try
             {
+                // The direct connection when it costs no hand-over: on a busy streak, or already on its thread (after a wait there).
+                var direct = slot.Busy || slot.Direct?.IsCurrentThread == true ? slot.Direct : null;
                 var reply = await (slot.Held is null ? order[0] : slot.HeldQueue)
-                    .FinishAndClaimAsync(id, ClaimMode.TakeToken, stamp, slot.Held, _options.Limits.MaxTaskBytes, from.Length > 1 ? from : null, slot.ReplyLost,
-                        slot.Busy ? slot.Direct : null)
+                    .FinishAndClaimAsync(id, ClaimMode.TakeToken, stamp, slot.Held, _options.Limits.MaxTaskBytes, from.Length > 1 ? from : null, slot.ReplyLost, direct)
                     .ConfigureAwait(false);
                 claim = Classify(slot, reply, from);
                 if (from.Length < order.Length && claim.Outcome is ClaimOutcome.Idle or ClaimOutcome.Empty or ClaimOutcome.Paused)
                 {
                     // None in the queues up to the last task's (the held task is finished): the same claim over all of them.
                     reply = await order[0].FinishAndClaimAsync(id, ClaimMode.TakeToken, stamp, null, _options.Limits.MaxTaskBytes, order, slot.ReplyLost,
-                            slot.Busy ? slot.Direct : null)
+                            slot.Busy || slot.Direct?.IsCurrentThread == true ? slot.Direct : null)
                         .ConfigureAwait(false);
                     claim = Classify(slot, reply, order);
                 }
-                // The direct connection once a busy claim found a task: handing the first call to its thread costs a wake-up,
-                // which a slot about to wait again (after one task) would pay for nothing (3 ms at the median on busy cores).
+                // The direct connection from another thread once a busy claim found a task: handing the first call to its
+                // thread costs a wake-up, which a slot about to wait again (after one task) would pay for nothing (3 ms at the
+                // median on busy cores). On its thread already there is nothing to hand over: a slot woken there after a wait
+                // then finishes, claims and waits again without a thread switch (contended p99 8-16 -> 4.5 ms, bench/README.md).
                 slot.Busy = claim.Outcome == ClaimOutcome.Task;
                 if (claim.Outcome == ClaimOutcome.Unregistered)
                 {
