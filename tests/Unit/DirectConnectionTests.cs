@@ -69,6 +69,54 @@ public class DirectConnectionTests
     }
 
     [Fact]
+    public async Task ASlotWokenOnItsOwnConnectionFinishesAndClaimsThereToo_NotThroughTheSharedConnection()
+    {
+        var queue = _redis.NewQueue();
+        var ran = 0;
+        using var stop = new CancellationTokenSource();
+        var worker = new DelayedWorker(queue, new DelegateRegistry().Add("d:noop", _ => Interlocked.Increment(ref ran)),
+            new WorkerOptions { DequeueTimeout = TimeSpan.FromSeconds(5) });
+        var run = worker.RunAsync(stop.Token);
+        // Every command the server runs, with the address of the client that sent it.
+        using var monitor = new System.Net.Sockets.TcpClient("127.0.0.1", _redis.Server.Port);
+        var stream = monitor.GetStream();
+        stream.Write(System.Text.Encoding.ASCII.GetBytes("MONITOR\r\n"));
+        var reader = new System.IO.StreamReader(stream, System.Text.Encoding.UTF8);
+        Assert.Equal("+OK", await reader.ReadLineAsync());
+        try
+        {
+            string? own = null;
+            await Eventually.True(() => worker.WorkerIds is [var id] && (own = ClientNamed(id)) is { } line && line.Contains(" cmd=blpop ", StringComparison.Ordinal),
+                "the idle slot to block in BLPOP on its own connection");
+            var address = own!.Split(' ').First(field => field.StartsWith("addr=", StringComparison.Ordinal)).Substring(5);
+            await queue.EnqueueAsync(TaskEncoder.EncodePython("d:noop", null, null, 0));
+            await Eventually.True(() => Volatile.Read(ref ran) == 1, "the task to run");
+            // Its claims, as the server saw them: the one the token woke it for ("taken"), then the one that finished the
+            // task and found none ("token"), then the next wait, each from the slot's own connection.
+            var claims = new System.Collections.Generic.List<string>();
+            var id = worker.WorkerIds[0];
+            using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            while (!deadline.IsCancellationRequested)
+            {
+                var line = await reader.ReadLineAsync(deadline.Token);
+                if (line is null) break;
+                var taken = line.Contains($"\"{id}\" \"taken\"", StringComparison.Ordinal);
+                var finished = line.Contains($"\"{id}\" \"token\"", StringComparison.Ordinal);
+                var waits = claims.Count == 2 && line.Contains($"\"BLPOP\" \"{queue.Keys.Tokens}\"", StringComparison.OrdinalIgnoreCase);
+                if ((taken && claims.Count == 0) || (finished && claims.Count == 1) || waits) claims.Add(line);
+                if (claims.Count == 3) break;
+            }
+            Assert.True(claims.Count == 3, "the claim, the finish and the next wait; saw: " + string.Join("\n", claims));
+            Assert.All(claims, line => Assert.Contains($"[0 {address}]", line, StringComparison.Ordinal));
+        }
+        finally
+        {
+            stop.Cancel();
+            await run;
+        }
+    }
+
+    [Fact]
     public async Task AWorkerWhoseSlotsWaitOnTheirOwnConnectionsOpensOneConnectionPerSlot_NoSpare()
     {
         var queue = _redis.NewQueue();
