@@ -141,6 +141,18 @@ Describe 'Start-DelayedSweeper' {
         @($verbose | Where-Object { "$_" -like "Moving due scheduled tasks*" }) | Should -BeNullOrEmpty
     }
 
+    It 'with -Once, waits for a server that is down once, not once per queue, and says it once' {
+        $gone = Start-TestRedis
+        $queues = 'a', 'b', 'c' | ForEach-Object { New-DelayedQueue $_ -Redis $gone.Configuration }
+        Stop-TestRedis $gone
+        $verbose = $queues | Start-DelayedSweeper -Once -ErrorVariable failed -ErrorAction SilentlyContinue -Verbose 4>&1
+        @($failed).Count | Should -Be 1 -Because "one server down is one error ($($failed -join ' | '))"
+        "$($failed[0])" | Should -BeLike "Sweeping queue 'a' failed: Redis did not answer*"
+        foreach ($name in 'b', 'c') {
+            @($verbose | Where-Object { "$_" -eq "Sweeping queue '$name' failed: Not tried: Redis did not answer the sweep of queue 'a' in this pass." }).Count | Should -Be 1 -Because "queue $name is not tried again ($($verbose -join ' | '))"
+        }
+    }
+
     It 'with -Once, says that a server refusing for a while (BUSY) refused it: RedisRefused, run it again' {
         $own = Start-LocalRedis -Arguments '--busy-reply-threshold', '100'
         $busy = $null

@@ -49,17 +49,29 @@ public sealed class DelayedSweeper
     /// </summary>
     private async Task PassAsync(bool promote)
     {
+        // Servers that did not answer in this pass, with the failure: their other queues are not tried again in it, so
+        // that a pass over many queues of a server that is down costs one timeout, not one per queue and step.
+        Dictionary<DelayedConnection, (string Queue, Exception Error)>? down = null;
         foreach (var queue in _queues)
         {
+            if (down is not null && down.TryGetValue(queue.Connection, out var first))
+            {
+                await StepAsync(queue, SweeperStep.Sweep, () => Task.FromException(new DelayedConnectionException(
+                    $"Not tried: Redis did not answer the sweep of queue '{first.Queue}' in this pass.", first.Error))).ConfigureAwait(false);
+                continue;
+            }
             var swept = await StepAsync(queue, SweeperStep.Sweep, async () =>
             {
                 // Not OnSwept?.Invoke(await ...): without a listener that would skip the sweep itself.
                 var result = await queue.SweepAsync().ConfigureAwait(false);
                 OnSwept?.Invoke(result);
             }).ConfigureAwait(false);
-            // A server that did not answer the sweep would not answer the move either: no second wait for its timeout.
-            if (promote && !(swept is not null && Failures.Classify(swept) is FailureKind.Unavailable or FailureKind.Unreachable))
-                await StepAsync(queue, SweeperStep.Promotion, () => queue.PromoteAsync()).ConfigureAwait(false);
+            if (swept is not null && Failures.Classify(swept) is FailureKind.Unavailable or FailureKind.Unreachable)
+            {
+                (down ??= new Dictionary<DelayedConnection, (string, Exception)>())[queue.Connection] = (queue.Name, swept);
+                continue; // nor the move of its due tasks: a second wait for the same timeout
+            }
+            if (promote) await StepAsync(queue, SweeperStep.Promotion, () => queue.PromoteAsync()).ConfigureAwait(false);
         }
     }
 
