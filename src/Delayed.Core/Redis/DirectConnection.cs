@@ -124,7 +124,6 @@ internal sealed class DirectConnection : IDisposable
     public Task<RedisResult>? BlockingPopAsync(RedisKey[] keys, RedisValue timeoutSeconds, TimeSpan wait)
     {
         if (Resting) return null;
-        var arguments = new[] { timeoutSeconds };
         if (IsCurrentThread)
         {
             try
@@ -136,7 +135,7 @@ internal sealed class DirectConnection : IDisposable
                 return Task.FromException<RedisResult>(e);
             }
         }
-        return HandOver(new Call(null, keys, arguments, wait));
+        return HandOver(new Call(null, keys, new[] { timeoutSeconds }, wait));
     }
 
     private Task<RedisResult> HandOver(Call call)
@@ -331,17 +330,26 @@ internal sealed class DirectConnection : IDisposable
                 stream.Flush();
                 reply = Read(stream, 0);
             }
-            if (reply is RespError error) throw new DirectConnectionLostException("Redis answered an error: " + error.Text, null);
-            return (RedisResult)reply!;
+            return Answer(reply);
         }
 #pragma warning disable CA1031 // Whatever fails here (the client's endpoint lookup during its reconfiguration too) only sends the call to the multiplexer: an exception escaping this thread would end the process.
         catch (Exception e)
 #pragma warning restore CA1031
         {
-            Close();
-            Rest(_queue, "claims");
-            throw e as DirectConnectionLostException ?? new DirectConnectionLostException("The direct connection to Redis failed: " + e.Message, e);
+            throw Lost(e);
         }
+    }
+
+    /// <summary>A call's reply as the multiplexer would give it; an error reply sends the call to the multiplexer.</summary>
+    private static RedisResult Answer(object? reply) =>
+        reply is RespError error ? throw new DirectConnectionLostException("Redis answered an error: " + error.Text, null) : (RedisResult)reply!;
+
+    /// <summary>After a failure during a call: the connection closed and resting (counted), and the exception for the caller.</summary>
+    private DirectConnectionLostException Lost(Exception e)
+    {
+        Close();
+        Rest(_queue, "claims");
+        return e as DirectConnectionLostException ?? new DirectConnectionLostException("The direct connection to Redis failed: " + e.Message, e);
     }
 
     private static readonly byte[] BlockingLeftPop = Encoding.ASCII.GetBytes("BLPOP");
@@ -369,16 +377,13 @@ internal sealed class DirectConnection : IDisposable
             {
                 polled.TimeoutMilliseconds = timeout;
             }
-            if (reply is RespError error) throw new DirectConnectionLostException("Redis answered an error: " + error.Text, null);
-            return (RedisResult)reply!;
+            return Answer(reply);
         }
 #pragma warning disable CA1031 // As in Evaluate: the wait goes to the multiplexer.
         catch (Exception e)
 #pragma warning restore CA1031
         {
-            Close();
-            Rest(_queue, "claims");
-            throw e as DirectConnectionLostException ?? new DirectConnectionLostException("The direct connection to Redis failed: " + e.Message, e);
+            throw Lost(e);
         }
     }
 

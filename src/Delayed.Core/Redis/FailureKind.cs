@@ -47,6 +47,9 @@ public static class Failures
     /// </summary>
     public static bool IsTemporaryRefusal(Exception e) => TemporaryRefusal(e) is not null;
 
+    /// <summary>Whether the server did not answer (or could not be reached): not a refusal, nothing it said.</summary>
+    public static bool IsOutOfReach(Exception e) => Classify(e) is FailureKind.Unavailable or FailureKind.Unreachable;
+
     /// <summary>
     /// The server's words when <see cref="IsTemporaryRefusal"/>, also when they refused a command of a transaction, which
     /// the server reports as "EXECABORT Transaction discarded because of: ..."; otherwise null.

@@ -66,7 +66,7 @@ public sealed class DelayedSweeper
                 var result = await queue.SweepAsync().ConfigureAwait(false);
                 OnSwept?.Invoke(result);
             }).ConfigureAwait(false);
-            if (swept is not null && Failures.Classify(swept) is FailureKind.Unavailable or FailureKind.Unreachable)
+            if (swept is not null && Failures.IsOutOfReach(swept))
             {
                 (down ??= new Dictionary<DelayedConnection, (string, Exception)>())[queue.Connection] = (queue.Name, swept);
                 continue; // nor the move of its due tasks: a second wait for the same timeout

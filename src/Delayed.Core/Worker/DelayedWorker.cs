@@ -225,24 +225,19 @@ public sealed class DelayedWorker : IDisposable
             // per claim (256 B per task in the drain benchmark).
             try
             {
-                // The direct connection when it costs no hand-over: on a busy streak, or already on its thread (after a wait there).
-                var direct = slot.Busy || slot.Direct?.IsCurrentThread == true ? slot.Direct : null;
                 var reply = await (slot.Held is null ? order[0] : slot.HeldQueue)
-                    .FinishAndClaimAsync(id, ClaimMode.TakeToken, stamp, slot.Held, _options.Limits.MaxTaskBytes, from.Length > 1 ? from : null, slot.ReplyLost, direct)
+                    .FinishAndClaimAsync(id, ClaimMode.TakeToken, stamp, slot.Held, _options.Limits.MaxTaskBytes, from.Length > 1 ? from : null, slot.ReplyLost,
+                        slot.ClaimConnection)
                     .ConfigureAwait(false);
                 claim = Classify(slot, reply, from);
                 if (from.Length < order.Length && claim.Outcome is ClaimOutcome.Idle or ClaimOutcome.Empty or ClaimOutcome.Paused)
                 {
                     // None in the queues up to the last task's (the held task is finished): the same claim over all of them.
                     reply = await order[0].FinishAndClaimAsync(id, ClaimMode.TakeToken, stamp, null, _options.Limits.MaxTaskBytes, order, slot.ReplyLost,
-                            slot.Busy || slot.Direct?.IsCurrentThread == true ? slot.Direct : null)
+                            slot.ClaimConnection)
                         .ConfigureAwait(false);
                     claim = Classify(slot, reply, order);
                 }
-                // The direct connection from another thread once a busy claim found a task: handing the first call to its
-                // thread costs a wake-up, which a slot about to wait again (after one task) would pay for nothing (3 ms at the
-                // median on busy cores). On its thread already there is nothing to hand over: a slot woken there after a wait
-                // then finishes, claims and waits again without a thread switch (contended p99 8-16 -> 4.5 ms, bench/README.md).
                 slot.Busy = claim.Outcome == ClaimOutcome.Task;
                 if (claim.Outcome == ClaimOutcome.Unregistered)
                 {
@@ -329,7 +324,7 @@ public sealed class DelayedWorker : IDisposable
         // On the connection the token came from: a token taken must pay for a task on the same server. A wait on the slot's
         // direct connection continues on its thread, which then claims at once without handing the call to another thread.
         var taken = await order[woken].FinishAndClaimAsync(slot.Id, ClaimMode.TokenTaken, stamp, null, _options.Limits.MaxTaskBytes, replyLost: slot.ReplyLost,
-            direct: slot.Direct?.IsCurrentThread == true ? slot.Direct : null).ConfigureAwait(false);
+            direct: slot.ClaimConnection).ConfigureAwait(false);
         return taken.Claimed ? new Claim(ClaimOutcome.Task, taken, order[woken]) : new Claim(ClaimOutcome.Nothing);
     }
 

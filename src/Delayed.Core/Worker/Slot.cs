@@ -58,6 +58,15 @@ internal sealed class Slot
     public bool Busy { get; set; }
 
     /// <summary>
+    /// The direct connection for its next claim when using it costs no hand-over, else null (the multiplexer): on a busy
+    /// streak, or when the slot's code already runs on the connection's thread (after a wait or a claim there). Handing
+    /// the first call of a streak to that thread costs a wake-up, which a slot about to wait again (after one task) would
+    /// pay for nothing (3 ms at the median on busy cores); on that thread a slot woken there finishes, claims and waits
+    /// again without a thread switch (contended p99 8–16 → 4.5 ms, bench/README.md).
+    /// </summary>
+    public DirectConnection? ClaimConnection => Busy || Direct?.IsCurrentThread == true ? Direct : null;
+
+    /// <summary>
     /// The queues its last claim found paused, when it found no task and some of its queues (not all) are paused: its
     /// wait for tokens leaves them out, or the tokens of a paused queue's tasks would wake it at once, again and again.
     /// </summary>

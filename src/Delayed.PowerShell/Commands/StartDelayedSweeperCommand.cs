@@ -109,14 +109,12 @@ public sealed class StartDelayedSweeperCommand : MetricsServingCmdlet
                     {
                         // One pass, and what failed of it is not done: an error, with the id any cmdlet gives that failure
                         // (RedisUnavailable, RedisRefused, ...). Redis out of reach is said once, however many steps it failed.
-                        var known = ToErrorRecord(e, queue);
-                        if (known is not null && known.CategoryInfo.Category is ErrorCategory.ConnectionError or ErrorCategory.ResourceBusy or ErrorCategory.LimitsExceeded
-                            && outage.Failed(DateTime.UtcNow).Say == Outage.Say.Nothing)
+                        if (TransientFailure.IsTransient(e) && outage.Failed(DateTime.UtcNow).Say == Outage.Say.Nothing)
                         {
                             output.Verbose($"{what}: {e.Message}");
                             return;
                         }
-                        var record = known ?? new ErrorRecord(e, step == SweeperStep.Promotion ? "PromotionFailed" : "SweepFailed", ErrorCategory.InvalidOperation, queue);
+                        var record = ToErrorRecord(e, queue) ?? new ErrorRecord(e, step == SweeperStep.Promotion ? "PromotionFailed" : "SweepFailed", ErrorCategory.InvalidOperation, queue);
                         record.ErrorDetails = new ErrorDetails($"{what}: {record.ErrorDetails?.Message ?? record.Exception.Message}");
                         output.Error(record);
                         return;

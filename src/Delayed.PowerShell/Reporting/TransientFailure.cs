@@ -25,8 +25,7 @@ internal static class TransientFailure
     /// <param name="detail">Added to the verbose line, e.g. " Retrying in 2 s."</param>
     public static bool TryReport(IWorkerOutput output, string what, Exception error, string then, Outage? outage = null, string detail = "")
     {
-        if (Failures.Classify(error) is not (FailureKind.Unavailable or FailureKind.Unreachable) && !Failures.IsTemporaryRefusal(error)
-            && Failures.OutOfMemoryRefusal(error) is null) return false;
+        if (!IsTransient(error)) return false;
         var (say, lasting) = outage?.Failed(DateTime.UtcNow) ?? (Outage.Say.Begins, TimeSpan.Zero);
         var clause = FirstClause(error.Message).TrimEnd('.');
         if (say == Outage.Say.Begins) output.Warning($"{what}: {clause}.{then} (Details with -Verbose.)");
@@ -34,6 +33,13 @@ internal static class TransientFailure
         output.Verbose($"{what}: {error.Message}{detail}");
         return true;
     }
+
+    /// <summary>
+    /// Whether a loop that goes on rides <paramref name="error"/> out as an outage: Redis did not answer, refuses for a
+    /// while (LOADING, BUSY, ...), or is full (OOM).
+    /// </summary>
+    public static bool IsTransient(Exception error) =>
+        Failures.IsOutOfReach(error) || Failures.IsTemporaryRefusal(error) || Failures.OutOfMemoryRefusal(error) is not null;
 
     /// <summary>Says that Redis answers <paramref name="who"/> again: to the host when an outage was said to begin, else with -Verbose.</summary>
     public static void ReportRecovered(IWorkerOutput output, Outage outage, string who, TimeSpan after)
