@@ -92,7 +92,7 @@ public class DirectConnectionTests
             var address = own!.Split(' ').First(field => field.StartsWith("addr=", StringComparison.Ordinal)).Substring(5);
             await queue.EnqueueAsync(TaskEncoder.EncodePython("d:noop", null, null, 0));
             await Eventually.True(() => Volatile.Read(ref ran) == 1, "the task to run");
-            // Its claims, as the server saw them: the one the token woke it for ("taken"), then the one that finished the
+            // Its claims, as the server saw them: the one written behind the wait the token ended ("waited"), then the one that finished the
             // task and found none ("token"), then the next wait, each from the slot's own connection.
             var claims = new System.Collections.Generic.List<string>();
             var id = worker.WorkerIds[0];
@@ -101,10 +101,10 @@ public class DirectConnectionTests
             {
                 var line = await reader.ReadLineAsync(deadline.Token);
                 if (line is null) break;
-                var taken = line.Contains($"\"{id}\" \"taken\"", StringComparison.Ordinal);
+                var woken = line.Contains($"\"{id}\" \"waited\"", StringComparison.Ordinal);
                 var finished = line.Contains($"\"{id}\" \"token\"", StringComparison.Ordinal);
                 var waits = claims.Count == 2 && line.Contains($"\"BLPOP\" \"{queue.Keys.Tokens}\"", StringComparison.OrdinalIgnoreCase);
-                if ((taken && claims.Count == 0) || (finished && claims.Count == 1) || waits) claims.Add(line);
+                if ((woken && claims.Count == 0) || (finished && claims.Count == 1) || waits) claims.Add(line);
                 if (claims.Count == 3) break;
             }
             Assert.True(claims.Count == 3, "the claim, the finish and the next wait; saw: " + string.Join("\n", claims));

@@ -341,7 +341,9 @@ end
     /// 11 ms, as entry 12, for a tracked task its id); 'fail' (the held task into the failed store, under the worker id
     /// and the finished claim's stamp, which are unique). A tracked task's record follows it (<see cref="Tracking"/>).
     /// Mode 'none' only finishes; 'token' claims only if a token can be taken now (never blocks);
-    /// 'taken' claims after the caller already took a token with BLPOP; a worker of several queues adds '?' to either
+    /// 'taken' claims after the caller already took a token with BLPOP; 'waited' claims without taking a token and puts
+    /// none back, as it runs right behind the caller's BLPOP whether that took one or timed out (the caller returns a token it
+    /// took for nothing); a worker of several queues adds '?' to 'token' or 'taken'
     /// after a call whose reply it did not get, so that a task that call claimed is handed back.
     /// The finish happens only if the worker still holds the claim it names, so a repeated call (after a
     /// lost reply) or a task an admin already restored is never released or re-enqueued twice. The finished task's
@@ -417,7 +419,8 @@ end
 -- The claim; whatever it answers, the finished task's entries are gone or overwritten after it.
 local function claim()
   if ARGV[2] == 'none' then return false end
-  -- The mode, 'token' (take a token if there is one) or 'taken' (the caller took one), ends in '?' after a call whose
+  -- The mode, 'token' (take a token if there is one), 'taken' (the caller took one) or 'waited' (take none, put none
+  -- back: the caller's BLPOP, right before, may or may not have taken one), ends in '?' after a call whose
   -- reply was lost: a task already recorded under the id is then handed back. Otherwise none should be, and HSETNX
   -- below makes sure that none is overwritten, without a command of its own. A call that finished the task it named
   -- follows no lost claim (that claim would have replaced the stamp it matched): nothing to hand back then.

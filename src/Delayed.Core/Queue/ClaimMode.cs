@@ -11,4 +11,11 @@ internal enum ClaimMode
 
     /// <summary>The caller already took a token with BLPOP.</summary>
     TokenTaken,
+
+    /// <summary>
+    /// Written right behind the caller's BLPOP on one connection, so run when the wait ends, whether it took a token or
+    /// timed out: the claim takes no token and puts none back, and the caller, which knows what the wait took, returns a
+    /// token it took for no task (<see cref="DelayedQueue.WaitThenClaimAsync"/>).
+    /// </summary>
+    Waited,
 }

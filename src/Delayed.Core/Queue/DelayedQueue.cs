@@ -531,6 +531,42 @@ public sealed class DelayedQueue
         return -1;
     }
 
+    /// <summary>
+    /// An idle slot's wait for a token of this queue with its claim written behind it on the slot's direct connection
+    /// (<see cref="ClaimMode.Waited"/>): Redis claims the moment the wait ends, and both replies come in one round trip.
+    /// Null while that connection rests after a failure: wait and claim through the multiplexer then.
+    /// </summary>
+    /// <remarks>
+    /// After a timeout the claim takes a task that has no token (one a Go or Python worker's known defect left without
+    /// one), or one whose token another waiter is about to take, which then finds none: a token without a task is a
+    /// wake-up for nothing, never a loss. A token the wait took for no task claimed (a stop request, a lapsed liveness
+    /// key, a paused queue) is put back here. Fails with <see cref="DirectConnectionLostException"/> when the wait's reply
+    /// is lost: a token it took is lost with it (a sweep restores the count), and a task the claim took is held under
+    /// the worker id, for the next claim to hand back (after a lost reply).
+    /// </remarks>
+    internal Task<ClaimReply>? WaitThenClaimAsync(DirectConnection direct, string workerId, string claimStamp, TimeSpan timeout, long maxTaskBytes)
+    {
+        var arguments = new RedisValue[] { workerId, "waited", claimStamp, "", "release", maxTaskBytes };
+        var pending = direct.BlockingPopThenEvaluateAsync(_tokenKeys, FormatSeconds(timeout), timeout, LuaScripts.FinishAndClaim, _scriptKeys, arguments);
+        return pending is null ? null : ClaimAfterWaitAsync(pending, workerId, claimStamp, maxTaskBytes);
+    }
+
+    private async Task<ClaimReply> ClaimAfterWaitAsync(Task<WaitedReplies> pending, string workerId, string claimStamp, long maxTaskBytes)
+    {
+        var replies = await pending.ConfigureAwait(false);
+        var took = !replies.Popped.IsNull;
+        if (replies.Call is null)
+        {
+            // The claim's reply was lost or refused: with the token taken, the same claim through the multiplexer, handing
+            // back a task it may have made. Without one, the caller's next claim hands that back.
+            if (!took) throw new DirectConnectionLostException("The claim behind the wait got no reply.", null);
+            return await FinishAndClaimAsync(workerId, ClaimMode.TokenTaken, claimStamp, null, maxTaskBytes, replyLost: true).ConfigureAwait(false);
+        }
+        var reply = ReadClaim(replies.Call);
+        if (took && (reply.StopRequested || reply.Unregistered || reply.Paused)) await ReturnTokenAsync().ConfigureAwait(false);
+        return reply;
+    }
+
     private static RedisKey[] TokenKeys(IReadOnlyList<DelayedQueue> queues)
     {
         var keys = new RedisKey[queues.Count];
@@ -566,6 +602,8 @@ public sealed class DelayedQueue
         {
             ClaimMode.TakeToken => replyLost ? "token?" : "token",
             ClaimMode.TokenTaken => replyLost ? "taken?" : "taken",
+            ClaimMode.Waited when replyLost || several is not null => throw new ArgumentException("A claim behind a wait follows no lost reply and claims from one queue.", nameof(mode)),
+            ClaimMode.Waited => "waited",
             _ => "none",
         };
         if (several is not null && mode != ClaimMode.None)
@@ -602,6 +640,12 @@ public sealed class DelayedQueue
                 return await FinishAndClaimAsync(workerId, mode, claimStamp, finish, maxTaskBytes, claimFrom, replyLost: true).ConfigureAwait(false);
             }
         }
+        return ReadClaim(reply);
+    }
+
+    /// <summary>The claim script's reply (<see cref="LuaScripts.FinishAndClaim"/>).</summary>
+    private static ClaimReply ReadClaim(RedisResult reply)
+    {
         if (reply.IsNull) return ClaimReply.Nothing;
         if (reply.Resp2Type != ResultType.Array) return ClaimReply.Of((byte[])reply!);
         var parts = (RedisResult[])reply!;

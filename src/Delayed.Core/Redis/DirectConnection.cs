@@ -138,7 +138,40 @@ internal sealed class DirectConnection : IDisposable
         return HandOver(new Call(null, keys, new[] { timeoutSeconds }, wait));
     }
 
-    private Task<RedisResult> HandOver(Call call)
+    /// <summary>
+    /// BLPOP as <see cref="BlockingPopAsync"/> does, with a script call written right behind it in the same write: Redis
+    /// runs the call the moment the wait ends (a token popped, or the timeout), and sends both replies together, so an idle
+    /// slot's claim costs no round trip of its own after the wake. The call cannot see whether the wait popped anything:
+    /// it must be right either way (<see cref="Queue.ClaimMode.Waited"/>). Null while the connection rests after a failure.
+    /// </summary>
+    /// <remarks>
+    /// Fails with <see cref="DirectConnectionLostException"/> when the wait's reply does not come: the call may have run
+    /// too. When the wait's reply comes and the call's does not (or is an error), the connection is closed and rests as
+    /// after any failure, and <see cref="WaitedReplies.Call"/> is null.
+    /// </remarks>
+    public Task<WaitedReplies>? BlockingPopThenEvaluateAsync(RedisKey[] waitKeys, RedisValue timeoutSeconds, TimeSpan wait, string script, RedisKey[] keys,
+        RedisValue[] arguments)
+    {
+        if (Resting) return null;
+        var call = new Call(script, keys, arguments, wait, waitKeys, timeoutSeconds);
+        if (IsCurrentThread)
+        {
+            try
+            {
+                return Task.FromResult(BlockingPopThenEvaluate(call));
+            }
+            catch (DirectConnectionLostException e)
+            {
+                return Task.FromException<WaitedReplies>(e);
+            }
+        }
+        return Queue(call) is { } failed ? Task.FromException<WaitedReplies>(failed) : call.Waited!.Task;
+    }
+
+    private Task<RedisResult> HandOver(Call call) => Queue(call) is { } failed ? Task.FromException<RedisResult>(failed) : call.Reply.Task;
+
+    /// <summary>Hands a call to this connection's thread; the exception to fail it with when the connection is closed.</summary>
+    private DirectConnectionLostException? Queue(Call call)
     {
         // Not RunContinuationsAsynchronously: the awaiting slot is meant to continue on this thread.
         try
@@ -154,9 +187,9 @@ internal sealed class DirectConnection : IDisposable
         }
         catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException)
         {
-            return Task.FromException<RedisResult>(new DirectConnectionLostException("The direct connection is closed.", e));
+            return new DirectConnectionLostException("The direct connection is closed.", e);
         }
-        return call.Reply.Task;
+        return null;
     }
 
     public void Dispose()
@@ -298,6 +331,18 @@ internal sealed class DirectConnection : IDisposable
     {
         foreach (var call in _calls.GetConsumingEnumerable())
         {
+            if (call.Waited is { } waited)
+            {
+                try
+                {
+                    waited.TrySetResult(BlockingPopThenEvaluate(call));
+                }
+                catch (DirectConnectionLostException e)
+                {
+                    waited.TrySetException(e);
+                }
+                continue;
+            }
             RedisResult result;
             try
             {
@@ -322,15 +367,7 @@ internal sealed class DirectConnection : IDisposable
             var stream = _stream ?? Open();
             WriteEvaluate(stream, PrefixOf(script, keys), arguments);
             stream.Flush();
-            var reply = Read(stream, 0);
-            if (reply is RespError { Text: var text } && text.StartsWith("NOSCRIPT", StringComparison.Ordinal))
-            {
-                // The server lost its script cache (a restart, SCRIPT FLUSH): EVAL caches it again.
-                WriteEvaluate(stream, Prefix("EVAL", Encoding.UTF8.GetBytes(script), keys, arguments.Length), arguments);
-                stream.Flush();
-                reply = Read(stream, 0);
-            }
-            return Answer(reply);
+            return Answer(ReadEvaluated(stream, script, keys, arguments));
         }
 #pragma warning disable CA1031 // Whatever fails here (the client's endpoint lookup during its reconfiguration too) only sends the call to the multiplexer: an exception escaping this thread would end the process.
         catch (Exception e)
@@ -338,6 +375,16 @@ internal sealed class DirectConnection : IDisposable
         {
             throw Lost(e);
         }
+    }
+
+    /// <summary>The reply of an EVALSHA sent; when the server lost its script cache (a restart, SCRIPT FLUSH), EVAL's, which caches it again.</summary>
+    private object? ReadEvaluated(Stream stream, string script, RedisKey[] keys, RedisValue[] arguments)
+    {
+        var reply = Read(stream, 0);
+        if (reply is not RespError { Text: var text } || !text.StartsWith("NOSCRIPT", StringComparison.Ordinal)) return reply;
+        WriteEvaluate(stream, Prefix("EVAL", Encoding.UTF8.GetBytes(script), keys, arguments.Length), arguments);
+        stream.Flush();
+        return Read(stream, 0);
     }
 
     /// <summary>A call's reply as the multiplexer would give it; an error reply sends the call to the multiplexer.</summary>
@@ -360,30 +407,71 @@ internal sealed class DirectConnection : IDisposable
         {
             FollowTheMultiplexer();
             var stream = StillOpen() ?? Open(); // after an idle spell the server may have closed it (its client timeout)
-            WriteHeader(stream, '*', 2 + keys.Length);
-            WriteBulk(stream, BlockingLeftPop);
-            foreach (var key in keys) WriteBulk(stream, (byte[])key!);
-            WriteBulk(stream, (byte[])timeoutSeconds!);
+            WriteBlockingPop(stream, keys, timeoutSeconds);
             stream.Flush();
-            var polled = _polled!;
-            var timeout = polled.TimeoutMilliseconds;
-            polled.TimeoutMilliseconds = checked(timeout + (int)Math.Ceiling(wait.TotalMilliseconds));
-            object? reply;
-            try
-            {
-                reply = Read(stream, 0);
-            }
-            finally
-            {
-                polled.TimeoutMilliseconds = timeout;
-            }
-            return Answer(reply);
+            return Answer(ReadWaiting(stream, wait));
         }
 #pragma warning disable CA1031 // As in Evaluate: the wait goes to the multiplexer.
         catch (Exception e)
 #pragma warning restore CA1031
         {
             throw Lost(e);
+        }
+    }
+
+    private WaitedReplies BlockingPopThenEvaluate(Call call)
+    {
+        RedisResult popped;
+        BufferedStream stream;
+        try
+        {
+            FollowTheMultiplexer();
+            stream = StillOpen() ?? Open();
+            WriteBlockingPop(stream, call.WaitKeys!, call.WaitSeconds);
+            WriteEvaluate(stream, PrefixOf(call.Script!, call.Keys), call.Arguments);
+            stream.Flush();
+            popped = Answer(ReadWaiting(stream, call.Wait));
+        }
+#pragma warning disable CA1031 // As in Evaluate: the caller goes to the multiplexer, knowing the call may have run.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            throw Lost(e);
+        }
+        try
+        {
+            return new WaitedReplies(popped, Answer(ReadEvaluated(stream, call.Script!, call.Keys, call.Arguments)));
+        }
+#pragma warning disable CA1031 // What the wait popped is known: the caller makes the call again elsewhere.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            Lost(e);
+            return new WaitedReplies(popped, null);
+        }
+    }
+
+    private static void WriteBlockingPop(Stream stream, RedisKey[] keys, RedisValue timeoutSeconds)
+    {
+        WriteHeader(stream, '*', 2 + keys.Length);
+        WriteBulk(stream, BlockingLeftPop);
+        foreach (var key in keys) WriteBulk(stream, (byte[])key!);
+        WriteBulk(stream, (byte[])timeoutSeconds!);
+    }
+
+    /// <summary>A blocking command's reply, which may take <paramref name="wait"/> longer than any other.</summary>
+    private object? ReadWaiting(Stream stream, TimeSpan wait)
+    {
+        var polled = _polled!;
+        var timeout = polled.TimeoutMilliseconds;
+        polled.TimeoutMilliseconds = checked(timeout + (int)Math.Ceiling(wait.TotalMilliseconds));
+        try
+        {
+            return Read(stream, 0);
+        }
+        finally
+        {
+            polled.TimeoutMilliseconds = timeout;
         }
     }
 
@@ -630,6 +718,23 @@ internal sealed class DirectConnection : IDisposable
             Arguments = arguments;
             Wait = wait;
         }
+
+        /// <summary>A wait on <paramref name="waitKeys"/> with the script call behind it (<see cref="BlockingPopThenEvaluate"/>).</summary>
+        public Call(string script, RedisKey[] keys, RedisValue[] arguments, TimeSpan wait, RedisKey[] waitKeys, RedisValue waitSeconds)
+            : this(script, keys, arguments, wait)
+        {
+            WaitKeys = waitKeys;
+            WaitSeconds = waitSeconds;
+            Waited = new TaskCompletionSource<WaitedReplies>();
+        }
+
+        /// <summary>The keys of a wait written before the script; null for a script alone.</summary>
+        public RedisKey[]? WaitKeys { get; }
+
+        public RedisValue WaitSeconds { get; }
+
+        /// <summary>The replies of a wait and the script behind it; null for any other call.</summary>
+        public TaskCompletionSource<WaitedReplies>? Waited { get; }
 
         /// <summary>The script to run; null for a blocking wait (<see cref="BlockingPop"/>).</summary>
         public string? Script { get; }

@@ -314,6 +314,23 @@ public sealed class DelayedWorker : IDisposable
     private async Task<Claim> WaitAndClaimAsync(Slot slot, DelayedQueue[] order, string stamp, CancellationToken stop)
     {
         if (slot.PausedQueues is { } paused) order = Array.FindAll(order, q => Array.IndexOf(paused, q) < 0);
+        // One queue (a token taken is then its own) and no reply to recheck: the claim goes right behind the wait.
+        if (order.Length == 1 && !slot.ReplyLost && slot.Direct is { } direct && order[0].WaitThenClaimAsync(direct, slot.Id, stamp, IdleWait(), _options.Limits.MaxTaskBytes) is { } waited)
+        {
+            ClaimReply reply;
+            try
+            {
+                reply = await waited.ConfigureAwait(false);
+            }
+            catch (DirectConnectionLostException)
+            {
+                // A task the lost claim took is handed back by the next, and a token the wait took is restored by a sweep.
+                slot.ReplyLost = true;
+                return new Claim(ClaimOutcome.Nothing);
+            }
+            // A claim that a stop overtook goes back unchanged before it starts (RunAsync).
+            return reply.Claimed ? new Claim(ClaimOutcome.Task, reply, order[0]) : new Claim(ClaimOutcome.Nothing);
+        }
         var woken = await DelayedQueue.WaitForTokenAsync(slot.SpareAsync, order, IdleWait(), slot.Direct).ConfigureAwait(false);
         if (woken < 0) return new Claim(ClaimOutcome.Nothing);
         if (stop.IsCancellationRequested)
