@@ -22,7 +22,7 @@ public sealed class SchedulePromoter
     /// </summary>
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
 
-    /// <summary>The shortest wait between passes, however soon the next due time: it bounds the round trips when much is due.</summary>
+    /// <summary>The shortest of two short waits between passes in a row, however soon the next due time (<see cref="PassSpacing"/>).</summary>
     public static readonly TimeSpan MinimumWait = TimeSpan.FromMilliseconds(10);
 
     private readonly IReadOnlyList<DelayedQueue> _queues;
@@ -48,7 +48,7 @@ public sealed class SchedulePromoter
 
     /// <summary>
     /// A pass over every queue: what it moved, and how long until the soonest due time still to come (at most
-    /// <see cref="Interval"/>, at least <see cref="MinimumWait"/>), so that the next pass comes when it is due.
+    /// <see cref="Interval"/>; zero or less when something is due already), so that the next pass comes when it is due.
     /// </summary>
     private async Task<(long Moved, TimeSpan Wait)> PassAsync(CancellationToken stop)
     {
@@ -71,7 +71,7 @@ public sealed class SchedulePromoter
                 _onError(queue, e);
             }
         }
-        return (total, wait < MinimumWait ? MinimumWait : wait);
+        return (total, wait);
     }
 
     /// <summary>One queue's promotion, batch after batch while whole batches are due: what it moved, and how long until its next due time.</summary>
@@ -104,9 +104,10 @@ public sealed class SchedulePromoter
     /// <summary>Promotes every <see cref="Interval"/> (or sooner, when something falls due sooner) until <paramref name="stop"/>; errors are reported, and it goes on.</summary>
     public async Task RunAsync(CancellationToken stop)
     {
+        var spacing = new PassSpacing();
         while (!stop.IsCancellationRequested)
         {
-            var wait = (await PassAsync(stop).ConfigureAwait(false)).Wait;
+            var wait = spacing.Next((await PassAsync(stop).ConfigureAwait(false)).Wait);
             if (!await QuietDelay.WaitAsync(wait, stop).ConfigureAwait(false)) return;
         }
     }
