@@ -166,11 +166,15 @@ if (args.Contains("latency"))
 {
     // Enqueue-to-start into an idle worker alone, five rounds of 1,000: for comparing two builds run alternately.
     await Latency(200);
+    await Latency(200, ownThread: true);
     for (var round = 0; round < 5; round++)
     {
         var (p50Round, p99Round) = await Latency(1000);
         Report("enqueue-to-start latency p50", p50Round, "ms");
         Report("enqueue-to-start latency p99", p99Round, "ms");
+        (p50Round, p99Round) = await Latency(1000, ownThread: true);
+        Report("enqueue-to-start latency p50, enqueue on its own thread", p50Round, "ms");
+        Report("enqueue-to-start latency p99, enqueue on its own thread", p99Round, "ms");
     }
     return;
 }
@@ -203,6 +207,7 @@ await EnqueueBatched(20_000, 1000);
 await Drain(5_000, 1);
 await Drain(10_000, 8);
 await Latency(200);
+await Latency(200, ownThread: true);
 EnqueueSequentialOnOwnThread(5_000);
 var sequential = await EnqueueSequential(20_000);
 ReportRun("enqueue one by one (sequential)", sequential);
@@ -226,6 +231,9 @@ Report("  ours / floor", oneSlot.TasksPerSecond / floorDrain.TasksPerSecond, "")
 var (p50, p99) = await Latency(1000);
 Report("enqueue-to-start latency p50", p50, "ms");
 Report("enqueue-to-start latency p99", p99, "ms");
+(p50, p99) = await Latency(1000, ownThread: true);
+Report("enqueue-to-start latency p50, enqueue on its own thread", p50, "ms");
+Report("enqueue-to-start latency p99, enqueue on its own thread", p99, "ms");
 ReportRun("promote due tasks (schedule to queue)", await Promote(200_000));
 var (due50, due99) = await DueToStart(100);
 Report("due-to-start latency p50 (idle worker)", due50, "ms");
@@ -419,7 +427,9 @@ async Task<Run> Drain(int count, int slots, int queues = 1, bool tracked = false
     return clock.Stop(count);
 }
 
-async Task<(double P50, double P99)> Latency(int count, bool direct = true)
+// ownThread: the enqueues come from a thread of their own, as Add-DelayedTask's from a PowerShell pipeline (the
+// enqueue's direct connection); otherwise from the thread pool, through the multiplexer.
+async Task<(double P50, double P99)> Latency(int count, bool direct = true, bool ownThread = false)
 {
     var queue = NewQueue();
     var registry = new LatencyRegistry();
@@ -427,14 +437,35 @@ async Task<(double P50, double P99)> Latency(int count, bool direct = true)
     var run = new DelayedWorker(queue, registry, new WorkerOptions { DequeueTimeout = TimeSpan.FromSeconds(1), DirectClaims = direct }).RunAsync(stop.Token);
     await Task.Delay(500);
     var samples = new List<double>(count);
-    for (var i = 0; i < count; i++)
+    void Sample()
+    {
+        var started = registry.Arm();
+        var sent = Stopwatch.GetTimestamp();
+        queue.EnqueueAsync(task).GetAwaiter().GetResult();
+        var at = started.GetAwaiter().GetResult();
+        samples.Add((at - sent) * 1000.0 / Stopwatch.Frequency);
+    }
+    if (ownThread)
+    {
+        var thread = new Thread(() =>
+        {
+            for (var i = 0; i < count; i++)
+            {
+                Sample();
+                Thread.Sleep(2); // let the worker go idle (back to its blocking wait) before the next task
+            }
+        });
+        thread.Start();
+        await Task.Run(thread.Join);
+    }
+    for (var i = 0; i < count && !ownThread; i++)
     {
         var started = registry.Arm();
         var sent = Stopwatch.GetTimestamp();
         await queue.EnqueueAsync(task);
         var at = await started;
         samples.Add((at - sent) * 1000.0 / Stopwatch.Frequency);
-        await Task.Delay(2); // let the worker go idle (back to its blocking wait) before the next task
+        await Task.Delay(2);
     }
     stop.Cancel();
     await run;
