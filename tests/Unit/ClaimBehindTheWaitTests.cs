@@ -1,9 +1,11 @@
 using System;
+using System.Globalization;
 using System.Linq;
 using System.Text.RegularExpressions;
 using System.Threading;
 using System.Threading.Tasks;
 using Delayed.Core.Codec;
+using Delayed.Core.Queue;
 using Delayed.Core.Worker;
 using Xunit;
 
@@ -20,32 +22,26 @@ public class ClaimBehindTheWaitTests
 
     public ClaimBehindTheWaitTests(RedisFixture redis) => _redis = redis;
 
-    private string? ClientNamed(string name) =>
-        _redis.Db.Execute("CLIENT", "LIST").ToString()!.Split('\n').FirstOrDefault(line => line.Contains($" name={name} ", StringComparison.Ordinal));
-
-    /// <summary>Whether the slot is blocked in its wait with the claim already on the server, unread behind it.</summary>
-    private bool WaitsWithItsClaimBehind(DelayedWorker worker) =>
-        worker.WorkerIds is [var id] && ClientNamed(id) is { } line && line.Contains(" cmd=blpop ", StringComparison.Ordinal)
-        && Regex.Match(line, @" qbuf=(\d+) ") is { Success: true } queued && long.Parse(queued.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) > 0;
-
-    [Fact]
-    public async Task AnIdleSlotsClaimIsOnTheServerBeforeTheTaskComes_AndTheTaskRunsWithNoTokenLeft()
+    /// <summary>
+    /// Runs a one-slot worker of a new queue whose handler 'd:noop' counts its runs, first waiting until the slot is
+    /// blocked in its wait with the claim already on the server, unread behind it (the premise of every test here);
+    /// afterwards, asserts that no task and no token is left.
+    /// </summary>
+    private async Task WithIdleSlotAsync(TimeSpan dequeueTimeout, Func<DelayedQueue, Func<int>, Task> test, EventLog? log = null)
     {
         var queue = _redis.NewQueue();
         var ran = 0;
         using var stop = new CancellationTokenSource();
         var worker = new DelayedWorker(queue, new DelegateRegistry().Add("d:noop", _ => Interlocked.Increment(ref ran)),
-            new WorkerOptions { DequeueTimeout = TimeSpan.FromSeconds(5) });
+            new WorkerOptions { DequeueTimeout = dequeueTimeout, OnEvent = log is null ? null : log.Add });
         var run = worker.RunAsync(stop.Token);
         try
         {
-            for (var i = 0; i < 3; i++)
-            {
-                await Eventually.True(() => WaitsWithItsClaimBehind(worker), "the idle slot to block in BLPOP with its claim queued behind it", 10,
-                    () => string.Join(" | ", worker.WorkerIds.Select(ClientNamed)));
-                await queue.EnqueueAsync(TaskEncoder.EncodePython("d:noop", new object[] { i }, null, 0));
-                await Eventually.True(() => Volatile.Read(ref ran) == i + 1, "the task to run");
-            }
+            await Eventually.True(() => WaitsWithItsClaimBehind(worker), "the idle slot to block in BLPOP with its claim queued behind it", 10,
+                () => string.Join(" | ", worker.WorkerIds.Select(_redis.ClientNamed)));
+            await test(queue, () => Volatile.Read(ref ran));
+            // Between tasks it goes back to the same wait.
+            await Eventually.True(() => WaitsWithItsClaimBehind(worker), "the slot to wait again with its claim behind");
         }
         finally
         {
@@ -56,58 +52,41 @@ public class ClaimBehindTheWaitTests
         Assert.Equal(0, await _redis.Db.ListLengthAsync(queue.Keys.Tokens));
     }
 
+    private bool WaitsWithItsClaimBehind(DelayedWorker worker) =>
+        worker.WorkerIds is [var id] && _redis.ClientNamed(id) is { } line && line.Contains(" cmd=blpop ", StringComparison.Ordinal)
+        && Regex.Match(line, @" qbuf=(\d+) ") is { Success: true } queued && long.Parse(queued.Groups[1].Value, CultureInfo.InvariantCulture) > 0;
+
     [Fact]
-    public async Task ATaskLeftWithoutATokenRunsWhenTheIdleWaitTimesOut_NotOnlyAfterASweep()
-    {
-        var queue = _redis.NewQueue();
-        var ran = 0;
-        using var stop = new CancellationTokenSource();
-        var worker = new DelayedWorker(queue, new DelegateRegistry().Add("d:noop", _ => Interlocked.Increment(ref ran)),
-            new WorkerOptions { DequeueTimeout = TimeSpan.FromMilliseconds(300) });
-        var run = worker.RunAsync(stop.Token);
-        try
+    public Task AnIdleSlotsClaimIsOnTheServerBeforeTheTaskComes_AndTheTaskRunsWithNoTokenLeft() =>
+        WithIdleSlotAsync(TimeSpan.FromSeconds(5), async (queue, ran) =>
         {
-            await Eventually.True(() => WaitsWithItsClaimBehind(worker), "the idle slot to block in BLPOP with its claim queued behind it");
+            await queue.EnqueueAsync(TaskEncoder.EncodePython("d:noop", null, null, 0));
+            await Eventually.True(() => ran() == 1, "the task to run");
+        });
+
+    [Fact]
+    public Task ATaskLeftWithoutATokenRunsWhenTheIdleWaitTimesOut_NotOnlyAfterASweep() =>
+        WithIdleSlotAsync(TimeSpan.FromMilliseconds(300), async (queue, ran) =>
+        {
             // As a peer's known defect can leave it: the task without its token, so no wait wakes for it.
             await _redis.Db.ListRightPushAsync(queue.Keys.Tasks, TaskEncoder.EncodePython("d:noop", null, null, 0));
-            await Eventually.True(() => Volatile.Read(ref ran) == 1, "the task without a token to run after a timeout");
-        }
-        finally
-        {
-            stop.Cancel();
-            await run;
-        }
-        Assert.Equal(0, await queue.GetLengthAsync());
-        Assert.Equal(0, await _redis.Db.ListLengthAsync(queue.Keys.Tokens));
-    }
+            await Eventually.True(() => ran() == 1, "the task without a token to run after a timeout");
+        });
 
     [Fact]
-    public async Task ATokenTheWaitTookWhileTheQueueWasPausedIsPutBack_AndTheTaskRunsOnResume()
+    public Task ATokenTheWaitTookWhileTheQueueWasPausedIsPutBack_AndTheTaskRunsOnResume()
     {
-        var queue = _redis.NewQueue();
-        var ran = 0;
         var log = new EventLog();
-        using var stop = new CancellationTokenSource();
-        var worker = new DelayedWorker(queue, new DelegateRegistry().Add("d:noop", _ => Interlocked.Increment(ref ran)),
-            new WorkerOptions { DequeueTimeout = TimeSpan.FromSeconds(2), OnEvent = log.Add });
-        var run = worker.RunAsync(stop.Token);
-        try
+        return WithIdleSlotAsync(TimeSpan.FromSeconds(2), async (queue, ran) =>
         {
-            await Eventually.True(() => WaitsWithItsClaimBehind(worker), "the idle slot to block in BLPOP with its claim queued behind it");
             Assert.True(await queue.PauseAsync("maintenance"));
             await queue.EnqueueAsync(TaskEncoder.EncodePython("d:noop", null, null, 0));
             await Eventually.True(() => log.Of(WorkerEventKind.QueuePaused).Count == 1, "the worker to notice the pause");
-            Assert.Equal(0, Volatile.Read(ref ran));
+            Assert.Equal(0, ran());
             Assert.Equal(1, await queue.GetLengthAsync());
             Assert.Equal(1, await _redis.Db.ListLengthAsync(queue.Keys.Tokens)); // the token its wait took went back
             Assert.True(await queue.ResumeAsync());
-            await Eventually.True(() => Volatile.Read(ref ran) == 1, "the task to run once the queue is resumed");
-        }
-        finally
-        {
-            stop.Cancel();
-            await run;
-        }
-        Assert.Equal(0, await _redis.Db.ListLengthAsync(queue.Keys.Tokens));
+            await Eventually.True(() => ran() == 1, "the task to run once the queue is resumed");
+        }, log);
     }
 }

@@ -18,9 +18,7 @@ public class DirectConnectionTests
 
     public DirectConnectionTests(RedisFixture redis) => _redis = redis;
 
-    /// <summary>The CLIENT LIST line of the connection named <paramref name="name"/>, or null.</summary>
-    private string? ClientNamed(string name) =>
-        _redis.Db.Execute("CLIENT", "LIST").ToString()!.Split('\n').FirstOrDefault(line => line.Contains($" name={name} ", StringComparison.Ordinal));
+    private string? ClientNamed(string name) => _redis.ClientNamed(name);
 
     private static string IdOf(string clientLine) => clientLine.Split(' ').First(field => field.StartsWith("id=", StringComparison.Ordinal)).Substring(3);
 

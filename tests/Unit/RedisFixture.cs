@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using Delayed.Core.Queue;
@@ -44,6 +45,10 @@ public sealed class RedisFixture : IAsyncLifetime
                 return long.Parse(line.Substring("blocked_clients:".Length).Trim(), System.Globalization.CultureInfo.InvariantCulture);
         throw new InvalidOperationException("INFO clients has no blocked_clients line.");
     }
+
+    /// <summary>The CLIENT LIST line of the connection named <paramref name="name"/> (a worker slot's own, named as its worker id), or null.</summary>
+    public string? ClientNamed(string name) =>
+        Db.Execute("CLIENT", "LIST").ToString()!.Split('\n').FirstOrDefault(line => line.Contains($" name={name} ", StringComparison.Ordinal));
 
     /// <summary>How many times the server has run these commands (INFO commandstats), for a test that counts a worker's calls.</summary>
     public async Task<long> CommandCallsAsync(params string[] commands)
