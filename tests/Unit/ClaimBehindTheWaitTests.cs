@@ -6,14 +6,16 @@ using System.Threading;
 using System.Threading.Tasks;
 using Delayed.Core.Codec;
 using Delayed.Core.Queue;
+using Delayed.Core.Redis;
 using Delayed.Core.Worker;
 using Xunit;
 
 namespace Delayed.Tests;
 
 /// <summary>
-/// An idle slot of one queue writes its claim right behind its wait on its own connection: Redis claims the moment the
-/// wait ends, whether it took a token or timed out, and no token is lost or invented either way.
+/// An idle slot of one queue writes its claim right behind its wait on its own connection: the wait moves a token to the
+/// queue's waking list, and Redis runs the claim the moment the wait ends, which claims only with a token from there; no
+/// token is lost or invented, and a wait that timed out takes no task.
 /// </summary>
 [Collection("redis")]
 public class ClaimBehindTheWaitTests
@@ -37,7 +39,7 @@ public class ClaimBehindTheWaitTests
         var run = worker.RunAsync(stop.Token);
         try
         {
-            await Eventually.True(() => WaitsWithItsClaimBehind(worker), "the idle slot to block in BLPOP with its claim queued behind it", 10,
+            await Eventually.True(() => WaitsWithItsClaimBehind(worker), "the idle slot to block in BRPOPLPUSH with its claim queued behind it", 10,
                 () => string.Join(" | ", worker.WorkerIds.Select(_redis.ClientNamed)));
             await test(queue, () => Volatile.Read(ref ran));
             // Between tasks it goes back to the same wait.
@@ -50,10 +52,11 @@ public class ClaimBehindTheWaitTests
         }
         Assert.Equal(0, await queue.GetLengthAsync());
         Assert.Equal(0, await _redis.Db.ListLengthAsync(queue.Keys.Tokens));
+        Assert.False(await _redis.Db.KeyExistsAsync(queue.Keys.Waking));
     }
 
     private bool WaitsWithItsClaimBehind(DelayedWorker worker) =>
-        worker.WorkerIds is [var id] && _redis.ClientNamed(id) is { } line && line.Contains(" cmd=blpop ", StringComparison.Ordinal)
+        worker.WorkerIds is [var id] && _redis.ClientNamed(id) is { } line && line.Contains(" cmd=brpoplpush ", StringComparison.Ordinal)
         && Regex.Match(line, @" qbuf=(\d+) ") is { Success: true } queued && long.Parse(queued.Groups[1].Value, CultureInfo.InvariantCulture) > 0;
 
     [Fact]
@@ -65,13 +68,54 @@ public class ClaimBehindTheWaitTests
         });
 
     [Fact]
-    public Task ATaskLeftWithoutATokenRunsWhenTheIdleWaitTimesOut_NotOnlyAfterASweep() =>
-        WithIdleSlotAsync(TimeSpan.FromMilliseconds(300), async (queue, ran) =>
+    public Task AWaitThatTimesOutClaimsNothing_SoATaskWhoseTokenAPeerHasJustTakenStaysForThatPeer() =>
+        WithIdleSlotAsync(TimeSpan.FromMilliseconds(200), async (queue, ran) =>
         {
-            // As a peer's known defect can leave it: the task without its token, so no wait wakes for it.
+            // As between a Python or Go worker's BLPOP and its claim: the task in the list, its token taken.
             await _redis.Db.ListRightPushAsync(queue.Keys.Tasks, TaskEncoder.EncodePython("d:noop", null, null, 0));
-            await Eventually.True(() => ran() == 1, "the task without a token to run after a timeout");
+            var waits = await _redis.CommandCallsAsync("brpoplpush");
+            await Eventually.True(async () => await _redis.CommandCallsAsync("brpoplpush") >= waits + 2, "two of the slot's waits to time out");
+            Assert.Equal(0, ran());
+            Assert.Equal(1, await queue.GetLengthAsync());
+            // The token comes back (that peer's claim failed): now it runs here.
+            await _redis.Db.ListRightPushAsync(queue.Keys.Tokens, "1");
+            await Eventually.True(() => ran() == 1, "the task to run once its token is there");
         });
+
+    [Fact]
+    public async Task AnAccountWithoutTheWaitOrTheWakingListStillRunsTasks_ItsSlotsWaitWithBLPOPFromThenOn()
+    {
+        var queue = _redis.NewQueue();
+        // An account set up before this wait: every command and key of the queue but BRPOPLPUSH.
+        await _redis.Db.ExecuteAsync("ACL", "SETUSER", "nowaking", "on", ">pw", "~*", "+@all", "-brpoplpush");
+        using var limited = await DelayedConnection.ConnectAsync(_redis.Server.Configuration + ",user=nowaking,password=pw");
+        using var fallbacks = new FallbackCount(queue.Name);
+        var count = 0;
+        var errors = new System.Collections.Concurrent.ConcurrentQueue<WorkerEvent>();
+        using var stop = new CancellationTokenSource();
+        var worker = new DelayedWorker(new DelayedQueue(limited, queue.Name), new DelegateRegistry().Add("d:noop", _ => Interlocked.Increment(ref count)),
+            new WorkerOptions { DequeueTimeout = TimeSpan.FromSeconds(5), OnEvent = e => { if (e.Kind == WorkerEventKind.WorkerError) errors.Enqueue(e); } });
+        var run = worker.RunAsync(stop.Token);
+        try
+        {
+            // Refused once, it waits on the same connection with BLPOP.
+            await Eventually.True(() => worker.WorkerIds is [var id] && _redis.ClientNamed(id) is { } line && line.Contains(" cmd=blpop ", StringComparison.Ordinal),
+                "the slot to wait with BLPOP on its own connection", 10, () => string.Join(" | ", worker.WorkerIds.Select(_redis.ClientNamed)));
+            for (var i = 0; i < 3; i++)
+            {
+                await queue.EnqueueAsync(TaskEncoder.EncodePython("d:noop", new object[] { i }, null, 0));
+                await Eventually.True(() => Volatile.Read(ref count) == i + 1, "the task to run");
+            }
+        }
+        finally
+        {
+            stop.Cancel();
+            await run;
+        }
+        Assert.Empty(errors);
+        Assert.Equal(0, fallbacks.Claims); // the refusal did not close the connection, nor send the waits to the spare
+        Assert.Equal(0, await _redis.Db.ListLengthAsync(queue.Keys.Tokens));
+    }
 
     [Fact]
     public Task ATokenTheWaitTookWhileTheQueueWasPausedIsPutBack_AndTheTaskRunsOnResume()

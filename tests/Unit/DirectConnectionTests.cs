@@ -50,8 +50,8 @@ public class DirectConnectionTests
             for (var i = 0; i < 3; i++)
             {
                 // The premise: the slot is blocked, on the connection named as its worker id.
-                await Eventually.True(() => worker.WorkerIds is [var id] && ClientNamed(id) is { } line && line.Contains(" cmd=blpop ", StringComparison.Ordinal),
-                    "the idle slot to block in BLPOP on its own connection", 10, () => string.Join(" | ", worker.WorkerIds));
+                await Eventually.True(() => worker.WorkerIds is [var id] && ClientNamed(id) is { } line && line.Contains(" cmd=brpoplpush ", StringComparison.Ordinal),
+                    "the idle slot to block in its wait on its own connection", 10, () => string.Join(" | ", worker.WorkerIds));
                 await queue.EnqueueAsync(TaskEncoder.EncodePython("d:probe", new object[] { i }, null, 0));
                 await Eventually.True(() => ran.Count == i + 1, "the task to run");
             }
@@ -85,8 +85,8 @@ public class DirectConnectionTests
         try
         {
             string? own = null;
-            await Eventually.True(() => worker.WorkerIds is [var id] && (own = ClientNamed(id)) is { } line && line.Contains(" cmd=blpop ", StringComparison.Ordinal),
-                "the idle slot to block in BLPOP on its own connection");
+            await Eventually.True(() => worker.WorkerIds is [var id] && (own = ClientNamed(id)) is { } line && line.Contains(" cmd=brpoplpush ", StringComparison.Ordinal),
+                "the idle slot to block in its wait on its own connection");
             var address = own!.Split(' ').First(field => field.StartsWith("addr=", StringComparison.Ordinal)).Substring(5);
             await queue.EnqueueAsync(TaskEncoder.EncodePython("d:noop", null, null, 0));
             await Eventually.True(() => Volatile.Read(ref ran) == 1, "the task to run");
@@ -101,7 +101,7 @@ public class DirectConnectionTests
                 if (line is null) break;
                 var woken = line.Contains($"\"{id}\" \"waited\"", StringComparison.Ordinal);
                 var finished = line.Contains($"\"{id}\" \"token\"", StringComparison.Ordinal);
-                var waits = claims.Count == 2 && line.Contains($"\"BLPOP\" \"{queue.Keys.Tokens}\"", StringComparison.OrdinalIgnoreCase);
+                var waits = claims.Count == 2 && line.Contains($"\"BRPOPLPUSH\" \"{queue.Keys.Tokens}\"", StringComparison.OrdinalIgnoreCase);
                 if ((woken && claims.Count == 0) || (finished && claims.Count == 1) || waits) claims.Add(line);
                 if (claims.Count == 3) break;
             }
@@ -127,8 +127,8 @@ public class DirectConnectionTests
         try
         {
             // The premise: every slot is idle, blocked on its own connection.
-            await Eventually.True(() => worker.WorkerIds.Count == 3 && worker.WorkerIds.All(id => ClientNamed(id)?.Contains(" cmd=blpop ", StringComparison.Ordinal) == true),
-                "the three slots to block in BLPOP on their own connections");
+            await Eventually.True(() => worker.WorkerIds.Count == 3 && worker.WorkerIds.All(id => ClientNamed(id)?.Contains(" cmd=brpoplpush ", StringComparison.Ordinal) == true),
+                "the three slots to block in their waits on their own connections");
             Assert.Equal(before + 3, Clients()); // the worker's other work goes through the connection the queue already has
         }
         finally
@@ -159,8 +159,8 @@ public class DirectConnectionTests
             try
             {
                 string? blocked = null;
-                await Eventually.True(() => worker.WorkerIds is [var id] && (blocked = ClientNamed(id)) is { } line && line.Contains(" cmd=blpop ", StringComparison.Ordinal),
-                    "the idle slot to block in BLPOP on its own connection");
+                await Eventually.True(() => worker.WorkerIds is [var id] && (blocked = ClientNamed(id)) is { } line && line.Contains(" cmd=brpoplpush ", StringComparison.Ordinal),
+                    "the idle slot to block in its wait on its own connection");
                 Assert.Equal(1, (long)_redis.Db.Execute("CLIENT", "KILL", "ID", IdOf(blocked!)));
                 // Resting, it waits on its spare connection: blocked again, under no name of its own.
                 await Eventually.True(async () => await _redis.BlockedClientsAsync() == 1 && ClientNamed(worker.WorkerIds[0]) is null, "the slot to wait on its spare connection");

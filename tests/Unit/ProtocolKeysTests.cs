@@ -21,16 +21,17 @@ public class ProtocolKeysTests
         // This implementation's extension keys.
         Assert.Equal(
             new[] { "jobs_inflight", "jobs_workers", "jobs_control", "jobs_scheduled", "jobs_failed", "jobs_failed_data", "jobs_counters",
-                "jobs_recurring", "jobs_recurring_due", "jobs_recurring_runs", "jobs_paused", "jobs_unique", "jobs_tracked", "jobs_tracked_ended" },
+                "jobs_recurring", "jobs_recurring_due", "jobs_recurring_runs", "jobs_paused", "jobs_unique", "jobs_tracked", "jobs_tracked_ended",
+                "jobs_waking" },
             new[] { keys.InFlight, keys.Workers, keys.Control, keys.Scheduled, keys.Failed, keys.FailedData, keys.Counters,
-                keys.Recurring, keys.RecurringDue, keys.RecurringRuns, keys.Paused, keys.Unique, keys.Tracked, keys.TrackedEnded });
+                keys.Recurring, keys.RecurringDue, keys.RecurringRuns, keys.Paused, keys.Unique, keys.Tracked, keys.TrackedEnded, keys.Waking });
         // The scripts' KEYS, in their order.
         Assert.Equal(
             new[] { "jobs", "jobs_noti", "jobs_processing", "jobs_inflight", "jobs_workers", "jobs_control", "jobs_scheduled", "jobs_failed",
                 "jobs_failed_data", "jobs_counters", "jobs_paused", "jobs_tracked", "jobs_tracked_ended" },
             keys.All);
         // Every key but the task list ends in one of the suffixes that a queue name may not end in.
-        Assert.All(keys.All.Skip(1).Concat(new[] { keys.Recurring, keys.RecurringDue, keys.RecurringRuns, keys.Unique }),
+        Assert.All(keys.All.Skip(1).Concat(new[] { keys.Recurring, keys.RecurringDue, keys.RecurringRuns, keys.Unique, keys.Waking }),
             key => Assert.Contains(QueueKeys.Suffixes, suffix => key == "jobs" + suffix));
     }
 

@@ -341,9 +341,9 @@ end
     /// 11 ms, as entry 12, for a tracked task its id); 'fail' (the held task into the failed store, under the worker id
     /// and the finished claim's stamp, which are unique). A tracked task's record follows it (<see cref="Tracking"/>).
     /// Mode 'none' only finishes; 'token' claims only if a token can be taken now (never blocks);
-    /// 'taken' claims after the caller already took a token with BLPOP; 'waited' claims without taking a token and puts
-    /// none back, as it runs right behind the caller's BLPOP whether that took one or timed out (the caller returns a token it
-    /// took for nothing); a worker of several queues adds '?' to 'token' or 'taken'
+    /// 'taken' claims after the caller already took a token with BLPOP; 'waited' (with a fourteenth key, the waking list)
+    /// runs right behind the caller's BRPOPLPUSH of a token to that list, whether the wait moved one or timed out: it
+    /// claims as 'taken' with a token it takes from there, and returns false without one; a worker of several queues adds '?' to 'token' or 'taken'
     /// after a call whose reply it did not get, so that a task that call claimed is handed back.
     /// The finish happens only if the worker still holds the claim it names, so a repeated call (after a
     /// lost reply) or a task an admin already restored is never released or re-enqueued twice. The finished task's
@@ -355,7 +355,7 @@ end
     /// then finishes it as a failure, so its bytes go to the failed store without ever leaving Redis. An empty task list returns false and changes nothing; a surplus token is simply
     /// consumed. A claimed task comes back as its bytes, or as {'task', bytes, attempts, returns} when its
     /// counters are set, or as {'task', bytes, attempts, returns, n, id[, waited ms]} when it is tracked (its id taken
-    /// from the line of its bytes, its record now running; how long it waited there, when its line entry says). With more than thirteen KEYS (a worker of several queues), the first
+    /// from the line of its bytes, its record now running; how long it waited there, when its line entry says). With more than fourteen KEYS (a worker of several queues), the first
     /// thirteen are this queue's (the held task's), then six per other queue to claim from, in the order to try them
     /// (tasks, tokens, processing, inflight, counters, tracked), then the paused keys of all of them in that order;
     /// ARGV[2] then starts with this queue's place in that order ('1:token'): a task then comes back as {'task', bytes, attempts, returns, n[, id]}
@@ -419,8 +419,8 @@ end
 -- The claim; whatever it answers, the finished task's entries are gone or overwritten after it.
 local function claim()
   if ARGV[2] == 'none' then return false end
-  -- The mode, 'token' (take a token if there is one), 'taken' (the caller took one) or 'waited' (take none, put none
-  -- back: the caller's BLPOP, right before, may or may not have taken one), ends in '?' after a call whose
+  -- The mode, 'token' (take a token if there is one), 'taken' (the caller took one) or 'waited' (the caller's wait, right
+  -- before, moved one to KEYS[14] or timed out), ends in '?' after a call whose
   -- reply was lost: a task already recorded under the id is then handed back. Otherwise none should be, and HSETNX
   -- below makes sure that none is overwritten, without a command of its own. A call that finished the task it named
   -- follows no lost claim (that claim would have replaced the stamp it matched): nothing to hand back then.
@@ -428,7 +428,7 @@ local function claim()
   if string.byte(mode, -1) == 63 then mode, recheck = string.sub(mode, 1, -2), not held end
   -- Whether the task answered is one the worker held already (handed back): a tracked one keeps the id it has.
   local handed = false
-  if #KEYS > 13 then
+  if #KEYS > 14 then
     -- Several queues, n of them: KEYS 1-13 are this queue's (the held task's, finished above, or else the first to
     -- claim from); then, for each other queue in the order to try them, six keys: tasks, tokens, processing, inflight,
     -- counters, tracked; then the n paused keys, all queues' in that order. ARGV[2] is this queue's place in the
@@ -504,6 +504,12 @@ local function claim()
     -- The first queue's plain task as a single queue's: its bytes alone.
     if from == 0 and attempts == 0 and returns == 0 then return task end
     return { 'task', task, attempts, returns, from + 1 }
+  end
+  if mode == 'waited' then
+    -- Only with a token the wait moved: after a timeout, a task in the list may be one whose token a peer has taken and
+    -- whose claim is on its way; taking it would leave that claim a token without a task.
+    if not redis.call('LPOP', KEYS[14]) then return false end
+    mode = 'taken'
   end
   if redis.call('HEXISTS', KEYS[6], id) == 1 then
     if mode == 'taken' then redis.call('RPUSH', KEYS[2], '1') end

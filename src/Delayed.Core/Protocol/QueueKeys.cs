@@ -9,7 +9,7 @@ public sealed class QueueKeys
     /// The suffixes that make a queue's other keys from its name: the protocol's, then this implementation's
     /// extension keys (docs/protocol.md, Keys of a queue). A queue name that ends in one of them would share keys with another queue.
     /// </summary>
-    public static readonly string[] Suffixes = { "_noti", "_processing", "_inflight", "_workers", "_control", "_scheduled", "_failed", "_failed_data", "_counters", "_recurring", "_recurring_due", "_recurring_runs", "_paused", "_unique", "_tracked", "_tracked_ended" };
+    public static readonly string[] Suffixes = { "_noti", "_processing", "_inflight", "_workers", "_control", "_scheduled", "_failed", "_failed_data", "_counters", "_recurring", "_recurring_due", "_recurring_runs", "_paused", "_unique", "_tracked", "_tracked_ended", "_waking" };
 
     public QueueKeys(string name)
     {
@@ -32,6 +32,7 @@ public sealed class QueueKeys
         Unique = name + "_unique";
         Tracked = name + "_tracked";
         TrackedEnded = name + "_tracked_ended";
+        Waking = name + "_waking";
         HashTag = FindHashTag(name);
     }
 
@@ -151,6 +152,15 @@ public sealed class QueueKeys
     /// each sweep.
     /// </summary>
     public string TrackedEnded { get; }
+
+    /// <summary>
+    /// Extension list: a token on its way from <see cref="Tokens"/> to the claim of one of this implementation's idle
+    /// slots, which moves it here with BRPOPLPUSH and writes its claim right behind that wait, so that the claim (which
+    /// takes the token from here) knows whether the wait took one or timed out. Redis runs that claim as soon as it has
+    /// served the wait, so a token stays here only if the claim never ran (its connection lost just then); the slot then
+    /// moves it back. Python and Go workers never read it; empty, it does not exist.
+    /// </summary>
+    public string Waking { get; }
 
     /// <summary>The Redis Cluster hash tag of the name, e.g. "{jobs}", or "" when it has none.</summary>
     public string HashTag { get; }

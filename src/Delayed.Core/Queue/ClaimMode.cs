@@ -13,9 +13,9 @@ internal enum ClaimMode
     TokenTaken,
 
     /// <summary>
-    /// Written right behind the caller's BLPOP on one connection, so run when the wait ends, whether it took a token or
-    /// timed out: the claim takes no token and puts none back, and the caller, which knows what the wait took, returns a
-    /// token it took for no task (<see cref="DelayedQueue.WaitThenClaimAsync"/>).
+    /// Written right behind the caller's BRPOPLPUSH of a token to the waking list on one connection, so run when that wait
+    /// ends: claims (as <see cref="TokenTaken"/>) only with a token the wait moved there, nothing after a timeout
+    /// (<see cref="DelayedQueue.WaitThenClaimAsync"/>).
     /// </summary>
     Waited,
 }

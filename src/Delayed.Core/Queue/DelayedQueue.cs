@@ -25,6 +25,8 @@ public sealed class DelayedQueue
     private static readonly string Host = Environment.MachineName;
     private readonly RedisKey _tasks, _tokens, _processing, _inFlight, _workers, _control;
     private readonly RedisKey[] _tokenKeys; // a one-queue wait's keys, the same array each time
+    private readonly RedisKey _waking;
+    private readonly RedisKey[] _waitedKeys; // the claim behind a wait: the script keys and the waking list
     /// <summary>The task list's and token list's names as the enqueue connection writes them.</summary>
     private readonly byte[] _tasksKey, _tokensKey;
     private readonly RedisKey[] _scriptKeys;
@@ -55,6 +57,7 @@ public sealed class DelayedQueue
         _tasks = Keys.Tasks;
         _tokens = Keys.Tokens;
         _tokenKeys = new[] { _tokens };
+        _waking = Keys.Waking;
         _tasksKey = Encoding.UTF8.GetBytes(Keys.Tasks);
         _tokensKey = Encoding.UTF8.GetBytes(Keys.Tokens);
         _processing = Keys.Processing;
@@ -62,6 +65,7 @@ public sealed class DelayedQueue
         _workers = Keys.Workers;
         _control = Keys.Control;
         _scriptKeys = Array.ConvertAll(Keys.All, k => (RedisKey)k);
+        _waitedKeys = _scriptKeys.Concat(new RedisKey[] { _waking }).ToArray(); // KEYS[14]
         _claimKeys = new RedisKey[] { Keys.Tasks, Keys.Tokens, Keys.Processing, Keys.InFlight, Keys.Counters, Keys.Tracked };
         _promoteKeys = _scriptKeys.Concat(new RedisKey[] { Keys.RecurringDue, Keys.Recurring }).ToArray(); // KEYS[14], KEYS[15]
         _trackingKeys = Array.ConvertAll(_scriptKeys, _ => (RedisKey)Keys.Tasks);
@@ -533,38 +537,56 @@ public sealed class DelayedQueue
 
     /// <summary>
     /// An idle slot's wait for a token of this queue with its claim written behind it on the slot's direct connection
-    /// (<see cref="ClaimMode.Waited"/>): Redis claims the moment the wait ends, and both replies come in one round trip.
-    /// Null while that connection rests after a failure: wait and claim through the multiplexer then.
+    /// (<see cref="ClaimMode.Waited"/>): the wait moves a token to <see cref="QueueKeys.Waking"/>, Redis runs the claim the
+    /// moment the wait ends, and both replies come in one round trip. The claim takes a task only with a token moved
+    /// there, so a wait that timed out takes none: a task whose token a Python or Go worker has just taken, and whose
+    /// claim is on its way, stays for that worker (one taken from under it would leave a token without a task, which
+    /// fails its next claim). Null while that connection rests after a failure: wait and claim through the multiplexer then.
     /// </summary>
-    /// <remarks>
-    /// After a timeout the claim takes a task that has no token (one a Go or Python worker's known defect left without
-    /// one), or one whose token another waiter is about to take, which then finds none: a token without a task is a
-    /// wake-up for nothing, never a loss. A token the wait took for no task claimed (a stop request, a lapsed liveness
-    /// key, a paused queue) is put back here. Fails with <see cref="DirectConnectionLostException"/> when the wait's reply
-    /// is lost: a token it took is lost with it (a sweep restores the count), and a task the claim took is held under
-    /// the worker id, for the next claim to hand back (after a lost reply).
-    /// </remarks>
+    /// <exception cref="DirectConnectionLostException">The replies did not come (a task the claim may have taken is held
+    /// under the worker id, for the next claim to hand back; a token the wait may have moved is put back first), or the
+    /// server refused the wait (<see cref="DirectConnectionLostException.Refused"/>: e.g. an account without BRPOPLPUSH
+    /// or the waking key), which changed nothing.</exception>
     internal Task<ClaimReply>? WaitThenClaimAsync(DirectConnection direct, string workerId, string claimStamp, TimeSpan timeout, long maxTaskBytes)
     {
         var arguments = new RedisValue[] { workerId, "waited", claimStamp, "", "release", maxTaskBytes };
-        var pending = direct.BlockingPopThenEvaluateAsync(_tokenKeys, FormatSeconds(timeout), timeout, LuaScripts.FinishAndClaim, _scriptKeys, arguments);
-        return pending is null ? null : ClaimAfterWaitAsync(pending, workerId, claimStamp, maxTaskBytes);
+        var pending = direct.BlockingMoveThenEvaluateAsync(_tokens, _waking, FormatSeconds(timeout), timeout, LuaScripts.FinishAndClaim, _waitedKeys, arguments);
+        return pending is null ? null : ClaimAfterWaitAsync(pending);
     }
 
-    private async Task<ClaimReply> ClaimAfterWaitAsync(Task<WaitedReplies> pending, string workerId, string claimStamp, long maxTaskBytes)
+    private async Task<ClaimReply> ClaimAfterWaitAsync(Task<WaitedReplies> pending)
     {
-        var replies = await pending.ConfigureAwait(false);
-        var took = !replies.Popped.IsNull;
-        if (replies.Call is null)
+        WaitedReplies replies;
+        try
         {
-            // The claim's reply was lost or refused: with the token taken, the same claim through the multiplexer, handing
-            // back a task it may have made. Without one, the caller's next claim hands that back.
-            if (!took) throw new DirectConnectionLostException("The claim behind the wait got no reply.", null);
-            return await FinishAndClaimAsync(workerId, ClaimMode.TokenTaken, claimStamp, null, maxTaskBytes, replyLost: true).ConfigureAwait(false);
+            replies = await pending.ConfigureAwait(false);
         }
-        var reply = ReadClaim(replies.Call);
-        if (took && (reply.StopRequested || reply.Unregistered || reply.Paused)) await ReturnTokenAsync().ConfigureAwait(false);
-        return reply;
+        catch (DirectConnectionLostException e) when (!e.Refused)
+        {
+            await ReturnWakingTokenAsync().ConfigureAwait(false);
+            throw;
+        }
+        if (replies.Call is not null) return ReadClaim(replies.Call);
+        if (!replies.Moved.IsNull) await ReturnWakingTokenAsync().ConfigureAwait(false);
+        throw new DirectConnectionLostException("The claim behind the wait got no reply.", null);
+    }
+
+    /// <summary>
+    /// After a wait whose claim may not have run: a token it moved to the waking list goes back to the tokens. Any token
+    /// found there is one whose claim did not run, or one another slot's claim is about to take, which then finds none
+    /// and that slot waits again: never a loss. Best effort: with Redis out of reach it stays, and the next claim behind a
+    /// wait takes it.
+    /// </summary>
+    private async Task ReturnWakingTokenAsync()
+    {
+        try
+        {
+            await Db.ListRightPopLeftPushAsync(_waking, _tokens).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException)
+        {
+            // What failed the wait fails this too; the claim that follows reports it.
+        }
     }
 
     private static RedisKey[] TokenKeys(IReadOnlyList<DelayedQueue> queues)

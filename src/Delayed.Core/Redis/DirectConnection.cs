@@ -139,26 +139,30 @@ internal sealed class DirectConnection : IDisposable
     }
 
     /// <summary>
-    /// BLPOP as <see cref="BlockingPopAsync"/> does, with a script call written right behind it in the same write: Redis
-    /// runs the call the moment the wait ends (a token popped, or the timeout), and sends both replies together, so an idle
-    /// slot's claim costs no round trip of its own after the wake. The call cannot see whether the wait popped anything:
-    /// it must be right either way (<see cref="Queue.ClaimMode.Waited"/>). Null while the connection rests after a failure.
+    /// BRPOPLPUSH from <paramref name="source"/> to <paramref name="destination"/> for at most
+    /// <paramref name="timeoutSeconds"/>, with a script call written right behind it in the same write: Redis runs the
+    /// call the moment the wait ends (an element moved, or the timeout) and sends both replies together, so an idle
+    /// slot's claim costs no round trip of its own after the wake (the call finds in <paramref name="destination"/> what
+    /// the wait moved there, if anything). Null while the connection rests after a failure.
     /// </summary>
     /// <remarks>
     /// Fails with <see cref="DirectConnectionLostException"/> when the wait's reply does not come: the call may have run
     /// too. When the wait's reply comes and the call's does not (or is an error), the connection is closed and rests as
-    /// after any failure, and <see cref="WaitedReplies.Call"/> is null.
+    /// after any failure, and <see cref="WaitedReplies.Call"/> is null. A wait the server refuses (an error reply: an
+    /// account without BRPOPLPUSH or the destination key, a server that does not know the command) fails with
+    /// <see cref="DirectConnectionLostException.Refused"/> set when no retry can change that, the connection kept: the
+    /// caller waits another way.
     /// </remarks>
-    public Task<WaitedReplies>? BlockingPopThenEvaluateAsync(RedisKey[] waitKeys, RedisValue timeoutSeconds, TimeSpan wait, string script, RedisKey[] keys,
-        RedisValue[] arguments)
+    public Task<WaitedReplies>? BlockingMoveThenEvaluateAsync(RedisKey source, RedisKey destination, RedisValue timeoutSeconds, TimeSpan wait, string script,
+        RedisKey[] keys, RedisValue[] arguments)
     {
         if (Resting) return null;
-        var call = new Call(script, keys, arguments, wait, waitKeys, timeoutSeconds);
+        var call = new Call(script, keys, arguments, wait, new[] { source, destination }, timeoutSeconds);
         if (IsCurrentThread)
         {
             try
             {
-                return Task.FromResult(BlockingPopThenEvaluate(call));
+                return Task.FromResult(BlockingMoveThenEvaluate(call));
             }
             catch (DirectConnectionLostException e)
             {
@@ -335,7 +339,7 @@ internal sealed class DirectConnection : IDisposable
             {
                 try
                 {
-                    waited.TrySetResult(BlockingPopThenEvaluate(call));
+                    waited.TrySetResult(BlockingMoveThenEvaluate(call));
                 }
                 catch (DirectConnectionLostException e)
                 {
@@ -419,18 +423,38 @@ internal sealed class DirectConnection : IDisposable
         }
     }
 
-    private WaitedReplies BlockingPopThenEvaluate(Call call)
+    private static readonly byte[] BlockingMove = Encoding.ASCII.GetBytes("BRPOPLPUSH");
+
+    private WaitedReplies BlockingMoveThenEvaluate(Call call)
     {
-        RedisResult popped;
+        object? moved;
         BufferedStream stream;
         try
         {
             FollowTheMultiplexer();
             stream = StillOpen() ?? Open();
-            WriteBlockingPop(stream, call.WaitKeys!, call.WaitSeconds);
+            WriteHeader(stream, '*', 4);
+            WriteBulk(stream, BlockingMove);
+            WriteBulk(stream, (byte[])call.WaitKeys![0]!);
+            WriteBulk(stream, (byte[])call.WaitKeys[1]!);
+            WriteBulk(stream, (byte[])call.WaitSeconds!);
             WriteEvaluate(stream, PrefixOf(call.Script!, call.Keys), call.Arguments);
             stream.Flush();
-            popped = Answer(ReadWaiting(stream, call.Wait));
+            moved = ReadWaiting(stream, call.Wait);
+            if (moved is RespError { Text: var error })
+            {
+                // Nothing moved; the call behind it ran and found nothing to claim with. Both read, the connection stays in step.
+                Read(stream, 0);
+                // What no retry changes (an account without the command or key, a server without the command) is a
+                // refusal; anything else (READONLY after a failover, LOADING...) a failure like any other.
+                if (error.StartsWith("NOPERM", StringComparison.Ordinal) || error.StartsWith("ERR unknown command", StringComparison.Ordinal))
+                    throw DirectConnectionLostException.Refusal(error);
+                throw new DirectConnectionLostException("Redis answered an error: " + error, null);
+            }
+        }
+        catch (DirectConnectionLostException e) when (e.Refused)
+        {
+            throw;
         }
 #pragma warning disable CA1031 // As in Evaluate: the caller goes to the multiplexer, knowing the call may have run.
         catch (Exception e)
@@ -440,14 +464,14 @@ internal sealed class DirectConnection : IDisposable
         }
         try
         {
-            return new WaitedReplies(popped, Answer(ReadEvaluated(stream, call.Script!, call.Keys, call.Arguments)));
+            return new WaitedReplies((RedisResult)moved!, Answer(ReadEvaluated(stream, call.Script!, call.Keys, call.Arguments)));
         }
-#pragma warning disable CA1031 // What the wait popped is known: the caller makes the call again elsewhere.
+#pragma warning disable CA1031 // What the wait moved is known: the caller sees to it.
         catch (Exception e)
 #pragma warning restore CA1031
         {
             Lost(e);
-            return new WaitedReplies(popped, null);
+            return new WaitedReplies((RedisResult)moved!, null);
         }
     }
 
@@ -719,7 +743,7 @@ internal sealed class DirectConnection : IDisposable
             Wait = wait;
         }
 
-        /// <summary>A wait on <paramref name="waitKeys"/> with the script call behind it (<see cref="BlockingPopThenEvaluate"/>).</summary>
+        /// <summary>A wait on <paramref name="waitKeys"/> (source, destination) with the script call behind it (<see cref="BlockingMoveThenEvaluate"/>).</summary>
         public Call(string script, RedisKey[] keys, RedisValue[] arguments, TimeSpan wait, RedisKey[] waitKeys, RedisValue waitSeconds)
             : this(script, keys, arguments, wait)
         {
@@ -728,7 +752,7 @@ internal sealed class DirectConnection : IDisposable
             Waited = new TaskCompletionSource<WaitedReplies>();
         }
 
-        /// <summary>The keys of a wait written before the script; null for a script alone.</summary>
+        /// <summary>The keys of a wait written before the script (its source and destination); null for a script alone.</summary>
         public RedisKey[]? WaitKeys { get; }
 
         public RedisValue WaitSeconds { get; }

@@ -18,4 +18,10 @@ internal sealed class DirectConnectionLostException : Exception
         : base(message, inner)
     {
     }
+
+    /// <summary>The server answered the call with an error rather than failing to answer: the connection is still good.</summary>
+    public bool Refused { get; private set; }
+
+    /// <summary>A call the server refused with <paramref name="error"/>.</summary>
+    public static DirectConnectionLostException Refusal(string error) => new("Redis refused the call: " + error, null) { Refused = true };
 }

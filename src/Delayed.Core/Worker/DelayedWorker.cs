@@ -315,17 +315,19 @@ public sealed class DelayedWorker : IDisposable
     {
         if (slot.PausedQueues is { } paused) order = Array.FindAll(order, q => Array.IndexOf(paused, q) < 0);
         // One queue (a token taken is then its own) and no reply to recheck: the claim goes right behind the wait.
-        if (order.Length == 1 && !slot.ReplyLost && slot.Direct is { } direct && order[0].WaitThenClaimAsync(direct, slot.Id, stamp, IdleWait(), _options.Limits.MaxTaskBytes) is { } waited)
+        if (order.Length == 1 && !slot.ReplyLost && slot.ClaimsBehindWaits && slot.Direct is { } direct
+            && order[0].WaitThenClaimAsync(direct, slot.Id, stamp, IdleWait(), _options.Limits.MaxTaskBytes) is { } waited)
         {
             ClaimReply reply;
             try
             {
                 reply = await waited.ConfigureAwait(false);
             }
-            catch (DirectConnectionLostException)
+            catch (DirectConnectionLostException e)
             {
-                // A task the lost claim took is handed back by the next, and a token the wait took is restored by a sweep.
-                slot.ReplyLost = true;
+                // Refused: the slot waits the plain way from now on. Lost: a task the claim may have taken is handed back by the next.
+                if (e.Refused) slot.ClaimsBehindWaits = false;
+                else slot.ReplyLost = true;
                 return new Claim(ClaimOutcome.Nothing);
             }
             // A claim that a stop overtook goes back unchanged before it starts (RunAsync).

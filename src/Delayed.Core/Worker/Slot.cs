@@ -75,6 +75,13 @@ internal sealed class Slot
     /// <summary>Whether the last claim failed: it may have claimed a task whose reply never came, which the next one hands back.</summary>
     public bool ReplyLost { get; set; }
 
+    /// <summary>
+    /// Whether an idle wait writes its claim right behind it (<see cref="Queue.DelayedQueue.WaitThenClaimAsync"/>); false
+    /// once the server refused that wait (an account from before it, without BRPOPLPUSH or the waking key): the slot then
+    /// waits with BLPOP and claims after the wake.
+    /// </summary>
+    public bool ClaimsBehindWaits { get; set; } = true;
+
     /// <summary>Its claims that failed in a row, until one is answered.</summary>
     public FailureStreak Failures { get; } = new();
 }
