@@ -544,7 +544,8 @@ public sealed class DelayedQueue
     /// fails its next claim). Null while that connection rests after a failure: wait and claim through the multiplexer then.
     /// </summary>
     /// <exception cref="DirectConnectionLostException">The replies did not come (a task the claim may have taken is held
-    /// under the worker id, for the next claim to hand back; a token the wait may have moved is put back first), or the
+    /// under the worker id, for the next claim to hand back; a token the wait may have moved is left in the waking list,
+    /// for <see cref="ReturnWakingToken"/>), or the
     /// server refused the wait (<see cref="DirectConnectionLostException.Refused"/>: e.g. an account without BRPOPLPUSH
     /// or the waking key), which changed nothing.</exception>
     internal Task<ClaimReply>? WaitThenClaimAsync(DirectConnection direct, string workerId, string claimStamp, TimeSpan timeout, long maxTaskBytes)
@@ -554,38 +555,28 @@ public sealed class DelayedQueue
         return pending is null ? null : ClaimAfterWaitAsync(pending);
     }
 
-    private async Task<ClaimReply> ClaimAfterWaitAsync(Task<WaitedReplies> pending)
+    private static async Task<ClaimReply> ClaimAfterWaitAsync(Task<WaitedReplies> pending)
     {
-        WaitedReplies replies;
-        try
-        {
-            replies = await pending.ConfigureAwait(false);
-        }
-        catch (DirectConnectionLostException e) when (!e.Refused)
-        {
-            await ReturnWakingTokenAsync().ConfigureAwait(false);
-            throw;
-        }
-        if (replies.Call is not null) return ReadClaim(replies.Call);
-        if (!replies.Moved.IsNull) await ReturnWakingTokenAsync().ConfigureAwait(false);
-        throw new DirectConnectionLostException("The claim behind the wait got no reply.", null);
+        var replies = await pending.ConfigureAwait(false);
+        return replies.Call is not null ? ReadClaim(replies.Call) : throw new DirectConnectionLostException("The claim behind the wait got no reply.", null);
     }
 
     /// <summary>
     /// After a wait whose claim may not have run: a token it moved to the waking list goes back to the tokens. Any token
     /// found there is one whose claim did not run, or one another slot's claim is about to take, which then finds none
-    /// and that slot waits again: never a loss. Best effort: with Redis out of reach it stays, and the next claim behind a
-    /// wait takes it.
+    /// and that slot waits again: never a loss. Sent without waiting for its reply, once Redis answers again (the slot's
+    /// next claim): with Redis out of reach it would wait in the client's backlog, where it would take the failure that
+    /// the slot's claim is to report.
     /// </summary>
-    private async Task ReturnWakingTokenAsync()
+    internal void ReturnWakingToken()
     {
         try
         {
-            await Db.ListRightPopLeftPushAsync(_waking, _tokens).ConfigureAwait(false);
+            Db.ListRightPopLeftPush(_waking, _tokens, CommandFlags.FireAndForget);
         }
-        catch (Exception e) when (e is RedisException or TimeoutException)
+        catch (RedisException)
         {
-            // What failed the wait fails this too; the claim that follows reports it.
+            // The multiplexer refused to queue it (no connection, no backlog): the claim that follows reports that.
         }
     }
 

@@ -290,6 +290,11 @@ public sealed class DelayedWorker : IDisposable
     {
         slot.Held = null;
         slot.ReplyLost = false;
+        if (slot.WakingTokenLeftIn is { } waking)
+        {
+            waking.ReturnWakingToken();
+            slot.WakingTokenLeftIn = null;
+        }
         if (slot.Failures.Ended() is { } failing) Emit(new WorkerEvent(WorkerEventKind.WorkerRecovered, Names, slot.Id, duration: failing));
         slot.PausedQueues = reply.PausedSources is { } paused ? Array.ConvertAll(paused, p => order[p]) : null;
         if (reply.StopRequested)
@@ -325,9 +330,17 @@ public sealed class DelayedWorker : IDisposable
             }
             catch (DirectConnectionLostException e)
             {
-                // Refused: the slot waits the plain way from now on. Lost: a task the claim may have taken is handed back by the next.
-                if (e.Refused) slot.ClaimsBehindWaits = false;
-                else slot.ReplyLost = true;
+                // Refused: the slot waits the plain way from now on. Lost: a task the claim may have taken is handed back by the
+                // next, and a token the wait may have moved is put back once Redis answers it.
+                if (e.Refused)
+                {
+                    slot.ClaimsBehindWaits = false;
+                }
+                else
+                {
+                    slot.ReplyLost = true;
+                    slot.WakingTokenLeftIn = order[0];
+                }
                 return new Claim(ClaimOutcome.Nothing);
             }
             // A claim that a stop overtook goes back unchanged before it starts (RunAsync).

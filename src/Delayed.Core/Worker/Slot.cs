@@ -82,6 +82,12 @@ internal sealed class Slot
     /// </summary>
     public bool ClaimsBehindWaits { get; set; } = true;
 
+    /// <summary>
+    /// The queue whose waking list may hold a token this slot's wait moved there for a claim that never ran (its replies
+    /// lost): put back with the next claim answered (<see cref="DelayedQueue.ReturnWakingToken"/>).
+    /// </summary>
+    public DelayedQueue? WakingTokenLeftIn { get; set; }
+
     /// <summary>Its claims that failed in a row, until one is answered.</summary>
     public FailureStreak Failures { get; } = new();
 }
