@@ -85,40 +85,30 @@ public class ClaimBehindTheWaitTests
     [Fact]
     public async Task ATokenLeftInTheWakingListByAWaitWhoseRepliesWereLostGoesBack_SoItsTaskStillRuns()
     {
-        var rest = DirectConnection.ReopenInterval;
-        DirectConnection.ReopenInterval = TimeSpan.FromMinutes(5); // no later wait of the slot's own takes the token by chance
+        using var rest = new ReopenIntervalOverride(TimeSpan.FromMinutes(5)); // no later wait of the slot's own takes the token by chance
+        var queue = _redis.NewQueue();
+        var ran = 0;
+        using var stop = new CancellationTokenSource();
+        var worker = new DelayedWorker(queue, new DelegateRegistry().Add("d:noop", _ => Interlocked.Increment(ref ran)),
+            new WorkerOptions { DequeueTimeout = TimeSpan.FromSeconds(5) });
+        var run = worker.RunAsync(stop.Token);
         try
         {
-            var queue = _redis.NewQueue();
-            var ran = 0;
-            using var stop = new CancellationTokenSource();
-            var worker = new DelayedWorker(queue, new DelegateRegistry().Add("d:noop", _ => Interlocked.Increment(ref ran)),
-                new WorkerOptions { DequeueTimeout = TimeSpan.FromSeconds(5) });
-            var run = worker.RunAsync(stop.Token);
-            try
-            {
-                await Eventually.True(() => WaitsWithItsClaimBehind(worker), "the idle slot to block in BRPOPLPUSH with its claim queued behind it");
-                // As a wait leaves it whose claim never ran: the task in the list, its token moved to the waking list.
-                await _redis.Db.ListRightPushAsync(queue.Keys.Tasks, TaskEncoder.EncodePython("d:noop", null, null, 0));
-                await _redis.Db.ListRightPushAsync(queue.Keys.Waking, "1");
-                var line = _redis.ClientNamed(worker.WorkerIds[0])!;
-                var id = line.Split(' ').First(field => field.StartsWith("id=", StringComparison.Ordinal)).Substring(3);
-                Assert.Equal(1, (long)await _redis.Db.ExecuteAsync("CLIENT", "KILL", "ID", id));
-                await Eventually.True(() => Volatile.Read(ref ran) == 1, "the task whose token was left in the waking list to run");
-            }
-            finally
-            {
-                stop.Cancel();
-                await run;
-            }
-            Assert.False(await _redis.Db.KeyExistsAsync(queue.Keys.Waking));
-            Assert.Equal(0, await queue.GetLengthAsync());
-            Assert.Equal(0, await _redis.Db.ListLengthAsync(queue.Keys.Tokens));
+            await Eventually.True(() => WaitsWithItsClaimBehind(worker), "the idle slot to block in BRPOPLPUSH with its claim queued behind it");
+            // As a wait leaves it whose claim never ran: the task in the list, its token moved to the waking list.
+            await _redis.Db.ListRightPushAsync(queue.Keys.Tasks, TaskEncoder.EncodePython("d:noop", null, null, 0));
+            await _redis.Db.ListRightPushAsync(queue.Keys.Waking, "1");
+            Assert.Equal(1, (long)await _redis.Db.ExecuteAsync("CLIENT", "KILL", "ID", RedisFixture.IdOf(_redis.ClientNamed(worker.WorkerIds[0])!)));
+            await Eventually.True(() => Volatile.Read(ref ran) == 1, "the task whose token was left in the waking list to run");
         }
         finally
         {
-            DirectConnection.ReopenInterval = rest;
+            stop.Cancel();
+            await run;
         }
+        Assert.False(await _redis.Db.KeyExistsAsync(queue.Keys.Waking));
+        Assert.Equal(0, await queue.GetLengthAsync());
+        Assert.Equal(0, await _redis.Db.ListLengthAsync(queue.Keys.Tokens));
     }
 
     [Fact]

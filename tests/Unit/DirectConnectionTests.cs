@@ -20,7 +20,7 @@ public class DirectConnectionTests
 
     private string? ClientNamed(string name) => _redis.ClientNamed(name);
 
-    private static string IdOf(string clientLine) => clientLine.Split(' ').First(field => field.StartsWith("id=", StringComparison.Ordinal)).Substring(3);
+    private static string IdOf(string clientLine) => RedisFixture.IdOf(clientLine);
 
     [Fact]
     public async Task ABusySlotClaimsThroughAConnectionOfItsOwn_NamedAsItsWorkerId()
@@ -141,100 +141,84 @@ public class DirectConnectionTests
     [Fact]
     public async Task KillingAnIdleSlotsOwnConnectionWhileItWaitsLosesNoTask_ItWaitsOnItsSpareMeanwhile()
     {
-        var rest = DirectConnection.ReopenInterval;
-        DirectConnection.ReopenInterval = TimeSpan.FromMinutes(5); // so that it really waits on the spare afterwards
+        using var rest = new ReopenIntervalOverride(TimeSpan.FromMinutes(5)); // so that it really waits on the spare afterwards
+        var queue = _redis.NewQueue();
+        using var fallbacks = new FallbackCount(queue.Name);
+        var ran = 0;
+        var errors = new ConcurrentQueue<WorkerEvent>();
+        using var stop = new CancellationTokenSource();
+        var worker = new DelayedWorker(queue, new DelegateRegistry().Add("d:noop", _ => Interlocked.Increment(ref ran)), new WorkerOptions
+        {
+            DequeueTimeout = TimeSpan.FromSeconds(5),
+            OnEvent = e => { if (e.Kind == WorkerEventKind.WorkerError) errors.Enqueue(e); },
+        });
+        var run = worker.RunAsync(stop.Token);
         try
         {
-            var queue = _redis.NewQueue();
-            using var fallbacks = new FallbackCount(queue.Name);
-            var ran = 0;
-            var errors = new ConcurrentQueue<WorkerEvent>();
-            using var stop = new CancellationTokenSource();
-            var worker = new DelayedWorker(queue, new DelegateRegistry().Add("d:noop", _ => Interlocked.Increment(ref ran)), new WorkerOptions
-            {
-                DequeueTimeout = TimeSpan.FromSeconds(5),
-                OnEvent = e => { if (e.Kind == WorkerEventKind.WorkerError) errors.Enqueue(e); },
-            });
-            var run = worker.RunAsync(stop.Token);
-            try
-            {
-                string? blocked = null;
-                await Eventually.True(() => worker.WorkerIds is [var id] && (blocked = ClientNamed(id)) is { } line && line.Contains(" cmd=brpoplpush ", StringComparison.Ordinal),
-                    "the idle slot to block in its wait on its own connection");
-                Assert.Equal(1, (long)_redis.Db.Execute("CLIENT", "KILL", "ID", IdOf(blocked!)));
-                // Resting, it waits on its spare connection: blocked again, under no name of its own.
-                await Eventually.True(async () => await _redis.BlockedClientsAsync() == 1 && ClientNamed(worker.WorkerIds[0]) is null, "the slot to wait on its spare connection");
-                await queue.EnqueueAsync(Enumerable.Range(0, 3).Select(i => TaskEncoder.EncodePython("d:noop", new object[] { i }, null, 0)).ToArray());
-                await Eventually.True(() => Volatile.Read(ref ran) == 3, "the tasks to run");
-            }
-            finally
-            {
-                stop.Cancel();
-                await run;
-            }
-            Assert.Empty(errors); // the wait went to the spare at once: no error, no back-off, but counted
-            Assert.Equal(1, fallbacks.Claims);
-            Assert.Equal(0, await queue.GetLengthAsync());
-            Assert.Equal(0, await _redis.Db.ListLengthAsync(queue.Keys.Tokens));
+            string? blocked = null;
+            await Eventually.True(() => worker.WorkerIds is [var id] && (blocked = ClientNamed(id)) is { } line && line.Contains(" cmd=brpoplpush ", StringComparison.Ordinal),
+                "the idle slot to block in its wait on its own connection");
+            Assert.Equal(1, (long)_redis.Db.Execute("CLIENT", "KILL", "ID", IdOf(blocked!)));
+            // Resting, it waits on its spare connection: blocked again, under no name of its own.
+            await Eventually.True(async () => await _redis.BlockedClientsAsync() == 1 && ClientNamed(worker.WorkerIds[0]) is null, "the slot to wait on its spare connection");
+            await queue.EnqueueAsync(Enumerable.Range(0, 3).Select(i => TaskEncoder.EncodePython("d:noop", new object[] { i }, null, 0)).ToArray());
+            await Eventually.True(() => Volatile.Read(ref ran) == 3, "the tasks to run");
         }
         finally
         {
-            DirectConnection.ReopenInterval = rest;
+            stop.Cancel();
+            await run;
         }
+        Assert.Empty(errors); // the wait went to the spare at once: no error, no back-off, but counted
+        Assert.Equal(1, fallbacks.Claims);
+        Assert.Equal(0, await queue.GetLengthAsync());
+        Assert.Equal(0, await _redis.Db.ListLengthAsync(queue.Keys.Tokens));
     }
 
     [Fact]
     public async Task KillingTheDirectConnectionMidDrainLosesNoTaskAndRunsNoneTwice_AndItIsOpenedAgain()
     {
-        var rest = DirectConnection.ReopenInterval;
-        DirectConnection.ReopenInterval = TimeSpan.FromMilliseconds(200);
-        try
+        using var rest = new ReopenIntervalOverride(TimeSpan.FromMilliseconds(200));
+        var queue = _redis.NewQueue();
+        using var fallbacks = new FallbackCount(queue.Name);
+        const int Count = 2000;
+        await queue.EnqueueAsync(Enumerable.Range(0, Count).Select(i => TaskEncoder.EncodePython("d:count", new object[] { i }, null, 0)).ToArray());
+        var runs = new ConcurrentDictionary<long, int>();
+        var kills = 0;
+        string? reopened = null;
+        var registry = new DelegateRegistry().Add("d:count", context =>
         {
-            var queue = _redis.NewQueue();
-            using var fallbacks = new FallbackCount(queue.Name);
-            const int Count = 2000;
-            await queue.EnqueueAsync(Enumerable.Range(0, Count).Select(i => TaskEncoder.EncodePython("d:count", new object[] { i }, null, 0)).ToArray());
-            var runs = new ConcurrentDictionary<long, int>();
-            var kills = 0;
-            string? reopened = null;
-            var registry = new DelegateRegistry().Add("d:count", context =>
+            var i = Convert.ToInt64(context.Task.Arguments[0], System.Globalization.CultureInfo.InvariantCulture);
+            runs.AddOrUpdate(i, 1, (_, n) => n + 1);
+            if (i is 400 or 1500)
             {
-                var i = Convert.ToInt64(context.Task.Arguments[0], System.Globalization.CultureInfo.InvariantCulture);
-                runs.AddOrUpdate(i, 1, (_, n) => n + 1);
-                if (i is 400 or 1500)
-                {
-                    // The direct connection of this slot, as the server sees it: killed under the worker.
-                    var line = ClientNamed(context.WorkerId) ?? throw new InvalidOperationException($"no direct connection at task {i}");
-                    if (i == 1500) reopened = line;
-                    kills += (int)(long)_redis.Db.Execute("CLIENT", "KILL", "ID", IdOf(line));
-                }
-                // Past the rest after the first kill, so that the next claim opens the connection again.
-                if (i == 1000) Thread.Sleep(400);
-            });
-            var errors = new ConcurrentQueue<WorkerEvent>();
-            var options = new WorkerOptions
-            {
-                StopWhenEmpty = true, DequeueTimeout = TimeSpan.FromMilliseconds(100),
-                OnEvent = e => { if (e.Kind == WorkerEventKind.WorkerError) errors.Enqueue(e); },
-            };
-            var summary = await new DelayedWorker(queue, registry, options).RunAsync();
-            Assert.Equal(2, kills);
-            // The claim went on through the multiplexer at once: no error and no back-off, but counted, so that a
-            // connection that cannot stay up shows in the metrics.
-            Assert.Empty(errors);
-            Assert.Equal(2, fallbacks.Claims);
-            Assert.Equal(0, fallbacks.Enqueue);
-            Assert.NotNull(reopened);
-            Assert.Equal(Count, summary.Succeeded);
-            Assert.Equal(Count, runs.Count);
-            Assert.All(runs, run => Assert.Equal(1, run.Value));
-            Assert.Equal(0, await queue.GetLengthAsync());
-            Assert.Empty(await queue.GetInFlightAsync());
-        }
-        finally
+                // The direct connection of this slot, as the server sees it: killed under the worker.
+                var line = ClientNamed(context.WorkerId) ?? throw new InvalidOperationException($"no direct connection at task {i}");
+                if (i == 1500) reopened = line;
+                kills += (int)(long)_redis.Db.Execute("CLIENT", "KILL", "ID", IdOf(line));
+            }
+            // Past the rest after the first kill, so that the next claim opens the connection again.
+            if (i == 1000) Thread.Sleep(400);
+        });
+        var errors = new ConcurrentQueue<WorkerEvent>();
+        var options = new WorkerOptions
         {
-            DirectConnection.ReopenInterval = rest;
-        }
+            StopWhenEmpty = true, DequeueTimeout = TimeSpan.FromMilliseconds(100),
+            OnEvent = e => { if (e.Kind == WorkerEventKind.WorkerError) errors.Enqueue(e); },
+        };
+        var summary = await new DelayedWorker(queue, registry, options).RunAsync();
+        Assert.Equal(2, kills);
+        // The claim went on through the multiplexer at once: no error and no back-off, but counted, so that a
+        // connection that cannot stay up shows in the metrics.
+        Assert.Empty(errors);
+        Assert.Equal(2, fallbacks.Claims);
+        Assert.Equal(0, fallbacks.Enqueue);
+        Assert.NotNull(reopened);
+        Assert.Equal(Count, summary.Succeeded);
+        Assert.Equal(Count, runs.Count);
+        Assert.All(runs, run => Assert.Equal(1, run.Value));
+        Assert.Equal(0, await queue.GetLengthAsync());
+        Assert.Empty(await queue.GetInFlightAsync());
     }
 
     [Theory]

@@ -50,6 +50,9 @@ public sealed class RedisFixture : IAsyncLifetime
     public string? ClientNamed(string name) =>
         Db.Execute("CLIENT", "LIST").ToString()!.Split('\n').FirstOrDefault(line => line.Contains($" name={name} ", StringComparison.Ordinal));
 
+    /// <summary>The client id in a CLIENT LIST line, for CLIENT KILL ID.</summary>
+    public static string IdOf(string clientLine) => clientLine.Split(' ').First(field => field.StartsWith("id=", StringComparison.Ordinal)).Substring(3);
+
     /// <summary>How many times the server has run these commands (INFO commandstats), for a test that counts a worker's calls.</summary>
     public async Task<long> CommandCallsAsync(params string[] commands)
     {
