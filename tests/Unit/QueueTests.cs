@@ -90,8 +90,9 @@ public class QueueTests
         await _redis.Db.StringSetAsync("w", "1");
         await _redis.Db.HashSetAsync(queue.Keys.Workers, "w", "x");
         await _redis.Db.HashSetAsync(queue.Keys.Control, "w", "stop");
+        await _redis.Db.ListRightPushAsync(queue.Keys.Waking, "1");
         await queue.ClearAsync();
-        foreach (var key in queue.Keys.All)
+        foreach (var key in queue.Keys.All.Append(queue.Keys.Waking))
             Assert.False(await _redis.Db.KeyExistsAsync(key));
         Assert.True(await _redis.Db.KeyExistsAsync(""));
         Assert.True(await _redis.Db.KeyExistsAsync("w"));

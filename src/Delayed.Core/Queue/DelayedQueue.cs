@@ -452,7 +452,21 @@ public sealed class DelayedQueue
     /// Deletes the queue's keys and its extension keys (uniqueness windows included), but not its pause (an operator's
     /// state, which emptying the queue should not lift) nor its recurring schedules; never a liveness key or any other key.
     /// </summary>
-    public Task ClearAsync() => Db.KeyDeleteAsync(Array.FindAll(_scriptKeys, k => k != (RedisKey)Keys.Paused).Concat(new RedisKey[] { Keys.Unique }).ToArray());
+    public async Task ClearAsync()
+    {
+        await Db.KeyDeleteAsync(Array.FindAll(_scriptKeys, k => k != (RedisKey)Keys.Paused).Concat(new RedisKey[] { Keys.Unique }).ToArray()).ConfigureAwait(false);
+        try
+        {
+            // Apart: an operator account from before the waking list may not touch it, and its DEL must not fail the one above.
+            // A token left there would otherwise let the next claim behind a wait take a task enqueued after the clear
+            // without that task's own token.
+            await Db.KeyDeleteAsync(_waking).ConfigureAwait(false);
+        }
+        catch (RedisServerException e) when (e.Message.StartsWith("NOPERM", StringComparison.Ordinal))
+        {
+            // Such an account's workers have no claims behind their waits either, unless theirs were given the key.
+        }
+    }
 
     /// <summary>Pauses the queue; false when it was paused already (its reason and time are kept).</summary>
     public async Task<bool> PauseAsync(string reason) =>
