@@ -3,6 +3,7 @@ using System.Threading.Tasks;
 using Delayed.Core.Codec;
 using Delayed.Core.Protocol;
 using Delayed.Core.Queue;
+using Delayed.Core.Redis;
 using StackExchange.Redis;
 using Xunit;
 
@@ -97,6 +98,23 @@ public class QueueTests
         Assert.True(await _redis.Db.KeyExistsAsync(""));
         Assert.True(await _redis.Db.KeyExistsAsync("w"));
         await _redis.Db.KeyDeleteAsync(new RedisKey[] { "", "w" });
+    }
+
+    [Fact]
+    public async Task Clear_UnderAnOperatorAccountFromBeforeTheWakingList_StillClearsTheRest()
+    {
+        var queue = _redis.NewQueue();
+        // Every key of the queue but the waking list, as the example ACL file's operator had it before that list existed.
+        var keys = queue.Keys.All.Append(queue.Keys.Unique).Select(k => "~" + k);
+        await _redis.Db.ExecuteAsync("ACL", new object[] { "SETUSER", "oldoperator", "reset", "on", ">pw" }.Concat(keys).Append("+@all").ToArray());
+        using var old = await DelayedConnection.ConnectAsync(_redis.Server.Configuration + ",user=oldoperator,password=pw");
+        await queue.EnqueueAsync(TaskEncoder.EncodePython("m:f", null, null, 0));
+        await _redis.Db.ListRightPushAsync(queue.Keys.Waking, "1");
+        await new DelayedQueue(old, queue.Name).ClearAsync();
+        Assert.Equal(0, await queue.GetLengthAsync());
+        Assert.False(await _redis.Db.KeyExistsAsync(queue.Keys.Tokens));
+        Assert.True(await _redis.Db.KeyExistsAsync(queue.Keys.Waking)); // out of its reach, and no error for it
+        await _redis.Db.KeyDeleteAsync(queue.Keys.Waking);
     }
 
     [Fact]
