@@ -569,11 +569,7 @@ public sealed class DelayedQueue
         return pending is null ? null : ClaimAfterWaitAsync(pending);
     }
 
-    private static async Task<ClaimReply> ClaimAfterWaitAsync(Task<WaitedReplies> pending)
-    {
-        var replies = await pending.ConfigureAwait(false);
-        return replies.Call is not null ? ReadClaim(replies.Call) : throw new DirectConnectionLostException("The claim behind the wait got no reply.", null);
-    }
+    private static async Task<ClaimReply> ClaimAfterWaitAsync(Task<RedisResult> pending) => ReadClaim(await pending.ConfigureAwait(false));
 
     /// <summary>
     /// After a wait whose claim may not have run: a token it moved to the waking list goes back to the tokens. Any token

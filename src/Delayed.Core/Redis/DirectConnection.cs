@@ -146,14 +146,12 @@ internal sealed class DirectConnection : IDisposable
     /// the wait moved there, if anything). Null while the connection rests after a failure.
     /// </summary>
     /// <remarks>
-    /// Fails with <see cref="DirectConnectionLostException"/> when the wait's reply does not come: the call may have run
-    /// too. When the wait's reply comes and the call's does not (or is an error), the connection is closed and rests as
-    /// after any failure, and <see cref="WaitedReplies.Call"/> is null. A wait the server refuses (an error reply: an
-    /// account without BRPOPLPUSH or the destination key, a server that does not know the command) fails with
-    /// <see cref="DirectConnectionLostException.Refused"/> set when no retry can change that, the connection kept: the
-    /// caller waits another way.
+    /// Fails with <see cref="DirectConnectionLostException"/> when either reply does not come or is an error: the call may
+    /// have run, and the wait may have moved an element that no call took. A wait the server refuses for good (an account
+    /// without BRPOPLPUSH or the destination key, a server that does not know the command) fails with
+    /// <see cref="DirectConnectionLostException.Refused"/> set, the connection kept: the caller waits another way.
     /// </remarks>
-    public Task<WaitedReplies>? BlockingMoveThenEvaluateAsync(RedisKey source, RedisKey destination, RedisValue timeoutSeconds, TimeSpan wait, string script,
+    public Task<RedisResult>? BlockingMoveThenEvaluateAsync(RedisKey source, RedisKey destination, RedisValue timeoutSeconds, TimeSpan wait, string script,
         RedisKey[] keys, RedisValue[] arguments)
     {
         if (Resting) return null;
@@ -166,16 +164,13 @@ internal sealed class DirectConnection : IDisposable
             }
             catch (DirectConnectionLostException e)
             {
-                return Task.FromException<WaitedReplies>(e);
+                return Task.FromException<RedisResult>(e);
             }
         }
-        return Queue(call) is { } failed ? Task.FromException<WaitedReplies>(failed) : call.Waited!.Task;
+        return HandOver(call);
     }
 
-    private Task<RedisResult> HandOver(Call call) => Queue(call) is { } failed ? Task.FromException<RedisResult>(failed) : call.Reply.Task;
-
-    /// <summary>Hands a call to this connection's thread; the exception to fail it with when the connection is closed.</summary>
-    private DirectConnectionLostException? Queue(Call call)
+    private Task<RedisResult> HandOver(Call call)
     {
         // Not RunContinuationsAsynchronously: the awaiting slot is meant to continue on this thread.
         try
@@ -191,9 +186,9 @@ internal sealed class DirectConnection : IDisposable
         }
         catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException)
         {
-            return new DirectConnectionLostException("The direct connection is closed.", e);
+            return Task.FromException<RedisResult>(new DirectConnectionLostException("The direct connection is closed.", e));
         }
-        return null;
+        return call.Reply.Task;
     }
 
     public void Dispose()
@@ -335,22 +330,11 @@ internal sealed class DirectConnection : IDisposable
     {
         foreach (var call in _calls.GetConsumingEnumerable())
         {
-            if (call.Waited is { } waited)
-            {
-                try
-                {
-                    waited.TrySetResult(BlockingMoveThenEvaluate(call));
-                }
-                catch (DirectConnectionLostException e)
-                {
-                    waited.TrySetException(e);
-                }
-                continue;
-            }
             RedisResult result;
             try
             {
-                result = call.Script is null ? BlockingPop(call.Keys, call.Arguments[0], call.Wait) : Evaluate(call.Script, call.Keys, call.Arguments);
+                result = call.WaitKeys is not null ? BlockingMoveThenEvaluate(call)
+                    : call.Script is null ? BlockingPop(call.Keys, call.Arguments[0], call.Wait) : Evaluate(call.Script, call.Keys, call.Arguments);
             }
             catch (DirectConnectionLostException e)
             {
@@ -425,14 +409,13 @@ internal sealed class DirectConnection : IDisposable
 
     private static readonly byte[] BlockingMove = Encoding.ASCII.GetBytes("BRPOPLPUSH");
 
-    private WaitedReplies BlockingMoveThenEvaluate(Call call)
+    /// <summary>The call's reply (<see cref="BlockingMoveThenEvaluateAsync"/>).</summary>
+    private RedisResult BlockingMoveThenEvaluate(Call call)
     {
-        object? moved;
-        BufferedStream stream;
         try
         {
             FollowTheMultiplexer();
-            stream = StillOpen() ?? Open();
+            var stream = StillOpen() ?? Open();
             WriteHeader(stream, '*', 4);
             WriteBulk(stream, BlockingMove);
             WriteBulk(stream, (byte[])call.WaitKeys![0]!);
@@ -440,8 +423,7 @@ internal sealed class DirectConnection : IDisposable
             WriteBulk(stream, (byte[])call.WaitSeconds!);
             WriteEvaluate(stream, PrefixOf(call.Script!, call.Keys), call.Arguments);
             stream.Flush();
-            moved = ReadWaiting(stream, call.Wait);
-            if (moved is RespError { Text: var error })
+            if (ReadWaiting(stream, call.Wait) is RespError { Text: var error })
             {
                 // Nothing moved; the call behind it ran and found nothing to claim with. Both read, the connection stays in step.
                 Read(stream, 0);
@@ -451,27 +433,17 @@ internal sealed class DirectConnection : IDisposable
                     throw DirectConnectionLostException.Refusal(error);
                 throw new DirectConnectionLostException("Redis answered an error: " + error, null);
             }
+            return Answer(ReadEvaluated(stream, call.Script!, call.Keys, call.Arguments));
         }
         catch (DirectConnectionLostException e) when (e.Refused)
         {
             throw;
         }
-#pragma warning disable CA1031 // As in Evaluate: the caller goes to the multiplexer, knowing the call may have run.
+#pragma warning disable CA1031 // As in Evaluate: the caller goes on as after a lost reply, knowing the call may have run.
         catch (Exception e)
 #pragma warning restore CA1031
         {
             throw Lost(e);
-        }
-        try
-        {
-            return new WaitedReplies((RedisResult)moved!, Answer(ReadEvaluated(stream, call.Script!, call.Keys, call.Arguments)));
-        }
-#pragma warning disable CA1031 // What the wait moved is known: the caller sees to it.
-        catch (Exception e)
-#pragma warning restore CA1031
-        {
-            Lost(e);
-            return new WaitedReplies((RedisResult)moved!, null);
         }
     }
 
@@ -749,16 +721,12 @@ internal sealed class DirectConnection : IDisposable
         {
             WaitKeys = waitKeys;
             WaitSeconds = waitSeconds;
-            Waited = new TaskCompletionSource<WaitedReplies>();
         }
 
         /// <summary>The keys of a wait written before the script (its source and destination); null for a script alone.</summary>
         public RedisKey[]? WaitKeys { get; }
 
         public RedisValue WaitSeconds { get; }
-
-        /// <summary>The replies of a wait and the script behind it; null for any other call.</summary>
-        public TaskCompletionSource<WaitedReplies>? Waited { get; }
 
         /// <summary>The script to run; null for a blocking wait (<see cref="BlockingPop"/>).</summary>
         public string? Script { get; }
