@@ -109,11 +109,7 @@ if (args.Contains("enqueue"))
     // The enqueue figures alone, three rounds: one caller, 64 at once, batches.
     await EnqueueSequential(5_000);
     EnqueueSequentialOnOwnThread(5_000);
-    // Twice, a second apart: the sequential callers no longer go through the multiplexer, so one warm-up left its path
-    // partly unoptimized (JIT tiering) and the first round of 64 callers 40 % low.
-    await EnqueueConcurrent(10_000, 64);
-    await Task.Delay(1000);
-    await EnqueueConcurrent(10_000, 64);
+    await WarmMultiplexedEnqueue();
     for (var round = 0; round < 3; round++)
     {
         ReportRun("enqueue one by one (sequential)", await EnqueueSequential(20_000));
@@ -206,7 +202,7 @@ if (args.Contains("drain"))
 }
 // Every path once before measuring: the figures are steady-state rates, not JIT tiering and first connects.
 await EnqueueSequential(5_000);
-await EnqueueConcurrent(10_000, 64);
+await WarmMultiplexedEnqueue();
 await EnqueueBatched(20_000, 1000);
 await Drain(5_000, 1);
 await Drain(10_000, 8);
@@ -281,6 +277,15 @@ Run EnqueueSequentialOnOwnThread(int count)
     thread.Start();
     thread.Join();
     return run;
+}
+
+// Twice, a second apart: the sequential callers no longer go through the multiplexer, so one warm-up of 64 callers left
+// that path partly unoptimized by the JIT's tiering, and the first measured round of them 40 % low.
+async Task WarmMultiplexedEnqueue()
+{
+    await EnqueueConcurrent(10_000, 64);
+    await Task.Delay(1000);
+    await EnqueueConcurrent(10_000, 64);
 }
 
 async Task<Run> EnqueueConcurrent(int count, int callers)
