@@ -115,6 +115,7 @@ if (args.Contains("enqueue"))
         ReportRun("enqueue one by one (sequential)", await EnqueueSequential(20_000));
         ReportRun("enqueue one by one (a thread of its own)", EnqueueSequentialOnOwnThread(20_000));
         ReportRun("enqueue one by one (64 concurrent callers)", await EnqueueConcurrent(100_000, 64));
+        ReportRun("enqueue fanned out (Task.WhenAll of 20,000 calls)", await EnqueueFannedOut(20_000));
         ReportRun("enqueue batched (1,000 per call)", await EnqueueBatched(200_000, 1000));
     }
     return;
@@ -279,8 +280,9 @@ Run EnqueueSequentialOnOwnThread(int count)
     return run;
 }
 
-// Twice, a second apart: the sequential callers no longer go through the multiplexer, so one warm-up of 64 callers left
-// that path partly unoptimized by the JIT's tiering, and the first measured round of them 40 % low.
+// Twice, a second apart: with the sequential callers off the multiplexer (tried in the sixteenth session), one warm-up of
+// 64 callers left its path partly unoptimized by the JIT's tiering and the first measured round of them 40 % low; warmed
+// this way, that round is like the others whichever path the sequential calls take.
 async Task WarmMultiplexedEnqueue()
 {
     await EnqueueConcurrent(10_000, 64);
@@ -299,6 +301,20 @@ async Task<Run> EnqueueConcurrent(int count, int callers)
         for (var i = 0; i < count / callers; i++) await queue.EnqueueAsync(task);
     })));
     return clock.Stop(count);
+}
+
+// Many calls started on the thread pool before any is awaited (Task.WhenAll over a list), as .NET code fans work out.
+async Task<Run> EnqueueFannedOut(int count)
+{
+    var queue = NewQueue();
+    return await Task.Run(async () =>
+    {
+        var clock = Measure.Start();
+        var calls = new Task[count];
+        for (var i = 0; i < count; i++) calls[i] = queue.EnqueueAsync(task);
+        await Task.WhenAll(calls);
+        return clock.Stop(count);
+    });
 }
 
 async Task<Run> EnqueueBatched(int count, int batchSize)

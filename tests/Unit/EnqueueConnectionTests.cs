@@ -10,9 +10,8 @@ using Xunit;
 namespace Delayed.Tests;
 
 /// <summary>
-/// An enqueuer appends on its own thread through a synchronous connection (on the thread pool only while no other enqueue
-/// is on its way through the multiplexer); many at once, and whatever that connection cannot do, through the multiplexer:
-/// the same commands, the same errors.
+/// An enqueuer on a thread of its own appends on that thread through a synchronous connection; callers on the thread pool,
+/// and whatever that connection cannot do, through the multiplexer: the same commands, the same errors.
 /// </summary>
 [Collection("redis")]
 public class EnqueueConnectionTests
@@ -45,23 +44,6 @@ public class EnqueueConnectionTests
         return result;
     }
 
-    /// <summary>
-    /// Calls <paramref name="enqueue"/> on the thread pool with one more enqueue counted on its way through the multiplexer
-    /// (as while other callers' are), so that it goes there too.
-    /// </summary>
-    private static async System.Threading.Tasks.Task ThroughTheMultiplexer(DelayedQueue queue, Func<System.Threading.Tasks.Task> enqueue)
-    {
-        queue.Connection.MultiplexedEnqueueStarted();
-        try
-        {
-            await System.Threading.Tasks.Task.Run(enqueue);
-        }
-        finally
-        {
-            queue.Connection.MultiplexedEnqueueEnded();
-        }
-    }
-
     private string? EnqueueClient() =>
         _redis.Db.Execute("CLIENT", "LIST").ToString()!.Split('\n')
             .FirstOrDefault(line => line.Contains($" name={DelayedConnection.EnqueueClientName} ", StringComparison.Ordinal));
@@ -84,44 +66,38 @@ public class EnqueueConnectionTests
     }
 
     [Fact]
-    public async Task AnEnqueuerOnThePoolAppendsThroughTheEnqueueConnectionWhileNoOtherIsOnItsWay_ElseThroughTheMultiplexer()
+    public async Task CallsStartedTogetherOnThePoolGoThroughTheMultiplexer_NotOneRoundTripAfterAnother()
     {
+        // Task.WhenAll over many enqueues, as .NET code fans work out: each call must return at once, so that the
+        // multiplexer sends them together. Letting a pool caller use the enqueue connection whenever nothing else was on
+        // its way cut this from 116,000-200,000 to 25,000-31,000 tasks/s (bench/README.md, sixteenth session): every
+        // call there completes before the next begins. The server holds writes back, so nothing completes meanwhile.
         using var connection = await DelayedConnection.ConnectAsync(_redis.Server.Configuration);
-        var queue = new DelayedQueue(connection, "pool-" + Guid.NewGuid().ToString("N").Substring(0, 8));
-        // Alone (a script's awaits one after another): the round trip on the pool thread, a completed task back.
-        Assert.True(await System.Threading.Tasks.Task.Run(() => queue.EnqueueAsync(Task(1)).IsCompleted),
-            "an enqueuer alone on the thread pool was handed a pending task: its call went through the multiplexer");
-
-        // With another enqueue on its way through the multiplexer (counted here; the server holds writes back, so that
-        // nothing completes meanwhile): through the multiplexer too, holding no pool thread through its round trip.
-        connection.MultiplexedEnqueueStarted();
+        var queue = new DelayedQueue(connection, "fan-" + Guid.NewGuid().ToString("N").Substring(0, 8));
+        await OnThreadOfItsOwn(() => queue.EnqueueAsync(Task(0))); // both connections up
         await _redis.Db.ExecuteAsync("CLIENT", "PAUSE", "2000", "WRITE");
-        System.Threading.Tasks.Task pending;
+        System.Threading.Tasks.Task[] calls;
         try
         {
-            // Called on the pool, the task it returns looked at as it is (Task.Run would await it).
-            pending = await System.Threading.Tasks.Task.Factory.StartNew(() => queue.EnqueueAsync(Task(2)), System.Threading.CancellationToken.None,
-                System.Threading.Tasks.TaskCreationOptions.DenyChildAttach, System.Threading.Tasks.TaskScheduler.Default);
-            Assert.False(pending.IsCompleted, "an enqueuer on the pool made its round trip there while another enqueue was on its way through the multiplexer");
-            Assert.Equal(2, connection.MultiplexedEnqueues); // its own, counted while it waits
+            // Started on the pool; the tasks looked at as they are returned (Task.Run would await them).
+            calls = await System.Threading.Tasks.Task.Factory.StartNew(() => Enumerable.Range(1, 3).Select(i => queue.EnqueueAsync(Task(i))).ToArray(),
+                System.Threading.CancellationToken.None, System.Threading.Tasks.TaskCreationOptions.DenyChildAttach, System.Threading.Tasks.TaskScheduler.Default);
+            Assert.All(calls, call => Assert.False(call.IsCompleted, "an enqueue started on the pool made its round trip before returning"));
         }
         finally
         {
             await _redis.Db.ExecuteAsync("CLIENT", "UNPAUSE");
-            connection.MultiplexedEnqueueEnded();
         }
-        await pending;
-        Assert.Equal(0, connection.MultiplexedEnqueues);
-        Assert.True(await System.Threading.Tasks.Task.Run(() => queue.EnqueueAsync(Task(3)).IsCompleted), "alone again, the enqueuer did not take the enqueue connection");
-        Assert.Equal(new[] { Task(1), Task(2), Task(3) }, (await _redis.Db.ListRangeAsync(queue.Keys.Tasks)).Select(v => (byte[])v!));
-        Assert.Equal(3, await _redis.Db.ListLengthAsync(queue.Keys.Tokens));
+        await System.Threading.Tasks.Task.WhenAll(calls);
+        Assert.Equal(Enumerable.Range(0, 4).Select(Task), (await _redis.Db.ListRangeAsync(queue.Keys.Tasks)).Select(v => (byte[])v!));
+        Assert.Equal(4, await _redis.Db.ListLengthAsync(queue.Keys.Tokens));
     }
 
     [Fact]
     public async Task ManyEnqueuersAtOnceLoseNothingAndKeepEachOnesOrder_OnThreadsOfTheirOwnAndOnThePool()
     {
-        // Four on threads of their own and four on the thread pool: one at a time takes the enqueue connection (on the
-        // pool while no enqueue is on its way through the multiplexer), the others the multiplexer.
+        // Four on threads of their own (one at a time takes the enqueue connection, the others the multiplexer) and
+        // four on the thread pool (always the multiplexer).
         var queue = _redis.NewQueue();
         const int Callers = 8, Each = 500;
         var own = Enumerable.Range(0, Callers / 2).Select(caller => new System.Threading.Thread(() =>
@@ -165,10 +141,10 @@ public class EnqueueConnectionTests
     {
         var queue = _redis.NewQueue();
         await _redis.Db.StringSetAsync(queue.Keys.Tasks, "not a list");
-        // Both ways: through the enqueue connection and through the multiplexer.
+        // Both ways: on a thread of its own (the enqueue connection) and on the pool (the multiplexer).
         var direct = await Assert.ThrowsAsync<RedisServerException>(() => OnThreadOfItsOwn(() => queue.EnqueueAsync(Task(1))));
         Assert.StartsWith("WRONGTYPE", direct.Message, StringComparison.Ordinal);
-        var shared = await Assert.ThrowsAsync<RedisServerException>(() => ThroughTheMultiplexer(queue, () => queue.EnqueueAsync(Task(1))));
+        var shared = await Assert.ThrowsAsync<RedisServerException>(() => System.Threading.Tasks.Task.Run(() => queue.EnqueueAsync(Task(1))));
         Assert.StartsWith("WRONGTYPE", shared.Message, StringComparison.Ordinal);
     }
 
@@ -231,12 +207,12 @@ public class EnqueueConnectionTests
     {
         using var connection = await DelayedConnection.ConnectAsync($"{_redis.Server.Configuration},asyncTimeout=1000");
         var queue = new DelayedQueue(connection, "late-" + Guid.NewGuid().ToString("N").Substring(0, 8));
-        await ThroughTheMultiplexer(queue, () => queue.EnqueueAsync(Task(1))); // the multiplexer's connection is up
+        await System.Threading.Tasks.Task.Run(() => queue.EnqueueAsync(Task(1))); // the multiplexer's connection is up
         await _redis.Db.ExecuteAsync("CLIENT", "PAUSE", "3000", "WRITE");
         try
         {
-            // Through the multiplexer, which sends the transaction and then waits past its timeout.
-            var error = await Assert.ThrowsAnyAsync<Exception>(() => ThroughTheMultiplexer(queue, () => queue.EnqueueAsync(Task(2))));
+            // From the thread pool: through the multiplexer, which sends the transaction and then waits past its timeout.
+            var error = await Assert.ThrowsAnyAsync<Exception>(() => System.Threading.Tasks.Task.Run(() => queue.EnqueueAsync(Task(2))));
             Assert.Equal(FailureKind.Unavailable, Failures.Classify(error));
             Assert.False(Failures.NeverSent(error), $"a transaction sent whose reply was late was called never sent: {error.Message}");
         }

@@ -89,7 +89,7 @@ public sealed class SentinelTests
         // word, not one more task may go there.
         var last = 0;
         using var stop = new CancellationTokenSource();
-        // On a thread of its own, as a script's enqueues are.
+        // On a thread of its own, as a script's enqueues are: the pool's threads enqueue through the multiplexer.
         var enqueuer = new Thread(() =>
         {
             for (var n = 1; !stop.IsCancellationRequested; n++)

@@ -106,14 +106,12 @@ public sealed class DelayedQueue
 
     /// <summary>Appends one task and its token atomically (MULTI/EXEC; the task is never after its token).</summary>
     /// <remarks>
-    /// The caller makes the round trip on its own thread, through the connection's synchronous enqueue connection, one
-    /// caller at a time, and gets a completed task back: on busy cores the multiplexer's hand-offs of each reply between
-    /// threads cost several times the round trip (bench/README.md). A caller on the thread pool does so only while no
-    /// enqueue is on its way through the multiplexer: one awaiting one enqueue after another keeps that path, while many
-    /// at once go through the multiplexer, which batches them (a pool thread held through each round trip would delay
-    /// the replies the others wait for, read on that pool). A server that stalls holds the caller's thread up to the
-    /// connection's sync timeout, as a synchronous call would. Every call over TLS or on a cluster goes through the
-    /// multiplexer. Either way the same commands, atomically.
+    /// A caller on a thread of its own (a PowerShell pipeline, a script's or a handler's thread: not the thread pool)
+    /// makes the round trip on that thread, through the connection's synchronous enqueue connection, one such caller at
+    /// a time, and gets a completed task back: on busy cores the multiplexer's hand-offs of each reply between threads
+    /// cost several times the round trip (bench/README.md). Callers on the thread pool, where a thread held through a
+    /// round trip would delay the replies the multiplexer reads there, and every call over TLS or on a cluster, go
+    /// through the multiplexer, which batches concurrent callers. Either way the same commands, atomically.
     /// </remarks>
     public Task EnqueueAsync(byte[] task) => EnqueueAsync(new[] { task ?? throw new ArgumentNullException(nameof(task)) });
 
@@ -127,11 +125,9 @@ public sealed class DelayedQueue
         }
         try
         {
-            // On the thread pool only while no enqueue is in flight through the multiplexer: 64 callers there, one of them
-            // holding a pool thread per round trip and the others waiting for replies read on that pool, fell from 96,000
-            // to 17,000 tasks/s when any pool caller could take this path.
-            if ((!Thread.CurrentThread.IsThreadPoolThread || Connection.MultiplexedEnqueues == 0)
-                && Connection.EnqueueConnection?.TryEnqueue(_tasksKey, _tokensKey, tasks) == true)
+            // Never on the thread pool: 64 callers there, one of them holding a pool thread per round trip and the others
+            // waiting for replies read on that pool, fell from 96,000 to 17,000 tasks/s.
+            if (!Thread.CurrentThread.IsThreadPoolThread && Connection.EnqueueConnection?.TryEnqueue(_tasksKey, _tokensKey, tasks) == true)
             {
                 DelayedMetrics.TasksEnqueued(Name, tasks.Count);
                 return Task.CompletedTask;
@@ -152,7 +148,6 @@ public sealed class DelayedQueue
         // it describes.
         var transaction = Db.CreateTransaction();
         var (pushTasks, pushTokens) = Push(transaction, values);
-        Connection.MultiplexedEnqueueStarted();
         try
         {
             if (!await transaction.ExecuteAsync().ConfigureAwait(false)) throw new InvalidOperationException("Redis discarded the transaction.");
@@ -164,10 +159,6 @@ public sealed class DelayedQueue
             if (!RefusedWholeOnCluster(e)) throw;
             await EnqueueAgainAsync(values).ConfigureAwait(false);
             return;
-        }
-        finally
-        {
-            Connection.MultiplexedEnqueueEnded();
         }
         await pushTasks.ConfigureAwait(false);
         await pushTokens.ConfigureAwait(false);

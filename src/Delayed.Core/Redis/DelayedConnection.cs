@@ -33,25 +33,11 @@ public sealed class DelayedConnection : IDisposable
     }
 
     /// <summary>
-    /// The synchronous connection through which an enqueuer appends, one at a time
+    /// The synchronous connection through which an enqueuer on a thread of its own appends, one at a time
     /// (<see cref="DirectConnection.TryEnqueue"/>); null over TLS and on a cluster (whose queues live on several servers),
     /// where every enqueue goes through the multiplexer.
     /// </summary>
     internal DirectConnection? EnqueueConnection => _enqueue.Value;
-
-    private int _multiplexedEnqueues;
-
-    /// <summary>
-    /// How many plain enqueues are on their way through the multiplexer now. A caller on the thread pool uses the
-    /// enqueue connection only while there are none: one caller awaiting one enqueue after another then makes its round
-    /// trips there, while many at once share the multiplexer, where a pool thread held by the enqueue connection would
-    /// delay the replies the others wait for (bench/README.md).
-    /// </summary>
-    internal int MultiplexedEnqueues => Volatile.Read(ref _multiplexedEnqueues);
-
-    internal void MultiplexedEnqueueStarted() => Interlocked.Increment(ref _multiplexedEnqueues);
-
-    internal void MultiplexedEnqueueEnded() => Interlocked.Decrement(ref _multiplexedEnqueues);
 
     /// <summary>The enqueue connection's name in CLIENT LIST (where the account may set one).</summary>
     internal const string EnqueueClientName = "delayed-enqueue";
