@@ -65,6 +65,13 @@ public static class PlainDataWriter
     private static void WriteArray(ref MessagePackWriter writer, IEnumerable sequence, PlainDataLimits limits, int depth)
     {
         CheckDepth(depth, limits);
+        if (sequence is IList list)
+        {
+            // By index: an array's enumerator is an object of its own, one per array of every task (a pipeline's arguments).
+            writer.WriteArrayHeader(list.Count);
+            for (var i = 0; i < list.Count; i++) Write(ref writer, list[i], limits, depth + 1);
+            return;
+        }
         var items = sequence as ICollection ?? MaterializedList(sequence);
         writer.WriteArrayHeader(items.Count);
         foreach (var item in items) Write(ref writer, item, limits, depth + 1);

@@ -94,6 +94,14 @@ public sealed class AddDelayedTaskCommand : DelayedCmdlet
     private readonly Stopwatch _batchAge = new();
     private Queue? _batchQueue;
     private long _enqueued;
+    private (Queue Queue, string Text)? _target;
+
+    /// <summary>What ShouldProcess names, kept for the queue of the last task: one string per task fewer in a pipeline.</summary>
+    private string TargetOf(Queue queue)
+    {
+        if (_target is not { } target || !ReferenceEquals(target.Queue, queue)) _target = target = (queue, $"Queue '{queue.Name}' on {queue.Redis}");
+        return target.Text;
+    }
 
     /// <summary>The queue to add to (a queue object, or a queue name on the default server).</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
@@ -199,7 +207,7 @@ public sealed class AddDelayedTaskCommand : DelayedCmdlet
             return;
         }
         var when = Delay is { } delay ? $" to run in {delay}" : At is { } at ? $" to run at {at}" : "";
-        if (!ShouldProcess($"Queue '{Queue.Name}' on {Queue.Redis}", $"Add task '{Name}'{when}")) return;
+        if (!ShouldProcess(TargetOf(Queue), $"Add task '{Name}'{when}")) return;
 
         if (_batchQueue is not null && !ReferenceEquals(_batchQueue.Engine, Queue.Engine)) Flush();
         _batchQueue = Queue;

@@ -1,5 +1,4 @@
 using System.Collections;
-using System.Linq;
 using Delayed.Core.Codec;
 
 namespace Delayed.PowerShell.Conversion;
@@ -16,7 +15,13 @@ internal static class TaskBytes
     /// <summary>Encodes the task; arguments must be plain data (PlainDataConverter says what is not).</summary>
     public static byte[] Encode(string name, object?[]? argumentList, IDictionary? parameter, int retry, TaskFormat format)
     {
-        var arguments = argumentList?.Select(a => PlainDataConverter.ToPlain(a)).ToArray();
+        object?[]? arguments = null;
+        if (argumentList is not null)
+        {
+            // A loop, not LINQ: this runs once per task of a pipeline.
+            arguments = new object?[argumentList.Length];
+            for (var i = 0; i < arguments.Length; i++) arguments[i] = PlainDataConverter.ToPlain(argumentList[i]);
+        }
         return format == TaskFormat.Go
             ? TaskEncoder.EncodeGo(name, arguments)
             : TaskEncoder.EncodePython(name, arguments, parameter is null ? null : (IDictionary?)PlainDataConverter.ToPlain(parameter), retry);
