@@ -27,7 +27,7 @@ public class ConnectionFailureTests
     [InlineData(true)]
     public async Task ConnectionsCutAgainAndAgainLoseNoTask_AndLeaveNothingHeld(bool directClaims)
     {
-        const int count = 30_000; // a busy drain: at almost any instant some slot waits for a reply
+        const int count = 50_000; // a busy drain: at almost any instant some slot waits for a reply
         // The worker has connections of its own, named so that only they are cut.
         using var connection = await DelayedConnection.ConnectAsync($"{_redis.Server.Configuration},name={ClientName}");
         var probe = _redis.NewQueue();
@@ -56,8 +56,11 @@ public class ConnectionFailureTests
         while (runs.IsEmpty && !run.IsCompleted) await Task.Delay(10);
         // A slot opens its direct connection at its first busy claim. Cut before that, the multiplexer's cut made that open
         // fail and rest the connection past the last round (on a busy machine): nothing direct was cut.
+        // Asked asynchronously: a synchronous CLIENT LIST here waited for a thread pool that the drain keeps busy, long
+        // enough on a fast machine for the whole drain to end before the first cut.
         if (directClaims)
-            await Eventually.True(() => run.IsCompleted || worker.WorkerIds.Any(id => _redis.ClientNamed(id) is not null), "no slot opened its direct connection");
+            await Eventually.True(async () => run.IsCompleted || (await ClientLinesAsync()).Any(line => worker.WorkerIds.Any(id => line.Contains(" name=" + id + " ", StringComparison.Ordinal))),
+                "no slot opened its direct connection");
         long cutWhileDraining = 0, directCutWhileDraining = 0;
         for (var round = 0; round < 8 && !run.IsCompleted; round++)
         {
@@ -77,7 +80,7 @@ public class ConnectionFailureTests
             var last = log.Events.Reverse().Take(10).Select(e => $"{e.Kind} {e.Error?.GetType().Name} {e.Error?.Message}");
             Assert.Fail($"the drain did not end within 60 s after the cuts: ran {runs.Count} of {count}; queue {await _redis.Db.ListLengthAsync(probe.Keys.Tasks)}, "
                 + $"tokens {await _redis.Db.ListLengthAsync(probe.Keys.Tokens)}, processing {await _redis.Db.HashLengthAsync(probe.Keys.Processing)}; "
-                + $"the worker's connections: {string.Join(" | ", ((string)(await _redis.Db.ExecuteAsync("CLIENT", "LIST"))!).Split('\n').Where(l => l.Contains(" name=" + ClientName + " ", StringComparison.Ordinal) || worker.WorkerIds.Any(id => l.Contains(" name=" + id + " ", StringComparison.Ordinal))))}; "
+                + $"the worker's connections: {string.Join(" | ", (await ClientLinesAsync()).Where(l => l.Contains(" name=" + ClientName + " ", StringComparison.Ordinal) || worker.WorkerIds.Any(id => l.Contains(" name=" + id + " ", StringComparison.Ordinal))))}; "
                 + $"its last events, newest first: {string.Join(" / ", last)}");
             throw;
         }
@@ -175,11 +178,12 @@ public class ConnectionFailureTests
     }
 
     /// <summary>Kills the worker's connections; returns how many, and how many of them were direct ones.</summary>
+    private async Task<string[]> ClientLinesAsync() => ((string)(await _redis.Db.ExecuteAsync("CLIENT", "LIST"))!).Split('\n');
+
     private async Task<(long All, long Direct)> CutConnectionsAsync(System.Collections.Generic.IReadOnlyList<string> workerIds)
     {
-        var clients = (string)(await _redis.Db.ExecuteAsync("CLIENT", "LIST"))!;
         long cut = 0, direct = 0;
-        foreach (var line in clients.Split('\n'))
+        foreach (var line in await ClientLinesAsync())
         {
             var fields = line.Split(' ');
             var isDirect = workerIds.Any(id => fields.Contains("name=" + id));
