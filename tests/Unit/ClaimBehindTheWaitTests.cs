@@ -147,6 +147,36 @@ public class ClaimBehindTheWaitTests
     }
 
     [Fact]
+    public async Task ATaskTheClaimBehindARefusedWaitTookIsHandedBack_NotLeftHeldUnderTheWorker()
+    {
+        // The refused wait moves nothing, but Redis still runs the claim behind it, which finds a token another slot's
+        // lost wait left in the waking list and claims that token's task: its reply must not be dropped.
+        var queue = _redis.NewQueue();
+        await _redis.Db.ExecuteAsync("ACL", "SETUSER", "nowaking", "on", ">pw", "~*", "+@all", "-brpoplpush");
+        using var limited = await DelayedConnection.ConnectAsync(_redis.Server.Configuration + ",user=nowaking,password=pw");
+        await _redis.Db.ListRightPushAsync(queue.Keys.Tasks, TaskEncoder.EncodePython("d:noop", null, null, 0));
+        await _redis.Db.ListRightPushAsync(queue.Keys.Waking, "1");
+        var count = 0;
+        using var stop = new CancellationTokenSource();
+        var worker = new DelayedWorker(new DelayedQueue(limited, queue.Name), new DelegateRegistry().Add("d:noop", _ => Interlocked.Increment(ref count)),
+            new WorkerOptions { DequeueTimeout = TimeSpan.FromSeconds(5) });
+        var run = worker.RunAsync(stop.Token);
+        try
+        {
+            // The premise: the claim behind the refused wait took the token and the task.
+            await Eventually.True(async () => !await _redis.Db.KeyExistsAsync(queue.Keys.Waking) || Volatile.Read(ref count) > 0, "the claim behind the wait to take the waking token");
+            await Eventually.True(() => Volatile.Read(ref count) == 1, "the task the claim behind the refused wait took to run", 10);
+        }
+        finally
+        {
+            stop.Cancel();
+            await run;
+        }
+        Assert.Equal(0, await queue.GetLengthAsync());
+        Assert.Equal(0, await _redis.Db.HashLengthAsync(queue.Keys.Processing));
+    }
+
+    [Fact]
     public Task ATokenTheWaitTookWhileTheQueueWasPausedIsPutBack_AndTheTaskRunsOnResume()
     {
         var log = new EventLog();

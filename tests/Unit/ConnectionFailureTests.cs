@@ -59,7 +59,7 @@ public class ConnectionFailureTests
         // Asked asynchronously: a synchronous CLIENT LIST here waited for a thread pool that the drain keeps busy, long
         // enough on a fast machine for the whole drain to end before the first cut.
         if (directClaims)
-            await Eventually.True(async () => run.IsCompleted || (await ClientLinesAsync()).Any(line => worker.WorkerIds.Any(id => line.Contains(" name=" + id + " ", StringComparison.Ordinal))),
+            await Eventually.True(async () => run.IsCompleted || (await _redis.ClientLinesAsync()).Any(line => worker.WorkerIds.Any(id => line.Contains(" name=" + id + " ", StringComparison.Ordinal))),
                 "no slot opened its direct connection");
         long cutWhileDraining = 0, directCutWhileDraining = 0;
         for (var round = 0; round < 8 && !run.IsCompleted; round++)
@@ -80,7 +80,7 @@ public class ConnectionFailureTests
             var last = log.Events.Reverse().Take(10).Select(e => $"{e.Kind} {e.Error?.GetType().Name} {e.Error?.Message}");
             Assert.Fail($"the drain did not end within 60 s after the cuts: ran {runs.Count} of {count}; queue {await _redis.Db.ListLengthAsync(probe.Keys.Tasks)}, "
                 + $"tokens {await _redis.Db.ListLengthAsync(probe.Keys.Tokens)}, processing {await _redis.Db.HashLengthAsync(probe.Keys.Processing)}; "
-                + $"the worker's connections: {string.Join(" | ", (await ClientLinesAsync()).Where(l => l.Contains(" name=" + ClientName + " ", StringComparison.Ordinal) || worker.WorkerIds.Any(id => l.Contains(" name=" + id + " ", StringComparison.Ordinal))))}; "
+                + $"the worker's connections: {string.Join(" | ", (await _redis.ClientLinesAsync()).Where(l => l.Contains(" name=" + ClientName + " ", StringComparison.Ordinal) || worker.WorkerIds.Any(id => l.Contains(" name=" + id + " ", StringComparison.Ordinal))))}; "
                 + $"its last events, newest first: {string.Join(" / ", last)}");
             throw;
         }
@@ -178,12 +178,10 @@ public class ConnectionFailureTests
     }
 
     /// <summary>Kills the worker's connections; returns how many, and how many of them were direct ones.</summary>
-    private async Task<string[]> ClientLinesAsync() => ((string)(await _redis.Db.ExecuteAsync("CLIENT", "LIST"))!).Split('\n');
-
     private async Task<(long All, long Direct)> CutConnectionsAsync(System.Collections.Generic.IReadOnlyList<string> workerIds)
     {
         long cut = 0, direct = 0;
-        foreach (var line in await ClientLinesAsync())
+        foreach (var line in await _redis.ClientLinesAsync())
         {
             var fields = line.Split(' ');
             var isDirect = workerIds.Any(id => fields.Contains("name=" + id));

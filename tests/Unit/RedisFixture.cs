@@ -46,6 +46,9 @@ public sealed class RedisFixture : IAsyncLifetime
         throw new InvalidOperationException("INFO clients has no blocked_clients line.");
     }
 
+    /// <summary>The lines of CLIENT LIST, asked asynchronously (a test whose worker keeps the thread pool busy).</summary>
+    public async Task<string[]> ClientLinesAsync() => ((string)(await Db.ExecuteAsync("CLIENT", "LIST"))!).Split('\n');
+
     /// <summary>The CLIENT LIST line of the connection named <paramref name="name"/> (a worker slot's own, named as its worker id), or null.</summary>
     public string? ClientNamed(string name) =>
         Db.Execute("CLIENT", "LIST").ToString()!.Split('\n').FirstOrDefault(line => line.Contains($" name={name} ", StringComparison.Ordinal));

@@ -561,7 +561,7 @@ public sealed class DelayedQueue
     /// under the worker id, for the next claim to hand back; a token the wait may have moved is left in the waking list,
     /// for <see cref="ReturnWakingToken"/>), or the
     /// server refused the wait (<see cref="DirectConnectionLostException.Refused"/>: e.g. an account without BRPOPLPUSH
-    /// or the waking key), which changed nothing.</exception>
+    /// or the waking key), which moved nothing, though the claim behind it ran: its reply is lost too.</exception>
     internal Task<ClaimReply>? WaitThenClaimAsync(DirectConnection direct, string workerId, string claimStamp, TimeSpan timeout, long maxTaskBytes)
     {
         var arguments = new RedisValue[] { workerId, "waited", claimStamp, "", "release", maxTaskBytes };

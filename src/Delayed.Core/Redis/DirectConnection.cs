@@ -425,7 +425,8 @@ internal sealed class DirectConnection : IDisposable
             stream.Flush();
             if (ReadWaiting(stream, call.Wait) is RespError { Text: var error })
             {
-                // Nothing moved; the call behind it ran and found nothing to claim with. Both read, the connection stays in step.
+                // Nothing moved, but the call behind it ran (and may have claimed with a token left in the destination by
+                // another wait): the caller treats its reply as lost. Both read, the connection stays in step.
                 Read(stream, 0);
                 // What no retry changes (an account without the command or key, a server without the command) is a
                 // refusal; anything else (READONLY after a failover, LOADING...) a failure like any other.

@@ -330,17 +330,12 @@ public sealed class DelayedWorker : IDisposable
             }
             catch (DirectConnectionLostException e)
             {
-                // Refused: the slot waits the plain way from now on. Lost: a task the claim may have taken is handed back by the
-                // next, and a token the wait may have moved is put back once Redis answers it.
-                if (e.Refused)
-                {
-                    slot.ClaimsBehindWaits = false;
-                }
-                else
-                {
-                    slot.ReplyLost = true;
-                    slot.WakingTokenLeftIn = order[0];
-                }
+                // Either way the claim behind the wait may have run (after a refused wait, with a token another slot's lost
+                // wait left in the waking list): the next claim hands back a task it took. Refused: the slot waits the plain
+                // way from now on. Lost: a token the wait may have moved is put back once Redis answers.
+                slot.ReplyLost = true;
+                if (e.Refused) slot.ClaimsBehindWaits = false;
+                else slot.WakingTokenLeftIn = order[0];
                 return new Claim(ClaimOutcome.Nothing);
             }
             // A claim that a stop overtook goes back unchanged before it starts (RunAsync).
