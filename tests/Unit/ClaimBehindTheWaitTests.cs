@@ -111,13 +111,18 @@ public class ClaimBehindTheWaitTests
         Assert.Equal(0, await _redis.Db.ListLengthAsync(queue.Keys.Tokens));
     }
 
+    /// <summary>A connection under an account set up before this wait: every command and key of the queue but BRPOPLPUSH.</summary>
+    private async Task<DelayedConnection> ConnectWithoutTheWaitAsync()
+    {
+        await _redis.Db.ExecuteAsync("ACL", "SETUSER", "nowaking", "on", ">pw", "~*", "+@all", "-brpoplpush");
+        return await DelayedConnection.ConnectAsync(_redis.Server.Configuration + ",user=nowaking,password=pw");
+    }
+
     [Fact]
     public async Task AnAccountWithoutTheWaitOrTheWakingListStillRunsTasks_ItsSlotsWaitWithBLPOPFromThenOn()
     {
         var queue = _redis.NewQueue();
-        // An account set up before this wait: every command and key of the queue but BRPOPLPUSH.
-        await _redis.Db.ExecuteAsync("ACL", "SETUSER", "nowaking", "on", ">pw", "~*", "+@all", "-brpoplpush");
-        using var limited = await DelayedConnection.ConnectAsync(_redis.Server.Configuration + ",user=nowaking,password=pw");
+        using var limited = await ConnectWithoutTheWaitAsync();
         using var fallbacks = new FallbackCount(queue.Name);
         var count = 0;
         var errors = new System.Collections.Concurrent.ConcurrentQueue<WorkerEvent>();
@@ -152,8 +157,7 @@ public class ClaimBehindTheWaitTests
         // The refused wait moves nothing, but Redis still runs the claim behind it, which finds a token another slot's
         // lost wait left in the waking list and claims that token's task: its reply must not be dropped.
         var queue = _redis.NewQueue();
-        await _redis.Db.ExecuteAsync("ACL", "SETUSER", "nowaking", "on", ">pw", "~*", "+@all", "-brpoplpush");
-        using var limited = await DelayedConnection.ConnectAsync(_redis.Server.Configuration + ",user=nowaking,password=pw");
+        using var limited = await ConnectWithoutTheWaitAsync();
         await _redis.Db.ListRightPushAsync(queue.Keys.Tasks, TaskEncoder.EncodePython("d:noop", null, null, 0));
         await _redis.Db.ListRightPushAsync(queue.Keys.Waking, "1");
         var count = 0;
