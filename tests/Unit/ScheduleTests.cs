@@ -180,6 +180,89 @@ public class ScheduleTests
         Assert.False(await _redis.Db.KeyExistsAsync(queue.Keys.Counters)); // a finished task leaves no counter behind
     }
 
+    /// <summary>
+    /// Runs <paramref name="body"/> beside a promoter of <paramref name="queue"/> that has made its first pass, finding
+    /// nothing scheduled, so that its next look of its own is five minutes away.
+    /// </summary>
+    private static async Task WithIdlePromoter(DelayedQueue queue, Func<SchedulePromoter, Task> body)
+    {
+        var promoter = new SchedulePromoter(new[] { queue }, (_, e) => throw e, interval: TimeSpan.FromMinutes(5));
+        using var stop = new CancellationTokenSource();
+        var run = promoter.RunAsync(stop.Token);
+        try
+        {
+            await Eventually.True(() => promoter.Passes == 1, "the promoter's first pass");
+            await body(promoter);
+        }
+        finally
+        {
+            stop.Cancel();
+            await run;
+        }
+    }
+
+    [Fact]
+    public async Task ATaskThisProcessSchedulesIsPromotedWhenDue_NotAtThePromotersNextLook()
+    {
+        var queue = _redis.NewQueue();
+        await WithIdlePromoter(queue, async promoter =>
+        {
+            var clock = Stopwatch.StartNew();
+            await queue.ScheduleAsync(new[] { (Task("m:soon"), (TimeSpan?)TimeSpan.FromMilliseconds(300), (DateTimeOffset?)null) });
+            await Eventually.True(async () => await queue.GetLengthAsync() == 1, "the task to be promoted when due", 10);
+            Assert.True(clock.Elapsed >= TimeSpan.FromMilliseconds(250), $"promoted after {clock.Elapsed.TotalMilliseconds} ms, before it was due");
+            // One more pass did it (or two, when the first came a moment before the server's clock said due).
+            Assert.InRange(promoter.Passes, 2, 3);
+        });
+    }
+
+    [Fact]
+    public async Task TasksScheduledOneAfterAnotherWhilePassesRun_AreAllPromotedWhenDue()
+    {
+        // Each notice ends the wait in progress or the next one (NextPassTests), or a task waits for the next look (five minutes here).
+        var queue = _redis.NewQueue();
+        await WithIdlePromoter(queue, async _ =>
+        {
+            for (var i = 0; i < 50; i++)
+                await queue.ScheduleAsync(new[] { (Task("m:stream", i), (TimeSpan?)TimeSpan.FromMilliseconds(i % 5 * 20), (DateTimeOffset?)null) });
+            await Eventually.True(async () => await queue.GetLengthAsync() == 50, "every task to be promoted when due", 10);
+        });
+    }
+
+    [Fact]
+    public async Task AFailedTasksRetryRunsWhenItsBackOffEnds_NotAtTheWorkersNextLookAtTheSchedule()
+    {
+        var queue = _redis.NewQueue();
+        var attempts = new ConcurrentQueue<(long Attempt, TimeSpan At)>();
+        var clock = Stopwatch.StartNew();
+        var registry = new DelegateRegistry().Add("app:flaky", c =>
+        {
+            attempts.Enqueue((c.Attempt, clock.Elapsed));
+            if (c.Attempt == 1) throw new InvalidOperationException("first time fails");
+        });
+        // The worker's promoter looks at the schedule every five minutes on its own: only the notice of the retry can
+        // promote it within seconds.
+        var options = new WorkerOptions { DequeueTimeout = TimeSpan.FromMilliseconds(200), RetryDelay = TimeSpan.FromMilliseconds(300), PromotionInterval = TimeSpan.FromMinutes(5) };
+        using var stop = new CancellationTokenSource();
+        var worker = new DelayedWorker(queue, registry, options);
+        var run = worker.RunAsync(stop.Token);
+        try
+        {
+            await Eventually.True(() => worker.WorkerIds.Count == 1, "the worker to start");
+            await queue.EnqueueAsync(TaskEncoder.EncodePython("app:flaky", new object[] { 7 }, null, 2));
+            await Eventually.True(() => attempts.Count == 2, "the retry to run", 10);
+            var runs = attempts.ToArray();
+            Assert.Equal(new long[] { 1, 2 }, runs.Select(r => r.Attempt));
+            // Full jitter: the back-off was between 0 and 300 ms; the retry then waited for no look.
+            Assert.InRange(runs[1].At - runs[0].At, TimeSpan.Zero, TimeSpan.FromSeconds(3));
+        }
+        finally
+        {
+            stop.Cancel();
+            await run;
+        }
+    }
+
     [Fact]
     public async Task TheCountersLiveAtMost30DaysFromTheirFirstWrite_HoweverOftenTheyAreWrittenSince()
     {

@@ -505,19 +505,23 @@ public class TrackingTests
     [Fact]
     public async Task ALargeTrackedHashIsLookedThroughAcrossSweeps_EachGoingOnFromTheLast()
     {
-        // 20 lines of 150 equal tasks each are some 15,000 fields: a sweep reads up to ten pages of about 1,000, and the
-        // scans of all 20 lines (each stops at its 150th copy) stay within its budget.
+        // 40 lines of 150 equal tasks each are some 30,000 fields: a sweep reads up to ten pages of about 1,000, and the
+        // scans of the lines it meets (each stops at its 150th copy) stay within its budget. The server orders the fields
+        // by a hash seeded at its start: the ten lines a copy was taken from all lie in one sweep's third of the hash with a
+        // chance of (1/3)^10 (with 20 lines and 15,000 fields the premise failed about one run in sixty).
         var queue = _redis.NewQueue();
-        var tracked = Enumerable.Range(0, 3000).Select(i => new TrackedEnqueue(Task("m:" + i / 150), Day)).ToList();
+        var tracked = Enumerable.Range(0, 6000).Select(i => new TrackedEnqueue(Task("m:" + i / 150), Day)).ToList();
         await queue.EnqueueTrackedAsync(tracked);
-        for (var line = 0; line < 20; line += 2) await TakeUntracked(queue, Task("m:" + line));
+        for (var line = 0; line < 40; line += 4) await TakeUntracked(queue, Task("m:" + line));
         var found = new List<long>();
-        while (found.Sum() < 10 && found.Count < 5) found.Add((await queue.SweepAsync()).TakenUntracked);
+        // Sweeps until one ends the round (no cursor left for the next), as sweepers going on for ever would.
+        do found.Add((await queue.SweepAsync()).TakenUntracked);
+        while (await _redis.Db.HashExistsAsync(queue.Keys.Tracked, "z") && found.Count < 8);
         Assert.True(found.Count > 1, $"the premise: one sweep looked through the whole hash ({string.Join(", ", found)})");
         Assert.Equal(10, found.Sum());
         // The oldest of each line a copy was taken from.
         var states = await queue.GetTrackedAsync(tracked.Select(t => t.Id).ToList());
-        Assert.Equal(Enumerable.Range(0, 10).Select(i => tracked[i * 300].Id), tracked.Where((_, i) => states[i].State == TrackedState.TakenUntracked).Select(t => t.Id));
+        Assert.Equal(Enumerable.Range(0, 10).Select(i => tracked[i * 600].Id), tracked.Where((_, i) => states[i].State == TrackedState.TakenUntracked).Select(t => t.Id));
         Assert.False(await _redis.Db.HashExistsAsync(queue.Keys.Tracked, "z"), "a finished round leaves no cursor");
     }
 

@@ -663,7 +663,28 @@ public sealed class DelayedQueue
                 return await FinishAndClaimAsync(workerId, mode, claimStamp, finish, maxTaskBytes, claimFrom, replyLost: true).ConfigureAwait(false);
             }
         }
-        return ReadClaim(reply);
+        var claimed = ReadClaim(reply);
+        // A retry's back-off (the first under a second): this process's promoters promote it when due. Not a task put back for
+        // want of a handler, which is meant for another worker: promoted here at once, it would come back to this one
+        // again and again, through its bound of returns, where the next look of the promoters spaces the returns out.
+        if (how == "schedule" && !finish!.IsReturn) Connection.ScheduleNotices.Scheduled(Name, TimeSpan.FromMilliseconds(finish!.DelayMilliseconds));
+        return claimed;
+    }
+
+    /// <summary>
+    /// Tells this process's promoters of these queue's tasks how soon the soonest of those scheduled falls due
+    /// (<see cref="Scheduling.ScheduleNotices"/>); tasks to run now are no concern of theirs.
+    /// </summary>
+    private void NoticeScheduled<T>(IReadOnlyList<T> tasks, Func<T, TimeSpan?> delay, Func<T, DateTimeOffset?> at)
+    {
+        TimeSpan? soonest = null;
+        DateTimeOffset? now = null;
+        foreach (var task in tasks)
+        {
+            var dueIn = delay(task) ?? (at(task) is { } time ? time - (now ??= DateTimeOffset.UtcNow) : null);
+            if (dueIn < soonest || soonest is null) soonest = dueIn;
+        }
+        if (soonest is { } due) Connection.ScheduleNotices.Scheduled(Name, due);
     }
 
     /// <summary>The claim script's reply (<see cref="LuaScripts.FinishAndClaim"/>).</summary>
@@ -765,6 +786,7 @@ public sealed class DelayedQueue
         }
         await Db.ScriptEvaluateAsync(LuaScripts.Schedule, _scriptKeys, arguments).ConfigureAwait(false);
         DelayedMetrics.TasksEnqueued(Name, tasks.Count);
+        NoticeScheduled(tasks, t => t.Delay, t => t.At);
     }
 
     /// <summary>
@@ -801,6 +823,7 @@ public sealed class DelayedQueue
             ? new UniqueOutcome(false, (string?)r)
             : new UniqueOutcome((long)r == 1, null));
         DelayedMetrics.TasksEnqueued(Name, outcomes.Count(o => o.Enqueued));
+        NoticeScheduled(tasks, t => t.Delay, t => t.At);
         return outcomes;
     }
 
@@ -844,6 +867,7 @@ public sealed class DelayedQueue
         }
         await Db.ScriptEvaluateAsync(LuaScripts.EnqueueTracked, _trackingKeys, arguments).ConfigureAwait(false);
         DelayedMetrics.TasksEnqueued(Name, tasks.Count);
+        NoticeScheduled(tasks, t => t.Delay, t => t.At);
     }
 
     /// <summary>

@@ -23,6 +23,9 @@ public sealed class DelayedConnection : IDisposable
 
     private readonly Lazy<DirectConnection?> _enqueue;
 
+    /// <summary>Tasks this process schedules through this connection, told to its promoters (<see cref="Scheduling.ScheduleNotices"/>).</summary>
+    internal Scheduling.ScheduleNotices ScheduleNotices { get; } = new();
+
     private DelayedConnection(ConfigurationOptions options, ConnectionMultiplexer shared, SentinelPrimary? sentinel)
     {
         _options = options;

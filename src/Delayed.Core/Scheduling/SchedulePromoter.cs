@@ -9,7 +9,8 @@ namespace Delayed.Core.Scheduling;
 /// <summary>
 /// Makes due scheduled tasks runnable and fires the due ticks of recurring schedules: once a second, or sooner when
 /// something falls due sooner, one promotion script per queue (one round trip, however many tasks are due, when no
-/// tick is), and at once again while a whole batch was due. Every worker and sweeper of this implementation runs one;
+/// tick is), and at once again while a whole batch was due; what this process schedules meanwhile on the same connection
+/// is promoted when due, not at the next look (<see cref="ScheduleNotices"/>). Every worker and sweeper of this implementation runs one;
 /// promotions racing each other move each task once and fire each tick once, since each script is atomic and a tick
 /// is fenced by its due score. Each queue is promoted apart: one that fails (its node of a cluster down, a key of
 /// another type, an account refused its keys) is reported and tried again a second later, and holds up no other.
@@ -30,12 +31,17 @@ public sealed class SchedulePromoter
     private readonly Action<DelayedQueue, TimeSpan>? _onRecovered;
     private readonly FailureStreak[] _failures; // per queue: one failing queue's streak is not ended by another's success
     private readonly Dictionary<DelayedQueue, RecurringScheduleStore> _stores = new();
+    private readonly TimeSpan _interval;
+    private readonly NextPass _next = new();
 
     /// <param name="queues">The queues whose schedules it moves.</param>
     /// <param name="onError">Called when a queue's promotion (or the firing of one of its recurring runs) fails, with the queue.</param>
     /// <param name="onRecovered">Called when a queue's promotion works after failures, with how long they lasted.</param>
-    public SchedulePromoter(IReadOnlyList<DelayedQueue> queues, Action<DelayedQueue, Exception> onError, Action<DelayedQueue, TimeSpan>? onRecovered = null)
+    /// <param name="interval">The longest wait between passes; <see cref="Interval"/> unless a test needs a longer one.</param>
+    public SchedulePromoter(IReadOnlyList<DelayedQueue> queues, Action<DelayedQueue, Exception> onError, Action<DelayedQueue, TimeSpan>? onRecovered = null,
+        TimeSpan? interval = null)
     {
+        _interval = interval ?? Interval;
         _queues = queues;
         _onError = onError;
         _onRecovered = onRecovered;
@@ -52,7 +58,8 @@ public sealed class SchedulePromoter
     /// </summary>
     private async Task<(long Moved, TimeSpan Wait)> PassAsync(CancellationToken stop)
     {
-        var wait = Interval;
+        _next.Begins();
+        var wait = _interval;
         long total = 0;
         for (var i = 0; i < _queues.Count && !stop.IsCancellationRequested; i++)
         {
@@ -71,13 +78,14 @@ public sealed class SchedulePromoter
                 _onError(queue, e);
             }
         }
+        Interlocked.Increment(ref _passes);
         return (total, wait);
     }
 
     /// <summary>One queue's promotion, batch after batch while whole batches are due: what it moved, and how long until its next due time.</summary>
     private async Task<(long Moved, TimeSpan Until)> PromoteAsync(DelayedQueue queue, CancellationToken stop)
     {
-        var wait = Interval;
+        var wait = _interval;
         long total = 0;
         Promotion promotion;
         do
@@ -101,14 +109,31 @@ public sealed class SchedulePromoter
         return store;
     }
 
-    /// <summary>Promotes every <see cref="Interval"/> (or sooner, when something falls due sooner) until <paramref name="stop"/>; errors are reported, and it goes on.</summary>
+    private long _passes;
+
+    /// <summary>The passes made so far (tests check that a promoter really is between passes).</summary>
+    internal long Passes => Interlocked.Read(ref _passes);
+
+    /// <summary>
+    /// Promotes every <see cref="Interval"/>, or sooner when something falls due sooner (also a task this process schedules
+    /// meanwhile on one of the queues' connections), until <paramref name="stop"/>; errors are reported, and it goes on.
+    /// </summary>
     public async Task RunAsync(CancellationToken stop)
     {
-        var spacing = new PassSpacing();
-        while (!stop.IsCancellationRequested)
+        var notices = new List<IDisposable>(_queues.Count);
+        try
         {
-            var wait = spacing.Next((await PassAsync(stop).ConfigureAwait(false)).Wait);
-            if (!await QuietDelay.WaitAsync(wait, stop).ConfigureAwait(false)) return;
+            foreach (var queue in _queues) notices.Add(queue.Connection.ScheduleNotices.Listen(queue.Name, _next.Notice));
+            var spacing = new PassSpacing();
+            while (!stop.IsCancellationRequested)
+            {
+                var wait = spacing.Next((await PassAsync(stop).ConfigureAwait(false)).Wait);
+                if (!await _next.WaitAsync(wait, stop).ConfigureAwait(false)) return;
+            }
+        }
+        finally
+        {
+            foreach (var notice in notices) notice.Dispose();
         }
     }
 }

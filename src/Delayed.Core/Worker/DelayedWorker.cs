@@ -145,7 +145,8 @@ public sealed class DelayedWorker : IDisposable
             // Scheduled tasks and retries waiting out their back-off become runnable without anyone asking.
             var promoter = new SchedulePromoter(_queues,
                 (queue, e) => Emit(new WorkerEvent(WorkerEventKind.WorkerError, queue.Name, ids[0], error: e, activity: Promoting(queue))),
-                (queue, lasted) => Emit(new WorkerEvent(WorkerEventKind.WorkerRecovered, queue.Name, ids[0], duration: lasted, activity: Promoting(queue))));
+                (queue, lasted) => Emit(new WorkerEvent(WorkerEventKind.WorkerRecovered, queue.Name, ids[0], duration: lasted, activity: Promoting(queue))),
+                _options.PromotionInterval);
             promotionTask = Task.Run(() => promoter.RunAsync(keepAliveStop.Token), CancellationToken.None);
             for (var slot = 0; slot < ids.Count; slot++) handlerThreads.Add(new HandlerThread($"Delayed worker slot {slot + 1}"));
             // A claim's reply holds at most a task at the size limit: the rest of a reply is small.

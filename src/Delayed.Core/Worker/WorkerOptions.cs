@@ -46,6 +46,9 @@ public sealed class WorkerOptions
     /// </summary>
     internal bool DirectClaims { get; set; } = true;
 
+    /// <summary>The longest wait of the worker's promoter between passes (<see cref="Scheduling.SchedulePromoter.Interval"/>); longer only in tests.</summary>
+    internal TimeSpan PromotionInterval { get; set; } = Scheduling.SchedulePromoter.Interval;
+
     /// <summary>Longest a task may run before its cancellation token is signalled; null for no limit.</summary>
     public TimeSpan? TaskTimeout { get; set; }
 

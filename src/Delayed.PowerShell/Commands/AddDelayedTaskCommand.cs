@@ -24,7 +24,7 @@ namespace Delayed.PowerShell.Commands;
 /// GUIDs, arrays, hashtables and PSCustomObjects. Anything else is refused: pass its properties with Select-Object.
 /// With -Delay or -At the task waits in the queue's schedule (the extension key name_scheduled) and becomes an
 /// ordinary task, with its token, once due by the Redis server's clock: this module's workers and sweepers move due
-/// tasks as they fall due (at least once a second). Python and Go workers run such tasks too, once moved: a queue served only by them needs
+/// tasks as they fall due (a task scheduled in another process than theirs, with a delay under a second, may start up to a second late). Python and Go workers run such tasks too, once moved: a queue served only by them needs
 /// Start-DelayedSweeper running. Without -Delay and -At, the bytes and commands are exactly the protocol's.
 /// With -UniqueFor, a task whose key (its bytes, or -UniqueKey) was enqueued less than that long ago is skipped,
 /// atomically however many clients enqueue at once; the windows live in the extension key name_unique, which
