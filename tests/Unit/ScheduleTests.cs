@@ -186,7 +186,7 @@ public class ScheduleTests
     /// </summary>
     private static async Task WithIdlePromoter(DelayedQueue queue, Func<SchedulePromoter, Task> body)
     {
-        var promoter = new SchedulePromoter(new[] { queue }, (_, e) => throw e, interval: TimeSpan.FromMinutes(5));
+        var promoter = new SchedulePromoter(new[] { queue }, (_, e) => throw e, null, TimeSpan.FromMinutes(5));
         using var stop = new CancellationTokenSource();
         var run = promoter.RunAsync(stop.Token);
         try

@@ -667,12 +667,12 @@ public sealed class DelayedQueue
         // A retry's back-off (the first under a second): this process's promoters promote it when due. Not a task put back for
         // want of a handler, which is meant for another worker: promoted here at once, it would come back to this one
         // again and again, through its bound of returns, where the next look of the promoters spaces the returns out.
-        if (how == "schedule" && !finish!.IsReturn) Connection.ScheduleNotices.Scheduled(Name, TimeSpan.FromMilliseconds(finish!.DelayMilliseconds));
+        if (finish is { How: "schedule", IsReturn: false }) Connection.ScheduleNotices.Scheduled(Name, TimeSpan.FromMilliseconds(finish.DelayMilliseconds));
         return claimed;
     }
 
     /// <summary>
-    /// Tells this process's promoters of these queue's tasks how soon the soonest of those scheduled falls due
+    /// Tells this process's promoters of this queue how soon the soonest of those scheduled falls due
     /// (<see cref="Scheduling.ScheduleNotices"/>); tasks to run now are no concern of theirs.
     /// </summary>
     private void NoticeScheduled<T>(IReadOnlyList<T> tasks, Func<T, TimeSpan?> delay, Func<T, DateTimeOffset?> at)

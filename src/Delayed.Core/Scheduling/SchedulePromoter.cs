@@ -33,15 +33,20 @@ public sealed class SchedulePromoter
     private readonly Dictionary<DelayedQueue, RecurringScheduleStore> _stores = new();
     private readonly TimeSpan _interval;
     private readonly NextPass _next = new();
+    private long _passes;
 
     /// <param name="queues">The queues whose schedules it moves.</param>
     /// <param name="onError">Called when a queue's promotion (or the firing of one of its recurring runs) fails, with the queue.</param>
     /// <param name="onRecovered">Called when a queue's promotion works after failures, with how long they lasted.</param>
-    /// <param name="interval">The longest wait between passes; <see cref="Interval"/> unless a test needs a longer one.</param>
-    public SchedulePromoter(IReadOnlyList<DelayedQueue> queues, Action<DelayedQueue, Exception> onError, Action<DelayedQueue, TimeSpan>? onRecovered = null,
-        TimeSpan? interval = null)
+    public SchedulePromoter(IReadOnlyList<DelayedQueue> queues, Action<DelayedQueue, Exception> onError, Action<DelayedQueue, TimeSpan>? onRecovered = null)
+        : this(queues, onError, onRecovered, Interval)
     {
-        _interval = interval ?? Interval;
+    }
+
+    /// <summary>As the public constructor, with the longest wait between passes: <see cref="Interval"/> but where a test needs a longer one.</summary>
+    internal SchedulePromoter(IReadOnlyList<DelayedQueue> queues, Action<DelayedQueue, Exception> onError, Action<DelayedQueue, TimeSpan>? onRecovered, TimeSpan interval)
+    {
+        _interval = interval;
         _queues = queues;
         _onError = onError;
         _onRecovered = onRecovered;
@@ -108,8 +113,6 @@ public sealed class SchedulePromoter
         if (!_stores.TryGetValue(queue, out var store)) _stores[queue] = store = new RecurringScheduleStore(queue);
         return store;
     }
-
-    private long _passes;
 
     /// <summary>The passes made so far (tests check that a promoter really is between passes).</summary>
     internal long Passes => Interlocked.Read(ref _passes);
