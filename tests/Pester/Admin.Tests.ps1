@@ -345,6 +345,21 @@ Describe 'Scheduled and failed tasks' {
         (Get-DelayedTask $queue -Scheduled).Name | Should -Be 'sooner'
     }
 
+    It 'says with -PassThru when a scheduled task is due and its entry, which Remove-DelayedTask takes from the pipeline to cancel it' {
+        $at = [DateTimeOffset]::new([DateTime]::Now.AddDays(1).Date.AddHours(3))
+        $sent = @(Add-DelayedTask $queue later 1 -Delay (New-TimeSpan -Hours 2) -PassThru; Add-DelayedTask $queue fixed 2 -At $at -PassThru; Add-DelayedTask $queue now 3 -PassThru)
+        $scheduled = @(Get-DelayedTask $queue -Scheduled)
+        $sent[0].ScheduleId | Should -Be ($scheduled | Where-Object Name -eq 'later').ScheduleId
+        $sent[0].DueAt | Should -Be ($scheduled | Where-Object Name -eq 'later').DueAt
+        $sent[0].DueAt | Should -BeGreaterThan ([DateTimeOffset]::Now.AddMinutes(115))
+        $sent[1].DueAt | Should -Be $at
+        $sent[2].ScheduleId, $sent[2].DueAt | Should -Be @($null, $null) -Because 'a task to run now has no schedule entry'
+        ($sent | Format-Table | Out-String) | Should -Match 'Size\s+DueAt'
+        $sent[0] | Remove-DelayedTask -Confirm:$false
+        (Get-DelayedTask $queue -Scheduled).Name | Should -Be 'fixed'
+        $redis.Db.ListLength($queue.TaskKey) | Should -Be 1
+    }
+
     It 'runs a task added with -Delay on a running worker once it is due' {
         $job = Start-DelayedWorker $queue -Handler @{ soon = { param($x) $x } } -AsJob
         try {

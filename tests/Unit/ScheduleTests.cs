@@ -55,6 +55,28 @@ public class ScheduleTests
     }
 
     [Fact]
+    public async Task SchedulingAnswersEachEntryAsStored_ItsIdAndDueTimeByTheServersClock_SoThatItCanBeCancelled()
+    {
+        var queue = _redis.NewQueue();
+        var at = DateTimeOffset.FromUnixTimeMilliseconds(DateTimeOffset.UtcNow.AddDays(2).ToUnixTimeMilliseconds());
+        var entries = await queue.ScheduleAsync(new[] { (Task("m:in"), (TimeSpan?)TimeSpan.FromHours(1), (DateTimeOffset?)null), (Task("m:at"), null, at) });
+        var stored = (await queue.GetScheduledAsync()).ToDictionary(e => e.Id);
+        Assert.Equal(2, entries.Count);
+        foreach (var entry in entries)
+        {
+            Assert.Equal(stored[entry.Id].DueAt, entry.DueAt);
+            Assert.Equal(stored[entry.Id].Raw, entry.Raw);
+        }
+        Assert.Equal(Task("m:in"), entries[0].Raw);
+        Assert.Equal(at, entries[1].DueAt);
+        var server = (StackExchange.Redis.RedisResult[])(await _redis.Db.ExecuteAsync("TIME"))!;
+        var serverNow = DateTimeOffset.FromUnixTimeSeconds((long)server[0]);
+        Assert.InRange(entries[0].DueAt, serverNow.AddMinutes(59), serverNow.AddMinutes(61));
+        Assert.Equal(AdminOutcome.Done, await queue.RemoveScheduledAsync(entries[0].Id, entries[0].Raw));
+        Assert.Equal(entries[1].Id, Assert.Single(await queue.GetScheduledAsync()).Id);
+    }
+
+    [Fact]
     public async Task ATaskScheduledAtAPastTimeIsDueAtOnce()
     {
         var queue = _redis.NewQueue();

@@ -788,7 +788,7 @@ return 'created'
 
     /// <summary>
     /// Schedules tasks. ARGV in threes: 'in' (a delay in ms from the server's now) or 'at' (unix ms), the time, and
-    /// the entry (a 16-character id followed by the task's bytes). Returns the number scheduled.
+    /// the entry (a 16-character id followed by the task's bytes). Returns that now (unix ms), from which the delays count.
     /// </summary>
     public const string Schedule = Clock + @"
 local now = now_ms()
@@ -797,7 +797,7 @@ for i = 1, #ARGV, 3 do
   if ARGV[i] == 'in' then due = now + due end
   redis.call('ZADD', KEYS[7], due, ARGV[i + 2])
 end
-return #ARGV / 3
+return now
 ";
 
     /// <summary>

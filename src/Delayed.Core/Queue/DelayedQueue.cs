@@ -769,12 +769,14 @@ public sealed class DelayedQueue
 
     /// <summary>
     /// Schedules tasks, atomically, in one round trip: each due after its delay by the Redis server's clock, or at its
-    /// time. Equal bytes scheduled twice are two entries.
+    /// time. Equal bytes scheduled twice are two entries. Returns the entries, in order: their ids and due times, with
+    /// which <see cref="RemoveScheduledAsync"/> cancels one.
     /// </summary>
-    public async Task ScheduleAsync(IReadOnlyList<(byte[] Task, TimeSpan? Delay, DateTimeOffset? At)> tasks)
+    public async Task<IReadOnlyList<ScheduledEntry>> ScheduleAsync(IReadOnlyList<(byte[] Task, TimeSpan? Delay, DateTimeOffset? At)> tasks)
     {
-        if (tasks.Count == 0) return;
+        if (tasks.Count == 0) return Array.Empty<ScheduledEntry>();
         var arguments = new RedisValue[tasks.Count * 3];
+        var ids = new string[tasks.Count];
         for (var i = 0; i < tasks.Count; i++)
         {
             var (task, delay, at) = tasks[i];
@@ -782,11 +784,16 @@ public sealed class DelayedQueue
             if (delay < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(tasks), delay, "A delay cannot be negative.");
             arguments[i * 3] = delay is null ? "at" : "in";
             arguments[i * 3 + 1] = delay is { } d ? (long)d.TotalMilliseconds : at!.Value.ToUnixTimeMilliseconds();
-            arguments[i * 3 + 2] = new ScheduledEntry(ScheduledEntry.NewId(), default, task ?? throw new ArgumentException("A task to schedule is null.", nameof(tasks))).Member();
+            ids[i] = ScheduledEntry.NewId();
+            arguments[i * 3 + 2] = new ScheduledEntry(ids[i], default, task ?? throw new ArgumentException("A task to schedule is null.", nameof(tasks))).Member();
         }
-        await Db.ScriptEvaluateAsync(LuaScripts.Schedule, _scriptKeys, arguments).ConfigureAwait(false);
+        var now = (long)await Db.ScriptEvaluateAsync(LuaScripts.Schedule, _scriptKeys, arguments).ConfigureAwait(false);
         DelayedMetrics.TasksEnqueued(Name, tasks.Count);
         NoticeScheduled(tasks, t => t.Delay, t => t.At);
+        var entries = new ScheduledEntry[tasks.Count];
+        for (var i = 0; i < tasks.Count; i++)
+            entries[i] = new ScheduledEntry(ids[i], DateTimeOffset.FromUnixTimeMilliseconds((long)arguments[i * 3 + 1] + (tasks[i].Delay is null ? 0 : now)), tasks[i].Task);
+        return entries;
     }
 
     /// <summary>

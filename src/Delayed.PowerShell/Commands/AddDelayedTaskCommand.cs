@@ -53,8 +53,16 @@ namespace Delayed.PowerShell.Commands;
 /// <para>Tracks one task and keeps its outcome for a week; its id finds it again from another session: Get-DelayedTask $queue -Id $id.</para>
 /// </example>
 /// <example>
+/// <code>$reboot = Add-DelayedTask $queue Restart-Computer db01 -At (Get-Date '23:00') -PassThru; $reboot | Remove-DelayedTask -Confirm:$false</code>
+/// <para>Schedules a task, shows when it is due, and cancels it with the record -PassThru wrote.</para>
+/// </example>
+/// <example>
 /// <code>Add-DelayedTask $queue Restart-Site web01 -UniqueFor (New-TimeSpan -Minutes 10) -AsJob | Receive-Job -Wait</code>
 /// <para>However many alerts ask, one restart per ten minutes; each caller's job follows that one restart and receives its result.</para>
+/// </example>
+/// <example>
+/// <code>$reboot = Add-DelayedTask $queue Restart-Computer db01 -At (Get-Date '23:00') -PassThru; $reboot | Remove-DelayedTask -Confirm:$false</code>
+/// <para>Schedules a task, shows when it is due, and cancels it with the record -PassThru wrote.</para>
 /// </example>
 /// <example>
 /// <code>Add-DelayedTask $queue Restart-Site web01 -UniqueFor (New-TimeSpan -Minutes 10) -UniqueKey 'restart:web01' -PassThru</code>
@@ -88,6 +96,7 @@ public sealed class AddDelayedTaskCommand : DelayedCmdlet
     private static readonly TimeSpan MaxBatchAge = TimeSpan.FromMilliseconds(200);
     private readonly List<byte[]> _batch = new();
     private readonly List<(byte[] Task, TimeSpan? Delay, DateTimeOffset? At)> _scheduled = new();
+    private readonly List<EnqueuedTask?> _scheduledSent = new(); // in step with _scheduled: the -PassThru record that learns its entry
     private readonly List<EnqueuedTask> _sent = new();
     private readonly List<(Core.Queue.UniqueTask Task, EnqueuedTask Sent)> _unique = new();
     private readonly List<(Core.Queue.TrackedEnqueue Task, DelayedTaskJob Job)> _tracked = new();
@@ -155,7 +164,10 @@ public sealed class AddDelayedTaskCommand : DelayedCmdlet
     [ValidateNotNullOrEmpty]
     public string? UniqueKey { get; set; }
 
-    /// <summary>Writes an object for each task sent.</summary>
+    /// <summary>
+    /// Writes an object for each task sent; for a task added with -Delay or -At, with its ScheduleId, DueAt (the server's
+    /// clock) and Bytes, which Remove-DelayedTask takes from the pipeline to cancel it.
+    /// </summary>
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
@@ -221,7 +233,11 @@ public sealed class AddDelayedTaskCommand : DelayedCmdlet
             _tracked.Add((tracked, new DelayedTaskJob(Queue, tracked.Id, Name, scheduled: Delay is not null || At is not null)));
         }
         else if (Delay is null && At is null) _batch.Add(task);
-        else _scheduled.Add((task, Delay, At));
+        else
+        {
+            _scheduled.Add((task, Delay, At));
+            _scheduledSent.Add(sent);
+        }
         if (PassThru) _sent.Add(sent!);
         var pending = _batch.Count + _scheduled.Count + _unique.Count + _tracked.Count;
         if (pending == 1) _batchAge.Restart();
@@ -311,7 +327,17 @@ public sealed class AddDelayedTaskCommand : DelayedCmdlet
         if (_batch.Count + _scheduled.Count + _unique.Count + _tracked.Count == 0 || _batchQueue is null) return;
         if (_batch.Count > 0) AwaitSending(_batchQueue.Engine.EnqueueAsync(_batch.ToArray()), _batch.Count);
         if (_tracked.Count > 0) AwaitSending(_batchQueue.Engine.EnqueueTrackedAsync(_tracked.Select(t => t.Task).ToArray()), _tracked.Count, _tracked.Select(t => (string?)t.Task.Id).ToArray());
-        if (_scheduled.Count > 0) AwaitSending(_batchQueue.Engine.ScheduleAsync(_scheduled.ToArray()), _scheduled.Count);
+        if (_scheduled.Count > 0)
+        {
+            var entries = AwaitSending(_batchQueue.Engine.ScheduleAsync(_scheduled.ToArray()), _scheduled.Count);
+            for (var i = 0; i < entries.Count; i++)
+            {
+                if (_scheduledSent[i] is not { } sent) continue;
+                sent.ScheduleId = entries[i].Id;
+                sent.DueAt = entries[i].DueAt.ToLocalTime();
+                sent.Bytes = entries[i].Raw;
+            }
+        }
         var uniqueJobs = new List<DelayedTaskJob>();
         if (_unique.Count > 0)
         {
@@ -341,6 +367,7 @@ public sealed class AddDelayedTaskCommand : DelayedCmdlet
         }
         _batch.Clear();
         _scheduled.Clear();
+        _scheduledSent.Clear();
         _unique.Clear();
         foreach (var sent in _sent) WriteObject(sent);
         _sent.Clear();

@@ -1,3 +1,5 @@
+using System;
+
 namespace Delayed;
 
 /// <summary>A task Add-DelayedTask sent (with -PassThru).</summary>
@@ -29,4 +31,16 @@ public sealed class EnqueuedTask
     /// tracked one that holds the window; Get-DelayedTask -Id finds it. Empty for an untracked task.
     /// </summary>
     public string? TrackingId { get; internal set; }
+
+    /// <summary>
+    /// The id of its entry in the queue's schedule, for a task added with -Delay or -At (without -UniqueFor or -AsJob);
+    /// with Bytes, Remove-DelayedTask cancels it. Empty otherwise.
+    /// </summary>
+    public string? ScheduleId { get; internal set; }
+
+    /// <summary>When a scheduled task is due (the Redis server's clock), in local time; empty for a task enqueued to run now.</summary>
+    public DateTimeOffset? DueAt { get; internal set; }
+
+    /// <summary>The exact bytes of a scheduled task, which cancelling it with Remove-DelayedTask needs; empty otherwise.</summary>
+    public byte[]? Bytes { get; internal set; }
 }
