@@ -118,7 +118,10 @@ public class WorkerTests
         Assert.Equal(garbage, failed.RawTask.ToArray());
         Assert.Equal(FailureReason.Malformed, failed.Reason);
         Assert.IsType<MalformedTaskException>(failed.Error);
-        Assert.Equal("os:system", Assert.IsType<UnknownTaskException>(Assert.Single(log.Of(WorkerEventKind.TaskReturned)).Error).TaskName);
+        var returned = Assert.Single(log.Of(WorkerEventKind.TaskReturned));
+        Assert.Equal("os:system", Assert.IsType<UnknownTaskException>(returned.Error).TaskName);
+        // Back for another worker after a second at least, though these options retry failures at once (RetryDelay 0).
+        Assert.Equal(TimeSpan.FromSeconds(1), returned.RetryIn);
         Assert.Equal(0, await queue.GetLengthAsync());
         var kept = Assert.Single(await queue.GetFailedAsync());
         Assert.Equal("Malformed", kept.Reason);

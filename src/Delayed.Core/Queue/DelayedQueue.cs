@@ -664,10 +664,8 @@ public sealed class DelayedQueue
             }
         }
         var claimed = ReadClaim(reply);
-        // A retry's back-off (the first under a second): this process's promoters promote it when due. Not a task put back for
-        // want of a handler, which is meant for another worker: promoted here at once, it would come back to this one
-        // again and again, through its bound of returns, where the next look of the promoters spaces the returns out.
-        if (finish is { How: "schedule", IsReturn: false }) Connection.ScheduleNotices.Scheduled(Name, TimeSpan.FromMilliseconds(finish.DelayMilliseconds));
+        // A retry's back-off (the first under a second) or a return: this process's promoters promote it when due.
+        if (finish is { How: "schedule" }) Connection.ScheduleNotices.Scheduled(Name, TimeSpan.FromMilliseconds(finish.DelayMilliseconds));
         return claimed;
     }
 
@@ -830,7 +828,7 @@ public sealed class DelayedQueue
             ? new UniqueOutcome(false, (string?)r)
             : new UniqueOutcome((long)r == 1, null));
         DelayedMetrics.TasksEnqueued(Name, outcomes.Count(o => o.Enqueued));
-        NoticeScheduled(tasks, t => t.Delay, t => t.At);
+        NoticeScheduled(tasks.Where((_, i) => outcomes[i].Enqueued).ToList(), t => t.Delay, t => t.At);
         return outcomes;
     }
 

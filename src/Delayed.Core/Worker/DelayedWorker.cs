@@ -569,7 +569,8 @@ public sealed class DelayedWorker : IDisposable
             return Failed(queue, id, stamp, null, raw, FailureReason.NoHandler, new UnknownTaskException(name, returns), 0, default, name);
         Interlocked.Increment(ref _returned);
         DelayedMetrics.TaskProcessed(queue.Name, name, "returned");
-        var wait = RetryDelays.Ceiling(returns + 1, _options.RetryDelay, WorkerOptions.MaxReturnDelay);
+        var wait = RetryDelays.Ceiling(returns + 1, _options.RetryDelay < WorkerOptions.MinReturnDelay ? WorkerOptions.MinReturnDelay : _options.RetryDelay,
+            WorkerOptions.MaxReturnDelay);
         // Warned once per name, not once per task: the event says whether this is the first.
         var first = _returnedNames.TryAdd(name, true);
         Emit(new WorkerEvent(WorkerEventKind.TaskReturned, queue.Name, id, rawTask: raw, error: first ? error : null, retryIn: wait, taskName: name));

@@ -64,7 +64,8 @@ public sealed class WorkerOptions
 
     /// <summary>
     /// How often a task is put back for want of a handler before it counts as failed with NoHandler (default 50; it
-    /// waits RetryDelay, doubling, at most 1 minute each time: with the default 1 s, about 45 minutes in all). Generous,
+    /// waits RetryDelay (at least a second), doubling, at most 1 minute each time: with the default 1 s, about 45 minutes
+    /// in all). Generous,
     /// because which idle worker takes a task is chance: with one worker in ten able to run it, 50 returns leave it
     /// unrun with a chance of 0.5 %.
     /// </summary>
@@ -72,6 +73,12 @@ public sealed class WorkerOptions
 
     /// <summary>The longest wait of a task put back for want of a handler.</summary>
     internal static readonly TimeSpan MaxReturnDelay = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// The shortest first wait of a task put back for want of a handler, whatever RetryDelay (0 retries at once): a return
+    /// is for another worker, and one due at once would come back to this one again and again, through its bound of returns.
+    /// </summary>
+    internal static readonly TimeSpan MinReturnDelay = TimeSpan.FromSeconds(1);
 
     public TimeSpan InitialBackoff { get; set; } = TimeSpan.FromSeconds(1);
 

@@ -61,10 +61,6 @@ namespace Delayed.PowerShell.Commands;
 /// <para>However many alerts ask, one restart per ten minutes; each caller's job follows that one restart and receives its result.</para>
 /// </example>
 /// <example>
-/// <code>$reboot = Add-DelayedTask $queue Restart-Computer db01 -At (Get-Date '23:00') -PassThru; $reboot | Remove-DelayedTask -Confirm:$false</code>
-/// <para>Schedules a task, shows when it is due, and cancels it with the record -PassThru wrote.</para>
-/// </example>
-/// <example>
 /// <code>Add-DelayedTask $queue Restart-Site web01 -UniqueFor (New-TimeSpan -Minutes 10) -UniqueKey 'restart:web01' -PassThru</code>
 /// <para>Restarts web01 at most once per ten minutes, however many alerts ask for it: a duplicate is skipped (Duplicate = True).</para>
 /// </example>
