@@ -10,8 +10,9 @@ using Xunit;
 namespace Delayed.Tests;
 
 /// <summary>
-/// An enqueuer on a thread of its own appends on that thread through a synchronous connection; callers on the thread pool,
-/// and whatever that connection cannot do, through the multiplexer: the same commands, the same errors.
+/// An enqueuer on a thread of its own appends on that thread through a synchronous connection; callers on the thread pool
+/// through the pipelined one (PipelinedEnqueueTests), and whatever those cannot do through the multiplexer: the same
+/// commands, the same errors.
 /// </summary>
 [Collection("redis")]
 public class EnqueueConnectionTests
@@ -66,38 +67,10 @@ public class EnqueueConnectionTests
     }
 
     [Fact]
-    public async Task CallsStartedTogetherOnThePoolGoThroughTheMultiplexer_NotOneRoundTripAfterAnother()
-    {
-        // Task.WhenAll over many enqueues, as .NET code fans work out: each call must return at once, so that the
-        // multiplexer sends them together. Letting a pool caller use the enqueue connection whenever nothing else was on
-        // its way cut this from 116,000-200,000 to 25,000-31,000 tasks/s (bench/README.md, sixteenth session): every
-        // call there completes before the next begins. The server holds writes back, so nothing completes meanwhile.
-        using var connection = await DelayedConnection.ConnectAsync(_redis.Server.Configuration);
-        var queue = new DelayedQueue(connection, "fan-" + Guid.NewGuid().ToString("N").Substring(0, 8));
-        await OnThreadOfItsOwn(() => queue.EnqueueAsync(Task(0))); // both connections up
-        await _redis.Db.ExecuteAsync("CLIENT", "PAUSE", "2000", "WRITE");
-        System.Threading.Tasks.Task[] calls;
-        try
-        {
-            // Started on the pool; the tasks looked at as they are returned (Task.Run would await them).
-            calls = await System.Threading.Tasks.Task.Factory.StartNew(() => Enumerable.Range(1, 3).Select(i => queue.EnqueueAsync(Task(i))).ToArray(),
-                System.Threading.CancellationToken.None, System.Threading.Tasks.TaskCreationOptions.DenyChildAttach, System.Threading.Tasks.TaskScheduler.Default);
-            Assert.All(calls, call => Assert.False(call.IsCompleted, "an enqueue started on the pool made its round trip before returning"));
-        }
-        finally
-        {
-            await _redis.Db.ExecuteAsync("CLIENT", "UNPAUSE");
-        }
-        await System.Threading.Tasks.Task.WhenAll(calls);
-        Assert.Equal(Enumerable.Range(0, 4).Select(Task), (await _redis.Db.ListRangeAsync(queue.Keys.Tasks)).Select(v => (byte[])v!));
-        Assert.Equal(4, await _redis.Db.ListLengthAsync(queue.Keys.Tokens));
-    }
-
-    [Fact]
     public async Task ManyEnqueuersAtOnceLoseNothingAndKeepEachOnesOrder_OnThreadsOfTheirOwnAndOnThePool()
     {
         // Four on threads of their own (one at a time takes the enqueue connection, the others the multiplexer) and
-        // four on the thread pool (always the multiplexer).
+        // four on the thread pool (the pipelined connection).
         var queue = _redis.NewQueue();
         const int Callers = 8, Each = 500;
         var own = Enumerable.Range(0, Callers / 2).Select(caller => new System.Threading.Thread(() =>
@@ -141,11 +114,21 @@ public class EnqueueConnectionTests
     {
         var queue = _redis.NewQueue();
         await _redis.Db.StringSetAsync(queue.Keys.Tasks, "not a list");
-        // Both ways: on a thread of its own (the enqueue connection) and on the pool (the multiplexer).
+        // Every way: on a thread of its own (the enqueue connection), on the pool (the pipelined one), and through the multiplexer.
         var direct = await Assert.ThrowsAsync<RedisServerException>(() => OnThreadOfItsOwn(() => queue.EnqueueAsync(Task(1))));
         Assert.StartsWith("WRONGTYPE", direct.Message, StringComparison.Ordinal);
-        var shared = await Assert.ThrowsAsync<RedisServerException>(() => System.Threading.Tasks.Task.Run(() => queue.EnqueueAsync(Task(1))));
-        Assert.StartsWith("WRONGTYPE", shared.Message, StringComparison.Ordinal);
+        var pipelined = await Assert.ThrowsAsync<RedisServerException>(() => System.Threading.Tasks.Task.Run(() => queue.EnqueueAsync(Task(1))));
+        Assert.StartsWith("WRONGTYPE", pipelined.Message, StringComparison.Ordinal);
+        _redis.Connection.PipelinesEnqueues = false;
+        try
+        {
+            var shared = await Assert.ThrowsAsync<RedisServerException>(() => System.Threading.Tasks.Task.Run(() => queue.EnqueueAsync(Task(1))));
+            Assert.StartsWith("WRONGTYPE", shared.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            _redis.Connection.PipelinesEnqueues = true;
+        }
     }
 
     [Fact]
@@ -206,6 +189,7 @@ public class EnqueueConnectionTests
     public async Task AnEnqueueThroughTheMultiplexerWhoseReplyIsLateIsNotCalledNeverSent()
     {
         using var connection = await DelayedConnection.ConnectAsync($"{_redis.Server.Configuration},asyncTimeout=1000");
+        connection.PipelinesEnqueues = false; // as over TLS, on a cluster, behind sentinels
         var queue = new DelayedQueue(connection, "late-" + Guid.NewGuid().ToString("N").Substring(0, 8));
         await System.Threading.Tasks.Task.Run(() => queue.EnqueueAsync(Task(1))); // the multiplexer's connection is up
         await _redis.Db.ExecuteAsync("CLIENT", "PAUSE", "3000", "WRITE");

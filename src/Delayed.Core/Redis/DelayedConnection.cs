@@ -22,6 +22,7 @@ public sealed class DelayedConnection : IDisposable
     private int _disposed;
 
     private readonly Lazy<DirectConnection?> _enqueue;
+    private readonly Lazy<PipelinedEnqueueConnection?> _pipelinedEnqueue;
 
     /// <summary>Tasks this process schedules through this connection, told to its promoters (<see cref="Scheduling.ScheduleNotices"/>).</summary>
     internal Scheduling.ScheduleNotices ScheduleNotices { get; } = new();
@@ -32,6 +33,7 @@ public sealed class DelayedConnection : IDisposable
         _shared = shared;
         _sentinel = sentinel;
         _enqueue = new Lazy<DirectConnection?>(OpenEnqueue);
+        _pipelinedEnqueue = new Lazy<PipelinedEnqueueConnection?>(OpenPipelinedEnqueue);
         if (sentinel is not null) sentinel.Switched += primary => _ = FollowAsync(primary);
     }
 
@@ -42,14 +44,30 @@ public sealed class DelayedConnection : IDisposable
     /// </summary>
     internal DirectConnection? EnqueueConnection => _enqueue.Value;
 
+    /// <summary>
+    /// The connection through which enqueuers on the thread pool append, pipelined (<see cref="PipelinedEnqueueConnection"/>);
+    /// null over TLS, on a cluster and behind sentinels (whose primary may change under calls in flight), where they go
+    /// through the multiplexer.
+    /// </summary>
+    internal PipelinedEnqueueConnection? PipelinedEnqueue => PipelinesEnqueues ? _pipelinedEnqueue.Value : null;
+
+    /// <summary>Whether enqueuers on the thread pool use <see cref="PipelinedEnqueue"/>; tests turn it off to reach the multiplexer's path.</summary>
+    internal bool PipelinesEnqueues { get; set; } = true;
+
+    private PipelinedEnqueueConnection? OpenPipelinedEnqueue() =>
+        _options.Ssl || IsCluster || _sentinel is not null ? null : new PipelinedEnqueueConnection(Primary, _options, PipelinedEnqueueClientName);
+
     /// <summary>The enqueue connection's name in CLIENT LIST (where the account may set one).</summary>
     internal const string EnqueueClientName = "delayed-enqueue";
+
+    /// <summary>The pipelined enqueue connection's name in CLIENT LIST.</summary>
+    internal const string PipelinedEnqueueClientName = "delayed-enqueue-pipelined";
 
     private DirectConnection? OpenEnqueue()
     {
         if (_options.Ssl || IsCluster) return null;
-        // One server holds every key: any key names it. Enqueue replies are a few bytes.
-        return new DirectConnection(() => ServerOf("delayed"), _options, 65536, "Delayed enqueue", EnqueueClientName, queue: null,
+        // One server holds every key. Enqueue replies are a few bytes.
+        return new DirectConnection(Primary, _options, 65536, "Delayed enqueue", EnqueueClientName, queue: null,
             followEachCall: _sentinel is not null);
     }
 
@@ -162,6 +180,21 @@ public sealed class DelayedConnection : IDisposable
         if (_options.Ssl) return null;
         return new DirectConnection(() => ServerOf(key), _options, maxReplyBytes, threadName,
             clientName.Any(char.IsWhiteSpace) ? null : clientName, queue: (string?)key, followEachCall: _sentinel is not null);
+    }
+
+    /// <summary>
+    /// The server of a connection that is not to a cluster, where every key lives, as the multiplexer knows it without
+    /// asking (asking names a key, which an account limited to its queues' keys may not touch): behind sentinels the
+    /// primary they name; null while the multiplexer has no connection to a primary.
+    /// </summary>
+    private EndPoint? Primary()
+    {
+        if (_sentinel is not null) return _sentinel.Primary;
+        foreach (var server in Shared.GetServers())
+        {
+            if (server.IsConnected && !server.IsReplica) return server.EndPoint;
+        }
+        return null;
     }
 
     /// <summary>
@@ -285,6 +318,7 @@ public sealed class DelayedConnection : IDisposable
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         _sentinel?.Dispose();
         if (_enqueue.IsValueCreated) _enqueue.Value?.Dispose();
+        if (_pipelinedEnqueue.IsValueCreated) _pipelinedEnqueue.Value?.Dispose();
         Shared.Dispose();
     }
 

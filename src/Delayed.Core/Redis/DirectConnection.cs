@@ -11,6 +11,7 @@ using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
 using StackExchange.Redis;
+using static Delayed.Core.Redis.RespWire;
 
 namespace Delayed.Core.Redis;
 
@@ -235,44 +236,12 @@ internal sealed class DirectConnection : IDisposable
             }
             try
             {
-                WriteHeader(stream, '*', 1);
-                WriteBulk(stream, Multi);
-                WritePushHead(stream, tasksKey, tasks.Count);
-                for (var i = 0; i < tasks.Count; i++) WriteBulk(stream, tasks[i]);
-                WritePushHead(stream, tokensKey, tasks.Count);
-                for (var i = 0; i < tasks.Count; i++) WriteBulk(stream, TokenValue);
-                WriteHeader(stream, '*', 1);
-                WriteBulk(stream, Exec);
+                EnqueueTransaction.Write(stream, tasksKey, tokensKey, tasks);
                 stream.Flush();
-                // MULTI's +OK and two +QUEUED, or a refusal of one of them, which makes EXEC abort (below).
-                RespError? refused = null;
-                for (var i = 0; i < 3; i++)
-                {
-                    if (Read(stream, 0) is RespError error) refused ??= error;
-                }
-                if (stream.ReadByte() is var kind and not '*')
-                {
-                    if (kind != '-') throw new InvalidDataException($"EXEC answered with byte {kind}, not an array.");
-                    // EXECABORT: nothing ran. The refusal is reported as the server gave it (OOM, READONLY, NOPERM, BUSY...):
-                    // the multiplexer's own transaction would report only "EXECABORT ... previous errors", or a read-only
-                    // replica's as a connection failure, as if the tasks might have been enqueued.
-                    var refusal = refused?.Text ?? ReadLine(stream);
-                    if (refused is not null) ReadLine(stream);
-                    // A redirection (not on one server, where this connection serves; defensive) goes to the multiplexer.
-                    if (!refusal.StartsWith("MOVED ", StringComparison.Ordinal) && !refusal.StartsWith("ASK ", StringComparison.Ordinal))
-                        throw new RedisServerException(refusal);
-                    FallBack();
-                    return false;
-                }
-                var count = ReadNumber(stream);
-                if (count != 2) throw new InvalidDataException($"EXEC answered {count} replies for 2 commands.");
-                string? failed = null;
-                for (var i = 0; i < count; i++)
-                {
-                    if (Read(stream, 1) is RespError error) failed ??= error.Text;
-                }
-                if (failed is not null) throw new RedisServerException(failed);
-                return true;
+                if (EnqueueTransaction.ReadReply(stream)) return true;
+                // A redirection (not on one server, where this connection serves; defensive) goes to the multiplexer.
+                FallBack();
+                return false;
             }
             catch (Exception e) when (e is not RedisServerException)
             {
@@ -286,19 +255,6 @@ internal sealed class DirectConnection : IDisposable
         {
             Monitor.Exit(_gate);
         }
-    }
-
-    private static readonly byte[] Multi = Encoding.ASCII.GetBytes("MULTI");
-    private static readonly byte[] Exec = Encoding.ASCII.GetBytes("EXEC");
-    private static readonly byte[] RightPush = Encoding.ASCII.GetBytes("RPUSH");
-    private static readonly byte[] TokenValue = { (byte)'1' };
-
-    /// <summary>RPUSH and its key, in a command of <paramref name="count"/> values to follow.</summary>
-    private static void WritePushHead(Stream stream, byte[] key, int count)
-    {
-        WriteHeader(stream, '*', 2 + count);
-        WriteBulk(stream, RightPush);
-        WriteBulk(stream, key);
     }
 
     /// <summary>
@@ -486,51 +442,11 @@ internal sealed class DirectConnection : IDisposable
 
     private BufferedStream Open()
     {
-        Socket? socket = null;
-        try
-        {
-            var endpoint = _endpoint() ?? throw new DirectConnectionLostException("The multiplexer knows no server for the queue now.", null);
-            socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-            var timeout = Math.Max(1000, _options.SyncTimeout);
-            // The reply's wait is bounded by PolledSocketStream's poll(); a send by this.
-            socket.SendTimeout = timeout;
-            if (!socket.ConnectAsync(endpoint).Wait(Math.Max(1000, _options.ConnectTimeout)))
-                throw new DirectConnectionLostException($"Connecting to {endpoint} timed out.", null);
-            var polled = new PolledSocketStream(socket, timeout);
-            var stream = new BufferedStream(polled, 16 * 1024);
-            if (_options.Password is { Length: > 0 } password)
-            {
-                if (_options.User is { Length: > 0 } user) Write(stream, "AUTH", Encoding.UTF8.GetBytes(user), Encoding.UTF8.GetBytes(password));
-                else Write(stream, "AUTH", Encoding.UTF8.GetBytes(password));
-                stream.Flush();
-                // The reply's text is not shown: a server's refusal can echo what it was given.
-                if (Read(stream, 0) is RespError) throw new DirectConnectionLostException("Redis refused the credentials on the direct connection.", null);
-            }
-            if (_options.DefaultDatabase is { } database and not 0)
-            {
-                Write(stream, "SELECT", Encoding.ASCII.GetBytes(database.ToString(CultureInfo.InvariantCulture)));
-                stream.Flush();
-                if (Read(stream, 0) is RespError error) throw new DirectConnectionLostException("Redis refused SELECT: " + error.Text, null);
-            }
-            // Named as the slot's worker id in CLIENT LIST, where a server allows it (an ACL may not: then unnamed).
-            if (_clientName is not null)
-            {
-                Write(stream, "CLIENT", Encoding.ASCII.GetBytes("SETNAME"), Encoding.UTF8.GetBytes(_clientName));
-                stream.Flush();
-                Read(stream, 0);
-            }
-            _socket = socket;
-            _stream = stream;
-            _polled = polled;
-            _connectedTo = endpoint;
-            _checkedAt = Stopwatch.GetTimestamp();
-            return stream;
-        }
-        catch (Exception e)
-        {
-            socket?.Dispose();
-            throw e as DirectConnectionLostException ?? new DirectConnectionLostException("Cannot open the direct connection to Redis: " + e.GetBaseException().Message, e);
-        }
+        var endpoint = _endpoint() ?? throw new DirectConnectionLostException("The multiplexer knows no server for the queue now.", null);
+        (_socket, _polled, _stream) = DirectSocket.Open(endpoint, _options, _clientName);
+        _connectedTo = endpoint;
+        _checkedAt = Stopwatch.GetTimestamp();
+        return _stream;
     }
 
     private void Close()
@@ -586,125 +502,8 @@ internal sealed class DirectConnection : IDisposable
         foreach (var argument in arguments) WriteBulk(stream, (byte[])argument!);
     }
 
-    private static void Write(Stream stream, string command, params byte[][] arguments)
-    {
-        WriteHeader(stream, '*', 1 + arguments.Length);
-        WriteBulk(stream, Encoding.ASCII.GetBytes(command));
-        foreach (var argument in arguments) WriteBulk(stream, argument);
-    }
-
-    private static void WriteBulk(Stream stream, byte[] value)
-    {
-        WriteHeader(stream, '$', value.Length);
-        stream.Write(value, 0, value.Length);
-        stream.WriteByte((byte)'\r');
-        stream.WriteByte((byte)'\n');
-    }
-
-    private static void WriteHeader(Stream stream, char kind, long length)
-    {
-        stream.WriteByte((byte)kind);
-        // Digits without a string: a length is never negative here.
-        var divisor = 1L;
-        while (length / divisor >= 10) divisor *= 10;
-        for (; divisor > 0; divisor /= 10) stream.WriteByte((byte)('0' + length / divisor % 10));
-        stream.WriteByte((byte)'\r');
-        stream.WriteByte((byte)'\n');
-    }
-
-    /// <summary>One reply, as the multiplexer would give it: a RedisResult, or a <see cref="RespError"/>.</summary>
-    private object? Read(Stream stream, int depth)
-    {
-        // A claim's reply is at most an array of seven; replies of a few levels are all this connection is for.
-        if (depth > 4) throw new InvalidDataException("A reply nested deeper than the claim script's.");
-        var kind = stream.ReadByte();
-        switch (kind)
-        {
-            case '+':
-                return RedisResult.Create((RedisValue)ReadLine(stream), ResultType.SimpleString);
-            case '-':
-                return new RespError(ReadLine(stream));
-            case ':':
-                return RedisResult.Create((RedisValue)ReadNumber(stream), ResultType.Integer);
-            case '$':
-                var length = ReadNumber(stream);
-                if (length < 0) return RedisResult.Create(RedisValue.Null, ResultType.BulkString);
-                if (length > _maxReplyBytes) throw new InvalidDataException($"A reply of {length} bytes, over the {_maxReplyBytes} taken.");
-                var value = new byte[length];
-                ReadExactly(stream, value);
-                if (stream.ReadByte() != '\r' || stream.ReadByte() != '\n') throw new InvalidDataException("A bulk reply not ended by CRLF.");
-                return RedisResult.Create((RedisValue)value, ResultType.BulkString);
-            case '*':
-                var count = ReadNumber(stream);
-                if (count < 0) return RedisResult.Create(RedisValue.Null, ResultType.BulkString);
-                if (count > 64) throw new InvalidDataException($"An array of {count} elements, more than a claim's reply has.");
-                var items = new RedisResult[count];
-                for (var i = 0; i < count; i++)
-                {
-                    var item = Read(stream, depth + 1);
-                    if (item is RespError nested) throw new InvalidDataException("An error inside an array: " + nested.Text);
-                    items[i] = (RedisResult)item!;
-                }
-                return RedisResult.Create(items);
-            case -1:
-                throw new EndOfStreamException("Redis closed the direct connection.");
-            default:
-                throw new InvalidDataException($"Not a RESP reply: byte {kind}.");
-        }
-    }
-
-    /// <summary>A reply's number (an integer, a length, a count), read up to its CRLF.</summary>
-    private static long ReadNumber(Stream stream)
-    {
-        var b = stream.ReadByte();
-        var negative = b == '-';
-        if (negative) b = stream.ReadByte();
-        long value = 0;
-        var digits = 0;
-        for (; b is >= '0' and <= '9'; b = stream.ReadByte())
-        {
-            if (++digits > 18) throw new InvalidDataException("A number in a reply longer than 18 digits.");
-            value = value * 10 + (b - '0');
-        }
-        if (b < 0) throw new EndOfStreamException("Redis closed the direct connection.");
-        if (digits == 0 || b != '\r' || stream.ReadByte() != '\n') throw new InvalidDataException("A number in a reply not ended by CRLF.");
-        return negative ? -value : value;
-    }
-
-    private static string ReadLine(Stream stream)
-    {
-        var line = new StringBuilder();
-        while (true)
-        {
-            var b = stream.ReadByte();
-            if (b < 0) throw new EndOfStreamException("Redis closed the direct connection.");
-            if (b == '\r')
-            {
-                if (stream.ReadByte() != '\n') throw new InvalidDataException("A reply line not ended by CRLF.");
-                return line.ToString();
-            }
-            // Lines are a type's digits or a short status or error text.
-            if (line.Length >= 4096) throw new InvalidDataException("A reply line longer than 4096 bytes.");
-            line.Append((char)b);
-        }
-    }
-
-    private static void ReadExactly(Stream stream, byte[] buffer)
-    {
-        for (var read = 0; read < buffer.Length;)
-        {
-            var n = stream.Read(buffer, read, buffer.Length - read);
-            if (n == 0) throw new EndOfStreamException("Redis closed the direct connection.");
-            read += n;
-        }
-    }
-
-    private sealed class RespError
-    {
-        public RespError(string text) => Text = text;
-
-        public string Text { get; }
-    }
+    /// <summary>One reply (<see cref="RespWire.Read"/>), bulk replies bounded by this connection's limit.</summary>
+    private object? Read(Stream stream, int depth) => RespWire.Read(stream, depth, _maxReplyBytes);
 
     private sealed class Call
     {

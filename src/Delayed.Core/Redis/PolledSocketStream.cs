@@ -23,14 +23,17 @@ internal sealed class PolledSocketStream : Stream
     public PolledSocketStream(Socket socket, int timeoutMilliseconds)
     {
         _socket = socket;
-        _timeoutMicroseconds = checked(timeoutMilliseconds * 1000);
+        TimeoutMilliseconds = timeoutMilliseconds;
     }
 
-    /// <summary>How long a read waits for data: the client's timeout, or longer for a call that blocks on the server (BLPOP).</summary>
+    /// <summary>
+    /// How long a read waits for data: the client's timeout, or longer for a call that blocks on the server (BLPOP);
+    /// <see cref="System.Threading.Timeout.Infinite"/> for a reader whose overdue replies another thread finds.
+    /// </summary>
     public int TimeoutMilliseconds
     {
-        get => _timeoutMicroseconds / 1000;
-        set => _timeoutMicroseconds = checked(value * 1000);
+        get => _timeoutMicroseconds < 0 ? System.Threading.Timeout.Infinite : _timeoutMicroseconds / 1000;
+        set => _timeoutMicroseconds = value == System.Threading.Timeout.Infinite ? -1 : checked(value * 1000);
     }
 
     public override bool CanRead => true;

@@ -1,0 +1,65 @@
+using System;
+using System.Globalization;
+using System.IO;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using StackExchange.Redis;
+
+namespace Delayed.Core.Redis;
+
+/// <summary>
+/// Opens one of the module's own connections beside the multiplexer (<see cref="DirectConnection"/>,
+/// <see cref="PipelinedEnqueueConnection"/>): connected asynchronously within the multiplexer's connect timeout, then
+/// authenticated, the database selected and the client named as the multiplexer's options say.
+/// </summary>
+internal static class DirectSocket
+{
+    /// <summary>The socket, the stream that waits for its replies in poll(), and a buffer over that stream.</summary>
+    /// <exception cref="DirectConnectionLostException">It could not be opened or the server refused it; the reason says which.</exception>
+    internal static (Socket Socket, PolledSocketStream Polled, BufferedStream Stream) Open(EndPoint endpoint, ConfigurationOptions options, string? clientName)
+    {
+        Socket? socket = null;
+        try
+        {
+            socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            var timeout = Math.Max(1000, options.SyncTimeout);
+            // The reply's wait is bounded by PolledSocketStream's poll(); a send by this.
+            socket.SendTimeout = timeout;
+            if (!socket.ConnectAsync(endpoint).Wait(Math.Max(1000, options.ConnectTimeout)))
+                throw new DirectConnectionLostException($"Connecting to {endpoint} timed out.", null);
+            var polled = new PolledSocketStream(socket, timeout);
+            var stream = new BufferedStream(polled, 16 * 1024);
+            if (options.Password is { Length: > 0 } password)
+            {
+                if (options.User is { Length: > 0 } user) RespWire.Write(stream, "AUTH", Encoding.UTF8.GetBytes(user), Encoding.UTF8.GetBytes(password));
+                else RespWire.Write(stream, "AUTH", Encoding.UTF8.GetBytes(password));
+                stream.Flush();
+                // The reply's text is not shown: a server's refusal can echo what it was given.
+                if (Read(stream) is RespError) throw new DirectConnectionLostException("Redis refused the credentials on the direct connection.", null);
+            }
+            if (options.DefaultDatabase is { } database and not 0)
+            {
+                RespWire.Write(stream, "SELECT", Encoding.ASCII.GetBytes(database.ToString(CultureInfo.InvariantCulture)));
+                stream.Flush();
+                if (Read(stream) is RespError error) throw new DirectConnectionLostException("Redis refused SELECT: " + error.Text, null);
+            }
+            // Named in CLIENT LIST, where a server allows it (an ACL may not: then unnamed).
+            if (clientName is not null)
+            {
+                RespWire.Write(stream, "CLIENT", Encoding.ASCII.GetBytes("SETNAME"), Encoding.UTF8.GetBytes(clientName));
+                stream.Flush();
+                Read(stream);
+            }
+            return (socket, polled, stream);
+        }
+        catch (Exception e)
+        {
+            socket?.Dispose();
+            throw e as DirectConnectionLostException ?? new DirectConnectionLostException("Cannot open the direct connection to Redis: " + e.GetBaseException().Message, e);
+        }
+    }
+
+    /// <summary>The reply of a setup command: a status or an error, a few bytes.</summary>
+    private static object? Read(Stream stream) => RespWire.Read(stream, 0, 4096);
+}
