@@ -157,6 +157,29 @@ public class EnqueueConnectionTests
     }
 
     [Fact]
+    public async Task AnAccountLimitedToItsQueuesKeysStillAppendsThroughTheEnqueueConnection()
+    {
+        // The connection's server was found by asking the multiplexer where a key lives, which sends EXISTS on that key:
+        // refused (NOPERM) to an account limited to its queues' keys, so the connection never opened and every enqueue
+        // went through the multiplexer, counted as a fallback.
+        var user = "lim" + Guid.NewGuid().ToString("N").Substring(0, 8);
+        await _redis.Db.ExecuteAsync("ACL", "SETUSER", user, "on", ">secret-pass", "~limited*", "+@all");
+        try
+        {
+            using var connection = await DelayedConnection.ConnectAsync($"{_redis.Server.Configuration},user={user},password=secret-pass");
+            var queue = new DelayedQueue(connection, "limited-" + user);
+            using var fallbacks = new FallbackCount(queue.Name);
+            Assert.True(OnThreadOfItsOwn(() => queue.EnqueueAsync(Task(1))).IsCompleted, "the enqueue went through the multiplexer");
+            Assert.Equal(0, fallbacks.Enqueue);
+            Assert.Equal(1, await _redis.Db.ListLengthAsync(queue.Keys.Tasks));
+        }
+        finally
+        {
+            await _redis.Db.ExecuteAsync("ACL", "DELUSER", user);
+        }
+    }
+
+    [Fact]
     public async Task AReplyLateBeyondTheTimeoutFailsTheEnqueueAsDoubtful_InsteadOfWaitingForIt()
     {
         using var connection = await DelayedConnection.ConnectAsync($"{_redis.Server.Configuration},syncTimeout=1000");

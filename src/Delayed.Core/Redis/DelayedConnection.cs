@@ -185,16 +185,20 @@ public sealed class DelayedConnection : IDisposable
     /// <summary>
     /// The server of a connection that is not to a cluster, where every key lives, as the multiplexer knows it without
     /// asking (asking names a key, which an account limited to its queues' keys may not touch): behind sentinels the
-    /// primary they name; null while the multiplexer has no connection to a primary.
+    /// primary they name; else the primary connected to, or, given only a replica, that replica (whose refusal to write
+    /// the caller then reports as the server gives it); null while the multiplexer has no connection.
     /// </summary>
     private EndPoint? Primary()
     {
         if (_sentinel is not null) return _sentinel.Primary;
+        EndPoint? replica = null;
         foreach (var server in Shared.GetServers())
         {
-            if (server.IsConnected && !server.IsReplica) return server.EndPoint;
+            if (!server.IsConnected) continue;
+            if (!server.IsReplica) return server.EndPoint;
+            replica ??= server.EndPoint;
         }
-        return null;
+        return replica;
     }
 
     /// <summary>
