@@ -110,8 +110,11 @@ public sealed class DelayedQueue
     /// makes the round trip on that thread, through the connection's synchronous enqueue connection, one such caller at
     /// a time, and gets a completed task back: on busy cores the multiplexer's hand-offs of each reply between threads
     /// cost several times the round trip (bench/README.md). Callers on the thread pool, where a thread held through a
-    /// round trip would delay the replies the multiplexer reads there, and every call over TLS or on a cluster, go
-    /// through the multiplexer, which batches concurrent callers. Either way the same commands, atomically.
+    /// round trip would delay the other callers, send through the pipelined enqueue connection, whose reader thread
+    /// completes the returned task and runs the caller's code on from there until it next awaits (so keep code after the
+    /// await short, or move long work off with Task.Run: code holding that thread while other replies are due is taken
+    /// over from after 20 ms). Every call over TLS, on a cluster or behind sentinels goes through the multiplexer. Every
+    /// way the same commands, atomically.
     /// </remarks>
     public Task EnqueueAsync(byte[] task) => EnqueueAsync(new[] { task ?? throw new ArgumentNullException(nameof(task)) });
 
