@@ -182,6 +182,68 @@ public class PipelinedEnqueueTests
     }
 
     [Fact]
+    public async Task ConnectionsKilledWhileCallersSendLoseNoTaskSilently_EachCallAppliedOrToldItMayNotBe()
+    {
+        // Eight callers on the pool, the connection killed under them again and again: every call that returned is in the
+        // queue, every task in the queue was either returned or told "may or may not" (never "not sent" while it was),
+        // each whole (task and token together).
+        using var server = new Delayed.Testing.LocalRedisServer();
+        using var rest = new ReopenIntervalOverride(TimeSpan.FromMilliseconds(50)); // back on the pipelined connection soon
+        using var connection = await DelayedConnection.ConnectAsync(server.Configuration);
+        var db = connection.Database;
+        var queue = NewQueue(connection);
+        using var fallbacks = new FallbackCount(queue.Name);
+        const int Callers = 8, MaxEach = 500_000;
+        var applied = new System.Collections.Concurrent.ConcurrentBag<long>();
+        var doubtful = new System.Collections.Concurrent.ConcurrentBag<long>();
+        var neverSent = new System.Collections.Concurrent.ConcurrentBag<long>();
+        using var done = new CancellationTokenSource();
+        // The killer ends the run after five kills; the callers go on until then.
+        var killer = System.Threading.Tasks.Task.Run(async () =>
+        {
+            var kills = 0;
+            while (kills < 5)
+            {
+                var line = (await db.ExecuteAsync("CLIENT", "LIST")).ToString()!.Split('\n')
+                    .FirstOrDefault(l => l.Contains($" name={DelayedConnection.PipelinedEnqueueClientName} ", StringComparison.Ordinal));
+                if (line is not null)
+                {
+                    await db.ExecuteAsync("CLIENT", "KILL", "ID", line.Split(' ').First(f => f.StartsWith("id=", StringComparison.Ordinal)).Substring(3));
+                    kills++;
+                }
+                await System.Threading.Tasks.Task.Delay(15);
+            }
+            done.Cancel();
+            return kills;
+        });
+        await System.Threading.Tasks.Task.WhenAll(Enumerable.Range(0, Callers).Select(caller => System.Threading.Tasks.Task.Run(async () =>
+        {
+            for (var i = 0; i < MaxEach && !done.IsCancellationRequested; i++)
+            {
+                long n = caller * 1_000_000 + i;
+                try
+                {
+                    await queue.EnqueueAsync(TaskEncoder.EncodePython("p:task", new object[] { n }, null, 0));
+                    applied.Add(n);
+                }
+                catch (RedisException e)
+                {
+                    (Failures.NeverSent(e) ? neverSent : doubtful).Add(n);
+                }
+            }
+        })));
+        var kills = await killer;
+        Assert.True(fallbacks.Enqueue >= 1, $"the premise: of {kills} kills none came with enqueues in flight");
+        var stored = (await db.ListRangeAsync(queue.Keys.Tasks)).Select(v => (long)TaskDecoder.Decode((byte[])v!).Arguments[0]!).ToList();
+        Assert.Equal(stored.Count, stored.Distinct().Count());
+        Assert.Empty(applied.Except(stored));
+        Assert.Empty(stored.Except(applied).Except(doubtful));
+        Assert.Empty(neverSent.Intersect(stored));
+        Assert.Equal(stored.Count, await db.ListLengthAsync(queue.Keys.Tokens));
+        Assert.False(doubtful.IsEmpty, "the premise: no enqueue was in flight when its connection was killed");
+    }
+
+    [Fact]
     public async Task ARefusalFailsItsOwnCallOnly_TheConnectionStaysUp()
     {
         // NOPERM on one queue's keys (the refusal before EXEC, reported as the server gave it), not on another's: the call

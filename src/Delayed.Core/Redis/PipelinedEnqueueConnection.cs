@@ -49,6 +49,7 @@ internal sealed class PipelinedEnqueueConnection : IDisposable
     private long _reopenAtTicks;
     private int _watching;
     private bool _disposed;
+    private bool _opening;
 
     /// <param name="endpoint">The one server that holds every key (asked at each open).</param>
     /// <param name="options">Credentials, database and timeouts (the multiplexer's).</param>
@@ -82,9 +83,6 @@ internal sealed class PipelinedEnqueueConnection : IDisposable
     internal Task? TryEnqueue(byte[] tasksKey, byte[] tokensKey, IReadOnlyList<byte[]> tasks, string queue)
     {
         if (Resting) return null;
-        Pending pending;
-        List<Pending>? failed = null;
-        Exception? failure = null;
         lock (_gate)
         {
             if (_disposed) return null;
@@ -96,40 +94,62 @@ internal sealed class PipelinedEnqueueConnection : IDisposable
                 End(session, "closed by the server while idle", rest: false, queue);
                 session = null;
             }
-            if (session is null)
-            {
-                try
-                {
-                    session = _session = Open();
-                }
-#pragma warning disable CA1031 // Nothing was sent: the multiplexer takes the call, and reports what it finds.
-                catch (Exception)
-#pragma warning restore CA1031
-                {
-                    Rest(queue);
-                    return null;
-                }
-            }
-            pending = new Pending(queue, tasks.Count);
-            var alone = session.Pending.IsEmpty;
-            session.Pending.Enqueue(pending);
-            try
-            {
-                EnqueueTransaction.Write(session.Out, tasksKey, tokensKey, tasks);
-                // With others in flight the reader sends it before it next waits, with whatever else was written meanwhile.
-                if (alone) session.Out.Flush();
-                else session.Unflushed = true;
-            }
-#pragma warning disable CA1031 // Every enqueue in flight on this socket fails with the reason; none is lost silently.
-            catch (Exception e)
-#pragma warning restore CA1031
-            {
-                failure = e;
-                failed = End(session, e.Message, rest: true, queue);
-            }
+            if (session is not null) return Send(session, tasksKey, tokensKey, tasks, queue);
+            // Another caller is opening it: this one goes through the multiplexer rather than wait for that (waiting pool
+            // threads, while the open's own completion needs one, starved the pool).
+            if (_opening) return null;
+            _opening = true;
         }
-        if (failed is not null) FailAll(failed, Doubtful(failure!, failure!.Message));
-        else WatchSoon();
+        Session opened;
+        try
+        {
+            opened = Open();
+        }
+#pragma warning disable CA1031 // Nothing was sent: the multiplexer takes the call, and reports what it finds.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+            lock (_gate) _opening = false;
+            Rest(queue);
+            return null;
+        }
+        lock (_gate)
+        {
+            _opening = false;
+            if (_disposed)
+            {
+                Close(opened.Socket);
+                return null;
+            }
+            _session = opened;
+            return Send(opened, tasksKey, tokensKey, tasks, queue);
+        }
+    }
+
+    /// <summary>Under the gate: the enqueue written on the session, sent now or by the reader (<see cref="SendWritten"/>).</summary>
+    private Task<bool> Send(Session session, byte[] tasksKey, byte[] tokensKey, IReadOnlyList<byte[]> tasks, string queue)
+    {
+        var pending = new Pending(queue, tasks.Count);
+        var alone = session.Pending.IsEmpty;
+        session.Pending.Enqueue(pending);
+        try
+        {
+            EnqueueTransaction.Write(session.Out, tasksKey, tokensKey, tasks);
+            // With others in flight the reader sends it before it next waits, with whatever else was written meanwhile.
+            if (alone) session.Out.Flush();
+            else session.Unflushed = true;
+        }
+#pragma warning disable CA1031 // Every enqueue in flight on this socket fails with the reason; none is lost silently.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            // Failed outside the gate, as the callers' code may run on where they are completed.
+            var failed = End(session, e.Message, rest: true, queue);
+            var exception = Doubtful(e, e.Message);
+            System.Threading.Tasks.Task.Run(() => FailAll(failed, exception));
+            return pending.Task;
+        }
+        WatchSoon();
         return pending.Task;
     }
 
@@ -155,7 +175,7 @@ internal sealed class PipelinedEnqueueConnection : IDisposable
         Telemetry.DelayedMetrics.DirectConnectionFellBack(queue, "enqueue");
     }
 
-    /// <summary>Under the gate: the session opened, its reader started.</summary>
+    /// <summary>Outside the gate (it waits for the connect): the session opened, its reader started.</summary>
     private Session Open()
     {
         var endpoint = _endpoint() ?? throw new DirectConnectionLostException("The multiplexer knows no server for the queue now.", null);
