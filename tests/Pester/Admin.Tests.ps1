@@ -360,6 +360,19 @@ Describe 'Scheduled and failed tasks' {
         $redis.Db.ListLength($queue.TaskKey) | Should -Be 1
     }
 
+    It 'says with -PassThru when a unique scheduled task is due, and cancels it from the pipeline; a skipped duplicate has no entry' {
+        $sent = @(1..2 | ForEach-Object { Add-DelayedTask $queue patch web01 -Delay (New-TimeSpan -Hours 1) -UniqueFor (New-TimeSpan -Hours 2) -PassThru })
+        $sent.Duplicate | Should -Be @($false, $true)
+        $scheduled = @(Get-DelayedTask $queue -Scheduled)
+        $scheduled.Count | Should -Be 1
+        $sent[0].ScheduleId | Should -Be $scheduled[0].ScheduleId
+        $sent[0].DueAt | Should -Be $scheduled[0].DueAt
+        $sent[0].DueAt | Should -BeGreaterThan ([DateTimeOffset]::Now.AddMinutes(55))
+        $sent[1].ScheduleId, $sent[1].DueAt | Should -Be @($null, $null) -Because 'the duplicate was not scheduled'
+        $sent[0] | Remove-DelayedTask -Confirm:$false
+        @(Get-DelayedTask $queue -Scheduled).Count | Should -Be 0
+    }
+
     It 'runs a task added with -Delay on a running worker once it is due' {
         $job = Start-DelayedWorker $queue -Handler @{ soon = { param($x) $x } } -AsJob
         try {

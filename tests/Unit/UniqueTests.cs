@@ -119,4 +119,33 @@ public class UniqueTests
         await queue.ClearAsync();
         Assert.True((await queue.EnqueueUniqueAsync(new[] { new UniqueTask(Report, TimeSpan.FromMinutes(5)) }))[0]);
     }
+
+    [Fact]
+    public async Task AScheduledUniqueTaskSaysItsEntryAndWhenItIsDue_SoItCanBeCancelled_ASkippedOneHasNone()
+    {
+        var queue = _redis.NewQueue();
+        var at = DateTimeOffset.FromUnixTimeMilliseconds(DateTimeOffset.UtcNow.AddHours(3).ToUnixTimeMilliseconds());
+        var outcomes = await queue.EnqueueUniqueWithOutcomeAsync(new[]
+        {
+            new UniqueTask(Report, TimeSpan.FromMinutes(5), delay: TimeSpan.FromHours(1)),
+            new UniqueTask(Report, TimeSpan.FromMinutes(5), delay: TimeSpan.FromHours(1)), // the duplicate
+            new UniqueTask(Report, TimeSpan.FromMinutes(5), key: "other", at: at),
+            new UniqueTask(Report, TimeSpan.FromMinutes(5), key: "now"),
+        });
+        Assert.Equal(new[] { true, false, true, true }, outcomes.Select(o => o.Enqueued));
+        Assert.Null(outcomes[1].Scheduled);
+        Assert.Null(outcomes[3].Scheduled); // to run now: no schedule entry
+        var stored = (await queue.GetScheduledAsync()).ToDictionary(e => e.Id);
+        foreach (var entry in new[] { outcomes[0].Scheduled!, outcomes[2].Scheduled! })
+        {
+            Assert.Equal(stored[entry.Id].DueAt, entry.DueAt);
+            Assert.Equal(Report, entry.Raw);
+        }
+        Assert.Equal(at, outcomes[2].Scheduled!.DueAt);
+        var server = (StackExchange.Redis.RedisResult[])(await _redis.Db.ExecuteAsync("TIME"))!;
+        var serverNow = DateTimeOffset.FromUnixTimeSeconds((long)server[0]);
+        Assert.InRange(outcomes[0].Scheduled!.DueAt, serverNow.AddMinutes(59), serverNow.AddMinutes(61));
+        Assert.Equal(AdminOutcome.Done, await queue.RemoveScheduledAsync(outcomes[0].Scheduled!.Id, outcomes[0].Scheduled!.Raw));
+        Assert.Equal(outcomes[2].Scheduled!.Id, Assert.Single(await queue.GetScheduledAsync()).Id);
+    }
 }

@@ -681,9 +681,9 @@ return reply
     /// uniqueness member ('' for the SHA-1 of the task's bytes), the window in ms, 'now' | 'in' | 'at', the delay or time
     /// in ms, the task's bytes ('now') or its schedule entry (a 16-character id and the bytes), the id to track it by
     /// ('' untracked; a scheduled tracked task's entry id is that id) and how long to keep its record (ms). A task whose
-    /// member's window has not ended is skipped. Returns per task 1 (enqueued), or, skipped, the id of the tracked task
-    /// that holds the window ('u' + member in the tracked hash, 'v' + id the member: they go when the window ends while
-    /// the set lives, or with the task's record), or 0.
+    /// member's window has not ended is skipped. Returns per task 1 (enqueued to run now), its due time in unix ms
+    /// (scheduled: always more than 1), or, skipped, the id of the tracked task that holds the window ('u' + member in the
+    /// tracked hash, 'v' + id the member: they go when the window ends while the set lives, or with the task's record), or 0.
     /// </summary>
     public const string EnqueueUnique = Clock + Tracking + @"
 local now = now_ms()
@@ -716,8 +716,9 @@ for i = 1, #ARGV, 7 do
       if mode == 'in' then due = now + due end
       redis.call('ZADD', KEYS[7], due, payload)
       if tid ~= '' then redis.call('HSET', KEYS[12], 's' .. tid, cmsgpack.pack({ 'd', due }), 'b' .. tid, bytes) end
+      done[#done + 1] = due
     end
-    done[#done + 1] = 1
+    if mode == 'now' then done[#done + 1] = 1 end
   end
 end
 if longest > 0 and redis.call('PTTL', KEYS[14]) < longest then redis.call('PEXPIRE', KEYS[14], longest) end

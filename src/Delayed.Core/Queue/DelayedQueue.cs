@@ -821,23 +821,36 @@ public sealed class DelayedQueue
     {
         if (tasks.Count == 0) return Array.Empty<UniqueOutcome>();
         var arguments = new RedisValue[tasks.Count * 7];
+        var entryIds = new string?[tasks.Count];
         for (var i = 0; i < tasks.Count; i++)
         {
             var task = tasks[i];
             if (task.Window <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(tasks), task.Window, "A uniqueness window must be positive.");
+            if (task.Delay is not null || task.At is not null) entryIds[i] = task.TrackingId ?? ScheduledEntry.NewId();
             if (task.Delay is not null && task.At is not null) throw new ArgumentException("A task runs after a delay or at a time, not both.", nameof(tasks));
             arguments[i * 7] = task.Key is null ? RedisValue.EmptyString : "k:" + task.Key;
             arguments[i * 7 + 1] = (long)Math.Ceiling(task.Window.TotalMilliseconds);
             arguments[i * 7 + 2] = task.Delay is not null ? "in" : task.At is not null ? "at" : "now";
             arguments[i * 7 + 3] = task.Delay is { } d ? (long)d.TotalMilliseconds : task.At is { } at ? at.ToUnixTimeMilliseconds() : 0;
-            arguments[i * 7 + 4] = task.Delay is null && task.At is null ? task.Bytes : new ScheduledEntry(task.TrackingId ?? ScheduledEntry.NewId(), default, task.Bytes).Member();
+            arguments[i * 7 + 4] = entryIds[i] is { } entryId ? new ScheduledEntry(entryId, default, task.Bytes).Member() : task.Bytes;
             arguments[i * 7 + 5] = task.TrackingId ?? "";
             arguments[i * 7 + 6] = task.KeepFor is { } keep ? (long)Math.Ceiling(keep.TotalMilliseconds) : 0;
         }
         var reply = (RedisResult[])(await Db.ScriptEvaluateAsync(LuaScripts.EnqueueUnique, _uniqueKeys, arguments).ConfigureAwait(false))!;
-        var outcomes = Array.ConvertAll(reply, r => r.Resp2Type == ResultType.BulkString
-            ? new UniqueOutcome(false, (string?)r)
-            : new UniqueOutcome((long)r == 1, null));
+        var outcomes = new UniqueOutcome[reply.Length];
+        for (var i = 0; i < reply.Length; i++)
+        {
+            if (reply[i].Resp2Type == ResultType.BulkString)
+            {
+                outcomes[i] = new UniqueOutcome(false, (string?)reply[i]);
+                continue;
+            }
+            // 1: enqueued to run now; a due time (unix ms): scheduled; 0: skipped.
+            var answer = (long)reply[i];
+            outcomes[i] = answer > 1
+                ? new UniqueOutcome(true, null, new ScheduledEntry(entryIds[i]!, DateTimeOffset.FromUnixTimeMilliseconds(answer), tasks[i].Bytes))
+                : new UniqueOutcome(answer == 1, null);
+        }
         DelayedMetrics.TasksEnqueued(Name, outcomes.Count(o => o.Enqueued));
         NoticeScheduled(tasks.Where((_, i) => outcomes[i].Enqueued).ToList(), t => t.Delay, t => t.At);
         return outcomes;

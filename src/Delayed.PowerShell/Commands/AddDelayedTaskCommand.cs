@@ -161,8 +161,9 @@ public sealed class AddDelayedTaskCommand : DelayedCmdlet
     public string? UniqueKey { get; set; }
 
     /// <summary>
-    /// Writes an object for each task sent; for a task added with -Delay or -At, with its ScheduleId, DueAt (the server's
-    /// clock) and Bytes, which Remove-DelayedTask takes from the pipeline to cancel it.
+    /// Writes an object for each task sent; for a task added with -Delay or -At (with -UniqueFor too, unless skipped as a
+    /// duplicate), with its ScheduleId, DueAt (the server's clock) and Bytes, which Remove-DelayedTask takes from the
+    /// pipeline to cancel it.
     /// </summary>
     [Parameter]
     public SwitchParameter PassThru { get; set; }
@@ -344,6 +345,12 @@ public sealed class AddDelayedTaskCommand : DelayedCmdlet
                 // A duplicate of a tracked task stands for that one: its job follows it rather than a new task.
                 var id = outcomes[i].Enqueued ? unique.TrackingId : outcomes[i].ExistingTrackingId;
                 sent.TrackingId = id;
+                if (outcomes[i].Scheduled is { } entry)
+                {
+                    sent.ScheduleId = entry.Id;
+                    sent.DueAt = entry.DueAt.ToLocalTime();
+                    sent.Bytes = entry.Raw;
+                }
                 if (!outcomes[i].Enqueued)
                 {
                     _enqueued--; // counted as sent, skipped as a duplicate
