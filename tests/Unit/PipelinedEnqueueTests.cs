@@ -244,6 +244,50 @@ public class PipelinedEnqueueTests
     }
 
     [Fact]
+    public async Task WhenThePrimaryMovesBetweenTheServersConfigured_EnqueuesFollowIt()
+    {
+        // Two servers named in the configuration, the primary switched by hand: the multiplexer follows it, and so must
+        // this connection, or every pool enqueue would go on being refused (READONLY) by the old primary.
+        using var first = new Delayed.Testing.LocalRedisServer();
+        using var second = new Delayed.Testing.LocalRedisServer("--replicaof", "127.0.0.1", first.Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        using var connection = await DelayedConnection.ConnectAsync($"{first.Configuration},{second.Configuration}");
+        using var firstDb = await ConnectionMultiplexer.ConnectAsync(first.Configuration);
+        using var secondDb = await ConnectionMultiplexer.ConnectAsync(second.Configuration);
+        var queue = NewQueue(connection);
+        await System.Threading.Tasks.Task.Run(() => queue.EnqueueAsync(Task(0)));
+        Assert.Equal(1, await firstDb.GetDatabase().ListLengthAsync(queue.Keys.Tasks));
+        // On the replica too before it takes over (a failover loses what it had not received).
+        Assert.Equal(1L, (long)await firstDb.GetDatabase().ExecuteAsync("WAIT", 1, 10_000));
+
+        await secondDb.GetDatabase().ExecuteAsync("REPLICAOF", "NO", "ONE");
+        await firstDb.GetDatabase().ExecuteAsync("REPLICAOF", "127.0.0.1", second.Port);
+        var mux = connection.Database.Multiplexer;
+        await Eventually.True(async () =>
+        {
+            await mux.ConfigureAsync();
+            return mux.GetServer(first.Configuration).IsReplica && !mux.GetServer(second.Configuration).IsReplica;
+        }, "the multiplexer did not see the primary move");
+        await Eventually.True(async () =>
+        {
+            try
+            {
+                await System.Threading.Tasks.Task.Run(() => queue.EnqueueAsync(Task(1)));
+                return true;
+            }
+            catch (RedisServerException e) when (e.Message.StartsWith("READONLY", StringComparison.Ordinal))
+            {
+                return false;
+            }
+        }, "pool enqueues went on to the old primary", seconds: 10);
+        var tasks = (await secondDb.GetDatabase().ListRangeAsync(queue.Keys.Tasks)).Select(v => (long)TaskDecoder.Decode((byte[])v!).Arguments[0]!).ToList();
+        Assert.Equal(new long[] { 0, 1 }, tasks);
+        Assert.Contains($" name={DelayedConnection.PipelinedEnqueueClientName} ", (await secondDb.GetDatabase().ExecuteAsync("CLIENT", "LIST")).ToString(), StringComparison.Ordinal);
+        // The session on the old primary is closed once its calls were read, not left open with its reader thread.
+        await Eventually.True(async () => !(await firstDb.GetDatabase().ExecuteAsync("CLIENT", "LIST")).ToString()!
+            .Contains($" name={DelayedConnection.PipelinedEnqueueClientName} ", StringComparison.Ordinal), "the connection to the old primary was left open");
+    }
+
+    [Fact]
     public async Task ARefusalFailsItsOwnCallOnly_TheConnectionStaysUp()
     {
         // NOPERM on one queue's keys (the refusal before EXEC, reported as the server gave it), not on another's: the call

@@ -29,7 +29,9 @@ namespace Delayed.Core.Redis;
 /// <para>A reply not read within the client's timeout, a closed or failed socket fails every enqueue in flight ("may or
 /// may not have been enqueued", as the multiplexer's) and rests the connection for <see cref="DirectConnection.ReopenInterval"/>,
 /// callers going through the multiplexer meanwhile. A socket the server closes while nothing is in flight (its idle
-/// timeout) is opened again by the next call.</para>
+/// timeout) is opened again by the next call. Once a second a call checks that the multiplexer still names this
+/// server: after the primary moved between the servers configured, new calls go to the new one, and the old socket is
+/// closed once its calls in flight are read.</para>
 /// </remarks>
 internal sealed class PipelinedEnqueueConnection : IDisposable
 {
@@ -93,6 +95,17 @@ internal sealed class PipelinedEnqueueConnection : IDisposable
             {
                 End(session, "closed by the server while idle", rest: false, queue);
                 session = null;
+            }
+            // Once a second, whether the multiplexer still names this server (it follows a primary that moved between the
+            // servers configured): if not, new calls go to the one it names, and this session ends once its calls are read.
+            if (session is not null && Stopwatch.GetTimestamp() - session.CheckedAt > Stopwatch.Frequency)
+            {
+                session.CheckedAt = Stopwatch.GetTimestamp();
+                if (!Equals(_endpoint(), session.Endpoint))
+                {
+                    Retire(session);
+                    session = null;
+                }
             }
             if (session is not null) return Send(session, tasksKey, tokensKey, tasks, queue);
             // Another caller is opening it: this one goes through the multiplexer rather than wait for that (waiting pool
@@ -182,7 +195,7 @@ internal sealed class PipelinedEnqueueConnection : IDisposable
         var (socket, polled, stream) = DirectSocket.Open(endpoint, _options, _clientName);
         // Idle, the reader waits for as long as it takes; a reply overdue is the watch's to find.
         polled.TimeoutMilliseconds = Timeout.Infinite;
-        var session = new Session(socket, stream);
+        var session = new Session(socket, stream, endpoint);
         session.In = new BufferedStream(new SendingBeforeWait(this, session, polled), 16 * 1024);
         StartReader(session);
         return session;
@@ -220,6 +233,11 @@ internal sealed class PipelinedEnqueueConnection : IDisposable
                 else pending.TrySetException(refusal);
                 // Taken over while the caller's code held this thread: the new reader reads on, this one ends.
                 if (Interlocked.Exchange(ref reader.LentSince, 0) == Reader.TakenOver) return;
+                if (Volatile.Read(ref session.Retired) != 0 && session.Pending.IsEmpty)
+                {
+                    Close(session.Socket);
+                    return;
+                }
             }
         }
 #pragma warning disable CA1031 // Whatever ends the reading ends the session; an exception escaping this thread would end the process.
@@ -240,6 +258,19 @@ internal sealed class PipelinedEnqueueConnection : IDisposable
         {
             t_reader = false;
         }
+    }
+
+    /// <summary>
+    /// Under the gate: the session no longer used for new calls; closed now when nothing is in flight, else by its reader
+    /// once the last reply is read (no call moves to it any more, so the last one is the last).
+    /// </summary>
+    private void Retire(Session session)
+    {
+        if (ReferenceEquals(_session, session)) _session = null;
+        // A full fence between marking it and looking at what is in flight, as the reader dequeues (a fence) and then
+        // looks at the mark: one of the two sees the other, so the socket is closed once its last reply is read.
+        Interlocked.Exchange(ref session.Retired, 1);
+        if (session.Pending.IsEmpty) Close(session.Socket);
     }
 
     /// <summary>
@@ -344,13 +375,24 @@ internal sealed class PipelinedEnqueueConnection : IDisposable
     /// <summary>One socket's life: its buffers, its enqueues in flight in the order sent, its current reader.</summary>
     private sealed class Session
     {
-        public Session(Socket socket, BufferedStream output)
+        public Session(Socket socket, BufferedStream output, EndPoint endpoint)
         {
             Socket = socket;
             Out = output;
+            Endpoint = endpoint;
+            CheckedAt = Stopwatch.GetTimestamp();
         }
 
         public Socket Socket { get; }
+
+        /// <summary>The server it is connected to.</summary>
+        public EndPoint Endpoint { get; }
+
+        /// <summary>When the multiplexer was last asked whether it still names <see cref="Endpoint"/>; under the gate.</summary>
+        public long CheckedAt;
+
+        /// <summary>1 once no longer used for new calls: closed once the calls in flight are read.</summary>
+        public int Retired;
 
         /// <summary>Written under the gate.</summary>
         public BufferedStream Out { get; }
