@@ -3,7 +3,12 @@ namespace Delayed.Core.Queue;
 /// <summary>What a unique enqueue did with one task: enqueued it, or skipped it (and which tracked task holds the window, if one does).</summary>
 public readonly struct UniqueOutcome
 {
-    public UniqueOutcome(bool enqueued, string? existingTrackingId, ScheduledEntry? scheduled = null)
+    public UniqueOutcome(bool enqueued, string? existingTrackingId)
+        : this(enqueued, existingTrackingId, null)
+    {
+    }
+
+    public UniqueOutcome(bool enqueued, string? existingTrackingId, ScheduledEntry? scheduled)
     {
         Enqueued = enqueued;
         ExistingTrackingId = existingTrackingId;
