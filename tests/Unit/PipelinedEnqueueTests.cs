@@ -164,6 +164,8 @@ public class PipelinedEnqueueTests
     public async Task AConnectionTheServerClosedWhileIdleIsOpenedAgainByTheNextCall_NothingFails()
     {
         // An idle client's timeout or CLIENT KILL between two enqueues: nothing was in flight, so nothing fails or rests.
+        // The reader is held meanwhile by a caller's code, so it cannot have seen the close itself: only the check before
+        // sending finds it (without it, the next call goes into the closed socket and fails as doubtful).
         using var server = new Delayed.Testing.LocalRedisServer(); // its own: the one connection of that name listed is this one's
         using var connection = await DelayedConnection.ConnectAsync(server.Configuration);
         var db = connection.Database;
@@ -171,13 +173,28 @@ public class PipelinedEnqueueTests
             .FirstOrDefault(line => line.Contains($" name={DelayedConnection.PipelinedEnqueueClientName} ", StringComparison.Ordinal));
         var queue = NewQueue(connection);
         using var fallbacks = new FallbackCount(queue.Name);
-        await System.Threading.Tasks.Task.Run(() => queue.EnqueueAsync(Task(0)));
+        using var release = new ManualResetEventSlim();
+        using var holding = new ManualResetEventSlim();
+        var holder = System.Threading.Tasks.Task.Run(async () =>
+        {
+            var sent = 0;
+            while (!PipelinedEnqueueConnection.OnReaderThread && sent < 100) await queue.EnqueueAsync(Task(sent++));
+            holding.Set();
+            release.Wait(TimeSpan.FromSeconds(30)); // holds the reader thread
+            return sent;
+        });
+        Assert.True(holding.Wait(TimeSpan.FromSeconds(10)), "the premise: the code after an enqueue never ran on the reply's reader");
         var id = Client()!.Split(' ').First(f => f.StartsWith("id=", StringComparison.Ordinal)).Substring(3);
         Assert.Equal(1L, (long)db.Execute("CLIENT", "KILL", "ID", id));
         await Eventually.True(() => Client() is null, "the server still lists the killed connection");
-        await System.Threading.Tasks.Task.Run(() => queue.EnqueueAsync(Task(1)));
-        await AssertQueueHolds(db, queue, 2);
+        System.Threading.Tasks.Task next = null!;
+        await System.Threading.Tasks.Task.Run(() => { next = queue.EnqueueAsync(Task(100)); });
+        release.Set();
+        var sentBefore = await holder;
+        await next.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.Equal(0, fallbacks.Enqueue);
+        var stored = (await db.ListRangeAsync(queue.Keys.Tasks)).Select(v => (long)TaskDecoder.Decode((byte[])v!).Arguments[0]!);
+        Assert.Equal(Enumerable.Range(0, sentBefore).Select(i => (long)i).Append(100), stored);
         Assert.NotNull(Client()); // opened again, not left to the multiplexer
     }
 

@@ -56,7 +56,7 @@ internal sealed class DirectConnection : IDisposable
     private Socket? _socket;
     private BufferedStream? _stream;
     private PolledSocketStream? _polled;
-    private long _reopenAtTicks;
+    private readonly ConnectionRest _rest = new();
 
     /// <param name="endpoint">The server of the slot's keys, asked again at each open (it moves with a failover).</param>
     /// <param name="options">Credentials, database and timeouts (the multiplexer's).</param>
@@ -99,7 +99,7 @@ internal sealed class DirectConnection : IDisposable
     /// </remarks>
     public Task<RedisResult>? EvaluateAsync(string script, RedisKey[] keys, RedisValue[] arguments)
     {
-        if (Resting) return null;
+        if (_rest.Active) return null;
         if (IsCurrentThread || Worker.InlineClaims.Here)
         {
             try
@@ -124,7 +124,7 @@ internal sealed class DirectConnection : IDisposable
     /// </summary>
     public Task<RedisResult>? BlockingPopAsync(RedisKey[] keys, RedisValue timeoutSeconds, TimeSpan wait)
     {
-        if (Resting) return null;
+        if (_rest.Active) return null;
         if (IsCurrentThread)
         {
             try
@@ -155,7 +155,7 @@ internal sealed class DirectConnection : IDisposable
     public Task<RedisResult>? BlockingMoveThenEvaluateAsync(RedisKey source, RedisKey destination, RedisValue timeoutSeconds, TimeSpan wait, string script,
         RedisKey[] keys, RedisValue[] arguments)
     {
-        if (Resting) return null;
+        if (_rest.Active) return null;
         var call = new Call(script, keys, arguments, wait, new[] { source, destination }, timeoutSeconds);
         if (IsCurrentThread)
         {
@@ -215,9 +215,9 @@ internal sealed class DirectConnection : IDisposable
     /// the multiplexer reports it.</exception>
     internal bool TryEnqueue(byte[] tasksKey, byte[] tokensKey, IReadOnlyList<byte[]> tasks)
     {
-        if (Resting || !Monitor.TryEnter(_gate)) return false;
+        if (_rest.Active || !Monitor.TryEnter(_gate)) return false;
         // The tasks key is the queue's name: the failure is counted under it.
-        void FallBack() => Rest(Encoding.UTF8.GetString(tasksKey), "enqueue");
+        void FallBack() => _rest.Begin(Encoding.UTF8.GetString(tasksKey), "enqueue");
         try
         {
             if (_calls.IsAddingCompleted) return false;
@@ -247,8 +247,7 @@ internal sealed class DirectConnection : IDisposable
             {
                 Close();
                 FallBack();
-                throw new RedisConnectionException(ConnectionFailureType.SocketFailure,
-                    "The connection to Redis failed while a task was being enqueued; it may or may not have been enqueued: " + e.Message, e);
+                throw EnqueueTransaction.Doubtful(e, e.Message);
             }
         }
         finally
@@ -264,23 +263,13 @@ internal sealed class DirectConnection : IDisposable
     private BufferedStream? StillOpen()
     {
         if (_socket is null || _stream is null) return null;
-        if (_socket.Poll(0, SelectMode.SelectRead) && _socket.Available == 0)
+        if (DirectSocket.ClosedByPeer(_socket))
         {
             Close();
             return null;
         }
         return _stream;
     }
-
-    /// <summary>Sets the connection aside after a failure, its calls going to the multiplexer meanwhile; counted as a fallback.</summary>
-    private void Rest(string queue, string use)
-    {
-        Volatile.Write(ref _reopenAtTicks, (DateTime.UtcNow + ReopenInterval).Ticks);
-        Telemetry.DelayedMetrics.DirectConnectionFellBack(queue, use);
-    }
-
-    /// <summary>Whether a failure has the connection resting; the clock is read only then, not on every call.</summary>
-    private bool Resting => Volatile.Read(ref _reopenAtTicks) is var reopenAt and not 0 && DateTime.UtcNow.Ticks < reopenAt;
 
     private void Run()
     {
@@ -339,7 +328,7 @@ internal sealed class DirectConnection : IDisposable
     private DirectConnectionLostException Lost(Exception e)
     {
         Close();
-        Rest(_queue, "claims");
+        _rest.Begin(_queue, "claims");
         return e as DirectConnectionLostException ?? new DirectConnectionLostException("The direct connection to Redis failed: " + e.Message, e);
     }
 

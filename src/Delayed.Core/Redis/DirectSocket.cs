@@ -60,6 +60,22 @@ internal static class DirectSocket
         }
     }
 
+    /// <summary>
+    /// Whether the server closed the socket (an idle client's timeout, a restart) or it failed: it reads as ready with
+    /// nothing to read. Asked before a call is sent on a socket that was idle, so nothing is sent into a closed one.
+    /// </summary>
+    internal static bool ClosedByPeer(Socket socket)
+    {
+        try
+        {
+            return socket.Poll(0, SelectMode.SelectRead) && socket.Available == 0;
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            return true;
+        }
+    }
+
     /// <summary>The reply of a setup command: a status or an error, a few bytes.</summary>
     private static object? Read(Stream stream) => RespWire.Read(stream, 0, 4096);
 }

@@ -72,6 +72,13 @@ internal static class EnqueueTransaction
         return true;
     }
 
+    /// <summary>
+    /// What a caller whose enqueue was on its way when the connection failed is told: as the multiplexer tells it, that
+    /// the tasks may or may not have been enqueued (never that they were not).
+    /// </summary>
+    internal static RedisConnectionException Doubtful(Exception cause, string why) =>
+        new(ConnectionFailureType.SocketFailure, "The connection to Redis failed while a task was being enqueued; it may or may not have been enqueued: " + why, cause);
+
     /// <summary>RPUSH and its key, in a command of <paramref name="count"/> values to follow.</summary>
     private static void WritePushHead(Stream stream, byte[] key, int count)
     {

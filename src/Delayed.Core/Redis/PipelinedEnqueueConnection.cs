@@ -48,7 +48,7 @@ internal sealed class PipelinedEnqueueConnection : IDisposable
     private readonly Timer _watch;
     private readonly int _timeoutMilliseconds;
     private Session? _session;
-    private long _reopenAtTicks;
+    private readonly ConnectionRest _rest = new();
     private int _watching;
     private bool _disposed;
     private bool _opening;
@@ -84,30 +84,31 @@ internal sealed class PipelinedEnqueueConnection : IDisposable
     /// <param name="queue">The queue's name, for the metrics of enqueued tasks and fallbacks.</param>
     internal Task? TryEnqueue(byte[] tasksKey, byte[] tokensKey, IReadOnlyList<byte[]> tasks, string queue)
     {
-        if (Resting) return null;
+        if (_rest.Active) return null;
         lock (_gate)
         {
             if (_disposed) return null;
             var session = _session;
             // Nothing in flight and called from elsewhere than its reader (which just read from it): the server may have
             // closed it meanwhile (an idle client's timeout, a restart), found before anything is sent on it.
-            if (session is not null && session.Pending.IsEmpty && !t_reader && ClosedByPeer(session.Socket))
+            if (session is not null && session.Pending.IsEmpty && !t_reader && DirectSocket.ClosedByPeer(session.Socket))
             {
-                End(session, "closed by the server while idle", rest: false, queue);
+                End(session, rest: false, queue);
                 session = null;
             }
             // Once a second, whether the multiplexer still names this server (it follows a primary that moved between the
             // servers configured): if not, new calls go to the one it names, and this session ends once its calls are read.
-            if (session is not null && Stopwatch.GetTimestamp() - session.CheckedAt > Stopwatch.Frequency)
+            var now = Stopwatch.GetTimestamp();
+            if (session is not null && now - session.CheckedAt > Stopwatch.Frequency)
             {
-                session.CheckedAt = Stopwatch.GetTimestamp();
+                session.CheckedAt = now;
                 if (!Equals(_endpoint(), session.Endpoint))
                 {
                     Retire(session);
                     session = null;
                 }
             }
-            if (session is not null) return Send(session, tasksKey, tokensKey, tasks, queue);
+            if (session is not null) return Send(session, tasksKey, tokensKey, tasks, queue, now);
             // Another caller is opening it: this one goes through the multiplexer rather than wait for that (waiting pool
             // threads, while the open's own completion needs one, starved the pool).
             if (_opening) return null;
@@ -123,7 +124,7 @@ internal sealed class PipelinedEnqueueConnection : IDisposable
 #pragma warning restore CA1031
         {
             lock (_gate) _opening = false;
-            Rest(queue);
+            _rest.Begin(queue, "enqueue");
             return null;
         }
         lock (_gate)
@@ -135,14 +136,14 @@ internal sealed class PipelinedEnqueueConnection : IDisposable
                 return null;
             }
             _session = opened;
-            return Send(opened, tasksKey, tokensKey, tasks, queue);
+            return Send(opened, tasksKey, tokensKey, tasks, queue, Stopwatch.GetTimestamp());
         }
     }
 
     /// <summary>Under the gate: the enqueue written on the session, sent now or by the reader (<see cref="SendWritten"/>).</summary>
-    private Task<bool> Send(Session session, byte[] tasksKey, byte[] tokensKey, IReadOnlyList<byte[]> tasks, string queue)
+    private Task<bool> Send(Session session, byte[] tasksKey, byte[] tokensKey, IReadOnlyList<byte[]> tasks, string queue, long now)
     {
-        var pending = new Pending(queue, tasks.Count);
+        var pending = new Pending(queue, tasks.Count, now);
         var alone = session.Pending.IsEmpty;
         session.Pending.Enqueue(pending);
         try
@@ -157,8 +158,8 @@ internal sealed class PipelinedEnqueueConnection : IDisposable
 #pragma warning restore CA1031
         {
             // Failed outside the gate, as the callers' code may run on where they are completed.
-            var failed = End(session, e.Message, rest: true, queue);
-            var exception = Doubtful(e, e.Message);
+            var failed = End(session, rest: true, queue);
+            var exception = EnqueueTransaction.Doubtful(e, e.Message);
             System.Threading.Tasks.Task.Run(() => FailAll(failed, exception));
             return pending.Task;
         }
@@ -173,19 +174,10 @@ internal sealed class PipelinedEnqueueConnection : IDisposable
         {
             if (_disposed) return;
             _disposed = true;
-            failed = _session is { } session ? End(session, "the connection was disposed", rest: false, "") : null;
+            failed = _session is { } session ? End(session, rest: false, "") : null;
         }
         _watch.Dispose();
         if (failed is not null) FailAll(failed, new ObjectDisposedException(nameof(DelayedConnection)));
-    }
-
-    /// <summary>Whether a failure has the connection resting; the clock is read only then, not on every call.</summary>
-    private bool Resting => Volatile.Read(ref _reopenAtTicks) is var reopenAt and not 0 && DateTime.UtcNow.Ticks < reopenAt;
-
-    private void Rest(string queue)
-    {
-        Volatile.Write(ref _reopenAtTicks, (DateTime.UtcNow + DirectConnection.ReopenInterval).Ticks);
-        Telemetry.DelayedMetrics.DirectConnectionFellBack(queue, "enqueue");
     }
 
     /// <summary>Outside the gate (it waits for the connect): the session opened, its reader started.</summary>
@@ -249,8 +241,8 @@ internal sealed class PipelinedEnqueueConnection : IDisposable
             lock (_gate)
             {
                 var queue = session.Pending.TryPeek(out var first) ? first.Queue : "";
-                exception = _disposed ? new ObjectDisposedException(nameof(DelayedConnection)) : Doubtful(e, session.Failure ?? e.Message);
-                failed = End(session, e.Message, rest: !session.Pending.IsEmpty, queue);
+                exception = _disposed ? new ObjectDisposedException(nameof(DelayedConnection)) : EnqueueTransaction.Doubtful(e, session.Failure ?? e.Message);
+                failed = End(session, rest: !session.Pending.IsEmpty, queue);
             }
             FailAll(failed, exception);
         }
@@ -277,28 +269,14 @@ internal sealed class PipelinedEnqueueConnection : IDisposable
     /// Under the gate: the session closed and no longer used, its enqueues in flight taken to fail; the connection rests
     /// when enqueues failed (not when the server closed an idle socket: the next call opens another).
     /// </summary>
-    private List<Pending> End(Session session, string why, bool rest, string queue)
+    private List<Pending> End(Session session, bool rest, string queue)
     {
-        session.Failure ??= why;
         if (ReferenceEquals(_session, session)) _session = null;
         Close(session.Socket);
         var failed = new List<Pending>();
         while (session.Pending.TryDequeue(out var pending)) failed.Add(pending);
-        if (rest && failed.Count > 0 && !_disposed) Rest(queue);
+        if (rest && failed.Count > 0 && !_disposed) _rest.Begin(queue, "enqueue");
         return failed;
-    }
-
-    /// <summary>A socket that reads as ready with nothing to read has been closed by its peer (or failed).</summary>
-    private static bool ClosedByPeer(Socket socket)
-    {
-        try
-        {
-            return socket.Poll(0, SelectMode.SelectRead) && socket.Available == 0;
-        }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException)
-        {
-            return true;
-        }
     }
 
     /// <summary>Closed so that a reader waiting in poll() wakes (a shutdown does; a close alone need not on Linux).</summary>
@@ -320,10 +298,6 @@ internal sealed class PipelinedEnqueueConnection : IDisposable
     {
         foreach (var pending in failed) pending.TrySetException(exception);
     }
-
-    /// <summary>What callers whose enqueue was on its way are told: as the multiplexer tells them, doubtful.</summary>
-    private static RedisConnectionException Doubtful(Exception cause, string why) =>
-        new(ConnectionFailureType.SocketFailure, "The connection to Redis failed while a task was being enqueued; it may or may not have been enqueued: " + why, cause);
 
     /// <summary>The reader, before it waits for more replies: what callers wrote meanwhile, sent in one go.</summary>
     private void SendWritten(Session session)
@@ -407,7 +381,7 @@ internal sealed class PipelinedEnqueueConnection : IDisposable
 
         public Reader Reader = null!;
 
-        /// <summary>Why the session ended, when the watch ended it.</summary>
+        /// <summary>Why the watch ended the session (a reply overdue), told to the calls it fails; null otherwise.</summary>
         public volatile string? Failure;
     }
 
@@ -422,11 +396,11 @@ internal sealed class PipelinedEnqueueConnection : IDisposable
     /// <summary>An enqueue in flight: its caller's task, completed inline (no RunContinuationsAsynchronously).</summary>
     private sealed class Pending : TaskCompletionSource<bool>
     {
-        public Pending(string queue, int count)
+        public Pending(string queue, int count, long writtenAt)
         {
             Queue = queue;
             Count = count;
-            WrittenAt = Stopwatch.GetTimestamp();
+            WrittenAt = writtenAt;
         }
 
         public string Queue { get; }

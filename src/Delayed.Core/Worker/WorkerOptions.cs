@@ -65,9 +65,8 @@ public sealed class WorkerOptions
     /// <summary>
     /// How often a task is put back for want of a handler before it counts as failed with NoHandler (default 50; it
     /// waits RetryDelay (at least a second), doubling, at most 1 minute each time: with the default 1 s, about 45 minutes
-    /// in all). Generous,
-    /// because which idle worker takes a task is chance: with one worker in ten able to run it, 50 returns leave it
-    /// unrun with a chance of 0.5 %.
+    /// in all). Generous, because which idle worker takes a task is chance: with one worker in ten able to run it, 50
+    /// returns leave it unrun with a chance of 0.5 %.
     /// </summary>
     public int MaxReturns { get; set; } = 50;
 

@@ -327,13 +327,7 @@ public sealed class AddDelayedTaskCommand : DelayedCmdlet
         if (_scheduled.Count > 0)
         {
             var entries = AwaitSending(_batchQueue.Engine.ScheduleAsync(_scheduled.ToArray()), _scheduled.Count);
-            for (var i = 0; i < entries.Count; i++)
-            {
-                if (_scheduledSent[i] is not { } sent) continue;
-                sent.ScheduleId = entries[i].Id;
-                sent.DueAt = entries[i].DueAt.ToLocalTime();
-                sent.Bytes = entries[i].Raw;
-            }
+            for (var i = 0; i < entries.Count; i++) _scheduledSent[i]?.Scheduled(entries[i]);
         }
         var uniqueJobs = new List<DelayedTaskJob>();
         if (_unique.Count > 0)
@@ -345,12 +339,7 @@ public sealed class AddDelayedTaskCommand : DelayedCmdlet
                 // A duplicate of a tracked task stands for that one: its job follows it rather than a new task.
                 var id = outcomes[i].Enqueued ? unique.TrackingId : outcomes[i].ExistingTrackingId;
                 sent.TrackingId = id;
-                if (outcomes[i].Scheduled is { } entry)
-                {
-                    sent.ScheduleId = entry.Id;
-                    sent.DueAt = entry.DueAt.ToLocalTime();
-                    sent.Bytes = entry.Raw;
-                }
+                if (outcomes[i].Scheduled is { } entry) sent.Scheduled(entry);
                 if (!outcomes[i].Enqueued)
                 {
                     _enqueued--; // counted as sent, skipped as a duplicate

@@ -33,8 +33,8 @@ public sealed class EnqueuedTask
     public string? TrackingId { get; internal set; }
 
     /// <summary>
-    /// The id of its entry in the queue's schedule, for a task added with -Delay or -At (without -UniqueFor or -AsJob);
-    /// with Bytes, Remove-DelayedTask cancels it. Empty otherwise.
+    /// The id of its entry in the queue's schedule, for a task added with -Delay or -At (not with -AsJob, and not a
+    /// duplicate skipped by -UniqueFor); with Bytes, Remove-DelayedTask cancels it. Empty otherwise.
     /// </summary>
     public string? ScheduleId { get; internal set; }
 
@@ -43,4 +43,12 @@ public sealed class EnqueuedTask
 
     /// <summary>The exact bytes of a scheduled task, which cancelling it with Remove-DelayedTask needs; empty otherwise.</summary>
     public byte[]? Bytes { get; internal set; }
+
+    /// <summary>Takes what the schedule says of it: the entry's id, when it is due (shown in local time) and its bytes.</summary>
+    internal void Scheduled(Core.Queue.ScheduledEntry entry)
+    {
+        ScheduleId = entry.Id;
+        DueAt = entry.DueAt.ToLocalTime();
+        Bytes = entry.Raw;
+    }
 }
