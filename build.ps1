@@ -10,7 +10,9 @@
       Test     builds, makes sure redis-server is available, runs the xunit and Pester suites, and ends with
                one line 'N passed, N failed'. Exits non-zero on any failure.
       Demo     the module at work against a local Redis it starts and stops itself.
-      Bench    the benchmark (bench/README.md); with -Contended, while stress-ng keeps every core busy.
+      Bench    the benchmark (bench/README.md); with -Contended, while stress-ng keeps every core busy; with -Warm, while
+               stress-ng at the lowest priority keeps idle cores from halting; with -Go, instead the side-by-side run
+               against the Go stand-in (bench/go-standin, built here with Debian's Go and redigo).
       Package  the module's .nupkg in out/packages/.
       Mutate   mutation testing of the core's codecs and protocol names with dotnet-stryker (tests/README.md: score, time,
                survivors); with -Worker, of the worker's claim, release and retry path instead (against Redis; longer).
@@ -29,6 +31,16 @@ param(
     # Bench: run the benchmark while a CPU hog (Debian's stress-ng, one worker per core) keeps every core busy, as on a
     # shared machine; the figures are printed as usual, to be compared with a quiet run.
     [switch] $Contended,
+
+    # Bench: run the benchmark while stress-ng at nice 19 spins on every core, so that a core whose threads all wait is
+    # never idle: a woken thread preempts the spinner at once instead of waiting for its core to leave the halt of an
+    # idle virtual CPU. Virtual machines that poll before halting (KVM's haltpoll, on by default) behave so; this
+    # machine halts at once (guest_halt_poll_ns 0), which slows every round trip that wakes a single thread.
+    [switch] $Warm,
+
+    # Bench: only the comparison with the Go implementation's commands (bench/go-standin: redigo under Go's runtime),
+    # three alternating rounds; Go, redigo and msgpack come from Debian's packages, installed when missing.
+    [switch] $Go,
 
     # Mutate: the worker's claim, release and retry path (tests/Mutation/stryker-worker.json) instead of the codecs.
     [switch] $Worker
@@ -98,14 +110,16 @@ function Invoke-Docs {
     if (Test-Path $aboutSource) { Copy-Item (Join-Path $aboutSource 'about_*.help.txt') (Join-Path $ModuleOut 'en-US') }
 }
 
-function Assert-Packages([switch] $ForTests, [switch] $Bench) {
+function Assert-Packages([switch] $ForTests, [switch] $Bench, [switch] $Go) {
     # Commands and the Debian packages that bring them: redis-server for the demo and every suite; for the tests also
     # redis-sentinel (failover), redis-cli (a script that holds the server: BUSY), tmux (Ctrl+C and Watch-DelayedQueue
     # in a real terminal), chromium and its driver (the dashboard's browser tests).
     $needed = [ordered]@{ 'redis-server' = 'redis-server' }
     if ($ForTests) { $needed += [ordered]@{ 'redis-sentinel' = 'redis-sentinel'; 'redis-cli' = 'redis-tools'; 'tmux' = 'tmux'; 'chromium' = 'chromium'; 'chromedriver' = 'chromium-driver' } }
     if ($Bench) { $needed += [ordered]@{ 'stress-ng' = 'stress-ng' } } # the contended benchmark's CPU hog
-    $missing = @($needed.Keys | Where-Object { -not (Get-Command $_ -ErrorAction SilentlyContinue) } | ForEach-Object { $needed[$_] })
+    # The Go stand-in's compiler and libraries (GOPATH mode over Debian's /usr/share/gocode: nothing is downloaded).
+    if ($Go) { $needed += [ordered]@{ 'go' = 'golang-go'; '/usr/share/gocode/src/github.com/gomodule/redigo' = 'golang-github-gomodule-redigo-dev'; '/usr/share/gocode/src/github.com/vmihailenco/msgpack/v5' = 'golang-github-vmihailenco-msgpack.v5-dev' } }
+    $missing = @($needed.Keys | Where-Object { -not ($_.StartsWith('/') ? (Test-Path $_) : (Get-Command $_ -ErrorAction SilentlyContinue)) } | ForEach-Object { $needed[$_] })
     if (-not $missing) { return }
     $isRoot = $IsLinux -and ((& id -u) -eq '0')
     if ($isRoot -and (Get-Command apt-get -ErrorAction SilentlyContinue)) {
@@ -190,17 +204,40 @@ function Invoke-Demo {
     if ($LASTEXITCODE -ne 0) { exit $LASTEXITCODE }
 }
 
+# Builds bench/go-standin with Debian's Go libraries and returns the program's path.
+function Build-GoStandIn {
+    $binary = Join-Path $Out 'bench/go-standin'
+    $env:GO111MODULE = 'off'
+    $env:GOPATH = '/usr/share/gocode'
+    $env:GOCACHE = Join-Path $Out 'go-cache'
+    Push-Location (Join-Path $Root 'bench/go-standin')
+    try { Invoke-Native go @('build', '-o', $binary, '.') } finally { Pop-Location }
+    return $binary
+}
+
 function Invoke-Bench {
     Invoke-Build
-    Assert-Packages -Bench:$Contended
+    if ($Contended -and $Warm) { throw 'Choose -Contended (CPU hogs at normal priority) or -Warm (spinners at the lowest priority), not both.' }
+    Assert-Packages -Bench:($Contended -or $Warm) -Go:$Go
+    $benchArguments = @()
+    if ($Go) {
+        $env:DELAYED_GO_STANDIN = Build-GoStandIn
+        $benchArguments = @('--', 'go')
+    }
     $hog = $null
     if ($Contended) {
         $cores = [Environment]::ProcessorCount
         Write-Host "Contended: stress-ng --cpu $cores keeps every core busy during the run."
         $hog = Start-Process stress-ng -ArgumentList @('--cpu', $cores, '--quiet') -PassThru
     }
+    elseif ($Warm) {
+        $cores = [Environment]::ProcessorCount
+        Write-Host "Warm: stress-ng --cpu $cores at nice 19 keeps every core out of its idle state during the run."
+        $hog = Start-Process nice -ArgumentList @('-n', '19', 'stress-ng', '--cpu', $cores, '--quiet') -PassThru
+    }
     try {
-        Invoke-Native dotnet @('run', '--project', (Join-Path $Root 'bench/Delayed.Bench'), '-c', 'Release', '--no-build')
+        Invoke-Native dotnet (@('run', '--project', (Join-Path $Root 'bench/Delayed.Bench'), '-c', 'Release', '--no-build') + $benchArguments)
+        if ($Go) { return }
         $pwsh = @(Get-PwshCommand)
         $env:DELAYED_MODULE = Join-Path $ModuleOut 'Delayed.psd1'
         Invoke-Native $pwsh[0] (@($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-File', (Join-Path $Root 'bench/cmdlets.ps1')))

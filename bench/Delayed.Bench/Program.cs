@@ -6,6 +6,7 @@ using System.Diagnostics;
 using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
+using Delayed.Bench;
 using Delayed.Core.Codec;
 using Delayed.Core.Queue;
 using Delayed.Core.Redis;
@@ -117,6 +118,75 @@ if (args.Contains("enqueue"))
         ReportRun("enqueue one by one (64 concurrent callers)", await EnqueueConcurrent(100_000, 64));
         ReportRun("enqueue fanned out (Task.WhenAll of 20,000 calls)", await EnqueueFannedOut(20_000));
         ReportRun("enqueue batched (1,000 per call)", await EnqueueBatched(200_000, 1000));
+    }
+    return;
+}
+if (args.Contains("go"))
+{
+    // Side by side with the Go stand-in (bench/go-standin, GoStandIn.cs), three rounds of 20,000 tasks, alternating:
+    // the comparison with the Go implementation, which cannot be fetched here. The tasks are Go-shaped
+    // (main.Noop(1, "two")), encoded by each enqueue call on both sides and run on both by a no-op of two parameters
+    // bound from each task (ours a .NET handler method, the stand-in's a Go function called by reflection). Our drains
+    // are timed from the worker's start (registration, connections), the stand-in's from its first command.
+    var standIn = new GoStandIn(GoStandIn.Built ?? throw new InvalidOperationException(
+        "The Go stand-in is not built: run `./build.ps1 bench -Go`, which installs Go and redigo (Debian's packages) and builds bench/go-standin."), server.Port);
+    byte[] EncodeGoTask() => TaskEncoder.EncodeGo("main.Noop", new object?[] { 1, "two" });
+    DelayedQueue Filled(int count)
+    {
+        var queue = NewQueue();
+        var batch = Enumerable.Repeat(EncodeGoTask(), 1000).ToArray();
+        for (var sent = 0; sent < count; sent += batch.Length) queue.EnqueueAsync(batch).GetAwaiter().GetResult();
+        return queue;
+    }
+    async Task<Run> OurDrain(int count, int slots)
+    {
+        var queue = Filled(count);
+        var clock = Measure.Start();
+        var summary = await new DelayedWorker(queue, GoShapedHandlers.Registry(), new WorkerOptions { Concurrency = slots, StopWhenEmpty = true, DequeueTimeout = TimeSpan.FromMilliseconds(100) }).RunAsync();
+        if (summary.Succeeded != count) throw new InvalidOperationException($"drained {summary.Succeeded} of {count}");
+        return clock.Stop(count);
+    }
+    // The stand-in's premise: it writes the bytes our Go-shaped encoding writes, and runs what ours enqueues.
+    var check = NewQueue();
+    standIn.Enqueue(check.Name, 1);
+    var written = (byte[])(await connection.Database.ListLeftPopAsync(check.Keys.Tasks))!;
+    if (!written.AsSpan().SequenceEqual(EncodeGoTask())) throw new InvalidOperationException("The Go stand-in's task differs from ours: " + Convert.ToHexString(written));
+    await EnqueueSequential(5_000, EncodeGoTask);
+    EnqueueSequentialOnOwnThread(5_000, EncodeGoTask);
+    await OurDrain(5_000, 1);
+    await OurDrain(5_000, 2);
+    standIn.Drain(Filled(5_000).Name, 1, 5_000);
+    var figures = new List<(string Label, Run Run)>();
+    void Add(string label, Run run)
+    {
+        ReportRun(label, run);
+        figures.Add((label, run));
+    }
+    for (var round = 0; round < 3; round++)
+    {
+        Add("ours: enqueue one by one, sequential awaits", await EnqueueSequential(20_000, EncodeGoTask));
+        Add("ours: enqueue one by one, a thread of its own", EnqueueSequentialOnOwnThread(20_000, EncodeGoTask));
+        Add("Go stand-in: enqueue one by one", standIn.Enqueue(NewQueue().Name, 20_000));
+        Add("ours: drain, .NET handler, 1 slot", await OurDrain(20_000, 1));
+        Add("Go stand-in: drain, 1 worker", standIn.Drain(Filled(20_000).Name, 1, 20_000));
+        Add("ours: drain, .NET handler, 2 slots", await OurDrain(20_000, 2));
+        Add("Go stand-in: drain, 2 worker processes", standIn.Drain(Filled(20_000).Name, 2, 20_000));
+    }
+    double Median(string label)
+    {
+        var rates = figures.Where(f => f.Label == label).Select(f => f.Run.TasksPerSecond).Order().ToArray();
+        return rates[rates.Length / 2];
+    }
+    Console.WriteLine("Medians of the three rounds, ours / Go stand-in:");
+    foreach (var (ours, go) in new[]
+    {
+        ("ours: enqueue one by one, sequential awaits", "Go stand-in: enqueue one by one"),
+        ("ours: enqueue one by one, a thread of its own", "Go stand-in: enqueue one by one"),
+        ("ours: drain, .NET handler, 1 slot", "Go stand-in: drain, 1 worker"),
+        ("ours: drain, .NET handler, 2 slots", "Go stand-in: drain, 2 worker processes"),
+    })
+    {
+        Console.WriteLine($"  {ours,-48} {Median(ours),10:N0} / {Median(go),10:N0} = x{Median(ours) / Median(go):N2}");
     }
     return;
 }
@@ -248,31 +318,35 @@ Report("peak working set of this process", Process.GetCurrentProcess().PeakWorki
 static void ReportRun(string what, Run run)
 {
     Report(what, run.TasksPerSecond, "tasks/s");
-    Report("  allocated per task", run.BytesPerTask, "bytes");
+    if (!double.IsNaN(run.BytesPerTask)) Report("  allocated per task", run.BytesPerTask, "bytes");
+    Report("  client CPU per task", run.CpuMicrosecondsPerTask, "µs");
+    Report("  of which user mode", run.UserCpuMicrosecondsPerTask, "µs");
+    Console.Write(run.Threads);
 }
 
 static void Report(string what, double value, string unit) =>
     Console.WriteLine($"{what,-45} {value,12:N2} {unit}");
 
-// One caller awaiting each enqueue on the thread pool, as a service's code does (through the multiplexer).
-Task<Run> EnqueueSequential(int count) => Task.Run(async () =>
+// One caller awaiting each enqueue on the thread pool, as a service's code does (through the multiplexer). With encode,
+// each task is encoded by the call that sends it, as a caller of the Go implementation's enqueue has it done.
+Task<Run> EnqueueSequential(int count, Func<byte[]>? encode = null) => Task.Run(async () =>
 {
     var queue = NewQueue();
     var clock = Measure.Start();
-    for (var i = 0; i < count; i++) await queue.EnqueueAsync(task);
+    for (var i = 0; i < count; i++) await queue.EnqueueAsync(encode?.Invoke() ?? task);
     return clock.Stop(count);
 });
 
 // One caller on a thread of its own, waiting for each enqueue as a PowerShell pipeline or a script's main thread does
 // (through the enqueue connection, on that thread).
-Run EnqueueSequentialOnOwnThread(int count)
+Run EnqueueSequentialOnOwnThread(int count, Func<byte[]>? encode = null)
 {
     var queue = NewQueue();
     var run = default(Run);
     var thread = new Thread(() =>
     {
         var clock = Measure.Start();
-        for (var i = 0; i < count; i++) queue.EnqueueAsync(task).GetAwaiter().GetResult();
+        for (var i = 0; i < count; i++) queue.EnqueueAsync(encode?.Invoke() ?? task).GetAwaiter().GetResult();
         run = clock.Stop(count);
     });
     thread.Start();
@@ -599,18 +673,30 @@ sealed class LatencyRegistry : ITaskHandlerRegistry, ISelfDispatchingTaskHandler
     }
 }
 
-/// <summary>One measured run: its rate, and the bytes the whole process allocated per task meanwhile.</summary>
-readonly record struct Run(double TasksPerSecond, double BytesPerTask);
+/// <summary>
+/// One measured run: its rate; the bytes the whole process allocated per task meanwhile; its CPU time per task (every
+/// thread, user and system: what the client spends, which on contended cores it must win back from the hogs for every
+/// task) and the part of it in user mode (the client's own code; the rest is mostly the loopback's TCP and the waking of
+/// threads); and ThreadActivity's lines, when asked for.
+/// </summary>
+readonly record struct Run(double TasksPerSecond, double BytesPerTask, double CpuMicrosecondsPerTask, double UserCpuMicrosecondsPerTask, string Threads = "");
 
 sealed class Measure
 {
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly long _allocated = GC.GetTotalAllocatedBytes(precise: true);
+    private readonly TimeSpan _cpu = Process.GetCurrentProcess().TotalProcessorTime;
+    private readonly TimeSpan _userCpu = Process.GetCurrentProcess().UserProcessorTime;
+    private readonly ThreadActivity _threads = new();
 
     public static Measure Start() => new();
 
-    public Run Stop(int count) =>
-        new(count / _clock.Elapsed.TotalSeconds, (GC.GetTotalAllocatedBytes(precise: true) - _allocated) / (double)count);
+    public Run Stop(int count)
+    {
+        return new Run(count / _clock.Elapsed.TotalSeconds, (GC.GetTotalAllocatedBytes(precise: true) - _allocated) / (double)count,
+            (Process.GetCurrentProcess().TotalProcessorTime - _cpu).TotalMicroseconds / count,
+            (Process.GetCurrentProcess().UserProcessorTime - _userCpu).TotalMicroseconds / count, _threads.Report(count));
+    }
 }
 
 /// <summary>The metrics mode's endpoint: a free port, and a scraper as Prometheus would be.</summary>
