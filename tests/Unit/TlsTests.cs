@@ -104,6 +104,103 @@ public sealed class TlsTests : IClassFixture<TlsFixture>
     }
 
     [Fact]
+    public async Task OverTlsTheWorkersSlotsAndTheCmdletsEnqueueUseTheirOwnConnections_WithTheClientCertificateWhereOneIsRequired()
+    {
+        using var client = TlsSettings.ReadClientCertificate(Certificates.ClientPfxFile, Secure(TestCertificates.ClientPassword));
+        foreach (var (server, settings) in new[] { (_tls.Server, TrustingTheCa()), (_tls.ClientCertificateServer, TrustingTheCa(client)) })
+        {
+            using var connection = await DelayedConnection.ConnectAsync(server.Configuration, settings);
+            string? ClientNamed(string name) => connection.Database.Execute("CLIENT", "LIST").ToString()!.Split('\n')
+                .FirstOrDefault(line => line.Contains($" name={name} ", StringComparison.Ordinal));
+            var queue = new DelayedQueue(connection, "tls-" + Guid.NewGuid().ToString("N").Substring(0, 8));
+            // An enqueuer on a thread of its own (Add-DelayedTask's pipeline) appends through the enqueue connection: its
+            // call is complete when it returns, and the server lists that connection as the one that ran the transaction.
+            System.Threading.Tasks.Task? pending = null;
+            var thread = new System.Threading.Thread(() => pending = queue.EnqueueAsync(TaskEncoder.EncodePython("m:probe", null, null, 0)));
+            thread.Start();
+            thread.Join();
+            Assert.True(pending!.IsCompleted, "over TLS, an enqueuer on a thread of its own was handed a pending task: its call went through the multiplexer");
+            await pending;
+            Assert.Contains(" cmd=exec ", ClientNamed(DelayedConnection.EnqueueClientName) ?? "(no such client)", StringComparison.Ordinal);
+            // A busy slot claims on a connection of its own, named as its worker id, whose thread starts the task (the probe
+            // comes after other tasks, so that its claim is a busy one).
+            await queue.EnqueueAsync(Enumerable.Range(0, 20).Select(i => TaskEncoder.EncodePython("m:noop", new object[] { i }, null, 0)).ToArray());
+            await queue.EnqueueAsync(TaskEncoder.EncodePython("m:probe", null, null, 0));
+            (string? Client, string? Thread) seen = default;
+            var registry = new DelegateRegistry().Add("m:noop", _ => { })
+                .Add("m:probe", c => seen = (ClientNamed(c.WorkerId), System.Threading.Thread.CurrentThread.Name));
+            var summary = await new DelayedWorker(queue, registry, new WorkerOptions { StopWhenEmpty = true, DequeueTimeout = TimeSpan.FromMilliseconds(100) }).RunAsync();
+            Assert.Equal(22, summary.Succeeded);
+            Assert.Contains(" cmd=evalsha ", seen.Client ?? "(no such client)", StringComparison.Ordinal);
+            Assert.Equal("Delayed worker slot 1 claims", seen.Thread);
+        }
+    }
+
+    [Fact]
+    public async Task OverTlsAnIdleSlotWaitsOnItsOwnConnection_AndTheTaskThatWakesItStartsThere()
+    {
+        using var connection = await DelayedConnection.ConnectAsync(_tls.Server.Configuration, TrustingTheCa());
+        string? ClientNamed(string name) => connection.Database.Execute("CLIENT", "LIST").ToString()!.Split('\n')
+            .FirstOrDefault(line => line.Contains($" name={name} ", StringComparison.Ordinal));
+        var queue = new DelayedQueue(connection, "tls-" + Guid.NewGuid().ToString("N").Substring(0, 8));
+        var ran = new System.Collections.Concurrent.ConcurrentQueue<string?>();
+        using var stop = new System.Threading.CancellationTokenSource();
+        // Waits of 2 s: the wait's reply is read through TLS after poll() has waited past the client's usual timeout.
+        var worker = new DelayedWorker(queue, new DelegateRegistry().Add("m:probe", _ => ran.Enqueue(System.Threading.Thread.CurrentThread.Name)),
+            new WorkerOptions { DequeueTimeout = TimeSpan.FromSeconds(2) });
+        long Waits() => long.Parse(connection.Database.Execute("INFO", "commandstats").ToString()!.Split('\n')
+            .Where(line => line.StartsWith("cmdstat_brpoplpush:", StringComparison.Ordinal))
+            .Select(line => line.Split(':', ',')[1].Substring("calls=".Length)).DefaultIfEmpty("0").Single(), System.Globalization.CultureInfo.InvariantCulture);
+        var run = worker.RunAsync(stop.Token);
+        try
+        {
+            for (var i = 0; i < 2; i++)
+            {
+                var waits = Waits();
+                // The second time, only once a wait has timed out and the next has begun on the same connection.
+                await Eventually.True(() => worker.WorkerIds is [var id] && ClientNamed(id) is { } line && line.Contains(" cmd=brpoplpush ", StringComparison.Ordinal)
+                    && (i == 0 || Waits() >= waits + 2), "the idle slot to block in its wait on its own connection", 15);
+                await queue.EnqueueAsync(TaskEncoder.EncodePython("m:probe", new object[] { i }, null, 0));
+                await Eventually.True(() => ran.Count == i + 1, "the task to run");
+            }
+        }
+        finally
+        {
+            stop.Cancel();
+            await run;
+        }
+        Assert.All(ran, thread => Assert.Equal("Delayed worker slot 1 claims", thread));
+    }
+
+    [Fact]
+    public void TheModulesOwnConnectionsRefuseWhatTheMultiplexerRefuses_AndAcceptWhatItAccepts()
+    {
+        foreach (var (server, settings, why) in new[]
+        {
+            (_tls.Server, new TlsSettings(TlsSettings.ReadCertificateAuthorities(Certificates.OtherCaFile)), "a certificate from another CA"),
+            (_tls.Server, new TlsSettings(), "a private CA the system's store does not know"),
+            (_tls.WrongNameServer, TrustingTheCa(), "a certificate for another name"),
+        })
+        {
+            var options = DelayedConnection.Parse(server.Configuration);
+            settings.ApplyTo(options);
+            var e = Assert.Throws<DirectConnectionLostException>(() => DirectSocket.Open(options.EndPoints[0], options, null, new DirectTls(options, settings)));
+            Assert.True(e.GetBaseException() is System.Security.Authentication.AuthenticationException, $"{why} was not refused by the handshake: {e}");
+        }
+        var trusting = TrustingTheCa();
+        var accepted = DelayedConnection.Parse(_tls.Server.Configuration);
+        trusting.ApplyTo(accepted);
+        var (socket, _, stream) = DirectSocket.Open(accepted.EndPoints[0], accepted, null, new DirectTls(accepted, trusting));
+        using (socket)
+        using (stream)
+        {
+            RespWire.Write(stream, "PING");
+            stream.Flush();
+            Assert.Equal("PONG", RespWire.Read(stream, 0, 1024)?.ToString());
+        }
+    }
+
+    [Fact]
     public void UnreadableFilesAreRefusedWithWhatToGive()
     {
         var missing = Assert.Throws<ArgumentException>(() => TlsSettings.ReadCertificateAuthorities(System.IO.Path.Combine(Certificates.Folder, "none.pem")));

@@ -16,6 +16,7 @@ namespace Delayed.Core.Redis;
 public sealed class DelayedConnection : IDisposable
 {
     private readonly ConfigurationOptions _options;
+    private readonly DirectTls? _tls;
     private readonly SentinelPrimary? _sentinel;
     private readonly SemaphoreSlim _switching = new(1, 1);
     private ConnectionMultiplexer _shared;
@@ -27,9 +28,10 @@ public sealed class DelayedConnection : IDisposable
     /// <summary>Tasks this process schedules through this connection, told to its promoters (<see cref="Scheduling.ScheduleNotices"/>).</summary>
     internal Scheduling.ScheduleNotices ScheduleNotices { get; } = new();
 
-    private DelayedConnection(ConfigurationOptions options, ConnectionMultiplexer shared, SentinelPrimary? sentinel)
+    private DelayedConnection(ConfigurationOptions options, ConnectionMultiplexer shared, SentinelPrimary? sentinel, TlsSettings? tls)
     {
         _options = options;
+        _tls = options.Ssl ? new DirectTls(options, tls) : null;
         _shared = shared;
         _sentinel = sentinel;
         _enqueue = new Lazy<DirectConnection?>(OpenEnqueue);
@@ -39,7 +41,7 @@ public sealed class DelayedConnection : IDisposable
 
     /// <summary>
     /// The synchronous connection through which an enqueuer on a thread of its own appends, one at a time
-    /// (<see cref="DirectConnection.TryEnqueue"/>); null over TLS and on a cluster (whose queues live on several servers),
+    /// (<see cref="DirectConnection.TryEnqueue"/>), over TLS too; null on a cluster (whose queues live on several servers),
     /// where every enqueue goes through the multiplexer.
     /// </summary>
     internal DirectConnection? EnqueueConnection => _enqueue.Value;
@@ -65,10 +67,10 @@ public sealed class DelayedConnection : IDisposable
 
     private DirectConnection? OpenEnqueue()
     {
-        if (_options.Ssl || IsCluster) return null;
+        if (IsCluster) return null;
         // One server holds every key. Enqueue replies are a few bytes.
         return new DirectConnection(Primary, _options, 65536, "Delayed enqueue", EnqueueClientName, queue: null,
-            followEachCall: _sentinel is not null);
+            followEachCall: _sentinel is not null, tls: _tls);
     }
 
     /// <summary>The server as users should see it: endpoints and database, never the password.</summary>
@@ -152,7 +154,7 @@ public sealed class DelayedConnection : IDisposable
             throw new DelayedConnectionException($"Cannot connect to Redis at {display}. {check}{clientCertificate}", e);
         }
         // After the first connect, reconnect by itself instead of failing.
-        return new DelayedConnection(options, shared, sentinel) { DisplayName = display };
+        return new DelayedConnection(options, shared, sentinel, tls) { DisplayName = display };
     }
 
     /// <summary>Opens a connection reserved for blocking commands whose replies may take up to <paramref name="longestBlock"/>.</summary>
@@ -172,15 +174,11 @@ public sealed class DelayedConnection : IDisposable
 
     /// <summary>
     /// Opens a worker slot's own synchronous connection for its busy claims (<see cref="DirectConnection"/>) to the server
-    /// that holds <paramref name="key"/>, named <paramref name="clientName"/> there; null over TLS, where the slot claims
-    /// through the multiplexer.
+    /// that holds <paramref name="key"/>, named <paramref name="clientName"/> there, over TLS when the multiplexer's is.
     /// </summary>
-    internal DirectConnection? OpenDirect(RedisKey key, long maxReplyBytes, string threadName, string clientName)
-    {
-        if (_options.Ssl) return null;
-        return new DirectConnection(() => ServerOf(key), _options, maxReplyBytes, threadName,
-            clientName.Any(char.IsWhiteSpace) ? null : clientName, queue: (string?)key, followEachCall: _sentinel is not null);
-    }
+    internal DirectConnection OpenDirect(RedisKey key, long maxReplyBytes, string threadName, string clientName) =>
+        new(() => ServerOf(key), _options, maxReplyBytes, threadName, clientName.Any(char.IsWhiteSpace) ? null : clientName, queue: (string?)key,
+            followEachCall: _sentinel is not null, tls: _tls);
 
     /// <summary>
     /// The server of a connection that is not to a cluster, where every key lives, as the multiplexer knows it without

@@ -41,6 +41,7 @@ internal sealed class DirectConnection : IDisposable
     private readonly Func<EndPoint?> _endpoint;
     private readonly bool _followEachCall;
     private readonly ConfigurationOptions _options;
+    private readonly DirectTls? _tls;
     private readonly long _maxReplyBytes;
     private readonly string? _clientName;
     private readonly string _queue;
@@ -68,9 +69,11 @@ internal sealed class DirectConnection : IDisposable
     /// <param name="followEachCall">Whether <paramref name="endpoint"/> costs nothing (behind sentinels, the primary they
     /// name), so that it is asked before every call rather than once a second: after a failover no call goes to the old
     /// primary, which takes writes until it is made a replica and then drops them.</param>
+    /// <param name="tls">How it speaks TLS, as the multiplexer does; null over plain TCP.</param>
     internal DirectConnection(Func<EndPoint?> endpoint, ConfigurationOptions options, long maxReplyBytes, string name, string? clientName, string? queue,
-        bool followEachCall = false)
+        bool followEachCall = false, DirectTls? tls = null)
     {
+        _tls = tls;
         _followEachCall = followEachCall;
         _queue = queue ?? "";
         _clientName = clientName;
@@ -432,7 +435,7 @@ internal sealed class DirectConnection : IDisposable
     private BufferedStream Open()
     {
         var endpoint = _endpoint() ?? throw new DirectConnectionLostException("The multiplexer knows no server for the queue now.", null);
-        (_socket, _polled, _stream) = DirectSocket.Open(endpoint, _options, _clientName);
+        (_socket, _polled, _stream) = DirectSocket.Open(endpoint, _options, _clientName, _tls);
         _connectedTo = endpoint;
         _checkedAt = Stopwatch.GetTimestamp();
         return _stream;

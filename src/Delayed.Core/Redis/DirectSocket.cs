@@ -10,14 +10,19 @@ namespace Delayed.Core.Redis;
 
 /// <summary>
 /// Opens one of the module's own connections beside the multiplexer (<see cref="DirectConnection"/>,
-/// <see cref="PipelinedEnqueueConnection"/>): connected asynchronously within the multiplexer's connect timeout, then
-/// authenticated, the database selected and the client named as the multiplexer's options say.
+/// <see cref="PipelinedEnqueueConnection"/>): connected asynchronously within the multiplexer's connect timeout, over
+/// TLS when the multiplexer's is (<see cref="DirectTls"/>), then authenticated, the database selected and the client
+/// named as the multiplexer's options say.
 /// </summary>
 internal static class DirectSocket
 {
-    /// <summary>The socket, the stream that waits for its replies in poll(), and a buffer over that stream.</summary>
+    /// <summary>
+    /// The socket, the stream that waits for its replies in poll(), and a buffer over that stream (over TLS on it when
+    /// <paramref name="tls"/> is given: poll() then waits for the encrypted bytes the TLS stream asks for).
+    /// </summary>
     /// <exception cref="DirectConnectionLostException">It could not be opened or the server refused it; the reason says which.</exception>
-    internal static (Socket Socket, PolledSocketStream Polled, BufferedStream Stream) Open(EndPoint endpoint, ConfigurationOptions options, string? clientName)
+    internal static (Socket Socket, PolledSocketStream Polled, BufferedStream Stream) Open(EndPoint endpoint, ConfigurationOptions options, string? clientName,
+        DirectTls? tls = null)
     {
         Socket? socket = null;
         try
@@ -29,7 +34,7 @@ internal static class DirectSocket
             if (!socket.ConnectAsync(endpoint).Wait(Math.Max(1000, options.ConnectTimeout)))
                 throw new DirectConnectionLostException($"Connecting to {endpoint} timed out.", null);
             var polled = new PolledSocketStream(socket, timeout);
-            var stream = new BufferedStream(polled, 16 * 1024);
+            var stream = new BufferedStream(tls is null ? polled : tls.Authenticate(polled, endpoint), 16 * 1024);
             if (options.Password is { Length: > 0 } password)
             {
                 if (options.User is { Length: > 0 } user) RespWire.Write(stream, "AUTH", Encoding.UTF8.GetBytes(user), Encoding.UTF8.GetBytes(password));

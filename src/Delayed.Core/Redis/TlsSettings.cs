@@ -114,7 +114,8 @@ public sealed class TlsSettings
     /// <summary>Why the last server certificate was refused, for the connection error; null when none was.</summary>
     internal string? LastRefusal { get; private set; }
 
-    private bool IsTrusted(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
+    /// <summary>The multiplexer's and the module's own connections' check of the server's certificate (DirectTls).</summary>
+    internal bool IsTrusted(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
     {
         var verdict = SkipCertificateCheck ? null : Judge(certificate, chain, errors);
         if (verdict is not null) LastRefusal = verdict;

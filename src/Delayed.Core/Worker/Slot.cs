@@ -25,7 +25,7 @@ internal sealed class Slot
 
     /// <summary>
     /// Its spare connection for the blocking wait on the tokens, opened when first needed: while its direct connection
-    /// rests after a failure, or over TLS (no direct connection). A worker whose slots wait on their direct connections
+    /// rests after a failure, or without one (DirectClaims off). A worker whose slots wait on their direct connections
     /// keeps one connection per slot fewer (on a cluster, a multiplexer's connection to every node).
     /// </summary>
     public async Task<BlockingConnection> SpareAsync() => Spare ??= await _openSpare().ConfigureAwait(false);

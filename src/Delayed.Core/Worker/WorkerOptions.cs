@@ -41,8 +41,8 @@ public sealed class WorkerOptions
     public bool StopWhenEmpty { get; set; }
 
     /// <summary>
-    /// Whether each slot claims through a synchronous connection of its own while busy (<see cref="Redis.DirectConnection"/>;
-    /// not over TLS). Off only to compare the two paths (tests, benchmark).
+    /// Whether each slot claims through a synchronous connection of its own while busy (<see cref="Redis.DirectConnection"/>,
+    /// over TLS too). Off only to compare the two paths (tests, benchmark).
     /// </summary>
     internal bool DirectClaims { get; set; } = true;
 

@@ -107,7 +107,7 @@ public sealed class StartDelayedWorkerCommand : MetricsServingCmdlet
     /// <summary>
     /// How many tasks to run at once (default 1). Each slot has its own worker id, a Redis connection of its own for its
     /// idle wait and its claims (named as its worker id in CLIENT LIST; a spare one is opened to wait on while that one
-    /// rests after a failure, and over TLS), and, for scriptblocks, its own runspace.
+    /// rests after a failure), and, for scriptblocks, its own runspace.
     /// </summary>
     [Parameter]
     [ValidateRange(1, 256)]
