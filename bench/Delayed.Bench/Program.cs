@@ -121,6 +121,59 @@ if (args.Contains("enqueue"))
     }
     return;
 }
+if (args.Contains("tls"))
+{
+    // Over TLS (a private CA made for the run, as the tests do), alternately: the paths on the module's own connections
+    // (since the nineteenth session) and the same work through the multiplexer, five rounds.
+    using var certificates = new TestCertificates();
+    using var tlsServer = LocalRedisServer.StartTls(certificates.ServerArguments());
+    using var tlsConnection = await DelayedConnection.ConnectAsync(tlsServer.Configuration, new TlsSettings(TlsSettings.ReadCertificateAuthorities(certificates.CaFile)));
+    var tlsQueues = 0;
+    DelayedQueue TlsQueue() => new(tlsConnection, $"tls{++tlsQueues}");
+    Run OwnThread(int count)
+    {
+        var queue = TlsQueue();
+        var run = default(Run);
+        var thread = new Thread(() =>
+        {
+            var clock = Measure.Start();
+            for (var i = 0; i < count; i++) queue.EnqueueAsync(task).GetAwaiter().GetResult();
+            run = clock.Stop(count);
+        });
+        thread.Start();
+        thread.Join();
+        return run;
+    }
+    Task<Run> FromThePool(int count) => Task.Run(async () =>
+    {
+        var queue = TlsQueue();
+        var clock = Measure.Start();
+        for (var i = 0; i < count; i++) await queue.EnqueueAsync(task);
+        return clock.Stop(count);
+    });
+    async Task<Run> TlsDrain(int count, bool direct)
+    {
+        var queue = TlsQueue();
+        var batch = Enumerable.Repeat(task, 1000).ToArray();
+        for (var sent = 0; sent < count; sent += batch.Length) await queue.EnqueueAsync(batch);
+        var clock = Measure.Start();
+        var summary = await new DelayedWorker(queue, new NoOpRegistry(), new WorkerOptions { StopWhenEmpty = true, DequeueTimeout = TimeSpan.FromMilliseconds(100), DirectClaims = direct }).RunAsync();
+        if (summary.Succeeded != count) throw new InvalidOperationException($"drained {summary.Succeeded} of {count}");
+        return clock.Stop(count);
+    }
+    OwnThread(2_000);
+    await FromThePool(2_000);
+    await TlsDrain(5_000, true);
+    await TlsDrain(5_000, false);
+    for (var round = 0; round < 5; round++)
+    {
+        ReportRun("TLS: enqueue one by one, a thread of its own (own connection)", OwnThread(10_000));
+        ReportRun("TLS: enqueue one by one, sequential awaits (multiplexer)", await FromThePool(10_000));
+        ReportRun("TLS: drain, 1 slot, claims on its own connection", await TlsDrain(10_000, true));
+        ReportRun("TLS: drain, 1 slot, claims through the multiplexer", await TlsDrain(10_000, false));
+    }
+    return;
+}
 if (args.Contains("go"))
 {
     // Side by side with the Go stand-in (bench/go-standin, GoStandIn.cs), three rounds of 20,000 tasks, alternating:
