@@ -103,6 +103,17 @@ namespace Delayed.Tests
         }
 
         [Fact]
+        public async Task ABindingErrorNamesTheTaskAsSent_AlsoWhenARegistryGivesTheHandlerAnotherName()
+        {
+            var handler = Handlers.Single(h => h.Name == "test:add");
+            var own = await Assert.ThrowsAsync<TaskBindingException>(() => handler.InvokeAsync(new TaskContext(TaskDecoder.Decode(Py("test:add", new object[] { 1, "y" })), "q", "w")));
+            Assert.StartsWith("Task 'test:add': parameter 'b' of Calls.Add", own.Message, StringComparison.Ordinal);
+            // -Handler @{ 'jobs:sum' = ... } maps another name to the same method.
+            var alias = await Assert.ThrowsAsync<TaskBindingException>(() => handler.InvokeAsync(new TaskContext(TaskDecoder.Decode(Py("jobs:sum", new object[] { "x", 1 })), "q", "w")));
+            Assert.StartsWith("Task 'jobs:sum': parameter 'a' of Calls.Add", alias.Message, StringComparison.Ordinal);
+        }
+
+        [Fact]
         public async Task UnknownNamedParametersAndUnknownMapKeysAreBadCalls()
         {
             var unknown = await Assert.ThrowsAsync<TaskBindingException>(() => Run("test:add", Py("test:add", new object[] { 1 }, new() { ["c"] = 1 })));

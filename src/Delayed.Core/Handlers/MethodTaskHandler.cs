@@ -21,6 +21,9 @@ public sealed class MethodTaskHandler : ITaskHandler
 {
     private readonly ParameterInfo[] _parameters;
     private readonly ParameterInfo[] _dataParameters;
+    // Where a binding error points, by parameter position, for tasks under this handler's own name: formatted once, not
+    // for every argument of every task (a registry may give the handler other names too, which are formatted as met).
+    private readonly string[] _bindingPaths;
 
     internal MethodTaskHandler(string name, MethodInfo method)
     {
@@ -28,7 +31,11 @@ public sealed class MethodTaskHandler : ITaskHandler
         Method = method;
         _parameters = method.GetParameters();
         _dataParameters = _parameters.Where(p => p.ParameterType != typeof(CancellationToken)).ToArray();
+        _bindingPaths = Array.ConvertAll(_parameters, p => BindingPath(name, p));
     }
+
+    private string BindingPath(string taskName, ParameterInfo parameter) =>
+        $"Task '{taskName}': parameter '{parameter.Name}' of {Method.DeclaringType!.Name}.{Method.Name}";
 
     public string Name { get; }
 
@@ -89,7 +96,8 @@ public sealed class MethodTaskHandler : ITaskHandler
         var given = new bool[_parameters.Length];
         void Set(ParameterInfo parameter, object? value)
         {
-            values[parameter.Position] = ValueConverter.Convert(value, parameter.ParameterType, $"Task '{task.Name}': parameter '{parameter.Name}' of {Method.DeclaringType!.Name}.{Method.Name}");
+            var path = task.Name == Name ? _bindingPaths[parameter.Position] : BindingPath(task.Name, parameter);
+            values[parameter.Position] = ValueConverter.Convert(value, parameter.ParameterType, path);
             given[parameter.Position] = true;
         }
 
