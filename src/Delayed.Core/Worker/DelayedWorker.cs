@@ -470,13 +470,15 @@ public sealed class DelayedWorker : IDisposable
         if (_options.OnEvent is not null) Emit(new WorkerEvent(WorkerEventKind.TaskStarted, queue.Name, id, task, attempt: attempt));
         DelayedMetrics.TaskStarted(queue.Name, task.Name, claimed.WaitedMilliseconds);
         var clock = Stopwatch.StartNew();
-        using var timeout = _options.TaskTimeout is { } limit ? new CancellationTokenSource(limit) : new CancellationTokenSource();
+        // A source of its own only for a task that can time out or be stopped by its caller: the others take the worker's
+        // stop token as it is, which saves two sources and a registration on that shared token per task.
+        using var timeout = _options.TaskTimeout is { } limit ? new CancellationTokenSource(limit) : tracked is not null ? new CancellationTokenSource() : null;
         // Stop-Job stops a handler the way a timeout does; the outcome then says stopped, not timed out.
-        using var stopRequested = tracked?.StopRequest.Token.Register(() => timeout.Cancel());
-        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(stop, timeout.Token);
+        using var stopRequested = tracked?.StopRequest.Token.Register(() => timeout!.Cancel());
+        using var cancel = timeout is null ? null : CancellationTokenSource.CreateLinkedTokenSource(stop, timeout.Token);
         try
         {
-            var context = new TaskContext(task, queue.Name, id, attempt, claimed.TrackingId, cancel.Token, timeout.Token, _interrupting.Token);
+            var context = new TaskContext(task, queue.Name, id, attempt, claimed.TrackingId, cancel?.Token ?? stop, timeout?.Token ?? CancellationToken.None, _interrupting.Token);
             if (tracked is not null) tracked.Context = context;
             // A handler starts on a thread of the slot's own: where the claim's reply came (the slot's direct connection's
             // thread), or its handler thread; never on the thread pool, which a blocking handler would starve.
@@ -498,7 +500,7 @@ public sealed class DelayedWorker : IDisposable
             Emit(new WorkerEvent(WorkerEventKind.TaskStopped, queue.Name, id, task, duration: clock.Elapsed, attempt: attempt));
             return Finish.Stopped(stamp, "Stop-Job");
         }
-        catch (Exception e) when (!timeout.IsCancellationRequested && (e is TaskInterruptedException || stop.IsCancellationRequested && e is OperationCanceledException))
+        catch (Exception e) when (timeout?.IsCancellationRequested != true && (e is TaskInterruptedException || stop.IsCancellationRequested && e is OperationCanceledException))
         {
             // Interrupted by a stop request, not failed: put it back unchanged, budget and counters untouched. A handler
             // that says so may have heard of the stop first: the worker stops too.
@@ -523,7 +525,7 @@ public sealed class DelayedWorker : IDisposable
         catch (Exception e)
         {
             var reason = e is TaskBindingException ? FailureReason.BadCall
-                : timeout.IsCancellationRequested && e is OperationCanceledException ? FailureReason.TimedOut
+                : timeout?.IsCancellationRequested == true && e is OperationCanceledException ? FailureReason.TimedOut
                 : FailureReason.Failed;
             return Failed(queue, id, stamp, task, raw, reason, e, reason == FailureReason.BadCall ? claimed.Attempts : attempt, clock.Elapsed);
         }
