@@ -130,27 +130,8 @@ if (args.Contains("tls"))
     using var tlsConnection = await DelayedConnection.ConnectAsync(tlsServer.Configuration, new TlsSettings(TlsSettings.ReadCertificateAuthorities(certificates.CaFile)));
     var tlsQueues = 0;
     DelayedQueue TlsQueue() => new(tlsConnection, $"tls{++tlsQueues}");
-    Run OwnThread(int count)
-    {
-        var queue = TlsQueue();
-        var run = default(Run);
-        var thread = new Thread(() =>
-        {
-            var clock = Measure.Start();
-            for (var i = 0; i < count; i++) queue.EnqueueAsync(task).GetAwaiter().GetResult();
-            run = clock.Stop(count);
-        });
-        thread.Start();
-        thread.Join();
-        return run;
-    }
-    Task<Run> FromThePool(int count) => Task.Run(async () =>
-    {
-        var queue = TlsQueue();
-        var clock = Measure.Start();
-        for (var i = 0; i < count; i++) await queue.EnqueueAsync(task);
-        return clock.Stop(count);
-    });
+    Run OwnThread(int count) => EnqueueSequentialOnOwnThread(count, queue: TlsQueue());
+    Task<Run> FromThePool(int count) => EnqueueSequential(count, queue: TlsQueue());
     async Task<Run> TlsDrain(int count, bool direct)
     {
         var queue = TlsQueue();
@@ -381,10 +362,11 @@ static void Report(string what, double value, string unit) =>
     Console.WriteLine($"{what,-45} {value,12:N2} {unit}");
 
 // One caller awaiting each enqueue on the thread pool, as a service's code does (through the multiplexer). With encode,
-// each task is encoded by the call that sends it, as a caller of the Go implementation's enqueue has it done.
-Task<Run> EnqueueSequential(int count, Func<byte[]>? encode = null) => Task.Run(async () =>
+// each task is encoded by the call that sends it, as a caller of the Go implementation's enqueue has it done; queue: one
+// of another connection (the tls mode's).
+Task<Run> EnqueueSequential(int count, Func<byte[]>? encode = null, DelayedQueue? queue = null) => Task.Run(async () =>
 {
-    var queue = NewQueue();
+    queue ??= NewQueue();
     var clock = Measure.Start();
     for (var i = 0; i < count; i++) await queue.EnqueueAsync(encode?.Invoke() ?? task);
     return clock.Stop(count);
@@ -392,9 +374,9 @@ Task<Run> EnqueueSequential(int count, Func<byte[]>? encode = null) => Task.Run(
 
 // One caller on a thread of its own, waiting for each enqueue as a PowerShell pipeline or a script's main thread does
 // (through the enqueue connection, on that thread).
-Run EnqueueSequentialOnOwnThread(int count, Func<byte[]>? encode = null)
+Run EnqueueSequentialOnOwnThread(int count, Func<byte[]>? encode = null, DelayedQueue? queue = null)
 {
-    var queue = NewQueue();
+    queue ??= NewQueue();
     var run = default(Run);
     var thread = new Thread(() =>
     {
