@@ -149,7 +149,10 @@ if (args.Contains("tls"))
     for (var round = 0; round < 5; round++)
     {
         ReportRun("TLS: enqueue one by one, a thread of its own (own connection)", OwnThread(10_000));
+        ReportRun("TLS: enqueue one by one, sequential awaits on the pool (pipelined)", await FromThePool(10_000));
+        tlsConnection.PipelinesEnqueues = false;
         ReportRun("TLS: enqueue one by one, sequential awaits (multiplexer)", await FromThePool(10_000));
+        tlsConnection.PipelinesEnqueues = true;
         ReportRun("TLS: drain, 1 slot, claims on its own connection", await TlsDrain(10_000, true));
         ReportRun("TLS: drain, 1 slot, claims through the multiplexer", await TlsDrain(10_000, false));
     }

@@ -137,6 +137,33 @@ public sealed class TlsTests : IClassFixture<TlsFixture>
     }
 
     [Fact]
+    public async Task OverTlsEnqueuersOnThePoolAppendThroughThePipelinedConnection_OneAfterAnotherAndFannedOut_AllInOrder()
+    {
+        using var connection = await DelayedConnection.ConnectAsync(_tls.Server.Configuration, TrustingTheCa());
+        var queue = new DelayedQueue(connection, "tls-" + Guid.NewGuid().ToString("N").Substring(0, 8));
+        var (onReader, sent) = await System.Threading.Tasks.Task.Run(async () =>
+        {
+            // The code after an await goes on on the thread that read the reply (the pipelined connection's reader).
+            var count = 0;
+            while (!PipelinedEnqueueConnection.OnReaderThread && count < 100) await queue.EnqueueAsync(TaskNumbered(count++));
+            var reached = PipelinedEnqueueConnection.OnReaderThread;
+            for (var i = 0; i < 50; i++) await queue.EnqueueAsync(TaskNumbered(count++));
+            return (reached, count);
+        });
+        Assert.True(onReader, "over TLS, the code after an enqueue on the pool never continued on the pipelined connection's reader");
+        // Writers on many pool threads while the reader reads: the TLS stream written by one (under the connection's lock)
+        // and read by the other at once.
+        var many = await System.Threading.Tasks.Task.Run(() => Enumerable.Range(sent, 5_000).Select(i => queue.EnqueueAsync(TaskNumbered(i))).ToArray());
+        await System.Threading.Tasks.Task.WhenAll(many).WaitAsync(TimeSpan.FromSeconds(30));
+        var tasks = (await connection.Database.ListRangeAsync(queue.Keys.Tasks)).Select(v => (long)TaskDecoder.Decode((byte[])v!).Arguments[0]!);
+        Assert.Equal(Enumerable.Range(0, sent + 5_000).Select(i => (long)i), tasks);
+        Assert.Equal(sent + 5_000, await connection.Database.ListLengthAsync(queue.Keys.Tokens));
+        Assert.Contains($" name={DelayedConnection.PipelinedEnqueueClientName} ", connection.Database.Execute("CLIENT", "LIST").ToString()!, StringComparison.Ordinal);
+    }
+
+    private static byte[] TaskNumbered(int i) => TaskEncoder.EncodePython("m:n", new object[] { i }, null, 0);
+
+    [Fact]
     public async Task OverTlsAnIdleSlotWaitsOnItsOwnConnection_AndTheTaskThatWakesItStartsThere()
     {
         using var connection = await DelayedConnection.ConnectAsync(_tls.Server.Configuration, TrustingTheCa());
@@ -190,7 +217,7 @@ public sealed class TlsTests : IClassFixture<TlsFixture>
         var trusting = TrustingTheCa();
         var accepted = DelayedConnection.Parse(_tls.Server.Configuration);
         trusting.ApplyTo(accepted);
-        var (socket, _, stream) = DirectSocket.Open(accepted.EndPoints[0], accepted, null, new DirectTls(accepted, trusting));
+        var (socket, _, stream, _) = DirectSocket.Open(accepted.EndPoints[0], accepted, null, new DirectTls(accepted, trusting));
         using (socket)
         using (stream)
         {

@@ -113,8 +113,8 @@ public sealed class DelayedQueue
     /// round trip would delay the other callers, send through the pipelined enqueue connection, whose reader thread
     /// completes the returned task and runs the caller's code on from there until it next awaits (so keep code after the
     /// await short, or move long work off with Task.Run: code holding that thread while other replies are due is taken
-    /// over from after 20 ms). Every call on a cluster goes through the multiplexer, and so do the thread pool's over TLS or
-    /// behind sentinels. Every way the same commands, atomically.
+    /// over from after 20 ms). Every call on a cluster goes through the multiplexer, and so do the thread pool's behind
+    /// sentinels. Every way the same commands, atomically.
     /// </remarks>
     public Task EnqueueAsync(byte[] task) => EnqueueAsync(new[] { task ?? throw new ArgumentNullException(nameof(task)) });
 

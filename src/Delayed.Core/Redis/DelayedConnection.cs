@@ -48,7 +48,7 @@ public sealed class DelayedConnection : IDisposable
 
     /// <summary>
     /// The connection through which enqueuers on the thread pool append, pipelined (<see cref="PipelinedEnqueueConnection"/>);
-    /// null over TLS, on a cluster and behind sentinels (whose primary may change under calls in flight), where they go
+    /// null on a cluster and behind sentinels (whose primary may change under calls in flight), where they go
     /// through the multiplexer.
     /// </summary>
     internal PipelinedEnqueueConnection? PipelinedEnqueue => PipelinesEnqueues ? _pipelinedEnqueue.Value : null;
@@ -57,7 +57,7 @@ public sealed class DelayedConnection : IDisposable
     internal bool PipelinesEnqueues { get; set; } = true;
 
     private PipelinedEnqueueConnection? OpenPipelinedEnqueue() =>
-        _options.Ssl || IsCluster || _sentinel is not null ? null : new PipelinedEnqueueConnection(Primary, _options, PipelinedEnqueueClientName);
+        IsCluster || _sentinel is not null ? null : new PipelinedEnqueueConnection(Primary, _options, PipelinedEnqueueClientName, _tls);
 
     /// <summary>The enqueue connection's name in CLIENT LIST (where the account may set one).</summary>
     internal const string EnqueueClientName = "delayed-enqueue";

@@ -435,7 +435,7 @@ internal sealed class DirectConnection : IDisposable
     private BufferedStream Open()
     {
         var endpoint = _endpoint() ?? throw new DirectConnectionLostException("The multiplexer knows no server for the queue now.", null);
-        (_socket, _polled, _stream) = DirectSocket.Open(endpoint, _options, _clientName, _tls);
+        (_socket, _polled, _stream, _) = DirectSocket.Open(endpoint, _options, _clientName, _tls);
         _connectedTo = endpoint;
         _checkedAt = Stopwatch.GetTimestamp();
         return _stream;

@@ -18,11 +18,13 @@ internal static class DirectSocket
 {
     /// <summary>
     /// The socket, the stream that waits for its replies in poll(), and a buffer over that stream (over TLS on it when
-    /// <paramref name="tls"/> is given: poll() then waits for the encrypted bytes the TLS stream asks for).
+    /// <paramref name="tls"/> is given: poll() then waits for the encrypted bytes the TLS stream asks for; or on the stream
+    /// <paramref name="underTls"/> makes of it, which must read and write through it); Unbuffered is what the buffer is
+    /// over (that stream, or the TLS stream), for a second buffer (a reader's).
     /// </summary>
     /// <exception cref="DirectConnectionLostException">It could not be opened or the server refused it; the reason says which.</exception>
-    internal static (Socket Socket, PolledSocketStream Polled, BufferedStream Stream) Open(EndPoint endpoint, ConfigurationOptions options, string? clientName,
-        DirectTls? tls = null)
+    internal static (Socket Socket, PolledSocketStream Polled, BufferedStream Stream, Stream Unbuffered) Open(EndPoint endpoint, ConfigurationOptions options, string? clientName,
+        DirectTls? tls = null, Func<PolledSocketStream, Stream>? underTls = null)
     {
         Socket? socket = null;
         try
@@ -34,7 +36,8 @@ internal static class DirectSocket
             if (!socket.ConnectAsync(endpoint).Wait(Math.Max(1000, options.ConnectTimeout)))
                 throw new DirectConnectionLostException($"Connecting to {endpoint} timed out.", null);
             var polled = new PolledSocketStream(socket, timeout);
-            var stream = new BufferedStream(tls is null ? polled : tls.Authenticate(polled, endpoint), 16 * 1024);
+            var unbuffered = tls is null ? polled : tls.Authenticate(underTls?.Invoke(polled) ?? polled, endpoint);
+            var stream = new BufferedStream(unbuffered, 16 * 1024);
             if (options.Password is { Length: > 0 } password)
             {
                 if (options.User is { Length: > 0 } user) RespWire.Write(stream, "AUTH", Encoding.UTF8.GetBytes(user), Encoding.UTF8.GetBytes(password));
@@ -56,7 +59,7 @@ internal static class DirectSocket
                 stream.Flush();
                 Read(stream);
             }
-            return (socket, polled, stream);
+            return (socket, polled, stream, unbuffered);
         }
         catch (Exception e)
         {

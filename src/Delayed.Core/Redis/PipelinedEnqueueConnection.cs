@@ -44,6 +44,7 @@ internal sealed class PipelinedEnqueueConnection : IDisposable
     private readonly Func<EndPoint?> _endpoint;
     private readonly ConfigurationOptions _options;
     private readonly string? _clientName;
+    private readonly DirectTls? _tls;
     private readonly object _gate = new();
     private readonly Timer _watch;
     private readonly int _timeoutMilliseconds;
@@ -56,8 +57,10 @@ internal sealed class PipelinedEnqueueConnection : IDisposable
     /// <param name="endpoint">The one server that holds every key (asked at each open).</param>
     /// <param name="options">Credentials, database and timeouts (the multiplexer's).</param>
     /// <param name="clientName">The name it gives itself on the server (CLIENT SETNAME); null for none.</param>
-    internal PipelinedEnqueueConnection(Func<EndPoint?> endpoint, ConfigurationOptions options, string? clientName)
+    /// <param name="tls">How it speaks TLS, as the multiplexer does; null over plain TCP.</param>
+    internal PipelinedEnqueueConnection(Func<EndPoint?> endpoint, ConfigurationOptions options, string? clientName, DirectTls? tls = null)
     {
+        _tls = tls;
         _endpoint = endpoint;
         _options = options;
         _clientName = clientName;
@@ -184,11 +187,16 @@ internal sealed class PipelinedEnqueueConnection : IDisposable
     private Session Open()
     {
         var endpoint = _endpoint() ?? throw new DirectConnectionLostException("The multiplexer knows no server for the queue now.", null);
-        var (socket, polled, stream) = DirectSocket.Open(endpoint, _options, _clientName);
+        SendingBeforeWait? underTls = null;
+        var (socket, polled, stream, unbuffered) = DirectSocket.Open(endpoint, _options, _clientName, _tls, p => underTls = new SendingBeforeWait(this, p));
         // Idle, the reader waits for as long as it takes; a reply overdue is the watch's to find.
         polled.TimeoutMilliseconds = Timeout.Infinite;
         var session = new Session(socket, stream, endpoint);
-        session.In = new BufferedStream(new SendingBeforeWait(this, session, polled), 16 * 1024);
+        // Over TLS the reader reads through the TLS stream the requests are written to, which reads and writes through
+        // this one: what callers wrote is sent (encrypted, under the gate) before the reader waits for encrypted bytes.
+        var sending = underTls ?? new SendingBeforeWait(this, polled);
+        sending.Session = session;
+        session.In = new BufferedStream(underTls is null ? sending : unbuffered, 16 * 1024);
         StartReader(session);
         return session;
     }
@@ -414,29 +422,31 @@ internal sealed class PipelinedEnqueueConnection : IDisposable
     private sealed class SendingBeforeWait : Stream
     {
         private readonly PipelinedEnqueueConnection _connection;
-        private readonly Session _session;
         private readonly PolledSocketStream _socket;
 
-        public SendingBeforeWait(PipelinedEnqueueConnection connection, Session session, PolledSocketStream socket)
+        public SendingBeforeWait(PipelinedEnqueueConnection connection, PolledSocketStream socket)
         {
             _connection = connection;
-            _session = session;
             _socket = socket;
         }
 
+        /// <summary>The session it reads for; none yet while the connection is opened (its handshake and first replies).</summary>
+        public Session? Session { get; set; }
+
         public override bool CanRead => true;
         public override bool CanSeek => false;
-        public override bool CanWrite => false;
+        public override bool CanWrite => true;
         public override long Length => throw new NotSupportedException();
         public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
         public override int Read(byte[] buffer, int offset, int count)
         {
-            _connection.SendWritten(_session);
+            if (Session is { } session) _connection.SendWritten(session);
             return _socket.Read(buffer, offset, count);
         }
 
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        // Over TLS, the TLS stream's encrypted requests (and its handshake).
+        public override void Write(byte[] buffer, int offset, int count) => _socket.Write(buffer, offset, count);
 
         public override void Flush()
         {
