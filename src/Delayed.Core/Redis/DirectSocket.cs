@@ -18,13 +18,12 @@ internal static class DirectSocket
 {
     /// <summary>
     /// The socket, the stream that waits for its replies in poll(), and a buffer over that stream (over TLS on it when
-    /// <paramref name="tls"/> is given: poll() then waits for the encrypted bytes the TLS stream asks for; or on the stream
-    /// <paramref name="underTls"/> makes of it, which must read and write through it); Unbuffered is what the buffer is
-    /// over (that stream, or the TLS stream), for a second buffer (a reader's).
+    /// <paramref name="tls"/> is given: poll() then waits for the encrypted bytes the TLS stream asks for); Unbuffered is
+    /// what the buffer is over (that stream, or the TLS stream), for a second buffer (a reader's).
     /// </summary>
     /// <exception cref="DirectConnectionLostException">It could not be opened or the server refused it; the reason says which.</exception>
     internal static (Socket Socket, PolledSocketStream Polled, BufferedStream Stream, Stream Unbuffered) Open(EndPoint endpoint, ConfigurationOptions options, string? clientName,
-        DirectTls? tls = null, Func<PolledSocketStream, Stream>? underTls = null)
+        DirectTls? tls = null)
     {
         Socket? socket = null;
         try
@@ -36,7 +35,7 @@ internal static class DirectSocket
             if (!socket.ConnectAsync(endpoint).Wait(Math.Max(1000, options.ConnectTimeout)))
                 throw new DirectConnectionLostException($"Connecting to {endpoint} timed out.", null);
             var polled = new PolledSocketStream(socket, timeout);
-            var unbuffered = tls is null ? polled : tls.Authenticate(underTls?.Invoke(polled) ?? polled, endpoint);
+            var unbuffered = tls is null ? polled : tls.Authenticate(polled, endpoint);
             var stream = new BufferedStream(unbuffered, 16 * 1024);
             if (options.Password is { Length: > 0 } password)
             {

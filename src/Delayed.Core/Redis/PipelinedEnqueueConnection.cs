@@ -187,16 +187,14 @@ internal sealed class PipelinedEnqueueConnection : IDisposable
     private Session Open()
     {
         var endpoint = _endpoint() ?? throw new DirectConnectionLostException("The multiplexer knows no server for the queue now.", null);
-        SendingBeforeWait? underTls = null;
-        var (socket, polled, stream, unbuffered) = DirectSocket.Open(endpoint, _options, _clientName, _tls, p => underTls = new SendingBeforeWait(this, p));
+        var (socket, polled, stream, unbuffered) = DirectSocket.Open(endpoint, _options, _clientName, _tls);
         // Idle, the reader waits for as long as it takes; a reply overdue is the watch's to find.
         polled.TimeoutMilliseconds = Timeout.Infinite;
         var session = new Session(socket, stream, endpoint);
-        // Over TLS the reader reads through the TLS stream the requests are written to, which reads and writes through
-        // this one: what callers wrote is sent (encrypted, under the gate) before the reader waits for encrypted bytes.
-        var sending = underTls ?? new SendingBeforeWait(this, polled);
-        sending.Session = session;
-        session.In = new BufferedStream(underTls is null ? sending : unbuffered, 16 * 1024);
+        // The reader reads through what the requests are written to (over TLS, the TLS stream); before it waits for the
+        // socket, it sends what callers wrote meanwhile (encrypted, under the gate, over TLS).
+        polled.BeforeRead = () => SendWritten(session);
+        session.In = new BufferedStream(unbuffered, 16 * 1024);
         StartReader(session);
         return session;
     }
@@ -416,44 +414,5 @@ internal sealed class PipelinedEnqueueConnection : IDisposable
         public int Count { get; }
 
         public long WrittenAt { get; }
-    }
-
-    /// <summary>The reader's stream: before it waits for the socket, it sends what callers wrote meanwhile.</summary>
-    private sealed class SendingBeforeWait : Stream
-    {
-        private readonly PipelinedEnqueueConnection _connection;
-        private readonly PolledSocketStream _socket;
-
-        public SendingBeforeWait(PipelinedEnqueueConnection connection, PolledSocketStream socket)
-        {
-            _connection = connection;
-            _socket = socket;
-        }
-
-        /// <summary>The session it reads for; none yet while the connection is opened (its handshake and first replies).</summary>
-        public Session? Session { get; set; }
-
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => true;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-        public override int Read(byte[] buffer, int offset, int count)
-        {
-            if (Session is { } session) _connection.SendWritten(session);
-            return _socket.Read(buffer, offset, count);
-        }
-
-        // Over TLS, the TLS stream's encrypted requests (and its handshake).
-        public override void Write(byte[] buffer, int offset, int count) => _socket.Write(buffer, offset, count);
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
     }
 }

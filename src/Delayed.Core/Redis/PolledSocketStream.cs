@@ -42,8 +42,15 @@ internal sealed class PolledSocketStream : Stream
     public override long Length => throw new NotSupportedException();
     public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
+    /// <summary>
+    /// Run before each read, which may wait for the socket: the pipelined enqueue connection's reader sends there what its
+    /// callers wrote meanwhile (also through a TLS stream over this one, which reads and writes through it).
+    /// </summary>
+    public Action? BeforeRead { get; set; }
+
     public override int Read(byte[] buffer, int offset, int count)
     {
+        BeforeRead?.Invoke();
         // True also on an error or a closed connection, which the receive then reports (an exception, or 0 bytes).
         if (!_socket.Poll(_timeoutMicroseconds, SelectMode.SelectRead))
             throw new IOException($"Redis did not answer within {_timeoutMicroseconds / 1000} ms.", new SocketException((int)SocketError.TimedOut));
