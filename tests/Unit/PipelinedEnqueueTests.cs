@@ -22,7 +22,7 @@ public class PipelinedEnqueueTests
 
     public PipelinedEnqueueTests(RedisFixture redis) => _redis = redis;
 
-    private static byte[] Task(int i) => TaskEncoder.EncodePython("p:task", new object[] { i }, null, 0);
+    internal static byte[] Task(int i) => TaskEncoder.EncodePython("p:task", new object[] { i }, null, 0);
 
     private static async Task<DelayedConnection> Connect(RedisFixture redis, string options = "") =>
         await DelayedConnection.ConnectAsync(redis.Server.Configuration + options);
@@ -32,7 +32,7 @@ public class PipelinedEnqueueTests
     private Task AssertQueueHolds(DelayedQueue queue, int count) => AssertQueueHolds(_redis.Db, queue, count);
 
     /// <summary>The tasks numbered 0 to count - 1 in order, and a token each.</summary>
-    private static async Task AssertQueueHolds(IDatabase db, DelayedQueue queue, int count)
+    internal static async Task AssertQueueHolds(IDatabase db, DelayedQueue queue, int count)
     {
         var tasks = (await db.ListRangeAsync(queue.Keys.Tasks)).Select(v => (long)TaskDecoder.Decode((byte[])v!).Arguments[0]!);
         Assert.Equal(Enumerable.Range(0, count).Select(i => (long)i), tasks);

@@ -50,8 +50,11 @@ public sealed class RedisFixture : IAsyncLifetime
     public async Task<string[]> ClientLinesAsync() => ((string)(await Db.ExecuteAsync("CLIENT", "LIST"))!).Split('\n');
 
     /// <summary>The CLIENT LIST line of the connection named <paramref name="name"/> (a worker slot's own, named as its worker id), or null.</summary>
-    public string? ClientNamed(string name) =>
-        Db.Execute("CLIENT", "LIST").ToString()!.Split('\n').FirstOrDefault(line => line.Contains($" name={name} ", StringComparison.Ordinal));
+    public string? ClientNamed(string name) => ClientNamed(Db, name);
+
+    /// <summary>The same, on the server <paramref name="db"/> reaches (another fixture's, e.g. a TLS server).</summary>
+    public static string? ClientNamed(IDatabase db, string name) =>
+        db.Execute("CLIENT", "LIST").ToString()!.Split('\n').FirstOrDefault(line => line.Contains($" name={name} ", StringComparison.Ordinal));
 
     /// <summary>The client id in a CLIENT LIST line, for CLIENT KILL ID.</summary>
     public static string IdOf(string clientLine) => clientLine.Split(' ').First(field => field.StartsWith("id=", StringComparison.Ordinal)).Substring(3);

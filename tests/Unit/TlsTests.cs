@@ -110,8 +110,7 @@ public sealed class TlsTests : IClassFixture<TlsFixture>
         foreach (var (server, settings) in new[] { (_tls.Server, TrustingTheCa()), (_tls.ClientCertificateServer, TrustingTheCa(client)) })
         {
             using var connection = await DelayedConnection.ConnectAsync(server.Configuration, settings);
-            string? ClientNamed(string name) => connection.Database.Execute("CLIENT", "LIST").ToString()!.Split('\n')
-                .FirstOrDefault(line => line.Contains($" name={name} ", StringComparison.Ordinal));
+            string? ClientNamed(string name) => RedisFixture.ClientNamed(connection.Database, name);
             var queue = new DelayedQueue(connection, "tls-" + Guid.NewGuid().ToString("N").Substring(0, 8));
             // An enqueuer on a thread of its own (Add-DelayedTask's pipeline) appends through the enqueue connection: its
             // call is complete when it returns, and the server lists that connection as the one that ran the transaction.
@@ -145,30 +144,25 @@ public sealed class TlsTests : IClassFixture<TlsFixture>
         {
             // The code after an await goes on on the thread that read the reply (the pipelined connection's reader).
             var count = 0;
-            while (!PipelinedEnqueueConnection.OnReaderThread && count < 100) await queue.EnqueueAsync(TaskNumbered(count++));
+            while (!PipelinedEnqueueConnection.OnReaderThread && count < 100) await queue.EnqueueAsync(PipelinedEnqueueTests.Task(count++));
             var reached = PipelinedEnqueueConnection.OnReaderThread;
-            for (var i = 0; i < 50; i++) await queue.EnqueueAsync(TaskNumbered(count++));
+            for (var i = 0; i < 50; i++) await queue.EnqueueAsync(PipelinedEnqueueTests.Task(count++));
             return (reached, count);
         });
         Assert.True(onReader, "over TLS, the code after an enqueue on the pool never continued on the pipelined connection's reader");
         // Writers on many pool threads while the reader reads: the TLS stream written by one (under the connection's lock)
         // and read by the other at once.
-        var many = await System.Threading.Tasks.Task.Run(() => Enumerable.Range(sent, 5_000).Select(i => queue.EnqueueAsync(TaskNumbered(i))).ToArray());
+        var many = await System.Threading.Tasks.Task.Run(() => Enumerable.Range(sent, 5_000).Select(i => queue.EnqueueAsync(PipelinedEnqueueTests.Task(i))).ToArray());
         await System.Threading.Tasks.Task.WhenAll(many).WaitAsync(TimeSpan.FromSeconds(30));
-        var tasks = (await connection.Database.ListRangeAsync(queue.Keys.Tasks)).Select(v => (long)TaskDecoder.Decode((byte[])v!).Arguments[0]!);
-        Assert.Equal(Enumerable.Range(0, sent + 5_000).Select(i => (long)i), tasks);
-        Assert.Equal(sent + 5_000, await connection.Database.ListLengthAsync(queue.Keys.Tokens));
+        await PipelinedEnqueueTests.AssertQueueHolds(connection.Database, queue, sent + 5_000);
         Assert.Contains($" name={DelayedConnection.PipelinedEnqueueClientName} ", connection.Database.Execute("CLIENT", "LIST").ToString()!, StringComparison.Ordinal);
     }
-
-    private static byte[] TaskNumbered(int i) => TaskEncoder.EncodePython("m:n", new object[] { i }, null, 0);
 
     [Fact]
     public async Task OverTlsAnIdleSlotWaitsOnItsOwnConnection_AndTheTaskThatWakesItStartsThere()
     {
         using var connection = await DelayedConnection.ConnectAsync(_tls.Server.Configuration, TrustingTheCa());
-        string? ClientNamed(string name) => connection.Database.Execute("CLIENT", "LIST").ToString()!.Split('\n')
-            .FirstOrDefault(line => line.Contains($" name={name} ", StringComparison.Ordinal));
+        string? ClientNamed(string name) => RedisFixture.ClientNamed(connection.Database, name);
         var queue = new DelayedQueue(connection, "tls-" + Guid.NewGuid().ToString("N").Substring(0, 8));
         var ran = new System.Collections.Concurrent.ConcurrentQueue<string?>();
         using var stop = new System.Threading.CancellationTokenSource();
