@@ -132,16 +132,7 @@ if (args.Contains("tls"))
     DelayedQueue TlsQueue() => new(tlsConnection, $"tls{++tlsQueues}");
     Run OwnThread(int count) => EnqueueSequentialOnOwnThread(count, queue: TlsQueue());
     Task<Run> FromThePool(int count) => EnqueueSequential(count, queue: TlsQueue());
-    async Task<Run> TlsDrain(int count, bool direct)
-    {
-        var queue = TlsQueue();
-        var batch = Enumerable.Repeat(task, 1000).ToArray();
-        for (var sent = 0; sent < count; sent += batch.Length) await queue.EnqueueAsync(batch);
-        var clock = Measure.Start();
-        var summary = await new DelayedWorker(queue, new NoOpRegistry(), new WorkerOptions { StopWhenEmpty = true, DequeueTimeout = TimeSpan.FromMilliseconds(100), DirectClaims = direct }).RunAsync();
-        if (summary.Succeeded != count) throw new InvalidOperationException($"drained {summary.Succeeded} of {count}");
-        return clock.Stop(count);
-    }
+    Task<Run> TlsDrain(int count, bool direct) => Drain(count, 1, direct: direct, newQueue: TlsQueue);
     OwnThread(2_000);
     await FromThePool(2_000);
     await TlsDrain(5_000, true);
@@ -175,14 +166,7 @@ if (args.Contains("go"))
         for (var sent = 0; sent < count; sent += batch.Length) queue.EnqueueAsync(batch).GetAwaiter().GetResult();
         return queue;
     }
-    async Task<Run> OurDrain(int count, int slots)
-    {
-        var queue = Filled(count);
-        var clock = Measure.Start();
-        var summary = await new DelayedWorker(queue, GoShapedHandlers.Registry(), new WorkerOptions { Concurrency = slots, StopWhenEmpty = true, DequeueTimeout = TimeSpan.FromMilliseconds(100) }).RunAsync();
-        if (summary.Succeeded != count) throw new InvalidOperationException($"drained {summary.Succeeded} of {count}");
-        return clock.Stop(count);
-    }
+    Task<Run> OurDrain(int count, int slots) => Drain(count, slots, registry: GoShapedHandlers.Registry(), drained: EncodeGoTask());
     // The stand-in's premise: it writes the bytes our Go-shaped encoding writes, and runs what ours enqueues.
     var check = NewQueue();
     standIn.Enqueue(check.Name, 1);
@@ -546,11 +530,13 @@ Dictionary<string, (double Calls, double Usec)> CommandStats()
 }
 
 // One worker drains `queues` queues holding `count` tasks in all, in priority order (1: the plain single-queue path),
-// spread over them in turn, or all in the first (the others empty, as lower priorities often are).
-async Task<Run> Drain(int count, int slots, int queues = 1, bool tracked = false, bool direct = true, bool firstOnly = false)
+// spread over them in turn, or all in the first (the others empty, as lower priorities often are). By default the
+// queues are the plain connection's, the tasks the no-op ones, run by the core's no-op registry.
+async Task<Run> Drain(int count, int slots, int queues = 1, bool tracked = false, bool direct = true, bool firstOnly = false,
+    Func<DelayedQueue>? newQueue = null, ITaskHandlerRegistry? registry = null, byte[]? drained = null)
 {
-    var all = Enumerable.Range(0, queues).Select(_ => NewQueue()).ToArray();
-    var batch = Enumerable.Repeat(task, 1000).ToArray();
+    var all = Enumerable.Range(0, queues).Select(_ => (newQueue ?? NewQueue)()).ToArray();
+    var batch = Enumerable.Repeat(drained ?? task, 1000).ToArray();
     for (var sent = 0; sent < count; sent += batch.Length)
     {
         var queue = firstOnly ? all[0] : all[sent / batch.Length % queues];
@@ -559,7 +545,7 @@ async Task<Run> Drain(int count, int slots, int queues = 1, bool tracked = false
     }
     var options = new WorkerOptions { Concurrency = slots, StopWhenEmpty = true, DequeueTimeout = TimeSpan.FromMilliseconds(100), DirectClaims = direct };
     var clock = Measure.Start();
-    var summary = await new DelayedWorker(all, new NoOpRegistry(), options).RunAsync();
+    var summary = await new DelayedWorker(all, registry ?? new NoOpRegistry(), options).RunAsync();
     if (summary.Succeeded != count) throw new InvalidOperationException($"drained {summary.Succeeded} of {count}");
     return clock.Stop(count);
 }
