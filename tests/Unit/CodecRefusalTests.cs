@@ -164,6 +164,28 @@ public class CodecRefusalTests
     }
 
     [Fact]
+    public void TheWriterBoundsTheDepthOfSequencesThatAreNotListsAsOfArrays()
+    {
+        // A Queue<T> is a collection but no IList, a yielded sequence not even a collection: both take the writer's other
+        // path, whose nesting counts as an array's (depth 4 in Small: the arguments' array at 1, then 2, 3 and the ints at 4).
+        object Nest(int levels, bool yielded)
+        {
+            object inner = levels == 1 ? 1 : Nest(levels - 1, yielded);
+            return yielded ? Once(inner) : new Queue<object>(new[] { inner });
+        }
+        static IEnumerable<object> Once(object item)
+        {
+            yield return item;
+        }
+        foreach (var yielded in new[] { false, true })
+        {
+            Assert.NotNull(TaskDecoder.Decode(TaskEncoder.EncodePython("m", new object[] { Nest(2, yielded) }, null, 0, Small), Small));
+            var message = Assert.Throws<PlainDataException>(() => TaskEncoder.EncodePython("m", new object[] { Nest(3, yielded) }, null, 0, Small)).Message;
+            Assert.Contains("nested more than 4 levels deep", message);
+        }
+    }
+
+    [Fact]
     public void ASequenceThatIsNotACollectionIsWrittenWithAllItsItems()
     {
         IEnumerable<int> Yielded()

@@ -76,6 +76,11 @@ public class ProtocolKeysTests
         foreach (var blank in new[] { "", " ", "\t" })
             Assert.Contains("not empty or blank", Assert.Throws<ArgumentException>(() => new QueueKeys(blank)).Message);
         Assert.Equal("x_noti_y", new QueueKeys("x_noti_y").Name); // a suffix inside a name is harmless
+        // Names read from Redis (a worker's description of its queues) are checked by the same rule, without throwing.
+        Assert.True(QueueKeys.IsValidName("x_noti_y"));
+        Assert.False(QueueKeys.IsValidName("jobs_noti"));
+        Assert.False(QueueKeys.IsValidName(" "));
+        Assert.False(QueueKeys.IsValidName(null));
     }
 
     [Fact]
