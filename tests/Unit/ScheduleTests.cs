@@ -9,6 +9,7 @@ using Delayed.Core.Codec;
 using Delayed.Core.Queue;
 using Delayed.Core.Scheduling;
 using Delayed.Core.Worker;
+using StackExchange.Redis;
 using Xunit;
 
 namespace Delayed.Tests;
@@ -52,6 +53,41 @@ public class ScheduleTests
         Assert.True(clock.Elapsed >= TimeSpan.FromSeconds(2), $"promoted after {clock.Elapsed}");
         Assert.Equal(1, await queue.GetLengthAsync());
         Assert.True(due > DateTimeOffset.UtcNow.AddSeconds(-10) && due < DateTimeOffset.UtcNow.AddSeconds(10));
+    }
+
+    [Fact]
+    public async Task ADelayCountsFromTheServersNowRoundedUp_SoNoTaskIsDueBeforeItsDelayHasPassed_ByAnyWayOfScheduling()
+    {
+        // Due times are whole milliseconds, due once the server's clock rounded down reaches them: a delay counted from
+        // the clock rounded down could end up to a millisecond early (a task due in 2 s became runnable 1.9999 s after
+        // it was scheduled). The server's clock read just before each call is in microseconds: most calls land within
+        // the same millisecond as that read, where rounding down would put the due time before it plus the delay.
+        var queue = _redis.NewQueue();
+        var delay = TimeSpan.FromMinutes(1);
+        async Task<long> ServerMicroseconds()
+        {
+            var time = (RedisResult[])(await _redis.Db.ExecuteAsync("TIME"))!;
+            return (long)time[0] * 1_000_000 + (long)time[1];
+        }
+        void AssertNotEarly(long before, long dueMs, string how) =>
+            Assert.True(dueMs * 1000 >= before + (long)delay.TotalMilliseconds * 1000,
+                $"{how}: due at {dueMs} ms, before the server's clock at the call ({before} µs) plus the delay");
+        for (var i = 0; i < 20; i++)
+        {
+            var before = await ServerMicroseconds();
+            var entry = Assert.Single(await queue.ScheduleAsync(new[] { (Task("m:plain", i), (TimeSpan?)delay, (DateTimeOffset?)null) }));
+            AssertNotEarly(before, entry.DueAt.ToUnixTimeMilliseconds(), "scheduled");
+
+            before = await ServerMicroseconds();
+            var unique = Assert.Single(await queue.EnqueueUniqueWithOutcomeAsync(new[] { new UniqueTask(Task("m:unique", i), TimeSpan.FromMinutes(5), delay: delay) }));
+            AssertNotEarly(before, unique.Scheduled!.DueAt.ToUnixTimeMilliseconds(), "unique");
+
+            before = await ServerMicroseconds();
+            await queue.EnqueueTrackedAsync(new[] { new TrackedEnqueue(Task("m:tracked", i), TimeSpan.FromMinutes(5), delay: delay) });
+            var tracked = (await queue.GetScheduledAsync()).Single(e => TaskDecoder.Decode(e.Raw).Name == "m:tracked" && (long)TaskDecoder.Decode(e.Raw).Arguments[0]! == i);
+            AssertNotEarly(before, tracked.DueAt.ToUnixTimeMilliseconds(), "tracked");
+        }
+        Assert.Equal(60, (await queue.GetScheduledAsync()).Count);
     }
 
     [Fact]

@@ -18,6 +18,12 @@ local function now_ms()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
+-- Where a delay counts from: now rounded up to the next whole millisecond. Due times are whole milliseconds and are
+-- due once now_ms() (rounded down) reaches them, so a delay counted from now_ms() could end up to a millisecond early.
+local function from_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.ceil(tonumber(t[2]) / 1000)
+end
 ";
 
     /// <summary>The failed store (needs <see cref="Clock"/>): kept by count and age, trimmed in the same step as the insert.</summary>
@@ -382,6 +388,8 @@ if ARGV[4] ~= '' and redis.call('HGET', KEYS[4], id) == ARGV[4] then
   if how ~= 'release' or counted or tid then
 " + Clock + FailedStore + Counters + Tracking + @"
     local task = redis.call('HGET', KEYS[3], id)
+    -- A back-off's end, one time for the schedule and the tracked record alike.
+    local due = how == 'schedule' and from_ms() + tonumber(ARGV[11])
     -- Whether the worker still runs the tracked task it names, and how long its record is kept, in one command.
     local record = tid and tid ~= '' and redis.call('HMGET', KEYS[12], 'r' .. id, 'k' .. tid)
     if record and record[1] == tid then
@@ -396,14 +404,14 @@ if ARGV[4] ~= '' and redis.call('HGET', KEYS[4], id) == ARGV[4] then
       elseif how == 'requeue' then
         track_wait(tid, ARGV[10])
       elseif how == 'schedule' then
-        redis.call('HSET', KEYS[12], 's' .. tid, cmsgpack.pack({ 'd', now + tonumber(ARGV[11]) }), 'b' .. tid, ARGV[10])
+        redis.call('HSET', KEYS[12], 's' .. tid, cmsgpack.pack({ 'd', due }), 'b' .. tid, ARGV[10])
       end
     end
     if how == 'requeue' then
       redis.call('RPUSH', KEYS[1], ARGV[10])
       redis.call('RPUSH', KEYS[2], '1')
     elseif how == 'schedule' then
-      redis.call('ZADD', KEYS[7], now_ms() + tonumber(ARGV[11]), ARGV[12] .. ARGV[10])
+      redis.call('ZADD', KEYS[7], due, ARGV[12] .. ARGV[10])
     elseif how == 'fail' and task then
       keep_failure(id .. ':' .. ARGV[4], ARGV[8], ARGV[9], ARGV[15], ARGV[16], id, ARGV[7], ARGV[14], task, tid)
     end
@@ -713,7 +721,7 @@ for i = 1, #ARGV, 7 do
       if tid ~= '' then track_wait(tid, payload) end
     else
       local due = tonumber(ARGV[i + 3])
-      if mode == 'in' then due = now + due end
+      if mode == 'in' then due = from_ms() + due end
       redis.call('ZADD', KEYS[7], due, payload)
       if tid ~= '' then redis.call('HSET', KEYS[12], 's' .. tid, cmsgpack.pack({ 'd', due }), 'b' .. tid, bytes) end
       done[#done + 1] = due
@@ -789,16 +797,16 @@ return 'created'
 
     /// <summary>
     /// Schedules tasks. ARGV in threes: 'in' (a delay in ms from the server's now) or 'at' (unix ms), the time, and
-    /// the entry (a 16-character id followed by the task's bytes). Returns that now (unix ms), from which the delays count.
+    /// the entry (a 16-character id followed by the task's bytes). Returns that now (unix ms, rounded up to the next whole one), from which the delays count.
     /// </summary>
     public const string Schedule = Clock + @"
-local now = now_ms()
+local from = from_ms()
 for i = 1, #ARGV, 3 do
   local due = tonumber(ARGV[i + 1])
-  if ARGV[i] == 'in' then due = now + due end
+  if ARGV[i] == 'in' then due = from + due end
   redis.call('ZADD', KEYS[7], due, ARGV[i + 2])
 end
-return now
+return from
 ";
 
     /// <summary>
@@ -817,7 +825,7 @@ for i = 1, #ARGV, 5 do
     track_wait(tid, task, now, ARGV[i + 1])
   else
     local due = tonumber(ARGV[i + 3])
-    if ARGV[i + 2] == 'in' then due = now + due end
+    if ARGV[i + 2] == 'in' then due = from_ms() + due end
     redis.call('ZADD', KEYS[7], due, tid .. task)
     redis.call('HSET', KEYS[12], 's' .. tid, cmsgpack.pack({ 'd', due }), 'b' .. tid, task, 'k' .. tid, ARGV[i + 1])
   end
