@@ -60,6 +60,7 @@ function Invoke-Native {
 }
 
 Import-Module (Join-Path $PSScriptRoot 'tools/Pwsh.psm1')
+Import-Module (Join-Path $PSScriptRoot 'tools/ModuleManifest.psm1')
 
 # A property as MSBuild evaluates it for a project (default: the module's), e.g. TargetPath or Version.
 function Get-BuildProperty([string] $Name, [string] $Project = 'src/Delayed.PowerShell/Delayed.PowerShell.csproj') {
@@ -88,11 +89,7 @@ function Invoke-Build {
     # about_Delayed points to the least-privilege Redis accounts: they ship with the module.
     $shipped = New-Item (Join-Path $ModuleOut 'examples') -ItemType Directory -Force
     Copy-Item (Join-Path $Root 'examples/redis/delayed.acl') $shipped
-    $manifest = Get-Content (Join-Path $Root 'Delayed.psd1') -Raw
-    $manifest = $manifest -replace "ModuleVersion\s*=\s*'[^']*'", "ModuleVersion        = '$(Get-BuildProperty VersionPrefix)'"
-    if ($projectUrl = Get-BuildProperty PackageProjectUrl) {
-        $manifest = $manifest -replace "(\s*)Tags(\s*)=", "`$1ProjectUri   = '$projectUrl'`$1LicenseUri   = '$projectUrl/blob/main/LICENSE'`$1Tags`$2="
-    }
+    $manifest = ConvertTo-ReleaseManifest -Template (Get-Content (Join-Path $Root 'Delayed.psd1') -Raw) -Version (Get-BuildProperty VersionPrefix) -ProjectUrl (Get-BuildProperty PackageProjectUrl)
     Set-Content (Join-Path $ModuleOut 'Delayed.psd1') $manifest -NoNewline
     Invoke-Docs
     $examples = Join-Path $Out 'examples'

@@ -63,3 +63,65 @@ Describe 'The published package' {
         $run.Output | Should -Match 'acl=True'
     }
 }
+
+# The project has no public home yet: the publisher sets PackageProjectUrl, and the release's manifest and package then
+# carry ProjectUri and LicenseUri. What build.ps1 does with it, checked without building again.
+Describe 'A release with a public home' {
+    BeforeAll {
+        Import-Module "$PSScriptRoot/../../tools/ModuleManifest.psm1" -Force
+        $built = Split-Path $env:DELAYED_MODULE
+        $release = Join-Path $home_ 'release/Delayed'
+        New-Item (Split-Path $release) -ItemType Directory -Force | Out-Null
+        Copy-Item $built $release -Recurse
+        $version = (Import-PowerShellDataFile $env:DELAYED_MODULE).ModuleVersion
+        $stamped = ConvertTo-ReleaseManifest -Template (Get-Content (Join-Path $PSScriptRoot '../../Delayed.psd1') -Raw) -Version $version -ProjectUrl 'https://example.org/delayed/'
+        Set-Content (Join-Path $release 'Delayed.psd1') $stamped -NoNewline
+    }
+
+    It 'stamps ProjectUri and LicenseUri into a manifest that Test-ModuleManifest passes' {
+        $manifest = Test-ModuleManifest (Join-Path $release 'Delayed.psd1')
+        $manifest.ProjectUri | Should -Be 'https://example.org/delayed'
+        $manifest.LicenseUri | Should -Be 'https://example.org/delayed/blob/main/LICENSE'
+        $manifest.Version | Should -Be $version
+        $manifest.Tags | Should -Contain 'Redis'
+    }
+
+    It 'publishes them in the package' {
+        $repository2 = Join-Path $home_ 'repository-release'
+        New-Item $repository2 -ItemType Directory -Force | Out-Null
+        $publish2 = Invoke-Isolated @"
+Register-PSResourceRepository -Name DelayedRelease -Uri '$repository2' -Trusted
+Publish-PSResource -Path '$release' -Repository DelayedRelease -SkipDependenciesCheck
+"@
+        $publish2.ExitCode | Should -Be 0 -Because $publish2.Errors
+        $package = Get-ChildItem $repository2 -Filter 'Delayed.*.nupkg' | Select-Object -First 1
+        $zip = [IO.Compression.ZipFile]::OpenRead($package.FullName)
+        try {
+            $entry = $zip.Entries | Where-Object Name -eq 'Delayed.nuspec'
+            $reader = [IO.StreamReader]::new($entry.Open())
+            $nuspec = [xml]$reader.ReadToEnd()
+            $reader.Dispose()
+        }
+        finally { $zip.Dispose() }
+        $nuspec.package.metadata.projectUrl | Should -Be 'https://example.org/delayed'
+        $nuspec.package.metadata.licenseUrl | Should -Be 'https://example.org/delayed/blob/main/LICENSE'
+    }
+
+    It 'is left out while the project has no home, and an address that is not one is refused' {
+        $plain = ConvertTo-ReleaseManifest -Template (Get-Content (Join-Path $PSScriptRoot '../../Delayed.psd1') -Raw) -Version '9.9.9'
+        $plain | Should -Not -Match 'ProjectUri|LicenseUri'
+        $plain | Should -Match "ModuleVersion\s*=\s*'9.9.9'"
+        { ConvertTo-ReleaseManifest -Template 'Tags = @()' -Version '1.0.0' -ProjectUrl 'github.com/x/delayed' } | Should -Throw '*not an http(s) address*'
+    }
+
+    It 'takes the publisher''s PackageProjectUrl from the environment, as build.ps1 reads it' {
+        $start = [Diagnostics.ProcessStartInfo]::new('dotnet')
+        foreach ($a in 'msbuild', (Join-Path $PSScriptRoot '../../src/Delayed.PowerShell/Delayed.PowerShell.csproj'), '-getProperty:PackageProjectUrl', '-nologo') { $start.ArgumentList.Add($a) }
+        $start.Environment['PackageProjectUrl'] = 'https://example.org/delayed'
+        $start.RedirectStandardOutput = $true
+        $process = [Diagnostics.Process]::Start($start)
+        $value = $process.StandardOutput.ReadToEnd().Trim()
+        $process.WaitForExit()
+        $value | Should -Be 'https://example.org/delayed'
+    }
+}
