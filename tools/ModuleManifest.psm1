@@ -15,9 +15,9 @@ function ConvertTo-ReleaseManifest {
     if (-not [Uri]::TryCreate($ProjectUrl, [UriKind]::Absolute, [ref] $uri) -or $uri.Scheme -notin 'https', 'http' -or $ProjectUrl.Contains("'")) {
         throw "PackageProjectUrl '$ProjectUrl' is not an http(s) address: give the project's public home, e.g. https://github.com/<owner>/delayed."
     }
-    $home_ = $ProjectUrl.TrimEnd('/')
+    $projectHome = $ProjectUrl.TrimEnd('/')
     # Into PSData, before Tags, where PowerShellGet and PSResourceGet read them.
-    return $manifest -replace "(\s*)Tags(\s*)=", "`$1ProjectUri   = '$home_'`$1LicenseUri   = '$home_/blob/main/LICENSE'`$1Tags`$2="
+    return $manifest -replace "(\s*)Tags(\s*)=", "`$1ProjectUri   = '$projectHome'`$1LicenseUri   = '$projectHome/blob/main/LICENSE'`$1Tags`$2="
 }
 
 Export-ModuleMember -Function ConvertTo-ReleaseManifest
