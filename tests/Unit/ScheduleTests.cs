@@ -88,6 +88,20 @@ public class ScheduleTests
             AssertNotEarly(before, tracked.DueAt.ToUnixTimeMilliseconds(), "tracked");
         }
         Assert.Equal(60, (await queue.GetScheduledAsync()).Count);
+        // A delay under a millisecond is not cut to none, nor one of 1.5 ms to one.
+        for (var i = 0; i < 20; i++)
+        {
+            var before = await ServerMicroseconds();
+            var entry = Assert.Single(await queue.ScheduleAsync(new[] { (Task("m:short", i), (TimeSpan?)TimeSpan.FromMilliseconds(1.5), (DateTimeOffset?)null) }));
+            Assert.True(entry.DueAt.ToUnixTimeMilliseconds() * 1000 >= before + 1500, $"a delay of 1.5 ms: due at {entry.DueAt.ToUnixTimeMilliseconds()} ms, the call at {before} µs");
+        }
+        // Without a delay a task is due at once: the next look promotes it, however soon.
+        var other = _redis.NewQueue();
+        for (var i = 0; i < 20; i++)
+        {
+            await other.ScheduleAsync(new[] { (Task("m:now", i), (TimeSpan?)TimeSpan.Zero, (DateTimeOffset?)null) });
+            Assert.Equal(1, await other.PromoteAsync());
+        }
     }
 
     [Fact]

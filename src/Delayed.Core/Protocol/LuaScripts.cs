@@ -14,15 +14,21 @@ internal static class LuaScripts
     /// </summary>
     private const string Clock = @"
 if redis.replicate_commands then pcall(redis.replicate_commands) end
-local function now_ms()
+-- The clock in whole milliseconds, rounded down (now: a due time is due once now reaches it) and up.
+local function clock_ms()
   local t = redis.call('TIME')
-  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  local ms, us = tonumber(t[1]) * 1000, tonumber(t[2])
+  return ms + math.floor(us / 1000), ms + math.ceil(us / 1000)
 end
--- Where a delay counts from: now rounded up to the next whole millisecond. Due times are whole milliseconds and are
--- due once now_ms() (rounded down) reaches them, so a delay counted from now_ms() could end up to a millisecond early.
-local function from_ms()
-  local t = redis.call('TIME')
-  return tonumber(t[1]) * 1000 + math.ceil(tonumber(t[2]) / 1000)
+local function now_ms()
+  local now = clock_ms()
+  return now
+end
+-- When a task delayed by ms, scheduled at the clock read as now and up, falls due: a delay counts from the clock rounded
+-- up, so that a task due in 2 s never falls due a fraction of a millisecond before 2 s have passed; without a delay, now.
+local function due_after(ms, now, up)
+  if ms > 0 then return up + ms end
+  return now
 end
 ";
 
@@ -389,7 +395,7 @@ if ARGV[4] ~= '' and redis.call('HGET', KEYS[4], id) == ARGV[4] then
 " + Clock + FailedStore + Counters + Tracking + @"
     local task = redis.call('HGET', KEYS[3], id)
     -- A back-off's end, one time for the schedule and the tracked record alike.
-    local due = how == 'schedule' and from_ms() + tonumber(ARGV[11])
+    local due = how == 'schedule' and due_after(tonumber(ARGV[11]), clock_ms())
     -- Whether the worker still runs the tracked task it names, and how long its record is kept, in one command.
     local record = tid and tid ~= '' and redis.call('HMGET', KEYS[12], 'r' .. id, 'k' .. tid)
     if record and record[1] == tid then
@@ -694,7 +700,7 @@ return reply
     /// tracked hash, 'v' + id the member: they go when the window ends while the set lives, or with the task's record), or 0.
     /// </summary>
     public const string EnqueueUnique = Clock + Tracking + @"
-local now = now_ms()
+local now, up = clock_ms()
 if redis.call('EXISTS', KEYS[12]) == 1 then
   local ended = redis.call('ZRANGEBYSCORE', KEYS[14], '-inf', now)
   for i = 1, #ended do redis.call('HDEL', KEYS[12], 'u' .. ended[i]) end
@@ -721,7 +727,7 @@ for i = 1, #ARGV, 7 do
       if tid ~= '' then track_wait(tid, payload) end
     else
       local due = tonumber(ARGV[i + 3])
-      if mode == 'in' then due = from_ms() + due end
+      if mode == 'in' then due = due_after(due, now, up) end
       redis.call('ZADD', KEYS[7], due, payload)
       if tid ~= '' then redis.call('HSET', KEYS[12], 's' .. tid, cmsgpack.pack({ 'd', due }), 'b' .. tid, bytes) end
       done[#done + 1] = due
@@ -797,16 +803,18 @@ return 'created'
 
     /// <summary>
     /// Schedules tasks. ARGV in threes: 'in' (a delay in ms from the server's now) or 'at' (unix ms), the time, and
-    /// the entry (a 16-character id followed by the task's bytes). Returns that now (unix ms, rounded up to the next whole one), from which the delays count.
+    /// the entry (a 16-character id followed by the task's bytes). Returns each entry's due time (unix ms), in order.
     /// </summary>
     public const string Schedule = Clock + @"
-local from = from_ms()
+local now, up = clock_ms()
+local dues = {}
 for i = 1, #ARGV, 3 do
   local due = tonumber(ARGV[i + 1])
-  if ARGV[i] == 'in' then due = from + due end
+  if ARGV[i] == 'in' then due = due_after(due, now, up) end
   redis.call('ZADD', KEYS[7], due, ARGV[i + 2])
+  dues[#dues + 1] = due
 end
-return from
+return dues
 ";
 
     /// <summary>
@@ -816,7 +824,7 @@ return from
     /// Returns the number of tasks. Uses KEYS 1, 2, 7, 12 and 13 only.
     /// </summary>
     public const string EnqueueTracked = Clock + Tracking + @"
-local now = now_ms()
+local now, up = clock_ms()
 for i = 1, #ARGV, 5 do
   local tid, task = ARGV[i], ARGV[i + 4]
   if ARGV[i + 2] == 'now' then
@@ -825,7 +833,7 @@ for i = 1, #ARGV, 5 do
     track_wait(tid, task, now, ARGV[i + 1])
   else
     local due = tonumber(ARGV[i + 3])
-    if ARGV[i + 2] == 'in' then due = from_ms() + due end
+    if ARGV[i + 2] == 'in' then due = due_after(due, now, up) end
     redis.call('ZADD', KEYS[7], due, tid .. task)
     redis.call('HSET', KEYS[12], 's' .. tid, cmsgpack.pack({ 'd', due }), 'b' .. tid, task, 'k' .. tid, ARGV[i + 1])
   end

@@ -776,6 +776,9 @@ public sealed class DelayedQueue
         return new Scheduling.Promotion((long)reply[0], (long)reply[1], ticks, (long)reply[2] is var soonest and >= 0 ? soonest : null);
     }
 
+    /// <summary>A delay as the scripts take it, whole milliseconds rounded up: never shorter than asked.</summary>
+    private static long DelayMilliseconds(TimeSpan delay) => (long)Math.Ceiling(delay.TotalMilliseconds);
+
     /// <summary>
     /// Schedules tasks, atomically, in one round trip: each due after its delay by the Redis server's clock, or at its
     /// time. Equal bytes scheduled twice are two entries. Returns the entries, in order: their ids and due times, with
@@ -792,16 +795,16 @@ public sealed class DelayedQueue
             if ((delay is null) == (at is null)) throw new ArgumentException("A scheduled task needs a delay or a time, not both.", nameof(tasks));
             if (delay < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(tasks), delay, "A delay cannot be negative.");
             arguments[i * 3] = delay is null ? "at" : "in";
-            arguments[i * 3 + 1] = delay is { } d ? (long)d.TotalMilliseconds : at!.Value.ToUnixTimeMilliseconds();
+            arguments[i * 3 + 1] = delay is { } d ? DelayMilliseconds(d) : at!.Value.ToUnixTimeMilliseconds();
             ids[i] = ScheduledEntry.NewId();
             arguments[i * 3 + 2] = new ScheduledEntry(ids[i], default, task ?? throw new ArgumentException("A task to schedule is null.", nameof(tasks))).Member();
         }
-        var now = (long)await Db.ScriptEvaluateAsync(LuaScripts.Schedule, _scriptKeys, arguments).ConfigureAwait(false);
+        var dues = (RedisResult[])(await Db.ScriptEvaluateAsync(LuaScripts.Schedule, _scriptKeys, arguments).ConfigureAwait(false))!;
         DelayedMetrics.TasksEnqueued(Name, tasks.Count);
         NoticeScheduled(tasks, t => t.Delay, t => t.At);
         var entries = new ScheduledEntry[tasks.Count];
         for (var i = 0; i < tasks.Count; i++)
-            entries[i] = new ScheduledEntry(ids[i], DateTimeOffset.FromUnixTimeMilliseconds((long)arguments[i * 3 + 1] + (tasks[i].Delay is null ? 0 : now)), tasks[i].Task);
+            entries[i] = new ScheduledEntry(ids[i], DateTimeOffset.FromUnixTimeMilliseconds((long)dues[i]), tasks[i].Task);
         return entries;
     }
 
@@ -831,7 +834,7 @@ public sealed class DelayedQueue
             arguments[i * 7] = task.Key is null ? RedisValue.EmptyString : "k:" + task.Key;
             arguments[i * 7 + 1] = (long)Math.Ceiling(task.Window.TotalMilliseconds);
             arguments[i * 7 + 2] = task.Delay is not null ? "in" : task.At is not null ? "at" : "now";
-            arguments[i * 7 + 3] = task.Delay is { } d ? (long)d.TotalMilliseconds : task.At is { } at ? at.ToUnixTimeMilliseconds() : 0;
+            arguments[i * 7 + 3] = task.Delay is { } d ? DelayMilliseconds(d) : task.At is { } at ? at.ToUnixTimeMilliseconds() : 0;
             arguments[i * 7 + 4] = entryIds[i] is { } entryId ? new ScheduledEntry(entryId, default, task.Bytes).Member() : task.Bytes;
             arguments[i * 7 + 5] = task.TrackingId ?? "";
             arguments[i * 7 + 6] = task.KeepFor is { } keep ? (long)Math.Ceiling(keep.TotalMilliseconds) : 0;
@@ -891,7 +894,7 @@ public sealed class DelayedQueue
             arguments[i * 5] = task.Id;
             arguments[i * 5 + 1] = (long)Math.Ceiling(task.KeepFor.TotalMilliseconds);
             arguments[i * 5 + 2] = task.Delay is not null ? "in" : task.At is not null ? "at" : "now";
-            arguments[i * 5 + 3] = task.Delay is { } delay ? (long)delay.TotalMilliseconds : task.At?.ToUnixTimeMilliseconds() ?? 0;
+            arguments[i * 5 + 3] = task.Delay is { } delay ? DelayMilliseconds(delay) : task.At?.ToUnixTimeMilliseconds() ?? 0;
             arguments[i * 5 + 4] = task.Task;
         }
         await Db.ScriptEvaluateAsync(LuaScripts.EnqueueTracked, _trackingKeys, arguments).ConfigureAwait(false);
