@@ -79,9 +79,21 @@ public class ConnectionFailureTests
         {
             // Once in many CI runs the drain did not end: say where it stood, for the next time.
             var last = log.Events.Reverse().Take(10).Select(e => $"{e.Kind} {e.Error?.GetType().Name} {e.Error?.Message}");
-            Assert.Fail($"the drain did not end within 60 s after the cuts: ran {runs.Count} of {count}; queue {await _redis.Db.ListLengthAsync(probe.Keys.Tasks)}, "
-                + $"tokens {await _redis.Db.ListLengthAsync(probe.Keys.Tokens)}, processing {await _redis.Db.HashLengthAsync(probe.Keys.Processing)}; "
-                + $"the worker's connections: {string.Join(" | ", (await _redis.ClientLinesAsync()).Where(l => l.Contains(" name=" + ClientName + " ", StringComparison.Ordinal) || worker.WorkerIds.Any(id => l.Contains(" name=" + id + " ", StringComparison.Ordinal))))}; "
+            // Which slot holds what, under which claim stamp, whether its liveness key lives, and whether a stop request
+            // still ends the run (a slot stuck in a call, or a loop that no longer claims): seen once in a clean-clone run
+            // with every task run, one task left in processing, no direct connection open and no event for 60 s.
+            var processing = await _redis.Db.HashGetAllAsync(probe.Keys.Processing);
+            var held = string.Join(", ", processing.Select(e =>
+                $"{e.Name} holds task {TaskDecoder.Decode((byte[])e.Value!).Arguments[0]} under stamp {_redis.Db.HashGet(probe.Keys.InFlight, e.Name)}, alive {_redis.Db.KeyExists((string)e.Name!)}"));
+            var slots = string.Join(", ", worker.WorkerIds.Select(id => $"{id} alive {_redis.Db.KeyExists(id)}"));
+            var (queued, tokens) = (await _redis.Db.ListLengthAsync(probe.Keys.Tasks), await _redis.Db.ListLengthAsync(probe.Keys.Tokens));
+            var connections = string.Join(" | ", (await _redis.ClientLinesAsync()).Where(l => l.Contains(" name=" + ClientName + " ", StringComparison.Ordinal) || worker.WorkerIds.Any(id => l.Contains(" name=" + id + " ", StringComparison.Ordinal))));
+            worker.RequestStop();
+            var stoppedOnRequest = await Task.WhenAny(run, Task.Delay(TimeSpan.FromSeconds(10))) == run;
+            Assert.Fail($"the drain did not end within 60 s after the cuts (state before the stop request): ran {runs.Count} of {count}; queue {queued}, "
+                + $"tokens {tokens}, processing {processing.Length} ({held}); "
+                + $"slots: {slots}; a stop request {(stoppedOnRequest ? "ended it" : "did not end it within 10 s")}; "
+                + $"the worker's connections: {connections}; "
                 + $"its last events, newest first: {string.Join(" / ", last)}");
             throw;
         }
