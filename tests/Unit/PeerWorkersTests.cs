@@ -22,7 +22,7 @@ namespace Delayed.Tests;
 public class PeerWorkersTests
 {
     /// <summary>The Python and Go workers' dequeue script, as the protocol gives it: pop the task, record it as processing.</summary>
-    private const string PeerDequeue = "local t = redis.call('LPOP', KEYS[1]) redis.call('HSET', KEYS[2], ARGV[1], t) return t";
+    internal const string PeerDequeue = "local t = redis.call('LPOP', KEYS[1]) redis.call('HSET', KEYS[2], ARGV[1], t) return t";
 
     private readonly RedisFixture _redis;
 

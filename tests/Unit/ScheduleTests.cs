@@ -165,7 +165,6 @@ public class ScheduleTests
     {
         // A peer that knows only the protocol's keys, doing what the Python and Go workers do (docs/protocol.md, Operations: Claim):
         // BLPOP on the token list, then the dequeue script that pops the task and records it.
-        const string dequeue = "local t = redis.call('LPOP', KEYS[1]) redis.call('HSET', KEYS[2], ARGV[1], t) return t";
         var queue = _redis.NewQueue();
         var bytes = TaskEncoder.EncodeGo("main.Later", new object?[] { 7 });
         using var stop = new CancellationTokenSource();
@@ -181,7 +180,7 @@ public class ScheduleTests
         {
             var token = await peer.Database.ExecuteAsync("BLPOP", queue.Keys.Tokens, "0.2");
             if (token.IsNull) continue;
-            taken = (byte[]?)await peer.Database.ScriptEvaluateAsync(dequeue, new StackExchange.Redis.RedisKey[] { queue.Keys.Tasks, queue.Keys.Processing }, new StackExchange.Redis.RedisValue[] { "12623" });
+            taken = (byte[]?)await peer.Database.ScriptEvaluateAsync(PeerWorkersTests.PeerDequeue, new StackExchange.Redis.RedisKey[] { queue.Keys.Tasks, queue.Keys.Processing }, new StackExchange.Redis.RedisValue[] { "12623" });
         }
         var seenAfter = await ServerMillisecondsAsync() - scheduledAt;
         stop.Cancel();
