@@ -64,25 +64,20 @@ public class ScheduleTests
         // the same millisecond as that read, where rounding down would put the due time before it plus the delay.
         var queue = _redis.NewQueue();
         var delay = TimeSpan.FromMinutes(1);
-        async Task<long> ServerMicroseconds()
-        {
-            var time = (RedisResult[])(await _redis.Db.ExecuteAsync("TIME"))!;
-            return (long)time[0] * 1_000_000 + (long)time[1];
-        }
         void AssertNotEarly(long before, long dueMs, string how) =>
             Assert.True(dueMs * 1000 >= before + (long)delay.TotalMilliseconds * 1000,
                 $"{how}: due at {dueMs} ms, before the server's clock at the call ({before} µs) plus the delay");
         for (var i = 0; i < 20; i++)
         {
-            var before = await ServerMicroseconds();
+            var before = await ServerMicrosecondsAsync();
             var entry = Assert.Single(await queue.ScheduleAsync(new[] { (Task("m:plain", i), (TimeSpan?)delay, (DateTimeOffset?)null) }));
             AssertNotEarly(before, entry.DueAt.ToUnixTimeMilliseconds(), "scheduled");
 
-            before = await ServerMicroseconds();
+            before = await ServerMicrosecondsAsync();
             var unique = Assert.Single(await queue.EnqueueUniqueWithOutcomeAsync(new[] { new UniqueTask(Task("m:unique", i), TimeSpan.FromMinutes(5), delay: delay) }));
             AssertNotEarly(before, unique.Scheduled!.DueAt.ToUnixTimeMilliseconds(), "unique");
 
-            before = await ServerMicroseconds();
+            before = await ServerMicrosecondsAsync();
             await queue.EnqueueTrackedAsync(new[] { new TrackedEnqueue(Task("m:tracked", i), TimeSpan.FromMinutes(5), delay: delay) });
             var tracked = (await queue.GetScheduledAsync()).Single(e => TaskDecoder.Decode(e.Raw).Name == "m:tracked" && (long)TaskDecoder.Decode(e.Raw).Arguments[0]! == i);
             AssertNotEarly(before, tracked.DueAt.ToUnixTimeMilliseconds(), "tracked");
@@ -91,7 +86,7 @@ public class ScheduleTests
         // A delay under a millisecond is not cut to none, nor one of 1.5 ms to one.
         for (var i = 0; i < 20; i++)
         {
-            var before = await ServerMicroseconds();
+            var before = await ServerMicrosecondsAsync();
             var entry = Assert.Single(await queue.ScheduleAsync(new[] { (Task("m:short", i), (TimeSpan?)TimeSpan.FromMilliseconds(1.5), (DateTimeOffset?)null) }));
             Assert.True(entry.DueAt.ToUnixTimeMilliseconds() * 1000 >= before + 1500, $"a delay of 1.5 ms: due at {entry.DueAt.ToUnixTimeMilliseconds()} ms, the call at {before} µs");
         }
@@ -119,8 +114,7 @@ public class ScheduleTests
         }
         Assert.Equal(Task("m:in"), entries[0].Raw);
         Assert.Equal(at, entries[1].DueAt);
-        var server = (StackExchange.Redis.RedisResult[])(await _redis.Db.ExecuteAsync("TIME"))!;
-        var serverNow = DateTimeOffset.FromUnixTimeSeconds((long)server[0]);
+        var serverNow = DateTimeOffset.FromUnixTimeMilliseconds(await ServerMillisecondsAsync());
         Assert.InRange(entries[0].DueAt, serverNow.AddMinutes(59), serverNow.AddMinutes(61));
         Assert.Equal(AdminOutcome.Done, await queue.RemoveScheduledAsync(entries[0].Id, entries[0].Raw));
         Assert.Equal(entries[1].Id, Assert.Single(await queue.GetScheduledAsync()).Id);
@@ -180,7 +174,7 @@ public class ScheduleTests
         {
             var token = await peer.Database.ExecuteAsync("BLPOP", queue.Keys.Tokens, "0.2");
             if (token.IsNull) continue;
-            taken = (byte[]?)await peer.Database.ScriptEvaluateAsync(PeerWorkersTests.PeerDequeue, new StackExchange.Redis.RedisKey[] { queue.Keys.Tasks, queue.Keys.Processing }, new StackExchange.Redis.RedisValue[] { "12623" });
+            taken = (byte[]?)await peer.Database.ScriptEvaluateAsync(PeerWorkersTests.PeerDequeue, new RedisKey[] { queue.Keys.Tasks, queue.Keys.Processing }, new RedisValue[] { "12623" });
         }
         var seenAfter = await ServerMillisecondsAsync() - scheduledAt;
         stop.Cancel();
@@ -191,12 +185,15 @@ public class ScheduleTests
     }
 
     /// <summary>The server's clock in whole milliseconds, as the scripts read it (TIME, floored).</summary>
-    private async Task<long> ServerMillisecondsAsync()
+    /// <summary>The server's clock (TIME), in microseconds: what its scripts round to whole milliseconds.</summary>
+    private async Task<long> ServerMicrosecondsAsync()
     {
-        var time = (StackExchange.Redis.RedisResult[])(await _redis.Db.ExecuteAsync("TIME"))!;
-        return long.Parse((string)time[0]!, System.Globalization.CultureInfo.InvariantCulture) * 1000
-            + long.Parse((string)time[1]!, System.Globalization.CultureInfo.InvariantCulture) / 1000;
+        var time = (RedisResult[])(await _redis.Db.ExecuteAsync("TIME"))!;
+        return long.Parse((string)time[0]!, System.Globalization.CultureInfo.InvariantCulture) * 1_000_000
+            + long.Parse((string)time[1]!, System.Globalization.CultureInfo.InvariantCulture);
     }
+
+    private async Task<long> ServerMillisecondsAsync() => await ServerMicrosecondsAsync() / 1000;
 
     [Fact]
     public async Task ARunningSweeperPromotesDueTasksWithinASecondOrSo()

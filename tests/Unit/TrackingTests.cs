@@ -176,6 +176,7 @@ public class TrackingTests
         // Due now: the schedule entry carries the record's id, which promotion follows into the list.
         var entry = Assert.Single(await queue.GetScheduledAsync());
         Assert.Equal(task.Id, entry.Id);
+        Assert.Equal(entry.DueAt, scheduled.DueAt); // one time for the record and the schedule
         await _redis.Db.SortedSetAddAsync(queue.Keys.Scheduled, entry.Member(), 0);
         Assert.Equal(1, await queue.PromoteAsync());
         Assert.Equal(TrackedState.Queued, (await queue.GetTrackedAsync(new[] { task.Id }))[0].State);

@@ -777,7 +777,7 @@ public sealed class DelayedQueue
     }
 
     /// <summary>A delay as the scripts take it, whole milliseconds rounded up: never shorter than asked.</summary>
-    private static long DelayMilliseconds(TimeSpan delay) => (long)Math.Ceiling(delay.TotalMilliseconds);
+    internal static long DelayMilliseconds(TimeSpan delay) => (long)Math.Ceiling(delay.TotalMilliseconds);
 
     /// <summary>
     /// Schedules tasks, atomically, in one round trip: each due after its delay by the Redis server's clock, or at its

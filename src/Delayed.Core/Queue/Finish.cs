@@ -70,9 +70,9 @@ internal sealed class Finish
     public static Finish Requeue(string stamp, byte[] bytes, string counter = "", long value = 0) =>
         new(stamp, "requeue") { Bytes = bytes, Counter = counter, CounterValue = value };
 
-    /// <summary>Put back into the schedule, due after <paramref name="delayMilliseconds"/> by the server's clock.</summary>
-    public static Finish Schedule(string stamp, byte[] bytes, long delayMilliseconds, string counter, long value) =>
-        new(stamp, "schedule") { Bytes = bytes, DelayMilliseconds = delayMilliseconds, Counter = counter, CounterValue = value };
+    /// <summary>Put back into the schedule, due after <paramref name="delay"/> by the server's clock.</summary>
+    public static Finish Schedule(string stamp, byte[] bytes, TimeSpan delay, string counter, long value) =>
+        new(stamp, "schedule") { Bytes = bytes, DelayMilliseconds = DelayedQueue.DelayMilliseconds(delay), Counter = counter, CounterValue = value };
 
     /// <summary>Whether a tracked task was stopped on its caller's request (Stop-Job): released, its record saying stopped.</summary>
     public bool StoppedOnRequest { get; private set; }

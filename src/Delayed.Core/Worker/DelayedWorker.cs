@@ -520,7 +520,7 @@ public sealed class DelayedWorker : IDisposable
             var retry = TaskEncoder.EncodeRetry(task);
             return wait == TimeSpan.Zero
                 ? Finish.Requeue(stamp, retry, "a", attempt)
-                : Finish.Schedule(stamp, retry, (long)Math.Ceiling(wait.TotalMilliseconds), "a", attempt);
+                : Finish.Schedule(stamp, retry, wait, "a", attempt);
         }
         catch (Exception e)
         {
@@ -576,7 +576,7 @@ public sealed class DelayedWorker : IDisposable
         // Warned once per name, not once per task: the event says whether this is the first.
         var first = _returnedNames.TryAdd(name, true);
         Emit(new WorkerEvent(WorkerEventKind.TaskReturned, queue.Name, id, rawTask: raw, error: first ? error : null, retryIn: wait, taskName: name));
-        return Finish.Schedule(stamp, raw, (long)wait.TotalMilliseconds, "n", returns + 1);
+        return Finish.Schedule(stamp, raw, wait, "n", returns + 1);
     }
 
     private Finish Failed(DelayedQueue queue, string id, string stamp, DelayedTask? task, byte[] raw, FailureReason reason, Exception error, long attempts, TimeSpan duration, string? name = null)
